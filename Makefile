@@ -1,0 +1,81 @@
+# lpg: Learned Policy Gradient in C. `make` builds build/lpg; `make test` installs missing
+# dependencies, builds, and runs every test (plain, then under ASan+UBSan); `make demo` runs a
+# small default job; `make bench` prints speed figures.
+
+CC      ?= cc
+ARCH    := $(shell uname -m)
+BLAS_INC ?= $(firstword $(wildcard /usr/include/$(ARCH)-linux-gnu/openblas-pthread /usr/include/$(ARCH)-linux-gnu/openblas-openmp /usr/include/$(ARCH)-linux-gnu/openblas-serial /usr/include/openblas))
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(if $(BLAS_INC),-I$(BLAS_INC)) -I/usr/include/cjson
+LDLIBS  := -lopenblas -lcjson -lz -lm -lpthread
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+SRC      := $(wildcard src/*.c)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+TEST_SRC := $(wildcard tests/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+HDRS     := $(wildcard include/*.h) $(wildcard tests/*.h)
+
+# Three builds of the same sources: float (the product), double (gradient tests), asan (double, sanitized).
+OBJ_FLOAT  := $(patsubst src/%.c,build/float/%.o,$(SRC))
+OBJ_DOUBLE := $(patsubst src/%.c,build/double/%.o,$(LIB_SRC))
+OBJ_ASAN   := $(patsubst src/%.c,build/asan/%.o,$(SRC))
+LIB_FLOAT  := $(filter-out build/float/main.o,$(OBJ_FLOAT))
+LIB_ASAN   := $(filter-out build/asan/main.o,$(OBJ_ASAN))
+
+.PHONY: all deps test test-plain sanitize demo bench clean
+all: build/lpg
+
+deps:
+	@bash scripts/install-deps
+
+build/lpg: $(OBJ_FLOAT)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/float/%.o: src/%.c $(HDRS) | build/float
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+build/double/%.o: src/%.c $(HDRS) | build/double
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_DOUBLE -c -o $@ $<
+build/asan/%.o: src/%.c $(HDRS) | build/asan
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -c -o $@ $<
+
+# Test names come from the TEST(name) lines of tests/*.c, so a new test file needs no registration.
+build/test_list.h: $(TEST_SRC) | build
+	@grep -ho '^TEST([a-z0-9_]*)' $(TEST_SRC) | sed 's/^TEST(\(.*\))/X(\1)/' > $@.tmp && mv $@.tmp $@
+
+build/test_lpg: $(TEST_SRC) $(OBJ_DOUBLE) build/test_list.h $(HDRS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_DOUBLE -Ibuild -o $@ $(TEST_SRC) $(OBJ_DOUBLE) $(LDLIBS)
+
+build/asan/test_lpg: $(TEST_SRC) $(LIB_ASAN) build/test_list.h $(HDRS)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -Ibuild -o $@ $(TEST_SRC) $(LIB_ASAN) $(LDLIBS)
+build/asan/lpg: $(OBJ_ASAN)
+	$(CC) -O1 -g $(SAN) -o $@ $^ $(LDLIBS)
+
+build build/float build/double build/asan:
+	@mkdir -p $@
+
+# The test command of README.md and .ci/run.
+test: deps
+	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg
+	@bash tests/run-all
+
+test-plain: build/lpg build/test_lpg
+	@LPG_BIN=build/lpg ./build/test_lpg
+
+sanitize: build/asan/lpg build/asan/test_lpg
+	@LPG_BIN=build/asan/lpg ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/asan/test_lpg
+
+build/bench_lpg: $(BENCH_SRC) $(LIB_FLOAT) $(HDRS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(BENCH_SRC) $(LIB_FLOAT) $(LDLIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory build/bench_lpg
+	@./build/bench_lpg
+
+demo: deps
+	@$(MAKE) --no-print-directory build/lpg
+	./build/lpg train configs/demo.json
+
+clean:
+	rm -rf build

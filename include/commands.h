@@ -1,0 +1,11 @@
+/* commands.h: the subcommands of the lpg binary. Each owns its usage text (printed by --help)
+ * and returns the process exit code: 0 on success, non-zero after reporting an error. */
+#ifndef LPG_COMMANDS_H
+#define LPG_COMMANDS_H
+
+int cmd_env(int argc, char **argv);
+
+/* True when argv holds -h or --help. */
+int wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,109 @@
+/* env.h: the environments, behind one batched interface.
+ *
+ * An EnvSpec is one environment variant, read from a JSON file under configs/envs/ (layouts are
+ * data, not code). An EnvBatch runs n copies of one spec at once, struct-of-arrays, each copy with
+ * its own RNG drawn from the batch seed. Stepping resets finished copies automatically: after
+ * env_batch_step, reward[i] and done[i] describe the step just taken, and the observation of a
+ * copy whose episode ended (done[i] = 1, including the step limit) is already the first one of
+ * its next episode.
+ *
+ * Observations are either a state index (tabular kinds: spec->num_states > 0, obs_index[i]) or a
+ * vector of obs_dim reals (spec->obs_dim > 0, obs[i * obs_dim ...]). */
+#ifndef LPG_ENV_H
+#define LPG_ENV_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "real.h"
+#include "rng.h"
+#include "util.h"
+
+typedef enum { ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN } EnvKind;
+
+#define ENV_NAME_MAX 64
+#define ENV_MAX_TYPES 8     /* object types per grid */
+#define ENV_MAX_OBJECTS 16  /* objects per grid */
+#define ENV_MAX_SIDE 32     /* grid width and height */
+#define ENV_MAX_CELLS (ENV_MAX_SIDE * ENV_MAX_SIDE)
+
+typedef struct {
+    double reward;    /* paid when the agent steps on an object of this type */
+    double p_end;     /* probability that collecting it ends the episode */
+    double p_respawn; /* probability per step that a collected object reappears */
+} ObjectType;
+
+typedef struct {
+    EnvKind kind;
+    char name[ENV_NAME_MAX]; /* "name" in the file */
+    char path[LPG_PATH_MAX]; /* the file it was read from */
+    double gamma;            /* discount */
+    int max_steps;           /* episode step limit */
+
+    /* What the agent sees and does (filled by env_load). */
+    int num_actions;
+    int num_states; /* > 0: observation is a state index in [0, num_states) */
+    int obs_dim;    /* > 0: observation is a vector of obs_dim reals */
+
+    /* Grid worlds. Cells are indexed y * width + x, y = 0 at the top. */
+    int width, height;
+    int moves;                       /* 4 (compass moves) or 9 (eight directions plus stay) */
+    uint8_t wall[ENV_MAX_CELLS];     /* 1 where a wall stands */
+    int start_cell;                  /* agent's start cell; -1: a random free cell per episode */
+    int num_types;
+    ObjectType type[ENV_MAX_TYPES];
+    int num_objects;
+    int object_type[ENV_MAX_OBJECTS];
+    int object_cell[ENV_MAX_OBJECTS]; /* tabular: fixed cell; random grids: unused (drawn) */
+
+    /* Delayed chain MDP. */
+    int length_min, length_max; /* chain length L drawn per lifetime (per EnvBatch) */
+    int noisy;                  /* random +1/-1 rewards on the intermediate steps */
+    int distraction_bits;       /* > 0: observation is a bit vector with this many random bits */
+} EnvSpec;
+
+typedef struct {
+    const EnvSpec *spec;
+    int n; /* copies */
+
+    /* Outputs of the last reset or step, per copy. */
+    int32_t *obs_index; /* [n], when spec->num_states > 0 */
+    real *obs;          /* [n * obs_dim], when spec->obs_dim > 0 */
+    real *reward;       /* [n] */
+    uint8_t *done;      /* [n] */
+
+    /* Episode statistics, accumulated by step; callers may zero the two totals. */
+    double *running_return; /* [n] return of each copy's current episode so far */
+    int64_t episodes_done;
+    double returns_done_sum;
+
+    /* Per-copy state (private to the environment code). */
+    Rng *rng;               /* [n] */
+    int32_t *agent_cell;    /* [n] grids: agent position; chains: position along the chain */
+    uint32_t *present;      /* [n] grids: bit j set when object j is present; chains: branch */
+    int32_t *object_cell;   /* [n * ENV_MAX_OBJECTS] random grids: where each object lies */
+    int32_t *steps;         /* [n] steps taken in the current episode */
+    int chain_length;       /* chains: L for this batch (this lifetime) */
+    int chain_good_action;  /* chains: which first action leads to +1, drawn per lifetime */
+} EnvBatch;
+
+/* Reads and validates an environment file. Errors name the file and the key. */
+int env_load(const char *path, EnvSpec *spec);
+
+/* Allocates n copies and resets them; all randomness comes from seed. */
+int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed);
+void env_batch_free(EnvBatch *batch);
+
+/* Starts a new episode in every copy (statistics are kept). */
+void env_batch_reset(EnvBatch *batch);
+
+/* Takes actions[i] in copy i, for every copy; see the file comment for what it writes. */
+void env_batch_step(EnvBatch *batch, const int32_t *actions);
+
+/* Draws copy i's current state as text (a grid of characters, or the chain), to out. */
+void env_render(const EnvBatch *batch, int i, FILE *out);
+
+/* "tabular_grid", "random_grid" or "chain". */
+const char *env_kind_name(EnvKind kind);
+
+#endif

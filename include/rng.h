@@ -1,0 +1,53 @@
+/* rng.h: the one random number generator every module uses (PCG32: 64-bit state, 32-bit output).
+ * Small enough to keep one per environment copy; seeded deterministically so that a config and a
+ * seed reproduce a run bit for bit. Streams for sub-components are derived with rng_split(). */
+#ifndef LPG_RNG_H
+#define LPG_RNG_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint64_t state;
+    uint64_t inc; /* stream selector, always odd */
+} Rng;
+
+/* Seeds rng from (seed, stream): different streams give independent sequences. */
+void rng_seed(Rng *rng, uint64_t seed, uint64_t stream);
+
+/* A new generator derived from rng's next outputs (advances rng). */
+Rng rng_split(Rng *rng);
+
+static inline uint32_t rng_u32(Rng *rng)
+{
+    uint64_t old = rng->state;
+    rng->state = old * 6364136223846793005ULL + rng->inc;
+    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    uint32_t rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
+}
+
+/* Uniform in [0, 1) with 24 bits of precision (exact in float). */
+static inline float rng_uniform(Rng *rng)
+{
+    return (float)(rng_u32(rng) >> 8) * (1.0f / 16777216.0f);
+}
+
+/* Uniform in [0, 1) with 53 bits of precision. */
+double rng_uniform_double(Rng *rng);
+
+/* Uniform integer in [0, n), n >= 1 (Lemire's multiply-shift; bias below 2^-32 * n). */
+static inline uint32_t rng_below(Rng *rng, uint32_t n)
+{
+    return (uint32_t)(((uint64_t)rng_u32(rng) * (uint64_t)n) >> 32);
+}
+
+/* True with probability p (p <= 0 never, p >= 1 always). */
+static inline int rng_bernoulli(Rng *rng, float p)
+{
+    return rng_uniform(rng) < p;
+}
+
+/* Standard normal (Box-Muller, double precision). */
+double rng_normal(Rng *rng);
+
+#endif

@@ -1,0 +1,28 @@
+/* util.h: error reporting, checked allocation and wall-clock time shared by every module.
+ * Library code reports through lpg_error() and returns an error code; only commands exit. */
+#ifndef LPG_UTIL_H
+#define LPG_UTIL_H
+
+#include <stddef.h>
+
+#define LPG_VERSION "0.1.0"
+#define LPG_PATH_MAX 512
+
+/* Prints "lpg: <message>\n" to stderr. Always returns -1 so callers can `return lpg_error(...)`. */
+int lpg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* calloc that reports what it was allocating on failure; returns NULL then. Caller frees. */
+void *lpg_calloc(size_t count, size_t size, const char *what);
+
+/* Seconds since an arbitrary fixed point (monotonic clock). */
+double now_seconds(void);
+
+/* Reads a whole file into a NUL-terminated buffer the caller frees; sets *len when len is
+ * not NULL. Returns NULL (after reporting) when the file cannot be read. */
+char *read_whole_file(const char *path, size_t *len);
+
+/* Writes len bytes to path atomically: to "<path>.tmp" first, fsync, then rename over path.
+ * A failed write leaves any old file at path untouched. Returns 0 or -1 (reported). */
+int write_file_atomic(const char *path, const void *data, size_t len);
+
+#endif

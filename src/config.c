@@ -1,0 +1,362 @@
+/* config.c: reading JSON configs into typed structs with strict checking (see config.h). */
+#include "config.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cJSON *config_parse_file(const char *path)
+{
+    char *text = read_whole_file(path, NULL);
+    if (!text)
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        int line = 1;
+        for (const char *p = text; end && p < end && *p; p++)
+            line += (*p == '\n');
+        lpg_error("%s: line %d: invalid JSON", path, line);
+    } else if (!cJSON_IsObject(root)) {
+        lpg_error("%s: the top level must be a JSON object", path);
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    free(text);
+    return root;
+}
+
+static const char *type_name(ConfigType type)
+{
+    switch (type) {
+    case CONFIG_INT: return "integer";
+    case CONFIG_DOUBLE: return "number";
+    case CONFIG_BOOL: return "boolean";
+    case CONFIG_STRING: return "string";
+    case CONFIG_PATH: return "path";
+    case CONFIG_PATH_LIST: return "list of paths";
+    case CONFIG_DOUBLE_LIST: return "list of numbers";
+    }
+    return "?";
+}
+
+static const char *type_phrase(ConfigType type)
+{
+    return type == CONFIG_INT ? "an integer" : "a number";
+}
+
+static const ConfigField *find_field(const ConfigField *fields, int nfields, const char *key)
+{
+    for (int i = 0; i < nfields; i++)
+        if (strcmp(fields[i].key, key) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+void config_dirname(const char *path, char *out, size_t outsize)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(out, outsize, ".");
+        return;
+    }
+    size_t n = (size_t)(slash - path);
+    if (n == 0)
+        n = 1; /* "/x.json" -> "/" */
+    if (n >= outsize)
+        n = outsize - 1;
+    memcpy(out, path, n);
+    out[n] = '\0';
+}
+
+int config_resolve_path(const char *base_dir, const char *rel, char *out, size_t outsize)
+{
+    int n;
+    if (rel[0] == '/' || !base_dir || !base_dir[0] || strcmp(base_dir, ".") == 0)
+        n = snprintf(out, outsize, "%s", rel);
+    else
+        n = snprintf(out, outsize, "%s/%s", base_dir, rel);
+    return (n < 0 || (size_t)n >= outsize) ? -1 : 0;
+}
+
+static int range_error(const char *where, const char *key, double value, double min, double max)
+{
+    return lpg_error("%s: key '%s': value %g is out of range [%g, %g]", where, key, value, min, max);
+}
+
+/* Stores a number into an INT/DOUBLE/BOOL field after checks. */
+static int store_number(const ConfigField *f, double value, void *out, const char *where)
+{
+    if (!isfinite(value))
+        return lpg_error("%s: key '%s': value must be finite", where, f->key);
+    if (f->type == CONFIG_INT && value != floor(value))
+        return lpg_error("%s: key '%s': expected an integer, got %g", where, f->key, value);
+    if (value < f->min || value > f->max)
+        return range_error(where, f->key, value, f->min, f->max);
+    char *slot = (char *)out + f->offset;
+    if (f->type == CONFIG_INT || f->type == CONFIG_BOOL)
+        *(int *)slot = (int)value;
+    else
+        *(double *)slot = value;
+    return 0;
+}
+
+static int store_string(const ConfigField *f, const char *s, void *out, const char *where,
+                        const char *base_dir, char *slot_override)
+{
+    char *slot = slot_override ? slot_override : (char *)out + f->offset;
+    if (f->type == CONFIG_STRING) {
+        if (strlen(s) >= CONFIG_STR_MAX)
+            return lpg_error("%s: key '%s': string longer than %d characters", where, f->key,
+                             CONFIG_STR_MAX - 1);
+        strcpy(slot, s);
+        return 0;
+    }
+    if (s[0] == '\0')
+        return lpg_error("%s: key '%s': empty path", where, f->key);
+    if (config_resolve_path(base_dir, s, slot, LPG_PATH_MAX) != 0)
+        return lpg_error("%s: key '%s': path too long", where, f->key);
+    return 0;
+}
+
+static int check_count(const ConfigField *f, int count, const char *where)
+{
+    if (count < 1 || count > CONFIG_LIST_MAX)
+        return lpg_error("%s: key '%s': list must have 1 to %d items, has %d", where, f->key,
+                         CONFIG_LIST_MAX, count);
+    return 0;
+}
+
+static int apply_value(const ConfigField *f, const cJSON *item, void *out, const char *where,
+                       const char *base_dir)
+{
+    char *slot = (char *)out + f->offset;
+    switch (f->type) {
+    case CONFIG_INT:
+    case CONFIG_DOUBLE:
+        if (!cJSON_IsNumber(item))
+            return lpg_error("%s: key '%s': expected %s", where, f->key, type_phrase(f->type));
+        return store_number(f, item->valuedouble, out, where);
+    case CONFIG_BOOL:
+        if (!cJSON_IsBool(item))
+            return lpg_error("%s: key '%s': expected true or false", where, f->key);
+        *(int *)slot = cJSON_IsTrue(item) ? 1 : 0;
+        return 0;
+    case CONFIG_STRING:
+    case CONFIG_PATH:
+        if (!cJSON_IsString(item))
+            return lpg_error("%s: key '%s': expected a string", where, f->key);
+        return store_string(f, item->valuestring, out, where, base_dir, NULL);
+    case CONFIG_PATH_LIST: {
+        if (!cJSON_IsArray(item))
+            return lpg_error("%s: key '%s': expected a list of strings", where, f->key);
+        ConfigPathList *list = (ConfigPathList *)slot;
+        int count = cJSON_GetArraySize(item);
+        if (check_count(f, count, where))
+            return -1;
+        int i = 0;
+        for (const cJSON *e = item->child; e; e = e->next, i++) {
+            if (!cJSON_IsString(e))
+                return lpg_error("%s: key '%s': item %d is not a string", where, f->key, i);
+            if (store_string(f, e->valuestring, out, where, base_dir, list->item[i]))
+                return -1;
+        }
+        list->count = count;
+        return 0;
+    }
+    case CONFIG_DOUBLE_LIST: {
+        if (!cJSON_IsArray(item))
+            return lpg_error("%s: key '%s': expected a list of numbers", where, f->key);
+        ConfigDoubleList *list = (ConfigDoubleList *)slot;
+        int count = cJSON_GetArraySize(item);
+        if (check_count(f, count, where))
+            return -1;
+        int i = 0;
+        for (const cJSON *e = item->child; e; e = e->next, i++) {
+            if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
+                return lpg_error("%s: key '%s': item %d is not a number", where, f->key, i);
+            if (e->valuedouble < f->min || e->valuedouble > f->max)
+                return range_error(where, f->key, e->valuedouble, f->min, f->max);
+            list->item[i] = e->valuedouble;
+        }
+        list->count = count;
+        return 0;
+    }
+    }
+    return lpg_error("%s: key '%s': unsupported field type", where, f->key);
+}
+
+int config_apply_json(const cJSON *obj, const ConfigField *fields, int nfields, void *out,
+                      const char *where, const char *base_dir)
+{
+    for (const cJSON *item = obj->child; item; item = item->next) {
+        const ConfigField *f = find_field(fields, nfields, item->string);
+        if (!f)
+            return lpg_error("%s: unknown key '%s'", where, item->string);
+        if (apply_value(f, item, out, where, base_dir))
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_number(const char *s, double *value)
+{
+    char *end = NULL;
+    errno = 0;
+    *value = strtod(s, &end);
+    return (end == s || *end != '\0' || errno == ERANGE) ? -1 : 0;
+}
+
+int config_apply_override(const char *arg, const ConfigField *fields, int nfields, void *out)
+{
+    const char *eq = strchr(arg, '=');
+    char key[CONFIG_STR_MAX];
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof key)
+        return lpg_error("override '%s': expected key=value", arg);
+    memcpy(key, arg, (size_t)(eq - arg));
+    key[eq - arg] = '\0';
+    const char *value = eq + 1;
+    const ConfigField *f = find_field(fields, nfields, key);
+    char where[CONFIG_STR_MAX + 32];
+    snprintf(where, sizeof where, "override '%s'", key);
+    if (!f)
+        return lpg_error("%s: unknown key '%s'", where, key);
+    double number;
+    switch (f->type) {
+    case CONFIG_INT:
+    case CONFIG_DOUBLE:
+        if (parse_number(value, &number))
+            return lpg_error("%s: key '%s': expected %s, got '%s'", where, key,
+                             type_phrase(f->type), value);
+        return store_number(f, number, out, where);
+    case CONFIG_BOOL:
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+            return lpg_error("%s: key '%s': expected true or false, got '%s'", where, key, value);
+        *(int *)((char *)out + f->offset) = strcmp(value, "true") == 0;
+        return 0;
+    case CONFIG_STRING:
+    case CONFIG_PATH:
+        return store_string(f, value, out, where, ".", NULL);
+    case CONFIG_PATH_LIST:
+    case CONFIG_DOUBLE_LIST: {
+        /* Comma-separated; parsed into a temporary JSON array so both paths share one check. */
+        cJSON *array = cJSON_CreateArray();
+        char buf[4096];
+        if (snprintf(buf, sizeof buf, "%s", value) >= (int)sizeof buf) {
+            cJSON_Delete(array);
+            return lpg_error("%s: value too long", where);
+        }
+        int bad = 0;
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            if (f->type == CONFIG_PATH_LIST) {
+                cJSON_AddItemToArray(array, cJSON_CreateString(tok));
+            } else if (parse_number(tok, &number)) {
+                bad = lpg_error("%s: key '%s': '%s' is not a number", where, key, tok);
+                break;
+            } else {
+                cJSON_AddItemToArray(array, cJSON_CreateNumber(number));
+            }
+        }
+        int rc = bad ? -1 : apply_value(f, array, out, where, ".");
+        cJSON_Delete(array);
+        return rc;
+    }
+    }
+    return -1;
+}
+
+int config_load(const char *path, const ConfigField *fields, int nfields, void *out,
+                int noverrides, char **overrides)
+{
+    cJSON *root = config_parse_file(path);
+    if (!root)
+        return -1;
+    char dir[LPG_PATH_MAX];
+    config_dirname(path, dir, sizeof dir);
+    int rc = config_apply_json(root, fields, nfields, out, path, dir);
+    cJSON_Delete(root);
+    for (int i = 0; rc == 0 && i < noverrides; i++)
+        rc = config_apply_override(overrides[i], fields, nfields, out);
+    return rc;
+}
+
+void config_print_fields(const ConfigField *fields, int nfields, const void *defaults)
+{
+    for (int i = 0; i < nfields; i++) {
+        const ConfigField *f = &fields[i];
+        const char *slot = (const char *)defaults + f->offset;
+        char def[LPG_PATH_MAX + 16] = "";
+        switch (f->type) {
+        case CONFIG_INT: snprintf(def, sizeof def, "%d", *(const int *)slot); break;
+        case CONFIG_DOUBLE: snprintf(def, sizeof def, "%g", *(const double *)slot); break;
+        case CONFIG_BOOL: snprintf(def, sizeof def, "%s", *(const int *)slot ? "true" : "false"); break;
+        case CONFIG_STRING:
+        case CONFIG_PATH: snprintf(def, sizeof def, "\"%s\"", slot); break;
+        case CONFIG_PATH_LIST: {
+            const ConfigPathList *l = (const ConfigPathList *)slot;
+            snprintf(def, sizeof def, "%d item%s", l->count, l->count == 1 ? "" : "s");
+            break;
+        }
+        case CONFIG_DOUBLE_LIST: {
+            const ConfigDoubleList *l = (const ConfigDoubleList *)slot;
+            size_t n = 0;
+            for (int j = 0; j < l->count && n < sizeof def - 24; j++)
+                n += (size_t)snprintf(def + n, sizeof def - n, "%s%g", j ? "," : "", l->item[j]);
+            break;
+        }
+        }
+        printf("  %-22s %-15s %s [default: %s]\n", f->key, type_name(f->type), f->help, def);
+    }
+}
+
+int config_check_keys(const cJSON *obj, const char *const *allowed, const char *where)
+{
+    for (const cJSON *item = obj->child; item; item = item->next) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, item->string) == 0;
+        if (!ok)
+            return lpg_error("%s: unknown key '%s'", where, item->string);
+    }
+    return 0;
+}
+
+static const cJSON *get_member(const cJSON *obj, const char *key, int required, const char *where,
+                               int *missing)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *missing = item == NULL;
+    if (!item && required)
+        lpg_error("%s: missing required key '%s'", where, key);
+    return item;
+}
+
+int config_get_int(const cJSON *obj, const char *key, int required, int min, int max, int *out,
+                   const char *where)
+{
+    int missing;
+    const cJSON *item = get_member(obj, key, required, where, &missing);
+    if (missing)
+        return required ? -1 : 0;
+    ConfigField f = {key, CONFIG_INT, 0, min, max, ""};
+    if (!cJSON_IsNumber(item))
+        return lpg_error("%s: key '%s': expected an integer", where, key);
+    return store_number(&f, item->valuedouble, out, where);
+}
+
+int config_get_double(const cJSON *obj, const char *key, int required, double min, double max,
+                      double *out, const char *where)
+{
+    int missing;
+    const cJSON *item = get_member(obj, key, required, where, &missing);
+    if (missing)
+        return required ? -1 : 0;
+    ConfigField f = {key, CONFIG_DOUBLE, 0, min, max, ""};
+    if (!cJSON_IsNumber(item))
+        return lpg_error("%s: key '%s': expected a number", where, key);
+    return store_number(&f, item->valuedouble, out, where);
+}

@@ -1,0 +1,59 @@
+/* main.c: the lpg binary. Parses the first word and dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+#include <cblas.h>
+
+#include "commands.h"
+#include "util.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: lpg <command> [args]    (lpg <command> --help for details)\n\n"
+                 "Learned Policy Gradient (Oh et al., NeurIPS 2020): meta-learn an RL update rule\n"
+                 "on toy environments and train fresh agents with it.\n\ncommands:\n");
+    for (const Command *c = commands; c->name; c++)
+        fprintf(out, "  %-12s %s\n", c->name, c->summary);
+    fprintf(out, "  %-12s %s\n  %-12s %s\n", "help", "this text", "--version", "print the version");
+}
+
+int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* Lifetimes run on our own threads; OpenBLAS threading on tiny matrices only costs time. */
+    openblas_set_num_threads(1);
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("lpg %s\n", LPG_VERSION);
+        return 0;
+    }
+    for (const Command *c = commands; c->name; c++)
+        if (strcmp(name, c->name) == 0)
+            return c->run(argc - 1, argv + 1);
+    lpg_error("unknown command '%s' (try 'lpg help')", name);
+    return 2;
+}

@@ -1,0 +1,49 @@
+/* test.h: the tiny test framework. A test is `TEST(name) { ... }` at the start of a line in any
+ * test file under tests/; the Makefile collects the names, so nothing else registers it. CHECK records a
+ * failure with file:line and goes on. */
+#ifndef LPG_TEST_H
+#define LPG_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+
+extern int test_failures; /* failures in the current test */
+
+#define TEST(name) void test_##name(void); void test_##name(void)
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            test_failures++;                                                             \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);   \
+        }                                                                                \
+    } while (0)
+
+#define CHECK_INT(a, b)                                                                  \
+    do {                                                                                 \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                            \
+        if (va_ != vb_) {                                                                \
+            test_failures++;                                                             \
+            fprintf(stderr, "  %s:%d: %s == %lld, expected %s == %lld\n", __FILE__,      \
+                    __LINE__, #a, va_, #b, vb_);                                         \
+        }                                                                                \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                            \
+    do {                                                                                 \
+        double va_ = (double)(a), vb_ = (double)(b);                                     \
+        if (!(fabs(va_ - vb_) <= (tol))) {                                               \
+            test_failures++;                                                             \
+            fprintf(stderr, "  %s:%d: %s = %.12g, expected %s = %.12g (tol %g)\n",       \
+                    __FILE__, __LINE__, #a, va_, #b, vb_, (double)(tol));                \
+        }                                                                                \
+    } while (0)
+
+/* Runs the lpg binary (path from $LPG_BIN, default build/lpg) with args (a shell word list);
+ * stores stdout+stderr in out (truncated to outsize) and returns the exit status. */
+int run_lpg(const char *args, char *out, size_t outsize);
+
+/* Relative error |a-b| / max(|a|, |b|, floor). */
+double rel_error(double a, double b, double floor);
+
+#endif

@@ -1,0 +1,121 @@
+/* test_config.c: the config reader: types, ranges, unknown keys, overrides, paths. */
+#include <stddef.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "test.h"
+
+typedef struct {
+    int steps;
+    double lr;
+    int verbose;
+    char name[CONFIG_STR_MAX];
+    char env[LPG_PATH_MAX];
+    ConfigPathList envs;
+    ConfigDoubleList lrs;
+} Sample;
+
+static const ConfigField sample_fields[] = {
+    {"steps", CONFIG_INT, offsetof(Sample, steps), 1, 1000, "steps"},
+    {"lr", CONFIG_DOUBLE, offsetof(Sample, lr), 0, 10, "learning rate"},
+    {"verbose", CONFIG_BOOL, offsetof(Sample, verbose), 0, 1, "chatty"},
+    {"name", CONFIG_STRING, offsetof(Sample, name), 0, 0, "a name"},
+    {"env", CONFIG_PATH, offsetof(Sample, env), 0, 0, "an env file"},
+    {"envs", CONFIG_PATH_LIST, offsetof(Sample, envs), 0, 0, "env files"},
+    {"lrs", CONFIG_DOUBLE_LIST, offsetof(Sample, lrs), 0, 100, "grid"},
+};
+#define NSAMPLE ((int)(sizeof sample_fields / sizeof sample_fields[0]))
+
+static int write_temp(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    fclose(f);
+    return 0;
+}
+
+static int load_text(const char *text, Sample *s, int nover, char **over)
+{
+    const char *path = "build/test_config_sample.json";
+    memset(s, 0, sizeof *s);
+    s->steps = 7;
+    if (write_temp(path, text))
+        return -2;
+    return config_load(path, sample_fields, NSAMPLE, s, nover, over);
+}
+
+TEST(config_reads_typed_values)
+{
+    Sample s;
+    CHECK_INT(load_text("{\"steps\": 12, \"lr\": 0.5, \"verbose\": true, \"name\": \"x\","
+                        " \"env\": \"envs/a.json\", \"envs\": [\"a.json\", \"/abs/b.json\"],"
+                        " \"lrs\": [1, 2.5]}", &s, 0, NULL), 0);
+    CHECK_INT(s.steps, 12);
+    CHECK_NEAR(s.lr, 0.5, 0);
+    CHECK_INT(s.verbose, 1);
+    CHECK(strcmp(s.name, "x") == 0);
+    CHECK(strcmp(s.env, "build/envs/a.json") == 0); /* relative to the config's folder */
+    CHECK_INT(s.envs.count, 2);
+    CHECK(strcmp(s.envs.item[0], "build/a.json") == 0);
+    CHECK(strcmp(s.envs.item[1], "/abs/b.json") == 0);
+    CHECK_INT(s.lrs.count, 2);
+    CHECK_NEAR(s.lrs.item[1], 2.5, 0);
+}
+
+TEST(config_keeps_defaults_for_missing_keys)
+{
+    Sample s;
+    CHECK_INT(load_text("{}", &s, 0, NULL), 0);
+    CHECK_INT(s.steps, 7);
+}
+
+TEST(config_rejects_bad_input)
+{
+    Sample s;
+    CHECK_INT(load_text("{\"stepz\": 1}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"steps\": 1.5}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"steps\": 0}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"steps\": \"3\"}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"lr\": 11}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"verbose\": 1}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"steps\": 3,}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("[1, 2]", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"envs\": []}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"lrs\": [1, \"a\"]}", &s, 0, NULL), -1);
+}
+
+TEST(config_applies_overrides)
+{
+    Sample s;
+    char *good[] = {"steps=99", "lr=0.25", "verbose=true", "lrs=1,2,3", "name=abc"};
+    CHECK_INT(load_text("{\"steps\": 12}", &s, 5, good), 0);
+    CHECK_INT(s.steps, 99);
+    CHECK_NEAR(s.lr, 0.25, 0);
+    CHECK_INT(s.verbose, 1);
+    CHECK_INT(s.lrs.count, 3);
+    CHECK(strcmp(s.name, "abc") == 0);
+    char *bad_key[] = {"nope=1"};
+    CHECK_INT(load_text("{}", &s, 1, bad_key), -1);
+    char *bad_value[] = {"steps=abc"};
+    CHECK_INT(load_text("{}", &s, 1, bad_value), -1);
+    char *bad_range[] = {"steps=5000"};
+    CHECK_INT(load_text("{}", &s, 1, bad_range), -1);
+    char *no_equals[] = {"steps"};
+    CHECK_INT(load_text("{}", &s, 1, no_equals), -1);
+}
+
+TEST(config_dirname_and_resolve)
+{
+    char out[LPG_PATH_MAX];
+    config_dirname("configs/envs/x.json", out, sizeof out);
+    CHECK(strcmp(out, "configs/envs") == 0);
+    config_dirname("x.json", out, sizeof out);
+    CHECK(strcmp(out, ".") == 0);
+    CHECK_INT(config_resolve_path("configs", "envs/a.json", out, sizeof out), 0);
+    CHECK(strcmp(out, "configs/envs/a.json") == 0);
+    CHECK_INT(config_resolve_path(".", "a.json", out, sizeof out), 0);
+    CHECK(strcmp(out, "a.json") == 0);
+}
