@@ -66,8 +66,11 @@ test-plain: build/lpg build/test_lpg
 sanitize: build/asan/lpg build/asan/test_lpg
 	@LPG_BIN=build/asan/lpg ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/asan/test_lpg
 
-build/bench_lpg: $(BENCH_SRC) $(LIB_FLOAT) $(HDRS)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(BENCH_SRC) $(LIB_FLOAT) $(LDLIBS)
+build/bench_list.h: $(BENCH_SRC) | build
+	@grep -ho '^BENCH([a-z0-9_]*)' $(BENCH_SRC) | sed 's/^BENCH(\(.*\))/X(\1)/' > $@.tmp && mv $@.tmp $@
+
+build/bench_lpg: $(BENCH_SRC) $(LIB_FLOAT) build/bench_list.h $(HDRS) $(wildcard bench/*.h)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Ibuild -Ibench -o $@ $(BENCH_SRC) $(LIB_FLOAT) $(LDLIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory build/bench_lpg
