@@ -8,7 +8,13 @@
  * its next episode.
  *
  * Observations are either a state index (tabular kinds: spec->num_states > 0, obs_index[i]) or a
- * vector of obs_dim reals (spec->obs_dim > 0, obs[i * obs_dim ...]). */
+ * vector of obs_dim reals (spec->obs_dim > 0, obs[i * obs_dim ...]).
+ * - tabular grid: index = agent_cell * 2^num_objects + present (bit j: object j is present).
+ * - random grid: num_types + 1 binary planes of width * height, plane t (t < num_types) marks
+ *   the objects of type t, the last plane the agent; element plane * cells + cell.
+ * - chain, tabular: 0 at the start, then 1 + 2 * (position - 1) + branch (the first action).
+ * - chain with distraction bits: [branch == 0, branch == 1, the random bits...] (all 0 at the
+ *   start). */
 #ifndef LPG_ENV_H
 #define LPG_ENV_H
 
@@ -47,7 +53,9 @@ typedef struct {
 
     /* Grid worlds. Cells are indexed y * width + x, y = 0 at the top. */
     int width, height;
-    int moves;                       /* 4 (compass moves) or 9 (eight directions plus stay) */
+    int moves;                       /* 4 (compass moves) or 9 (eight directions plus stay);
+                                        actions 0-3: up, right, down, left; 4-7: up-right,
+                                        down-right, down-left, up-left; 8: stay */
     uint8_t wall[ENV_MAX_CELLS];     /* 1 where a wall stands */
     int start_cell;                  /* agent's start cell; -1: a random free cell per episode */
     int num_types;
@@ -85,6 +93,23 @@ typedef struct {
     int32_t *steps;         /* [n] steps taken in the current episode */
     int chain_length;       /* chains: L for this batch (this lifetime) */
     int chain_good_action;  /* chains: which first action leads to +1, drawn per lifetime */
+
+    /* Tables derived from the spec by env_batch_init (private to the environment code). */
+    int16_t *move_target;   /* grids: [cells * num_actions] cell reached by each action */
+    int8_t *cell_object;    /* grids: object index at each cell or -1; [cells] for tabular grids
+                               (fixed places, check `present`), [n * cells] for random grids */
+    int16_t *open_cells;    /* grids: the cells that are not walls */
+    int num_open_cells;
+    int16_t *start_cells;   /* grids: where an episode may start when start_cell < 0 */
+    int num_start_cells;
+    uint32_t all_objects;   /* grids: mask with one bit per object */
+    uint32_t end_always;    /* grids: objects whose collection always ends the episode */
+    uint32_t end_sometimes; /* grids: objects with 0 < p_end < 1 */
+    uint32_t respawn_always; /* grids: objects that reappear at the first step they are away */
+    uint32_t respawn_sometimes; /* grids: objects with 0 < p_respawn < 1 */
+    uint32_t end_threshold[ENV_MAX_OBJECTS];     /* rng_u32() below this: collection ends it */
+    uint32_t respawn_threshold[ENV_MAX_OBJECTS]; /* rng_u32() below this: it reappears */
+    real object_reward[ENV_MAX_OBJECTS];
 } EnvBatch;
 
 /* Reads and validates an environment file. Errors name the file and the key. */
@@ -105,5 +130,8 @@ void env_render(const EnvBatch *batch, int i, FILE *out);
 
 /* "tabular_grid", "random_grid" or "chain". */
 const char *env_kind_name(EnvKind kind);
+
+/* A short name for action a of this spec ("up", "stay", ...; chains: "0", "1"). */
+const char *env_action_name(const EnvSpec *spec, int action);
 
 #endif

@@ -13,6 +13,7 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
+    {"env", cmd_env, "show an environment's sizes; --render plays random steps as text"},
     {NULL, NULL, NULL},
 };
 

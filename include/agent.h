@@ -1,0 +1,128 @@
+/* agent.h: the agent network θ (DESIGN.md section 2) and every derivative of it the project needs.
+ *
+ * The agent maps an observation to one row of outputs
+ *     out[b * num_outputs + j]:  j in [0, A)        action logits (π = softmax)
+ *                                j in [A, A+m)      prediction logits (y = softmax), m may be 0
+ *                                j == A+m           value, only when has_value
+ * (A = num_actions, m = num_y; y_offset = A, value_offset = A+m, num_outputs = A+m+has_value).
+ *
+ * Two kinds behind one interface:
+ * - AGENT_TABULAR: the observation is a state index s in [0, num_states); θ is the matrix
+ *   [num_states x num_outputs], row s being exactly the outputs for s. Rows start at zero
+ *   (uniform π and y) unless tabular_init_std > 0.
+ * - AGENT_MLP: the observation is a vector x of obs_dim reals; hidden layers z = a W + b,
+ *   a' = relu(z), then one linear layer producing all outputs. Layer l has weight [in x out]
+ *   row-major at theta + layout.weight[l] and bias [out] at theta + layout.bias[l]. Init: hidden
+ *   weights normal with std sqrt(2/fan_in) (He), output weights normal with std
+ *   0.1/sqrt(fan_in) (near-uniform π and y at the start), biases zero.
+ *
+ * θ, gradients and tangents are flat real arrays of num_params reals with the same layout; the
+ * caller owns them. An Agent only describes sizes and offsets, so one Agent serves θ_0..θ_K,
+ * gradients and tangents alike. Scratch (activations, tangents) lives in an AgentWork allocated
+ * once for a maximum batch; use one AgentWork per thread. All matrices are row-major; each MLP
+ * layer is one gemm for the whole batch.
+ *
+ * Derivatives, for a batch of B observations (call order matters, see each function):
+ *   agent_forward            out = f(θ)
+ *   agent_backward           dθ += J(θ)ᵀ g                                 (g = ∂L/∂out)
+ *   agent_forward_tangent    δout = J(θ) v                                  (JVP)
+ *   agent_backward_tangent   hv += d/dε [J(θ+εv)ᵀ (g + ε δg)] at ε = 0      (Pearlmutter's R-op)
+ * For L(θ) = Σ_b f_b(out_b): H v = agent_backward_tangent(v, g = ∇f, δg = ∇²f · δout) with
+ * δout = agent_forward_tangent(v). agent_loss.h does this for the LPG loss (Eq. 2). */
+#ifndef LPG_AGENT_H
+#define LPG_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "real.h"
+#include "rng.h"
+
+#define AGENT_MAX_HIDDEN 4 /* hidden layers of the MLP */
+
+typedef enum { AGENT_TABULAR, AGENT_MLP } AgentKind;
+
+/* What the caller chooses (e.g. from a config and an EnvSpec). */
+typedef struct {
+    AgentKind kind;
+    int num_states;                /* tabular: rows of θ */
+    int obs_dim;                   /* MLP: input length */
+    int num_hidden;                /* MLP: hidden layers, 0..AGENT_MAX_HIDDEN (0: linear) */
+    int hidden[AGENT_MAX_HIDDEN];  /* MLP: their widths */
+    int num_actions;               /* A >= 1 */
+    int num_y;                     /* m >= 0 (30 for LPG, 0 when y is unused) */
+    int has_value;                 /* 1: a value output after the y logits */
+    double tabular_init_std;       /* tabular: std of the initial rows (0: all zero) */
+} AgentSpec;
+
+/* Sizes and where each parameter group starts in θ (offsets in reals). */
+typedef struct {
+    AgentSpec spec;
+    int num_actions, num_y, has_value;
+    int y_offset, value_offset, num_outputs; /* the output row, see the file comment */
+    int num_layers;                          /* MLP: linear layers = num_hidden + 1 */
+    int layer_in[AGENT_MAX_HIDDEN + 1];      /* MLP: input width of layer l */
+    int layer_out[AGENT_MAX_HIDDEN + 1];     /* MLP: output width of layer l */
+    size_t weight[AGENT_MAX_HIDDEN + 1];     /* MLP: offset of layer l's [in x out] weights */
+    size_t bias[AGENT_MAX_HIDDEN + 1];       /* MLP: offset of layer l's [out] bias */
+    size_t num_params;
+} Agent;
+
+/* A batch of observations, not owned: index [B] for tabular agents, x [B * obs_dim] for MLPs
+ * (the other pointer is ignored and may be NULL). */
+typedef struct {
+    const int32_t *index;
+    const real *x;
+} AgentObs;
+
+/* Scratch for batches of up to max_batch observations; one allocation (mem).
+ * act/tangent/grad/grad_tangent hold, per hidden layer, relu activations, their tangents, the
+ * gradient and its tangent at the pre-activations ([max_batch x hidden[l]] each). out, dout,
+ * out_tangent, dout_tangent ([max_batch x num_outputs]) are free for callers and lpg_loss_hvp. */
+typedef struct {
+    int max_batch;
+    real *act[AGENT_MAX_HIDDEN];
+    real *tangent[AGENT_MAX_HIDDEN];
+    real *grad[AGENT_MAX_HIDDEN];
+    real *grad_tangent[AGENT_MAX_HIDDEN];
+    real *out, *dout, *out_tangent, *dout_tangent;
+    real *mem;
+} AgentWork;
+
+/* Validates spec and fills agent's sizes and layout. Returns 0, or -1 after reporting. */
+int agent_setup(Agent *agent, const AgentSpec *spec);
+
+/* Writes initial parameters theta [num_params] (see the file comment), drawing from rng. */
+void agent_init_params(const Agent *agent, real *theta, Rng *rng);
+
+/* Allocates scratch for batches of up to max_batch. Returns 0, or -1 after reporting; free
+ * with agent_work_free (safe on a zeroed or freed AgentWork). */
+int agent_work_init(AgentWork *work, const Agent *agent, int max_batch);
+void agent_work_free(AgentWork *work);
+
+/* The observations first..: obs advanced by first rows (to slice a [T x n] rollout by step). */
+AgentObs agent_obs_offset(const Agent *agent, AgentObs obs, int first);
+
+/* Writes out [batch x num_outputs] for θ; keeps in work what the other functions need. */
+void agent_forward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                   int batch, real *out);
+
+/* ADDS ∂L/∂θ to dtheta [num_params] given dout = ∂L/∂out [batch x num_outputs]. Needs the last
+ * agent_forward on work to have been for the same theta, obs and batch. */
+void agent_backward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                    int batch, const real *dout, real *dtheta);
+
+/* Writes out_tangent [batch x num_outputs], the derivative of the outputs along v [num_params].
+ * Needs the last agent_forward on work to have been for the same theta, obs and batch; keeps
+ * the hidden tangents in work for agent_backward_tangent. */
+void agent_forward_tangent(const Agent *agent, AgentWork *work, const real *theta,
+                           const real *v, AgentObs obs, int batch, real *out_tangent);
+
+/* ADDS d/dε of agent_backward(θ + ε v, dout + ε dout_tangent) at ε = 0 to hv [num_params].
+ * Needs agent_forward and then agent_forward_tangent (same theta, v, obs, batch) last on work.
+ * It does not add the gradient itself; call agent_backward for that. */
+void agent_backward_tangent(const Agent *agent, AgentWork *work, const real *theta,
+                            const real *v, AgentObs obs, int batch, const real *dout,
+                            const real *dout_tangent, real *hv);
+
+#endif

@@ -1,0 +1,83 @@
+/* agent_loss.h: the agent's LPG loss (DESIGN.md Eq. 2) and its first and second derivatives.
+ *
+ * Per sample b, with π = softmax(action logits l), q = softmax(y logits u) and the rule's
+ * outputs π̂ (a scalar) and ŷ (a distribution, given as log ŷ as rule.h provides it):
+ *     L_b = -π̂ log π(a) + α_y KL(q || ŷ),    KL(q || ŷ) = Σ_j q_j (log q_j - log ŷ_j)
+ *     ∂L_b/∂l = π̂ (π - e_a)                   ∂L_b/∂u = α_y q ⊙ (r - KL),  r = log q - log ŷ
+ *     ∇²_l L_b δl = π̂ π ⊙ (δl - π·δl)
+ *     ∇²_u L_b δu = α_y q ⊙ [(δu - q·δu) ⊙ (r - KL + 1) - δKL],  δKL = ∂L_b/∂u · δu / α_y
+ * The loss of a batch is scale * Σ_b L_b (scale = 1/B for the mean); the value output, if any,
+ * gets zero gradient. The meta-gradient also needs the "mixed" derivatives: of the directional
+ * derivative ⟨∇_out L_b, δout⟩ with respect to the rule's outputs,
+ *     ∂/∂π̂ = -c,  c = δl_a - π·δl (the tangent of log π(a)),
+ *     ∂/∂log ŷ = -α_y δq,  δq = q ⊙ (δu - q·δu) (the tangent of y).
+ * Nothing here allocates; the batch versions work on rows laid out as agent.h describes. */
+#ifndef LPG_AGENT_LOSS_H
+#define LPG_AGENT_LOSS_H
+
+#include <stdint.h>
+
+#include "agent.h"
+#include "real.h"
+
+/* What the update rule says about a batch of B agent steps, in the same row order as the
+ * agent's outputs (e.g. time-major t*n + i, as rule.h). Not owned. */
+typedef struct {
+    const int32_t *action;  /* [B] the action taken */
+    const real *pi_hat;     /* [B] π̂ */
+    const real *log_y_hat;  /* [B x num_y] log ŷ; may be NULL when the agent has num_y == 0 */
+    real alpha_y;           /* weight of the KL term */
+    real scale;             /* the loss is scale * Σ_b L_b */
+} LpgLossInput;
+
+/* ---- one sample ----------------------------------------------------------------------- */
+
+/* Returns L_b and writes its gradient: dlogits [num_actions], dy_logits [num_y] (num_y may be
+ * 0, then y_logits, log_y_hat and dy_logits are not read). */
+real lpg_loss_sample(const real *logits, int num_actions, int action, real pi_hat,
+                     const real *y_logits, const real *log_y_hat, int num_y, real alpha_y,
+                     real *dlogits, real *dy_logits);
+
+/* Writes the Hessian of L_b (wrt the logits) times the tangents: h_logits [num_actions] =
+ * ∇²_l L_b · logits_tangent, h_y_logits [num_y] = ∇²_u L_b · y_logits_tangent. */
+void lpg_loss_sample_hvp(const real *logits, const real *logits_tangent, int num_actions,
+                         real pi_hat, const real *y_logits, const real *y_logits_tangent,
+                         const real *log_y_hat, int num_y, real alpha_y, real *h_logits,
+                         real *h_y_logits);
+
+/* The mixed derivatives (see the file comment), times scale: returns scale * ∂⟨∇L_b, δout⟩/∂π̂
+ * = -scale * c and ADDS scale * ∂⟨∇L_b, δout⟩/∂log ŷ = -scale * α_y δq to dlog_y_hat [num_y]. */
+real lpg_loss_sample_mixed(const real *logits, const real *logits_tangent, int num_actions,
+                           int action, const real *y_logits, const real *y_logits_tangent,
+                           int num_y, real alpha_y, real scale, real *dlog_y_hat);
+
+/* ---- a batch of agent outputs --------------------------------------------------------- */
+
+/* Returns scale * Σ_b L_b for out [batch x num_outputs] and writes its gradient wrt out to
+ * dout [batch x num_outputs]. */
+real lpg_loss_batch(const Agent *agent, const LpgLossInput *in, const real *out, int batch,
+                    real *dout);
+
+/* Writes h_out [batch x num_outputs] = ∇²_out (scale * Σ_b L_b) · out_tangent. */
+void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const real *out,
+                        const real *out_tangent, int batch, real *h_out);
+
+/* ADDS scale * the mixed derivatives of each row to dpi_hat [batch] and dlog_y_hat
+ * [batch x num_y] (not touched when num_y == 0), ready for rule_backward_log. */
+void lpg_loss_batch_mixed(const Agent *agent, const LpgLossInput *in, const real *out,
+                          const real *out_tangent, int batch, real *dpi_hat, real *dlog_y_hat);
+
+/* ---- through the agent network -------------------------------------------------------- */
+
+/* Returns the loss at θ and ADDS its gradient to dtheta [num_params]. Uses work->out and
+ * work->dout (left holding the outputs and ∂L/∂out). */
+real lpg_loss_gradient(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                       int batch, const LpgLossInput *in, real *dtheta);
+
+/* Returns the loss at θ and ADDS the Hessian-vector product ∇²_θ L · v to hv [num_params].
+ * Leaves in work: out (outputs), dout (∂L/∂out), out_tangent (δout = J v, what
+ * lpg_loss_batch_mixed needs) and dout_tangent (∇²_out L · δout). */
+real lpg_loss_hvp(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                  int batch, const LpgLossInput *in, const real *v, real *hv);
+
+#endif

@@ -1,0 +1,103 @@
+/* checkpoint.h: checkpoint and rule files: named, typed sections, zlib-compressed, CRC-checked.
+ *
+ * A meta-training checkpoint holds "eta", the Adam state, the bandits, the RNG state, the step
+ * and the run's config text; a rule file is the same format with fewer sections. Writing goes
+ * through write_file_atomic(), so a failed write never clobbers the previous file.
+ *
+ * On disk (all integers little-endian; big-endian hosts are refused at compile time):
+ *   header, 36 bytes:
+ *     0  magic "LPGCKPT1"                    8 bytes
+ *     8  format version (CHECKPOINT_VERSION)  u32
+ *    12  sizeof(real) of the writer, 4 or 8   u32
+ *    16  payload size, uncompressed           u64
+ *    24  compressed size (rest of the file)   u64
+ *    32  zlib crc32 of the uncompressed payload u32
+ *   then the zlib stream (compress2) of the payload, which is a sequence of sections:
+ *     u32 name length (1..CHECKPOINT_NAME_MAX-1), the name (no NUL), u32 type, u64 element
+ *     count, then count elements: reals of the header's size, int64s, or raw bytes.
+ *
+ * Real sizes are never converted: a checkpoint written by the double (test) build is refused by
+ * the float (product) build and vice versa, with a message naming both, because a silently
+ * narrowed or widened eta would no longer resume bit for bit. */
+#ifndef LPG_CHECKPOINT_H
+#define LPG_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "real.h"
+#include "util.h"
+
+#define CHECKPOINT_MAGIC "LPGCKPT1"
+#define CHECKPOINT_VERSION 1u
+#define CHECKPOINT_HEADER_SIZE 36
+#define CHECKPOINT_NAME_MAX 64 /* longest section name + 1 */
+
+typedef enum {
+    CHECKPOINT_REAL = 1,  /* real array (float or double, as the build) */
+    CHECKPOINT_INT64 = 2, /* int64_t array */
+    CHECKPOINT_BYTES = 3, /* opaque bytes (RNG state, bandits) */
+    CHECKPOINT_TEXT = 4,  /* text without its NUL (the config JSON) */
+} CheckpointType;
+
+/* Sections being collected for one file. Zero-initialise or call checkpoint_writer_init. */
+typedef struct {
+    unsigned char *data; /* the uncompressed payload so far (owned) */
+    size_t len, cap;
+    int failed;          /* an add failed: checkpoint_write refuses to write a partial file */
+} CheckpointWriter;
+
+typedef struct {
+    char name[CHECKPOINT_NAME_MAX];
+    CheckpointType type;
+    size_t count;  /* elements: reals, int64s, or bytes (text: bytes without the NUL) */
+    size_t offset; /* of the first element in the payload */
+} CheckpointSection;
+
+/* A loaded, validated checkpoint. */
+typedef struct {
+    char path[LPG_PATH_MAX];
+    unsigned char *payload; /* uncompressed (owned) */
+    size_t payload_len;
+    CheckpointSection *sections; /* owned */
+    int num_sections;
+} Checkpoint;
+
+void checkpoint_writer_init(CheckpointWriter *w);
+
+/* Each add copies the data into the writer. Names are 1..63 characters, unique per file.
+ * Returns 0, or -1 (reported; the writer then refuses to write). */
+int checkpoint_add_real(CheckpointWriter *w, const char *name, const real *values, size_t count);
+int checkpoint_add_int64(CheckpointWriter *w, const char *name, const int64_t *values,
+                         size_t count);
+int checkpoint_add_bytes(CheckpointWriter *w, const char *name, const void *data, size_t len);
+int checkpoint_add_text(CheckpointWriter *w, const char *name, const char *text);
+
+/* Compresses the sections and writes path atomically. The writer keeps its sections (write
+ * again elsewhere if you like); free it with checkpoint_writer_free. Returns 0 or -1. */
+int checkpoint_write(CheckpointWriter *w, const char *path);
+
+void checkpoint_writer_free(CheckpointWriter *w);
+
+/* Loads and validates path (magic, version, real size, sizes, zlib stream, CRC, section table).
+ * On error reports "lpg: <path>: <what is wrong>", leaves ck empty and returns -1. Free a loaded
+ * checkpoint with checkpoint_close (also safe on an empty one). */
+int checkpoint_open(Checkpoint *ck, const char *path);
+void checkpoint_close(Checkpoint *ck);
+
+/* The section called name, or NULL (silently: for optional sections). Points into ck. */
+const CheckpointSection *checkpoint_find(const Checkpoint *ck, const char *name);
+
+/* Copy a section into the caller's buffer, which must hold exactly `count` elements (`len`
+ * bytes); a missing section, another type or another count is reported and returns -1. */
+int checkpoint_get_real(const Checkpoint *ck, const char *name, real *out, size_t count);
+int checkpoint_get_int64(const Checkpoint *ck, const char *name, int64_t *out, size_t count);
+int checkpoint_get_bytes(const Checkpoint *ck, const char *name, void *out, size_t len);
+
+/* A text section as a new NUL-terminated string the caller frees; NULL (reported) on error. */
+char *checkpoint_get_text(const Checkpoint *ck, const char *name);
+
+/* The message of this thread's last checkpoint error (without the "lpg: " prefix), or "". */
+const char *checkpoint_last_error(void);
+
+#endif

@@ -1,0 +1,123 @@
+/* rule.h: the learned update rule η (DESIGN.md section 3), a backward-in-time LSTM.
+ *
+ * For a batch of n trajectories of t_len steps the rule reads, at each step t,
+ *     x_t = [r_t, d_t, γ, π(a_t|s_t), φ(y_t), φ(y'_t)]
+ * where φ is a small shared MLP (30 -> 16 tanh -> 1) embedding a prediction vector, and φ(y'_t)
+ * is zeroed where the episode ended at t. The LSTM runs from t = t_len-1 down to 0, starting from
+ * a zero state, and zeroes the state coming from t+1 when d_t = 1 (step t+1 belongs to the next
+ * episode). Heads on its output h_t give π̂_t = w·h_t + b and ŷ_t = softmax(W h_t + b).
+ *
+ * Data layout: every per-step array is time-major, element (t, i) of trajectory i at index
+ * t*n + i, the order in which a batched rollout writes it; a vector per step (y, ŷ: 30 reals)
+ * sits at (t*n + i)*30.
+ * All parameters of η are one flat real array described by a RuleLayout; all activations live
+ * in a RuleWork allocated once for the largest batch. Matrices are row-major [rows x cols].
+ *
+ * Gradients: the inputs are constants (stop-gradient), so the backward pass produces dη only. It
+ * accumulates (+=) into a flat array of the same layout; callers zero it once per meta-step. */
+#ifndef LPG_RULE_H
+#define LPG_RULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "real.h"
+#include "rng.h"
+
+#define RULE_Y_DIM 30      /* m: categories of the agent's prediction y */
+#define RULE_PHI_HIDDEN 16 /* hidden width of the embedding φ */
+#define RULE_X_DIM 6       /* LSTM input: r, d, γ, π(a|s), φ(y), φ(y') */
+
+/* Where each parameter group of η starts in the flat array (offsets in reals), and its size.
+ * Shapes (row-major): phi_w1 [30 x 16], phi_b1 [16], phi_w2 [16], phi_b2 [1],
+ * lstm_wx [6 x 4H], lstm_wh [H x 4H], lstm_b [4H] (gate blocks in the order i, f, g, o),
+ * pi_w [H], pi_b [1], y_w [H x 30], y_b [30]. */
+typedef struct {
+    int hidden; /* H, the LSTM width */
+    size_t phi_w1, phi_b1, phi_w2, phi_b2;
+    size_t lstm_wx, lstm_wh, lstm_b;
+    size_t pi_w, pi_b, y_w, y_b;
+    size_t count; /* total number of reals in η */
+} RuleLayout;
+
+/* The inputs for n trajectories of t_len steps (time-major, see above). Not owned. */
+typedef struct {
+    const real *reward;    /* [t_len*n] r_t */
+    const uint8_t *done;   /* [t_len*n] d_t: 1 if the episode ended at step t */
+    const real *gamma;     /* [n] discount of each trajectory's environment */
+    const real *pi_taken;  /* [t_len*n] π(a_t|s_t), the probability of the action taken */
+    const real *y;         /* [t_len*n*30] y(s_t) */
+    const real *y_next;    /* [t_len*n*30] y(s_{t+1}); unused where d_t = 1, but must be finite */
+} RuleInput;
+
+/* Activations of one forward pass and scratch for its backward pass, for up to max_n
+ * trajectories of up to max_t steps. One allocation (mem); rule_work_free releases it.
+ * The outputs pi_hat, y_hat and log_y_hat are valid until the next rule_forward. */
+typedef struct {
+    int hidden, max_n, max_t;
+    int n, t_len;              /* sizes of the last forward pass */
+    const uint8_t *done;       /* the last forward's done flags (not owned) */
+    const real *y, *y_next;    /* the last forward's y inputs (not owned) */
+
+    /* Outputs, [t_len*n] and [t_len*n*30], time-major. */
+    real *pi_hat, *y_hat, *log_y_hat;
+
+    /* Forward activations (rows = t_len*n, time-major). */
+    real *phi_hidden;      /* [2 x rows x 16] tanh layer of φ, for y then y' */
+    real *phi_out;         /* [2 x rows] φ(y), φ(y') (before φ(y') is zeroed at episode ends) */
+    real *x;               /* [rows x 6] LSTM inputs */
+    real *gates;           /* [rows x 4H] gate activations i, f, g, o (after σ / tanh) */
+    real *cell, *tanh_cell, *h;  /* [rows x H] c_t, tanh(c_t), h_t */
+    real *h_in, *cell_in;  /* [rows x H] the state entering step t (after the reset) */
+
+    /* Backward scratch. */
+    real *dlogits;         /* [rows x 30] */
+    real *dh;              /* [rows x H] gradient into h_t from the heads */
+    real *dgates;          /* [rows x 4H] gradient into the gate pre-activations */
+    real *dh_carry, *dcell_carry; /* [n x H] gradient flowing to step t+1 */
+    real *dx;              /* [rows x 6] */
+    real *dphi;            /* [2 x rows] */
+    real *dphi_hidden;     /* [rows x 16] */
+    real *mem;
+} RuleWork;
+
+/* Fills layout for an LSTM of width hidden. */
+void rule_layout(RuleLayout *layout, int hidden);
+
+/* Initialises eta [layout->count] from rng: weights normal / sqrt(fan_in), biases zero except
+ * the forget gate's (1). Deterministic for a given rng state. */
+void rule_init(real *eta, const RuleLayout *layout, Rng *rng);
+
+/* Allocates a workspace for up to max_n trajectories of up to max_t steps (NULL after
+ * reporting if out of memory). The caller frees it with rule_work_free. */
+RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t);
+void rule_work_free(RuleWork *work);
+
+/* Runs η on n trajectories of t_len steps (n <= max_n, t_len <= max_t). Results go to
+ * work->pi_hat, work->y_hat, work->log_y_hat; the activations stay in work for rule_backward,
+ * which also keeps pointers to in->done, in->y and in->y_next (they must stay unchanged). */
+void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, const RuleInput *in,
+                  int n, int t_len);
+
+/* Backpropagates the last forward pass: given dpi_hat [t_len*n] = ∂J/∂π̂ and dy_hat
+ * [t_len*n*30] = ∂J/∂ŷ (wrt the probabilities; the softmax Jacobian is applied here), ADDS ∂J/∂η
+ * to d_eta [layout->count]. Either upstream pointer may be NULL (no gradient from that head). */
+void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
+                   const real *dpi_hat, const real *dy_hat);
+
+/* As rule_backward, but dlog_y_hat [t_len*n*30] is ∂J/∂log ŷ (= ŷ ⊙ ∂J/∂ŷ). Use it when the
+ * objective is written in log ŷ (a KL term): no division by a tiny ŷ is then needed. */
+void rule_backward_log(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
+                       const real *dpi_hat, const real *dlog_y_hat);
+
+/* The L2 penalty on the rule's outputs (DESIGN.md section 5) over rows = t_len*n steps:
+ * returns beta_pi Σ π̂² + beta_y Σ ‖ŷ‖². */
+double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,
+                       double beta_y);
+
+/* Adds scale * ∂/∂(π̂, ŷ) of rule_l2_penalty to dpi_hat [rows] and dy_hat [rows*30], ready for
+ * rule_backward (scale = -1 for a penalty subtracted from J; fold a batch mean in too). */
+void rule_l2_backward(real *dpi_hat, real *dy_hat, const real *pi_hat, const real *y_hat,
+                      int rows, double beta_pi, double beta_y, double scale);
+
+#endif

@@ -1,0 +1,351 @@
+/* agent.c: the agent network θ, tabular or MLP, with its forward pass, backward pass, forward
+ * tangent (JVP) and backward tangent (Pearlmutter's R-operator of the backward pass).
+ * Row-major everywhere; each MLP layer is one gemm per pass for the whole batch.
+ *
+ * MLP notation: a_0 = x, z_l = a_l W_l + b_l, a_{l+1} = relu(z_l), out = z_{L-1}. Along a
+ * direction v (vW_l, vb_l):
+ *   forward tangent   δz_l = δa_l W_l + a_l vW_l + vb_l,  δa_{l+1} = [z_l > 0] δz_l,  δa_0 = 0
+ *   backward          dW_l += a_lᵀ dz_l,  db_l += Σ_b dz_l,  dz_{l-1} = [z_{l-1} > 0] (dz_l W_lᵀ)
+ *   backward tangent  R(dW_l) = δa_lᵀ dz_l + a_lᵀ R(dz_l),  R(db_l) = Σ_b R(dz_l),
+ *                     R(dz_{l-1}) = [z_{l-1} > 0] (R(dz_l) W_lᵀ + dz_l vW_lᵀ)
+ * (relu's second derivative is zero almost everywhere, so the mask carries no tangent). */
+#include "agent.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- setup ---------------------------------------------------------------------------- */
+
+static int check_spec(const AgentSpec *spec)
+{
+    if (spec->num_actions < 1)
+        return lpg_error("agent: num_actions must be >= 1 (got %d)", spec->num_actions);
+    if (spec->num_y < 0)
+        return lpg_error("agent: num_y must be >= 0 (got %d)", spec->num_y);
+    if (spec->has_value != 0 && spec->has_value != 1)
+        return lpg_error("agent: has_value must be 0 or 1 (got %d)", spec->has_value);
+    if (spec->kind == AGENT_TABULAR) {
+        if (spec->num_states < 1)
+            return lpg_error("agent: a tabular agent needs num_states >= 1 (got %d)",
+                             spec->num_states);
+        if (spec->tabular_init_std < 0)
+            return lpg_error("agent: tabular_init_std must be >= 0");
+        return 0;
+    }
+    if (spec->kind != AGENT_MLP)
+        return lpg_error("agent: unknown kind %d", (int)spec->kind);
+    if (spec->obs_dim < 1)
+        return lpg_error("agent: an MLP agent needs obs_dim >= 1 (got %d)", spec->obs_dim);
+    if (spec->num_hidden < 0 || spec->num_hidden > AGENT_MAX_HIDDEN)
+        return lpg_error("agent: %d hidden layers (at most %d)", spec->num_hidden,
+                         AGENT_MAX_HIDDEN);
+    for (int l = 0; l < spec->num_hidden; l++)
+        if (spec->hidden[l] < 1)
+            return lpg_error("agent: hidden layer %d has width %d", l, spec->hidden[l]);
+    return 0;
+}
+
+int agent_setup(Agent *agent, const AgentSpec *spec)
+{
+    memset(agent, 0, sizeof *agent);
+    if (check_spec(spec) != 0)
+        return -1;
+    agent->spec = *spec;
+    agent->num_actions = spec->num_actions;
+    agent->num_y = spec->num_y;
+    agent->has_value = spec->has_value;
+    agent->y_offset = spec->num_actions;
+    agent->value_offset = spec->num_actions + spec->num_y;
+    agent->num_outputs = agent->value_offset + spec->has_value;
+    if (spec->kind == AGENT_TABULAR) {
+        agent->num_params = (size_t)spec->num_states * (size_t)agent->num_outputs;
+        return 0;
+    }
+    agent->num_layers = spec->num_hidden + 1;
+    size_t offset = 0;
+    for (int l = 0; l < agent->num_layers; l++) {
+        int in = l == 0 ? spec->obs_dim : spec->hidden[l - 1];
+        int out = l == spec->num_hidden ? agent->num_outputs : spec->hidden[l];
+        agent->layer_in[l] = in;
+        agent->layer_out[l] = out;
+        agent->weight[l] = offset;
+        offset += (size_t)in * (size_t)out;
+        agent->bias[l] = offset;
+        offset += (size_t)out;
+    }
+    agent->num_params = offset;
+    return 0;
+}
+
+void agent_init_params(const Agent *agent, real *theta, Rng *rng)
+{
+    memset(theta, 0, agent->num_params * sizeof(real));
+    if (agent->spec.kind == AGENT_TABULAR) {
+        double std = agent->spec.tabular_init_std;
+        if (std > 0)
+            for (size_t i = 0; i < agent->num_params; i++)
+                theta[i] = (real)(std * rng_normal(rng));
+        return;
+    }
+    for (int l = 0; l < agent->num_layers; l++) {
+        int in = agent->layer_in[l], out = agent->layer_out[l];
+        int is_output = l == agent->num_layers - 1;
+        double std = (is_output ? 0.1 : sqrt(2.0)) / sqrt((double)in);
+        real *w = theta + agent->weight[l];
+        for (size_t i = 0; i < (size_t)in * (size_t)out; i++)
+            w[i] = (real)(std * rng_normal(rng));
+    }
+}
+
+int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
+{
+    memset(work, 0, sizeof *work);
+    if (max_batch < 1)
+        return lpg_error("agent: max_batch must be >= 1 (got %d)", max_batch);
+    size_t per_output = (size_t)max_batch * (size_t)agent->num_outputs;
+    size_t total = 4 * per_output;
+    for (int l = 0; l + 1 < agent->num_layers; l++)
+        total += 4 * (size_t)max_batch * (size_t)agent->layer_out[l];
+    work->mem = lpg_calloc(total, sizeof(real), "agent workspace");
+    if (!work->mem)
+        return -1;
+    work->max_batch = max_batch;
+    real *p = work->mem;
+    for (int l = 0; l + 1 < agent->num_layers; l++) {
+        size_t n = (size_t)max_batch * (size_t)agent->layer_out[l];
+        work->act[l] = p, p += n;
+        work->tangent[l] = p, p += n;
+        work->grad[l] = p, p += n;
+        work->grad_tangent[l] = p, p += n;
+    }
+    work->out = p, p += per_output;
+    work->dout = p, p += per_output;
+    work->out_tangent = p, p += per_output;
+    work->dout_tangent = p;
+    return 0;
+}
+
+void agent_work_free(AgentWork *work)
+{
+    free(work->mem);
+    memset(work, 0, sizeof *work);
+}
+
+AgentObs agent_obs_offset(const Agent *agent, AgentObs obs, int first)
+{
+    AgentObs sliced = obs;
+    if (agent->spec.kind == AGENT_TABULAR)
+        sliced.index = obs.index + first;
+    else
+        sliced.x = obs.x + (size_t)first * (size_t)agent->spec.obs_dim;
+    return sliced;
+}
+
+/* ---- tabular -------------------------------------------------------------------------- */
+
+/* rows[b] = table[index[b]], rows of width n. */
+static void gather_rows(real *rows, const real *table, const int32_t *index, int batch, int n)
+{
+    for (int b = 0; b < batch; b++)
+        memcpy(rows + (size_t)b * n, table + (size_t)index[b] * n, (size_t)n * sizeof(real));
+}
+
+/* table[index[b]] += rows[b], rows of width n (repeated states accumulate). */
+static void scatter_add_rows(real *table, const real *rows, const int32_t *index, int batch,
+                             int n)
+{
+    for (int b = 0; b < batch; b++) {
+        real *dst = table + (size_t)index[b] * n;
+        const real *src = rows + (size_t)b * n;
+        for (int j = 0; j < n; j++)
+            dst[j] += src[j];
+    }
+}
+
+/* ---- MLP building blocks -------------------------------------------------------------- */
+
+/* out [batch x n_out] = in [batch x n_in] W [n_in x n_out] + bias (broadcast over rows). */
+static void linear_forward(real *out, const real *in, const real *w, const real *bias, int batch,
+                           int n_in, int n_out)
+{
+    for (int b = 0; b < batch; b++)
+        memcpy(out + (size_t)b * n_out, bias, (size_t)n_out * sizeof(real));
+    real_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n_out, n_in, 1, in, n_in, w,
+              n_out, 1, out, n_out);
+}
+
+/* out [batch x n_out] += in [batch x n_in] W [n_in x n_out]. */
+static void matmul_add(real *out, const real *in, const real *w, int batch, int n_in, int n_out)
+{
+    real_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n_out, n_in, 1, in, n_in, w,
+              n_out, 1, out, n_out);
+}
+
+/* din [batch x n_in] = beta * din + dz [batch x n_out] Wᵀ (W is [n_in x n_out]). */
+static void matmul_transposed(real *din, const real *dz, const real *w, int batch, int n_in,
+                              int n_out, real beta)
+{
+    real_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, n_in, n_out, 1, dz, n_out, w,
+              n_out, beta, din, n_in);
+}
+
+/* dw [n_in x n_out] += inᵀ dz. */
+static void weight_gradient_add(real *dw, const real *in, const real *dz, int batch, int n_in,
+                                int n_out)
+{
+    real_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, batch, 1, in, n_in, dz,
+              n_out, 1, dw, n_out);
+}
+
+/* db [n] += Σ_b dz[b]. */
+static void bias_gradient_add(real *db, const real *dz, int batch, int n)
+{
+    for (int b = 0; b < batch; b++) {
+        const real *row = dz + (size_t)b * n;
+        for (int j = 0; j < n; j++)
+            db[j] += row[j];
+    }
+}
+
+static void relu_in_place(real *x, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (x[i] < 0)
+            x[i] = 0;
+}
+
+/* d[i] = 0 where the relu was off (act[i] == 0, i.e. its pre-activation was <= 0). */
+static void relu_mask(real *d, const real *act, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!(act[i] > 0))
+            d[i] = 0;
+}
+
+/* The input a_l of layer l: the observations for l = 0, else hidden activations. */
+static const real *layer_input(const AgentWork *work, AgentObs obs, int l)
+{
+    return l == 0 ? obs.x : work->act[l - 1];
+}
+
+/* ---- MLP passes ----------------------------------------------------------------------- */
+
+static void mlp_forward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                        int batch, real *out)
+{
+    int last = agent->num_layers - 1;
+    for (int l = 0; l <= last; l++) {
+        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
+        real *z = l == last ? out : work->act[l];
+        linear_forward(z, layer_input(work, obs, l), theta + agent->weight[l],
+                       theta + agent->bias[l], batch, n_in, n_out);
+        if (l < last)
+            relu_in_place(z, (size_t)batch * n_out);
+    }
+}
+
+static void mlp_backward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                         int batch, const real *dout, real *dtheta)
+{
+    const real *dz = dout;
+    for (int l = agent->num_layers - 1; l >= 0; l--) {
+        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
+        weight_gradient_add(dtheta + agent->weight[l], layer_input(work, obs, l), dz, batch, n_in,
+                            n_out);
+        bias_gradient_add(dtheta + agent->bias[l], dz, batch, n_out);
+        if (l == 0)
+            break;
+        real *da = work->grad[l - 1];
+        matmul_transposed(da, dz, theta + agent->weight[l], batch, n_in, n_out, 0);
+        relu_mask(da, work->act[l - 1], (size_t)batch * n_in);
+        dz = da;
+    }
+}
+
+static void mlp_forward_tangent(const Agent *agent, AgentWork *work, const real *theta,
+                                const real *v, AgentObs obs, int batch, real *out_tangent)
+{
+    int last = agent->num_layers - 1;
+    for (int l = 0; l <= last; l++) {
+        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
+        real *dz = l == last ? out_tangent : work->tangent[l];
+        linear_forward(dz, layer_input(work, obs, l), v + agent->weight[l], v + agent->bias[l],
+                       batch, n_in, n_out);
+        if (l > 0)
+            matmul_add(dz, work->tangent[l - 1], theta + agent->weight[l], batch, n_in, n_out);
+        if (l < last)
+            relu_mask(dz, work->act[l], (size_t)batch * n_out);
+    }
+}
+
+static void mlp_backward_tangent(const Agent *agent, AgentWork *work, const real *theta,
+                                 const real *v, AgentObs obs, int batch, const real *dout,
+                                 const real *dout_tangent, real *hv)
+{
+    const real *dz = dout, *dz_tangent = dout_tangent;
+    for (int l = agent->num_layers - 1; l >= 0; l--) {
+        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
+        real *hv_w = hv + agent->weight[l];
+        weight_gradient_add(hv_w, layer_input(work, obs, l), dz_tangent, batch, n_in, n_out);
+        if (l > 0)
+            weight_gradient_add(hv_w, work->tangent[l - 1], dz, batch, n_in, n_out);
+        bias_gradient_add(hv + agent->bias[l], dz_tangent, batch, n_out);
+        if (l == 0)
+            break;
+        real *da = work->grad[l - 1], *da_tangent = work->grad_tangent[l - 1];
+        size_t count = (size_t)batch * n_in;
+        matmul_transposed(da, dz, theta + agent->weight[l], batch, n_in, n_out, 0);
+        relu_mask(da, work->act[l - 1], count);
+        matmul_transposed(da_tangent, dz_tangent, theta + agent->weight[l], batch, n_in, n_out, 0);
+        matmul_transposed(da_tangent, dz, v + agent->weight[l], batch, n_in, n_out, 1);
+        relu_mask(da_tangent, work->act[l - 1], count);
+        dz = da;
+        dz_tangent = da_tangent;
+    }
+}
+
+/* ---- the interface -------------------------------------------------------------------- */
+
+void agent_forward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                   int batch, real *out)
+{
+    assert(batch >= 0 && batch <= work->max_batch);
+    if (agent->spec.kind == AGENT_TABULAR)
+        gather_rows(out, theta, obs.index, batch, agent->num_outputs);
+    else
+        mlp_forward(agent, work, theta, obs, batch, out);
+}
+
+void agent_backward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                    int batch, const real *dout, real *dtheta)
+{
+    assert(batch >= 0 && batch <= work->max_batch);
+    if (agent->spec.kind == AGENT_TABULAR)
+        scatter_add_rows(dtheta, dout, obs.index, batch, agent->num_outputs);
+    else
+        mlp_backward(agent, work, theta, obs, batch, dout, dtheta);
+}
+
+void agent_forward_tangent(const Agent *agent, AgentWork *work, const real *theta,
+                           const real *v, AgentObs obs, int batch, real *out_tangent)
+{
+    assert(batch >= 0 && batch <= work->max_batch);
+    if (agent->spec.kind == AGENT_TABULAR)
+        gather_rows(out_tangent, v, obs.index, batch, agent->num_outputs);
+    else
+        mlp_forward_tangent(agent, work, theta, v, obs, batch, out_tangent);
+}
+
+void agent_backward_tangent(const Agent *agent, AgentWork *work, const real *theta,
+                            const real *v, AgentObs obs, int batch, const real *dout,
+                            const real *dout_tangent, real *hv)
+{
+    assert(batch >= 0 && batch <= work->max_batch);
+    if (agent->spec.kind == AGENT_TABULAR)
+        scatter_add_rows(hv, dout_tangent, obs.index, batch, agent->num_outputs);
+    else
+        mlp_backward_tangent(agent, work, theta, v, obs, batch, dout, dout_tangent, hv);
+}

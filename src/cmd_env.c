@@ -1,0 +1,148 @@
+/* cmd_env.c: `lpg env <file.json>`: loads an environment file, prints its sizes, and with
+ * --render plays random actions in copy 0, drawing every step as text. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "env.h"
+
+typedef struct {
+    const char *path;
+    int render;
+    long steps;
+    uint64_t seed;
+} EnvArgs;
+
+static void print_env_usage(FILE *out)
+{
+    fprintf(out, "usage: lpg env <file.json> [--render] [--steps N] [--seed S]\n\n"
+                 "Loads an environment file (configs/envs/*.json) and prints its kind, name and\n"
+                 "sizes; for chains also the length L and good first action drawn for the seed.\n\n"
+                 "  --render     play random actions in one copy, drawing each step as text\n"
+                 "               ('#' wall, 'A' agent, 'a', 'b', ... object types, '.' free)\n"
+                 "  --steps N    how many steps --render plays (default 10)\n"
+                 "  --seed S     the environment seed (default 0)\n");
+}
+
+static int parse_number(const char *option, const char *text, unsigned long long max,
+                        unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (!text[0] || text[0] == '-' || *end || errno == ERANGE || value > max)
+        return lpg_error("env: %s: expected an integer in [0, %llu], got '%s'", option, max, text);
+    *out = value;
+    return 0;
+}
+
+static int parse_env_args(int argc, char **argv, EnvArgs *args)
+{
+    memset(args, 0, sizeof *args);
+    args->steps = 10;
+    for (int k = 1; k < argc; k++) {
+        const char *arg = argv[k];
+        unsigned long long value = 0;
+        if (strcmp(arg, "--render") == 0) {
+            args->render = 1;
+        } else if (strcmp(arg, "--steps") == 0 || strcmp(arg, "--seed") == 0) {
+            if (k + 1 >= argc)
+                return lpg_error("env: %s needs a value", arg);
+            int is_steps = strcmp(arg, "--steps") == 0;
+            if (parse_number(arg, argv[++k], is_steps ? 1000000ull : UINT64_MAX, &value))
+                return -1;
+            if (is_steps)
+                args->steps = (long)value;
+            else
+                args->seed = value;
+        } else if (arg[0] == '-') {
+            return lpg_error("env: unknown option '%s' (try 'lpg env --help')", arg);
+        } else if (args->path) {
+            return lpg_error("env: more than one file given ('%s', '%s')", args->path, arg);
+        } else {
+            args->path = arg;
+        }
+    }
+    if (!args->path)
+        return lpg_error("env: no environment file given (try 'lpg env --help')");
+    return 0;
+}
+
+static void print_grid_summary(const EnvSpec *spec)
+{
+    int walls = 0;
+    for (int c = 0; c < spec->width * spec->height; c++)
+        walls += spec->wall[c];
+    printf("grid: %dx%d, %d moves, %d wall cells, ", spec->width, spec->height, spec->moves, walls);
+    if (spec->start_cell >= 0)
+        printf("start (%d, %d)\n", spec->start_cell % spec->width, spec->start_cell / spec->width);
+    else
+        printf("random start\n");
+    for (int t = 0; t < spec->num_types; t++) {
+        int count = 0;
+        for (int j = 0; j < spec->num_objects; j++)
+            count += spec->object_type[j] == t;
+        const ObjectType *type = &spec->type[t];
+        printf("objects '%c': %d x (reward %+g, p_end %g, p_respawn %g)\n", 'a' + t, count,
+               type->reward, type->p_end, type->p_respawn);
+    }
+}
+
+static void print_summary(const EnvSpec *spec, const EnvBatch *batch, uint64_t seed)
+{
+    printf("name: %s\nkind: %s\nfile: %s\n", spec->name, env_kind_name(spec->kind), spec->path);
+    printf("num_actions: %d\n", spec->num_actions);
+    if (spec->num_states > 0)
+        printf("num_states: %d\n", spec->num_states);
+    else
+        printf("obs_dim: %d\n", spec->obs_dim);
+    printf("gamma: %g\nmax_steps: %d\n", spec->gamma, spec->max_steps);
+    if (spec->kind != ENV_CHAIN) {
+        print_grid_summary(spec);
+        return;
+    }
+    printf("chain_length: %d (drawn for seed %llu from [%d, %d])\n", batch->chain_length,
+           (unsigned long long)seed, spec->length_min, spec->length_max);
+    printf("good_action: %d\nnoisy: %s\ndistraction_bits: %d\n", batch->chain_good_action,
+           spec->noisy ? "yes" : "no", spec->distraction_bits);
+}
+
+/* Plays random actions in a one-copy batch, drawing the state after each step. */
+static void play_random_steps(EnvBatch *batch, long steps, uint64_t seed)
+{
+    Rng rng;
+    rng_seed(&rng, seed, 0x72656e646572ULL); /* apart from the environment's own streams */
+    printf("\nstep 0 (start)\n");
+    env_render(batch, 0, stdout);
+    for (long t = 1; t <= steps; t++) {
+        int32_t action = (int32_t)rng_below(&rng, (uint32_t)batch->spec->num_actions);
+        env_batch_step(batch, &action);
+        printf("\nstep %ld: action %s, reward %g, done %d\n", t,
+               env_action_name(batch->spec, action), (double)batch->reward[0], batch->done[0]);
+        env_render(batch, 0, stdout);
+    }
+}
+
+int cmd_env(int argc, char **argv)
+{
+    /* Not wants_help(): that lives in main.c, which the test and bench binaries leave out. */
+    for (int k = 1; k < argc; k++)
+        if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
+            print_env_usage(stdout);
+            return 0;
+        }
+    EnvArgs args;
+    if (parse_env_args(argc, argv, &args))
+        return 2;
+    EnvSpec spec;
+    EnvBatch batch;
+    if (env_load(args.path, &spec) || env_batch_init(&batch, &spec, 1, args.seed))
+        return 1;
+    print_summary(&spec, &batch, args.seed);
+    if (args.render)
+        play_random_steps(&batch, args.steps, args.seed);
+    env_batch_free(&batch);
+    return 0;
+}

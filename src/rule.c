@@ -1,0 +1,488 @@
+/* rule.c: the learned update rule η, forward and hand-written backward (BPTT).
+ *
+ * Row-major throughout; every matrix product goes through real_gemm. The batch is time-major, so
+ * the n trajectories at one step are n consecutive rows: the input-to-gates product is one gemm
+ * over all steps, the hidden-to-gates product one gemm per step, and the weight gradients one gemm
+ * each over all steps. Each layer is a forward/backward pair on raw pointers with explicit sizes;
+ * backward functions accumulate (+=) into parameter gradients. */
+#include "rule.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- small linear-algebra helpers ---------------------------------------------------------- */
+
+/* c[m x n] = op(a) op(b) + beta c, where op(a) is [m x k] and op(b) is [k x n]. a is stored as
+ * [k x m] when trans_a, b as [n x k] when trans_b. */
+static void matmul(real *c, const real *a, const real *b, int m, int n, int k, int trans_a,
+                   int trans_b, real beta)
+{
+    real_gemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, (real)1, a, trans_a ? m : k, b,
+              trans_b ? k : n, beta, c, n);
+}
+
+/* Sets every row of out [rows x cols] to bias [cols]. */
+static void fill_rows(real *out, const real *bias, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++)
+        memcpy(out + (size_t)r * cols, bias, (size_t)cols * sizeof(real));
+}
+
+/* dbias [cols] += the column sums of dout [rows x cols]. */
+static void add_column_sums(real *dbias, const real *dout, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++) {
+        const real *row = dout + (size_t)r * cols;
+        for (int j = 0; j < cols; j++)
+            dbias[j] += row[j];
+    }
+}
+
+static real sigmoid(real v)
+{
+    return (real)1 / ((real)1 + real_exp(-v));
+}
+
+/* tanh through one exp: libm's tanhf goes through expm1f and took a third of the pass. Absolute
+ * error stays at the precision of real; the derivative 1 - tanh² holds to the same precision. */
+static real tanh_fast(real v)
+{
+    real e = real_exp(-2 * real_fabs(v));
+    real t = ((real)1 - e) / ((real)1 + e);
+    return v < 0 ? -t : t;
+}
+
+/* ---- φ: y [rows x 30] -> tanh(y W1 + b1) [rows x 16] -> · w2 + b2 [rows] ------------------- */
+
+static void phi_forward(real *out, real *hidden, const real *y, const real *w1, const real *b1,
+                        const real *w2, const real *b2, int rows)
+{
+    fill_rows(hidden, b1, rows, RULE_PHI_HIDDEN);
+    matmul(hidden, y, w1, rows, RULE_PHI_HIDDEN, RULE_Y_DIM, 0, 0, 1);
+    for (size_t i = 0; i < (size_t)rows * RULE_PHI_HIDDEN; i++)
+        hidden[i] = tanh_fast(hidden[i]);
+    for (int r = 0; r < rows; r++) {
+        const real *hrow = hidden + (size_t)r * RULE_PHI_HIDDEN;
+        real sum = b2[0];
+        for (int j = 0; j < RULE_PHI_HIDDEN; j++)
+            sum += hrow[j] * w2[j];
+        out[r] = sum;
+    }
+}
+
+/* Accumulates the gradients of φ's weights given dout [rows]; dhidden [rows x 16] is scratch. */
+static void phi_backward(real *dw1, real *db1, real *dw2, real *db2, real *dhidden,
+                         const real *dout, const real *hidden, const real *y, const real *w2,
+                         int rows)
+{
+    for (int r = 0; r < rows; r++) {
+        const real *hrow = hidden + (size_t)r * RULE_PHI_HIDDEN;
+        real *drow = dhidden + (size_t)r * RULE_PHI_HIDDEN;
+        db2[0] += dout[r];
+        for (int j = 0; j < RULE_PHI_HIDDEN; j++) {
+            dw2[j] += dout[r] * hrow[j];
+            drow[j] = dout[r] * w2[j] * ((real)1 - hrow[j] * hrow[j]);
+        }
+    }
+    matmul(dw1, y, dhidden, RULE_Y_DIM, RULE_PHI_HIDDEN, rows, 1, 0, 1);
+    add_column_sums(db1, dhidden, rows, RULE_PHI_HIDDEN);
+}
+
+/* ---- LSTM cell: pre-activations [n x 4H] (blocks i, f, g, o) and the entering state ---------- */
+
+/* Turns gates [n x 4H] from pre-activations into activations (in place) and computes the new
+ * cell [n x H], tanh(cell) and h. */
+static void lstm_cell_forward(real *gates, real *cell, real *tanh_cell, real *h,
+                              const real *cell_in, int n, int hidden)
+{
+    for (int r = 0; r < n; r++) {
+        real *g = gates + (size_t)r * 4 * hidden;
+        size_t o = (size_t)r * hidden;
+        for (int j = 0; j < hidden; j++) {
+            real gi = sigmoid(g[j]);
+            real gf = sigmoid(g[hidden + j]);
+            real gg = tanh_fast(g[2 * hidden + j]);
+            real go = sigmoid(g[3 * hidden + j]);
+            g[j] = gi;
+            g[hidden + j] = gf;
+            g[2 * hidden + j] = gg;
+            g[3 * hidden + j] = go;
+            cell[o + j] = gf * cell_in[o + j] + gi * gg;
+            tanh_cell[o + j] = tanh_fast(cell[o + j]);
+            h[o + j] = go * tanh_cell[o + j];
+        }
+    }
+}
+
+/* Given dh [n x H] (total gradient into h) and dcell [n x H] (gradient into the cell from the
+ * step that consumed it), writes dgates [n x 4H] (wrt pre-activations) and overwrites dcell with
+ * the gradient into the entering cell state. */
+static void lstm_cell_backward(real *dgates, real *dcell, const real *dh, const real *gates,
+                               const real *tanh_cell, const real *cell_in, int n, int hidden)
+{
+    for (int r = 0; r < n; r++) {
+        const real *g = gates + (size_t)r * 4 * hidden;
+        real *dg = dgates + (size_t)r * 4 * hidden;
+        size_t o = (size_t)r * hidden;
+        for (int j = 0; j < hidden; j++) {
+            real gi = g[j], gf = g[hidden + j], gg = g[2 * hidden + j], go = g[3 * hidden + j];
+            real tc = tanh_cell[o + j];
+            real dc = dcell[o + j] + dh[o + j] * go * ((real)1 - tc * tc);
+            dg[j] = dc * gg * gi * ((real)1 - gi);
+            dg[hidden + j] = dc * cell_in[o + j] * gf * ((real)1 - gf);
+            dg[2 * hidden + j] = dc * gi * ((real)1 - gg * gg);
+            dg[3 * hidden + j] = dh[o + j] * tc * go * ((real)1 - go);
+            dcell[o + j] = dc * gf;
+        }
+    }
+}
+
+/* ---- the backward-in-time LSTM over all steps --------------------------------------------- */
+
+/* The state entering step t: zero at the last step and where the episode ended at t (step t+1
+ * then belongs to the next episode), else the output of step t+1. */
+static void lstm_entering_state(RuleWork *w, int t)
+{
+    int n = w->n, hidden = w->hidden;
+    size_t row_bytes = (size_t)hidden * sizeof(real);
+    for (int i = 0; i < n; i++) {
+        size_t r = (size_t)t * n + i;
+        real *h_in = w->h_in + r * hidden, *cell_in = w->cell_in + r * hidden;
+        if (t == w->t_len - 1 || w->done[r]) {
+            memset(h_in, 0, row_bytes);
+            memset(cell_in, 0, row_bytes);
+        } else {
+            memcpy(h_in, w->h + (r + n) * hidden, row_bytes);
+            memcpy(cell_in, w->cell + (r + n) * hidden, row_bytes);
+        }
+    }
+}
+
+static void lstm_forward(RuleWork *w, const real *wx, const real *wh, const real *b)
+{
+    int n = w->n, hidden = w->hidden, gates_width = 4 * w->hidden;
+    int rows = n * w->t_len;
+    fill_rows(w->gates, b, rows, gates_width);
+    matmul(w->gates, w->x, wx, rows, gates_width, RULE_X_DIM, 0, 0, 1);
+    for (int t = w->t_len - 1; t >= 0; t--) {
+        size_t r0 = (size_t)t * n;
+        real *gates = w->gates + r0 * gates_width;
+        lstm_entering_state(w, t);
+        if (t < w->t_len - 1)
+            matmul(gates, w->h_in + r0 * hidden, wh, n, gates_width, hidden, 0, 0, 1);
+        lstm_cell_forward(gates, w->cell + r0 * hidden, w->tanh_cell + r0 * hidden,
+                          w->h + r0 * hidden, w->cell_in + r0 * hidden, n, hidden);
+    }
+}
+
+/* Zeroes the rows of carry [n x H] whose episode ended at step t: the state they would feed to
+ * step t+1 was reset, so no gradient flows there. */
+static void cut_at_episode_ends(real *carry, const uint8_t *done, int n, int hidden)
+{
+    for (int i = 0; i < n; i++)
+        if (done[i])
+            memset(carry + (size_t)i * hidden, 0, (size_t)hidden * sizeof(real));
+}
+
+/* BPTT: w->dh holds the heads' gradient into every h_t (it is modified). Accumulates dwx, dwh, db
+ * and writes w->dx = ∂/∂x_t. Steps run in the order opposite to the forward pass (t = 0 up). */
+static void lstm_backward(RuleWork *w, real *dwx, real *dwh, real *db, const real *wx,
+                          const real *wh)
+{
+    int n = w->n, hidden = w->hidden, gates_width = 4 * w->hidden;
+    int rows = n * w->t_len;
+    size_t state = (size_t)n * hidden;
+    memset(w->dh_carry, 0, state * sizeof(real));
+    memset(w->dcell_carry, 0, state * sizeof(real));
+    for (int t = 0; t < w->t_len; t++) {
+        size_t r0 = (size_t)t * n;
+        real *dh = w->dh + r0 * hidden, *dgates = w->dgates + r0 * gates_width;
+        for (size_t k = 0; k < state; k++)
+            dh[k] += w->dh_carry[k];
+        lstm_cell_backward(dgates, w->dcell_carry, dh, w->gates + r0 * gates_width,
+                           w->tanh_cell + r0 * hidden, w->cell_in + r0 * hidden, n, hidden);
+        if (t == w->t_len - 1)
+            break;
+        matmul(w->dh_carry, dgates, wh, n, hidden, gates_width, 0, 1, 0);
+        cut_at_episode_ends(w->dh_carry, w->done + r0, n, hidden);
+        cut_at_episode_ends(w->dcell_carry, w->done + r0, n, hidden);
+    }
+    matmul(dwx, w->x, w->dgates, RULE_X_DIM, gates_width, rows, 1, 0, 1);
+    matmul(dwh, w->h_in, w->dgates, hidden, gates_width, rows, 1, 0, 1);
+    add_column_sums(db, w->dgates, rows, gates_width);
+    matmul(w->dx, w->dgates, wx, rows, RULE_X_DIM, gates_width, 0, 1, 0);
+}
+
+/* ---- heads: π̂ = h·w + b, ŷ = softmax(h W + b) ------------------------------------------- */
+
+/* Row-wise softmax of logits [rows x dim] held in probs (overwritten), with log-probabilities. */
+static void softmax_forward(real *probs, real *log_probs, int rows, int dim)
+{
+    for (int r = 0; r < rows; r++) {
+        real *p = probs + (size_t)r * dim, *lp = log_probs + (size_t)r * dim;
+        real max = p[0];
+        for (int j = 1; j < dim; j++)
+            max = p[j] > max ? p[j] : max;
+        real sum = 0;
+        for (int j = 0; j < dim; j++)
+            sum += real_exp(p[j] - max);
+        real log_sum = real_log(sum) + max;
+        for (int j = 0; j < dim; j++) {
+            lp[j] = p[j] - log_sum;
+            p[j] = real_exp(lp[j]);
+        }
+    }
+}
+
+/* dlogits [rows x dim] = g - p Σ g, where g is the gradient wrt log p; with from_probs, dout is
+ * the gradient wrt p and g = p ⊙ dout. */
+static void softmax_backward(real *dlogits, const real *dout, const real *probs, int rows,
+                             int dim, int from_probs)
+{
+    for (int r = 0; r < rows; r++) {
+        const real *p = probs + (size_t)r * dim, *d = dout + (size_t)r * dim;
+        real *dl = dlogits + (size_t)r * dim;
+        real sum = 0;
+        for (int j = 0; j < dim; j++) {
+            dl[j] = from_probs ? p[j] * d[j] : d[j];
+            sum += dl[j];
+        }
+        for (int j = 0; j < dim; j++)
+            dl[j] -= p[j] * sum;
+    }
+}
+
+static void heads_forward(real *pi_hat, real *y_hat, real *log_y_hat, const real *h,
+                          const real *pi_w, const real *pi_b, const real *y_w, const real *y_b,
+                          int rows, int hidden)
+{
+    for (int r = 0; r < rows; r++)
+        pi_hat[r] = pi_b[0];
+    real_gemv(CblasRowMajor, CblasNoTrans, rows, hidden, (real)1, h, hidden, pi_w, 1, (real)1,
+              pi_hat, 1);
+    fill_rows(y_hat, y_b, rows, RULE_Y_DIM);
+    matmul(y_hat, h, y_w, rows, RULE_Y_DIM, hidden, 0, 0, 1);
+    softmax_forward(y_hat, log_y_hat, rows, RULE_Y_DIM);
+}
+
+/* Given dpi_hat [rows] and dlogits [rows x 30] (either may be NULL), accumulates the head
+ * gradients and writes dh [rows x H], the gradient into h. */
+static void heads_backward(real *dpi_w, real *dpi_b, real *dy_w, real *dy_b, real *dh,
+                           const real *dpi_hat, const real *dlogits, const real *h,
+                           const real *pi_w, const real *y_w, int rows, int hidden)
+{
+    if (dlogits) {
+        matmul(dy_w, h, dlogits, hidden, RULE_Y_DIM, rows, 1, 0, 1);
+        add_column_sums(dy_b, dlogits, rows, RULE_Y_DIM);
+        matmul(dh, dlogits, y_w, rows, hidden, RULE_Y_DIM, 0, 1, 0);
+    } else {
+        memset(dh, 0, (size_t)rows * hidden * sizeof(real));
+    }
+    if (!dpi_hat)
+        return;
+    real_gemv(CblasRowMajor, CblasTrans, rows, hidden, (real)1, h, hidden, dpi_hat, 1, (real)1,
+              dpi_w, 1);
+    for (int r = 0; r < rows; r++) {
+        real *dh_row = dh + (size_t)r * hidden;
+        dpi_b[0] += dpi_hat[r];
+        for (int j = 0; j < hidden; j++)
+            dh_row[j] += dpi_hat[r] * pi_w[j];
+    }
+}
+
+/* ---- the rule ---------------------------------------------------------------------------- */
+
+void rule_layout(RuleLayout *layout, int hidden)
+{
+    size_t gates_width = 4 * (size_t)hidden, at = 0;
+    layout->hidden = hidden;
+    layout->phi_w1 = at; at += RULE_Y_DIM * RULE_PHI_HIDDEN;
+    layout->phi_b1 = at; at += RULE_PHI_HIDDEN;
+    layout->phi_w2 = at; at += RULE_PHI_HIDDEN;
+    layout->phi_b2 = at; at += 1;
+    layout->lstm_wx = at; at += RULE_X_DIM * gates_width;
+    layout->lstm_wh = at; at += (size_t)hidden * gates_width;
+    layout->lstm_b = at; at += gates_width;
+    layout->pi_w = at; at += (size_t)hidden;
+    layout->pi_b = at; at += 1;
+    layout->y_w = at; at += (size_t)hidden * RULE_Y_DIM;
+    layout->y_b = at; at += RULE_Y_DIM;
+    layout->count = at;
+}
+
+static void fill_normal(real *out, size_t count, double scale, Rng *rng)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = (real)(scale * rng_normal(rng));
+}
+
+void rule_init(real *eta, const RuleLayout *layout, Rng *rng)
+{
+    int hidden = layout->hidden;
+    size_t gates_width = 4 * (size_t)hidden;
+    double lstm_scale = 1.0 / sqrt((double)(RULE_X_DIM + hidden));
+    memset(eta, 0, layout->count * sizeof(real));
+    fill_normal(eta + layout->phi_w1, RULE_Y_DIM * RULE_PHI_HIDDEN, 1.0 / sqrt(RULE_Y_DIM), rng);
+    fill_normal(eta + layout->phi_w2, RULE_PHI_HIDDEN, 1.0 / sqrt(RULE_PHI_HIDDEN), rng);
+    fill_normal(eta + layout->lstm_wx, RULE_X_DIM * gates_width, lstm_scale, rng);
+    fill_normal(eta + layout->lstm_wh, (size_t)hidden * gates_width, lstm_scale, rng);
+    for (int j = 0; j < hidden; j++)
+        eta[layout->lstm_b + (size_t)hidden + j] = 1; /* forget gate: remember by default */
+    fill_normal(eta + layout->pi_w, (size_t)hidden, 1.0 / sqrt(hidden), rng);
+    fill_normal(eta + layout->y_w, (size_t)hidden * RULE_Y_DIM, 1.0 / sqrt(hidden), rng);
+}
+
+RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t)
+{
+    size_t hidden = (size_t)layout->hidden, rows = (size_t)max_n * max_t;
+    size_t state = rows * hidden;
+    size_t total = rows * (1 + 2 * RULE_Y_DIM)               /* pi_hat, y_hat, log_y_hat */
+                   + 2 * rows * (RULE_PHI_HIDDEN + 1) + rows * RULE_X_DIM /* φ, x */
+                   + rows * 4 * hidden + 5 * state           /* gates, cell, tanh, h, h_in, c_in */
+                   + rows * RULE_Y_DIM + state + rows * 4 * hidden  /* dlogits, dh, dgates */
+                   + 2 * (size_t)max_n * hidden              /* dh_carry, dcell_carry */
+                   + rows * RULE_X_DIM + 2 * rows + rows * RULE_PHI_HIDDEN; /* dx, dphi, dphi_h */
+    RuleWork *w = lpg_calloc(1, sizeof *w, "rule workspace");
+    real *p = lpg_calloc(total, sizeof(real), "rule activations");
+    if (!w || !p) {
+        free(w);
+        free(p);
+        return NULL;
+    }
+    w->hidden = layout->hidden;
+    w->max_n = max_n;
+    w->max_t = max_t;
+    w->mem = p;
+    w->pi_hat = p; p += rows;
+    w->y_hat = p; p += rows * RULE_Y_DIM;
+    w->log_y_hat = p; p += rows * RULE_Y_DIM;
+    w->phi_hidden = p; p += 2 * rows * RULE_PHI_HIDDEN;
+    w->phi_out = p; p += 2 * rows;
+    w->x = p; p += rows * RULE_X_DIM;
+    w->gates = p; p += rows * 4 * hidden;
+    w->cell = p; p += state;
+    w->tanh_cell = p; p += state;
+    w->h = p; p += state;
+    w->h_in = p; p += state;
+    w->cell_in = p; p += state;
+    w->dlogits = p; p += rows * RULE_Y_DIM;
+    w->dh = p; p += state;
+    w->dgates = p; p += rows * 4 * hidden;
+    w->dh_carry = p; p += (size_t)max_n * hidden;
+    w->dcell_carry = p; p += (size_t)max_n * hidden;
+    w->dx = p; p += rows * RULE_X_DIM;
+    w->dphi = p; p += 2 * rows;
+    w->dphi_hidden = p; p += rows * RULE_PHI_HIDDEN;
+    assert((size_t)(p - w->mem) == total);
+    return w;
+}
+
+void rule_work_free(RuleWork *work)
+{
+    if (!work)
+        return;
+    free(work->mem);
+    free(work);
+}
+
+/* x_t = [r, d, γ, π(a|s), φ(y), φ(y')] with φ(y') zeroed where the episode ended at t. */
+static void assemble_inputs(RuleWork *w, const RuleInput *in)
+{
+    int n = w->n, rows = n * w->t_len;
+    const real *phi_y = w->phi_out, *phi_y_next = w->phi_out + rows;
+    for (int r = 0; r < rows; r++) {
+        real *x = w->x + (size_t)r * RULE_X_DIM;
+        x[0] = in->reward[r];
+        x[1] = in->done[r] ? 1 : 0;
+        x[2] = in->gamma[r % n];
+        x[3] = in->pi_taken[r];
+        x[4] = phi_y[r];
+        x[5] = in->done[r] ? 0 : phi_y_next[r];
+    }
+}
+
+void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, const RuleInput *in,
+                  int n, int t_len)
+{
+    assert(work->hidden == layout->hidden && n <= work->max_n && t_len <= work->max_t);
+    work->n = n;
+    work->t_len = t_len;
+    work->done = in->done;
+    work->y = in->y;
+    work->y_next = in->y_next;
+    int rows = n * t_len;
+    real *hidden_y = work->phi_hidden;
+    real *hidden_next = work->phi_hidden + (size_t)rows * RULE_PHI_HIDDEN;
+    const real *e = eta;
+    phi_forward(work->phi_out, hidden_y, in->y, e + layout->phi_w1, e + layout->phi_b1,
+                e + layout->phi_w2, e + layout->phi_b2, rows);
+    phi_forward(work->phi_out + rows, hidden_next, in->y_next, e + layout->phi_w1,
+                e + layout->phi_b1, e + layout->phi_w2, e + layout->phi_b2, rows);
+    assemble_inputs(work, in);
+    lstm_forward(work, e + layout->lstm_wx, e + layout->lstm_wh, e + layout->lstm_b);
+    heads_forward(work->pi_hat, work->y_hat, work->log_y_hat, work->h, e + layout->pi_w,
+                  e + layout->pi_b, e + layout->y_w, e + layout->y_b, rows, layout->hidden);
+}
+
+/* The shared backward pass; dy is wrt ŷ when from_probs, else wrt log ŷ. */
+static void backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *layout,
+                     const real *dpi_hat, const real *dy, int from_probs)
+{
+    int n = w->n, rows = n * w->t_len;
+    const real *e = eta;
+    real *d = d_eta;
+    if (dy)
+        softmax_backward(w->dlogits, dy, w->y_hat, rows, RULE_Y_DIM, from_probs);
+    heads_backward(d + layout->pi_w, d + layout->pi_b, d + layout->y_w, d + layout->y_b, w->dh,
+                   dpi_hat, dy ? w->dlogits : NULL, w->h, e + layout->pi_w, e + layout->y_w,
+                   rows, layout->hidden);
+    lstm_backward(w, d + layout->lstm_wx, d + layout->lstm_wh, d + layout->lstm_b,
+                  e + layout->lstm_wx, e + layout->lstm_wh);
+    real *dphi_y = w->dphi, *dphi_next = w->dphi + rows;
+    for (int r = 0; r < rows; r++) {
+        dphi_y[r] = w->dx[(size_t)r * RULE_X_DIM + 4];
+        dphi_next[r] = w->done[r] ? 0 : w->dx[(size_t)r * RULE_X_DIM + 5];
+    }
+    const real *hidden_next = w->phi_hidden + (size_t)rows * RULE_PHI_HIDDEN;
+    phi_backward(d + layout->phi_w1, d + layout->phi_b1, d + layout->phi_w2, d + layout->phi_b2,
+                 w->dphi_hidden, dphi_y, w->phi_hidden, w->y, e + layout->phi_w2, rows);
+    phi_backward(d + layout->phi_w1, d + layout->phi_b1, d + layout->phi_w2, d + layout->phi_b2,
+                 w->dphi_hidden, dphi_next, hidden_next, w->y_next, e + layout->phi_w2, rows);
+}
+
+void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
+                   const real *dpi_hat, const real *dy_hat)
+{
+    backward(work, d_eta, eta, layout, dpi_hat, dy_hat, 1);
+}
+
+void rule_backward_log(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
+                       const real *dpi_hat, const real *dlog_y_hat)
+{
+    backward(work, d_eta, eta, layout, dpi_hat, dlog_y_hat, 0);
+}
+
+double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,
+                       double beta_y)
+{
+    double sum_pi = 0, sum_y = 0;
+    for (int r = 0; r < rows; r++)
+        sum_pi += (double)pi_hat[r] * pi_hat[r];
+    for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
+        sum_y += (double)y_hat[i] * y_hat[i];
+    return beta_pi * sum_pi + beta_y * sum_y;
+}
+
+void rule_l2_backward(real *dpi_hat, real *dy_hat, const real *pi_hat, const real *y_hat,
+                      int rows, double beta_pi, double beta_y, double scale)
+{
+    real k_pi = (real)(2 * beta_pi * scale), k_y = (real)(2 * beta_y * scale);
+    for (int r = 0; r < rows; r++)
+        dpi_hat[r] += k_pi * pi_hat[r];
+    for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
+        dy_hat[i] += k_y * y_hat[i];
+}

@@ -1,0 +1,150 @@
+/* test_metagrad.c: the whole meta-gradient dJ/dη through K inner updates against central finite
+ * differences of J (window_replay) in double precision, for both agent kinds. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "env.h"
+#include "metagrad.h"
+#include "rule.h"
+#include "test.h"
+
+typedef struct {
+    EnvSpec spec;
+    EnvBatch env;
+    Agent agent;
+    AgentWork awork;
+    RuleLayout layout;
+    RuleWork *rwork;
+    Window window;
+    real *eta;
+    WindowParams params;
+} Setup;
+
+/* Collects a window: K rollouts, each followed by the inner update, then rollout K with θ_K and
+ * a fixed random advantage. */
+static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr)
+{
+    memset(s, 0, sizeof *s);
+    const int t_len = 4, n = 3;
+    if (env_load(env_path, &s->spec) || env_batch_init(&s->env, &s->spec, n, 11))
+        return -1;
+    AgentSpec as = {0};
+    as.kind = kind;
+    as.num_states = s->spec.num_states;
+    as.obs_dim = s->spec.obs_dim;
+    as.num_hidden = kind == AGENT_MLP ? 1 : 0;
+    as.hidden[0] = 6;
+    as.num_actions = s->spec.num_actions;
+    as.num_y = RULE_Y_DIM;
+    as.tabular_init_std = 0.5;
+    if (agent_setup(&s->agent, &as) || agent_work_init(&s->awork, &s->agent, (t_len + 1) * n))
+        return -1;
+    rule_layout(&s->layout, 5);
+    s->rwork = rule_work_create(&s->layout, n, t_len);
+    s->eta = calloc(s->layout.count, sizeof(real));
+    if (!s->rwork || !s->eta || window_init(&s->window, &s->spec, &s->agent, K, t_len, n))
+        return -1;
+    Rng rng;
+    rng_seed(&rng, 5, 0);
+    rule_init(s->eta, &s->layout, &rng);
+    agent_init_params(&s->agent, window_theta(&s->window, 0), &rng);
+    WindowParams p = {K, alpha_lr, 0.5, 0.01, 0.02, 0.03, 0.04};
+    s->params = p;
+    Window *w = &s->window;
+    for (int i = 0; i < n; i++)
+        w->gamma[i] = (real)s->spec.gamma;
+    for (int k = 0; k < K; k++) {
+        rollout_collect(&w->rollout[k], &s->env, &s->agent, &s->awork, window_theta(w, k), &rng);
+        RuleInput in;
+        window_prepare_input(w, &s->agent, k, &in);
+        inner_update(&s->agent, &s->awork, s->rwork, s->eta, &s->layout, &w->rollout[k], &in,
+                     alpha_lr, p.alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+    }
+    rollout_collect(&w->rollout[K], &s->env, &s->agent, &s->awork, window_theta(w, K), &rng);
+    for (int b = 0; b < t_len * n; b++)
+        w->advantage[b] = (real)(2 * rng_uniform_double(&rng) - 1);
+    return 0;
+}
+
+static void teardown(Setup *s)
+{
+    window_free(&s->window);
+    rule_work_free(s->rwork);
+    free(s->eta);
+    agent_work_free(&s->awork);
+    env_batch_free(&s->env);
+}
+
+static double replay_at(Setup *s, size_t i, double delta)
+{
+    real saved = s->eta[i];
+    s->eta[i] = saved + delta;
+    double J = window_replay(&s->window, &s->agent, &s->awork, s->rwork, s->eta, &s->layout,
+                             &s->params);
+    s->eta[i] = saved;
+    return J;
+}
+
+/* Checks dJ/dη coordinate by coordinate over every parameter group; returns the worst relative
+ * error. Coordinates a thousand times smaller than the largest are judged against 1e-3 x the
+ * largest: their differences are round-off (about 1e-14 absolute), not signal. */
+static double check_meta_gradient(const char *env_path, AgentKind kind, int K, real alpha_lr)
+{
+    Setup s;
+    CHECK_INT(setup_window(&s, env_path, kind, K, alpha_lr), 0);
+    real *grad = calloc(s.layout.count, sizeof(real));
+    /* θ_1..θ_K from collection must equal a replay's (the data are fixed). */
+    real *theta_k = malloc(s.agent.num_params * sizeof(real));
+    memcpy(theta_k, window_theta(&s.window, K), s.agent.num_params * sizeof(real));
+    double J0 = window_replay(&s.window, &s.agent, &s.awork, s.rwork, s.eta, &s.layout, &s.params);
+    CHECK(memcmp(theta_k, window_theta(&s.window, K), s.agent.num_params * sizeof(real)) == 0);
+    double J = window_meta_gradient(&s.window, &s.agent, &s.awork, s.rwork, s.eta, &s.layout,
+                                    &s.params, grad);
+    CHECK_NEAR(J, J0, 1e-12);
+
+    const struct { const char *name; size_t start, end; } groups[] = {
+        {"phi_w1", s.layout.phi_w1, s.layout.phi_b1}, {"phi_b1", s.layout.phi_b1, s.layout.phi_w2},
+        {"phi_w2", s.layout.phi_w2, s.layout.phi_b2}, {"phi_b2", s.layout.phi_b2, s.layout.lstm_wx},
+        {"lstm_wx", s.layout.lstm_wx, s.layout.lstm_wh}, {"lstm_wh", s.layout.lstm_wh, s.layout.lstm_b},
+        {"lstm_b", s.layout.lstm_b, s.layout.pi_w}, {"pi_w", s.layout.pi_w, s.layout.pi_b},
+        {"pi_b", s.layout.pi_b, s.layout.y_w}, {"y_w", s.layout.y_w, s.layout.y_b},
+        {"y_b", s.layout.y_b, s.layout.count},
+    };
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < s.layout.count; i++)
+        scale = fmax(scale, fabs(grad[i]));
+    CHECK(scale > 1e-6); /* the gradient is not trivially zero */
+    const double h = 1e-4; /* fourth-order central differences */
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        double group_worst = 0;
+        size_t stride = (groups[g].end - groups[g].start) / 12 + 1;
+        for (size_t i = groups[g].start; i < groups[g].end; i += stride) {
+            double fd = (8 * (replay_at(&s, i, h) - replay_at(&s, i, -h)) -
+                         (replay_at(&s, i, 2 * h) - replay_at(&s, i, -2 * h))) / (12 * h);
+            double err = rel_error(grad[i], fd, 1e-3 * scale);
+            group_worst = fmax(group_worst, err);
+        }
+        fprintf(stderr, "    K=%d %s %-8s worst rel error %.2e\n", K,
+                kind == AGENT_MLP ? "mlp    " : "tabular", groups[g].name, group_worst);
+        worst = fmax(worst, group_worst);
+    }
+    free(theta_k);
+    free(grad);
+    teardown(&s);
+    return worst;
+}
+
+TEST(metagrad_tabular_matches_finite_differences)
+{
+    int ks[] = {1, 2, 5};
+    for (int i = 0; i < 3; i++)
+        CHECK(check_meta_gradient("configs/envs/chain_short_noisy.json", AGENT_TABULAR, ks[i], 4.0) < 1e-6);
+}
+
+TEST(metagrad_mlp_matches_finite_differences)
+{
+    int ks[] = {1, 2, 5};
+    for (int i = 0; i < 3; i++)
+        CHECK(check_meta_gradient("configs/envs/chain_distraction.json", AGENT_MLP, ks[i], 0.5) < 1e-6);
+}

@@ -1,0 +1,458 @@
+/* test_rule.c: the update rule η. Its backward pass against central finite differences for
+ * every parameter group (double build), the episode-end reset of the backward LSTM, the zeroing
+ * of φ(y') at episode ends, the L2 helper, and deterministic initialisation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rule.h"
+#include "test.h"
+
+#define FD_EPS 1e-3 /* step of the fourth-order central difference */
+/* Relative error = |a-b| / max(|a|, |b|, FD_FLOOR). The finite differences carry round-off of
+ * about 1e-12 (the objective sums ~1000 terms), so gradients below the floor are held to an
+ * absolute 1e-11 instead. Some are exactly zero: the forget-gate weights of the input d, since
+ * the entering cell is zero wherever d = 1. */
+#define FD_FLOOR 1e-5
+
+/* A batch of inputs with its own storage. */
+typedef struct {
+    int n, t_len;
+    real *reward, *gamma, *pi_taken, *y, *y_next;
+    uint8_t *done;
+    RuleInput in;
+} Batch;
+
+static void random_simplex(real *p, Rng *rng)
+{
+    double sum = 0;
+    for (int j = 0; j < RULE_Y_DIM; j++) {
+        p[j] = (real)exp(1.5 * rng_normal(rng));
+        sum += p[j];
+    }
+    for (int j = 0; j < RULE_Y_DIM; j++)
+        p[j] /= sum;
+}
+
+/* Random inputs. Episode ends (time-major index t*n + i): trajectory 0 ends mid-way and on its
+ * last step, 1 mid-way only, 2 at the first step and twice more, 3 never; others at random. */
+static Batch batch_make(int n, int t_len, uint64_t seed)
+{
+    Batch b = {.n = n, .t_len = t_len};
+    size_t rows = (size_t)n * t_len;
+    Rng rng;
+    rng_seed(&rng, seed, 3);
+    b.reward = calloc(rows, sizeof(real));
+    b.pi_taken = calloc(rows, sizeof(real));
+    b.gamma = calloc((size_t)n, sizeof(real));
+    b.y = calloc(rows * RULE_Y_DIM, sizeof(real));
+    b.y_next = calloc(rows * RULE_Y_DIM, sizeof(real));
+    b.done = calloc(rows, 1);
+    for (size_t r = 0; r < rows; r++) {
+        b.reward[r] = (real)(2 * rng_uniform_double(&rng) - 1);
+        b.pi_taken[r] = (real)(0.05 + 0.9 * rng_uniform_double(&rng));
+        random_simplex(b.y + r * RULE_Y_DIM, &rng);
+        random_simplex(b.y_next + r * RULE_Y_DIM, &rng);
+    }
+    for (int i = 0; i < n; i++) {
+        b.gamma[i] = (real)(0.9 + 0.09 * rng_uniform_double(&rng));
+        for (int t = 0; t < t_len; t++) {
+            int end = rng_uniform_double(&rng) < 0.15;
+            if (i == 0)
+                end = t == t_len / 2 || t == t_len - 1;
+            else if (i == 1)
+                end = t == t_len / 3;
+            else if (i == 2)
+                end = t == 0 || t == 2 || t == t_len - 3;
+            else if (i == 3)
+                end = 0;
+            b.done[(size_t)t * n + i] = (uint8_t)end;
+        }
+    }
+    b.in = (RuleInput){b.reward, b.done, b.gamma, b.pi_taken, b.y, b.y_next};
+    return b;
+}
+
+static void batch_free(Batch *b)
+{
+    free(b->reward);
+    free(b->gamma);
+    free(b->pi_taken);
+    free(b->y);
+    free(b->y_next);
+    free(b->done);
+}
+
+static real *random_vector(size_t count, Rng *rng)
+{
+    real *v = malloc(count * sizeof(real));
+    for (size_t i = 0; i < count; i++)
+        v[i] = (real)rng_normal(rng);
+    return v;
+}
+
+/* A random rule with every parameter (biases included) away from zero. */
+static real *random_eta(const RuleLayout *layout, uint64_t seed)
+{
+    Rng rng;
+    rng_seed(&rng, seed, 1);
+    real *eta = malloc(layout->count * sizeof(real));
+    rule_init(eta, layout, &rng);
+    for (size_t i = 0; i < layout->count; i++)
+        eta[i] += (real)(0.1 * rng_normal(&rng));
+    return eta;
+}
+
+/* The scalar objectives of the gradient checks. */
+typedef enum { OBJ_LINEAR, OBJ_LOG, OBJ_L2 } Objective;
+
+typedef struct {
+    Objective kind;
+    const real *c_pi, *c_y; /* [rows], [rows*30] */
+    double beta_pi, beta_y;
+} ObjectiveSpec;
+
+/* J = Σ c_pi·π̂ + Σ c_y·ŷ (OBJ_LINEAR), Σ c_pi·π̂ + Σ c_y·log ŷ (OBJ_LOG), or
+ * Σ c_pi·π̂ + Σ c_y·ŷ - penalty (OBJ_L2). */
+static double objective(RuleWork *w, const real *eta, const RuleLayout *layout, const Batch *b,
+                        const ObjectiveSpec *spec)
+{
+    rule_forward(w, eta, layout, &b->in, b->n, b->t_len);
+    int rows = b->n * b->t_len;
+    const real *y_out = spec->kind == OBJ_LOG ? w->log_y_hat : w->y_hat;
+    double sum = 0;
+    for (int r = 0; r < rows; r++)
+        sum += spec->c_pi[r] * w->pi_hat[r];
+    for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
+        sum += spec->c_y[i] * y_out[i];
+    if (spec->kind == OBJ_L2)
+        sum -= rule_l2_penalty(w->pi_hat, w->y_hat, rows, spec->beta_pi, spec->beta_y);
+    return sum;
+}
+
+/* d_eta (zeroed here) = the backward pass's gradient of the objective. */
+static void analytic_gradient(real *d_eta, RuleWork *w, const real *eta, const RuleLayout *layout,
+                              const Batch *b, const ObjectiveSpec *spec)
+{
+    int rows = b->n * b->t_len;
+    memset(d_eta, 0, layout->count * sizeof(real));
+    rule_forward(w, eta, layout, &b->in, b->n, b->t_len);
+    if (spec->kind == OBJ_LOG) {
+        rule_backward_log(w, d_eta, eta, layout, spec->c_pi, spec->c_y);
+        return;
+    }
+    real *dpi = malloc((size_t)rows * sizeof(real));
+    real *dy = malloc((size_t)rows * RULE_Y_DIM * sizeof(real));
+    memcpy(dpi, spec->c_pi, (size_t)rows * sizeof(real));
+    memcpy(dy, spec->c_y, (size_t)rows * RULE_Y_DIM * sizeof(real));
+    if (spec->kind == OBJ_L2)
+        rule_l2_backward(dpi, dy, w->pi_hat, w->y_hat, rows, spec->beta_pi, spec->beta_y, -1);
+    rule_backward(w, d_eta, eta, layout, dpi, dy);
+    free(dpi);
+    free(dy);
+}
+
+/* ∂J/∂eta[k] by the fourth-order central difference (error O(h^4), so truncation stays far
+ * below the 1e-6 tolerance even where the objective curves sharply). */
+static double finite_difference(RuleWork *w, real *eta, size_t k, const RuleLayout *lay,
+                                const Batch *b, const ObjectiveSpec *spec)
+{
+    real saved = eta[k];
+    double f[4];
+    const double offsets[4] = {2, 1, -1, -2};
+    for (int s = 0; s < 4; s++) {
+        eta[k] = saved + (real)(offsets[s] * FD_EPS);
+        f[s] = objective(w, eta, lay, b, spec);
+    }
+    eta[k] = saved;
+    return (-f[0] + 8 * f[1] - 8 * f[2] + f[3]) / (12 * FD_EPS);
+}
+
+typedef struct {
+    const char *name;
+    size_t begin, end;
+} Group;
+
+/* Compares every parameter's gradient with central differences; prints the worst relative
+ * error per group and returns the worst overall. */
+static double check_gradient(const char *label, const RuleLayout *lay, const Batch *b,
+                             const ObjectiveSpec *spec, uint64_t seed)
+{
+    RuleWork *w = rule_work_create(lay, b->n, b->t_len);
+    real *eta = random_eta(lay, seed);
+    real *d_eta = malloc(lay->count * sizeof(real));
+    analytic_gradient(d_eta, w, eta, lay, b, spec);
+    const Group groups[] = {
+        {"phi", lay->phi_w1, lay->lstm_wx},   {"lstm_wx", lay->lstm_wx, lay->lstm_wh},
+        {"lstm_wh", lay->lstm_wh, lay->lstm_b}, {"lstm_b", lay->lstm_b, lay->pi_w},
+        {"pi_head", lay->pi_w, lay->y_w},     {"y_head", lay->y_w, lay->count},
+    };
+    double worst_all = 0;
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        double worst = 0, largest = 0;
+        int below_floor = 0;
+        for (size_t k = groups[g].begin; k < groups[g].end; k++) {
+            double fd = finite_difference(w, eta, k, lay, b, spec);
+            double err = rel_error(d_eta[k], fd, FD_FLOOR);
+            if (err > worst && getenv("RULE_FD_DEBUG"))
+                fprintf(stderr, "    k=%zu analytic %.15g fd %.15g\n", k, d_eta[k], fd);
+            worst = err > worst ? err : worst;
+            largest = fabs(fd) > largest ? fabs(fd) : largest;
+            below_floor += fabs(fd) < FD_FLOOR;
+        }
+        fprintf(stderr, "  %s %-8s worst rel error %.2e (%zu params, %d below the floor, "
+                "max |grad| %.2e)\n", label, groups[g].name, worst,
+                groups[g].end - groups[g].begin, below_floor, largest);
+        CHECK(worst < 1e-6);
+        CHECK(largest > 1e-3); /* the group really is exercised */
+        worst_all = worst > worst_all ? worst : worst_all;
+    }
+    free(eta);
+    free(d_eta);
+    rule_work_free(w);
+    return worst_all;
+}
+
+static void run_gradient_check(const char *label, Objective kind, int n, int t_len, int hidden)
+{
+    RuleLayout lay;
+    rule_layout(&lay, hidden);
+    Batch b = batch_make(n, t_len, 11);
+    Rng rng;
+    rng_seed(&rng, 5, 2);
+    int rows = n * t_len;
+    real *c_pi = random_vector((size_t)rows, &rng);
+    real *c_y = random_vector((size_t)rows * RULE_Y_DIM, &rng);
+    ObjectiveSpec spec = {kind, c_pi, c_y, 0.3, 0.7};
+    check_gradient(label, &lay, &b, &spec, 21);
+    free(c_pi);
+    free(c_y);
+    batch_free(&b);
+}
+
+TEST(rule_backward_matches_finite_differences)
+{
+    run_gradient_check("dJ/deta", OBJ_LINEAR, 5, 20, 6);
+}
+
+TEST(rule_backward_log_matches_finite_differences)
+{
+    run_gradient_check("dJ/deta (log y_hat)", OBJ_LOG, 4, 9, 5);
+}
+
+TEST(rule_l2_gradient_matches_finite_differences)
+{
+    run_gradient_check("dJ/deta (with L2)", OBJ_L2, 4, 9, 5);
+}
+
+/* The L2 helper on its own: its gradient wrt free π̂, ŷ entries. */
+TEST(rule_l2_backward_is_the_penalty_gradient)
+{
+    enum { ROWS = 3 };
+    real pi[ROWS] = {0.5, -1.5, 2.0}, y[ROWS * RULE_Y_DIM];
+    real dpi[ROWS] = {0}, dy[ROWS * RULE_Y_DIM] = {0};
+    for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
+        y[i] = (real)(0.01 * (i % 7));
+    rule_l2_backward(dpi, dy, pi, y, ROWS, 0.2, 0.4, 0.5);
+    for (int r = 0; r < ROWS; r++)
+        CHECK_NEAR(dpi[r], 0.5 * 2 * 0.2 * pi[r], 1e-15);
+    for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
+        CHECK_NEAR(dy[i], 0.5 * 2 * 0.4 * y[i], 1e-15);
+    double sum_y = 0;
+    for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
+        sum_y += y[i] * y[i];
+    CHECK_NEAR(rule_l2_penalty(pi, y, ROWS, 0.2, 0.4), 0.2 * 6.5 + 0.4 * sum_y, 1e-12);
+}
+
+/* Backward passes accumulate: two calls give twice the gradient. */
+TEST(rule_backward_accumulates)
+{
+    RuleLayout lay;
+    rule_layout(&lay, 4);
+    Batch b = batch_make(3, 6, 2);
+    RuleWork *w = rule_work_create(&lay, 3, 6);
+    real *eta = random_eta(&lay, 3);
+    Rng rng;
+    rng_seed(&rng, 4, 0);
+    real *c_pi = random_vector(18, &rng), *c_y = random_vector(18 * RULE_Y_DIM, &rng);
+    real *once = calloc(lay.count, sizeof(real)), *twice = calloc(lay.count, sizeof(real));
+    rule_forward(w, eta, &lay, &b.in, 3, 6);
+    rule_backward(w, once, eta, &lay, c_pi, c_y);
+    rule_backward(w, twice, eta, &lay, c_pi, c_y);
+    rule_backward(w, twice, eta, &lay, c_pi, c_y);
+    double worst = 0;
+    for (size_t k = 0; k < lay.count; k++)
+        worst = fmax(worst, rel_error(twice[k], 2 * once[k], 1e-12));
+    CHECK(worst < 1e-12);
+    free(once);
+    free(twice);
+    free(c_pi);
+    free(c_y);
+    free(eta);
+    rule_work_free(w);
+    batch_free(&b);
+}
+
+TEST(rule_outputs_are_distributions)
+{
+    RuleLayout lay;
+    rule_layout(&lay, 8);
+    Batch b = batch_make(4, 10, 6);
+    RuleWork *w = rule_work_create(&lay, 8, 20); /* larger than used: sizes may shrink */
+    real *eta = random_eta(&lay, 1);
+    rule_forward(w, eta, &lay, &b.in, 4, 10);
+    for (int r = 0; r < 40; r++) {
+        double sum = 0;
+        for (int j = 0; j < RULE_Y_DIM; j++) {
+            real p = w->y_hat[r * RULE_Y_DIM + j];
+            CHECK(p > 0 && p < 1);
+            CHECK_NEAR(log(p), w->log_y_hat[r * RULE_Y_DIM + j], 1e-12);
+            sum += p;
+        }
+        CHECK_NEAR(sum, 1.0, 1e-12);
+        CHECK(isfinite(w->pi_hat[r]));
+    }
+    free(eta);
+    rule_work_free(w);
+    batch_free(&b);
+}
+
+/* Copies of the outputs of one forward pass. */
+typedef struct {
+    real *pi_hat, *y_hat;
+} Outputs;
+
+static Outputs run_outputs(RuleWork *w, const real *eta, const RuleLayout *lay, const Batch *b)
+{
+    size_t rows = (size_t)b->n * b->t_len;
+    Outputs o = {malloc(rows * sizeof(real)), malloc(rows * RULE_Y_DIM * sizeof(real))};
+    rule_forward(w, eta, lay, &b->in, b->n, b->t_len);
+    memcpy(o.pi_hat, w->pi_hat, rows * sizeof(real));
+    memcpy(o.y_hat, w->y_hat, rows * RULE_Y_DIM * sizeof(real));
+    return o;
+}
+
+static void outputs_free(Outputs *o)
+{
+    free(o->pi_hat);
+    free(o->y_hat);
+}
+
+/* 1 if the outputs of trajectory i at step t are bitwise equal in a and b. */
+static int same_step(const Outputs *a, const Outputs *b, int n, int t, int i)
+{
+    size_t r = (size_t)t * n + i;
+    return a->pi_hat[r] == b->pi_hat[r] &&
+           memcmp(a->y_hat + r * RULE_Y_DIM, b->y_hat + r * RULE_Y_DIM,
+                  RULE_Y_DIM * sizeof(real)) == 0;
+}
+
+/* The LSTM runs backward in time, so an output at t <= end (end: a step with d = 1) depends only
+ * on inputs in [t, end]. Changing inputs after the end must leave the earlier episode alone, and
+ * must change the later steps it feeds (else the test proves nothing). */
+TEST(rule_reset_cuts_dependence_at_episode_ends)
+{
+    enum { N = 4, T = 12, END = T / 2 }; /* trajectory 0 ends at T/2 (see batch_make) */
+    RuleLayout lay;
+    rule_layout(&lay, 8);
+    Batch b = batch_make(N, T, 9);
+    CHECK_INT(b.done[END * N + 0], 1);
+    RuleWork *w = rule_work_create(&lay, N, T);
+    real *eta = random_eta(&lay, 2);
+    Outputs base = run_outputs(w, eta, &lay, &b);
+    for (int t_changed = END + 1; t_changed < T; t_changed++) {
+        size_t r = (size_t)t_changed * N;
+        real saved_reward = b.reward[r], saved_pi = b.pi_taken[r], saved_y = b.y[r * RULE_Y_DIM];
+        b.reward[r] += 1;
+        b.pi_taken[r] *= 0.5;
+        b.y[r * RULE_Y_DIM] += 0.3;
+        Outputs changed = run_outputs(w, eta, &lay, &b);
+        for (int t = 0; t <= END; t++)
+            CHECK(same_step(&base, &changed, N, t, 0));
+        CHECK(!same_step(&base, &changed, N, t_changed, 0));
+        for (int t = 0; t < T; t++) /* other trajectories are independent */
+            for (int i = 1; i < N; i++)
+                CHECK(same_step(&base, &changed, N, t, i));
+        b.reward[r] = saved_reward;
+        b.pi_taken[r] = saved_pi;
+        b.y[r * RULE_Y_DIM] = saved_y;
+        outputs_free(&changed);
+    }
+    /* An input inside the episode (at END) does reach every earlier step of it. */
+    b.reward[END * N] += 1;
+    Outputs inside = run_outputs(w, eta, &lay, &b);
+    for (int t = 0; t <= END; t++)
+        CHECK(!same_step(&base, &inside, N, t, 0));
+    outputs_free(&inside);
+    outputs_free(&base);
+    free(eta);
+    rule_work_free(w);
+    batch_free(&b);
+}
+
+/* φ(y') is zeroed where the episode ended: y' there changes nothing, elsewhere it does. */
+TEST(rule_phi_of_next_y_is_zero_at_episode_ends)
+{
+    enum { N = 4, T = 10 };
+    RuleLayout lay;
+    rule_layout(&lay, 6);
+    Batch b = batch_make(N, T, 4);
+    RuleWork *w = rule_work_create(&lay, N, T);
+    real *eta = random_eta(&lay, 5);
+    Outputs base = run_outputs(w, eta, &lay, &b);
+    int ends = 0;
+    for (int r = 0; r < N * T; r++) {
+        CHECK(w->x[r * RULE_X_DIM + 1] == (b.done[r] ? 1 : 0));
+        if (b.done[r]) {
+            CHECK(w->x[r * RULE_X_DIM + 5] == 0);
+            ends++;
+        } else {
+            CHECK(w->x[r * RULE_X_DIM + 5] != 0);
+        }
+    }
+    CHECK(ends >= 5);
+    for (int r = 0; r < N * T; r++) {
+        real *y_next = b.y_next + (size_t)r * RULE_Y_DIM;
+        real saved = y_next[0];
+        y_next[0] += 0.5;
+        Outputs changed = run_outputs(w, eta, &lay, &b);
+        if (b.done[r]) {
+            int all_same = 1;
+            for (int k = 0; k < N * T; k++)
+                all_same &= same_step(&base, &changed, N, k / N, k % N);
+            CHECK(all_same);
+        } else {
+            CHECK(!same_step(&base, &changed, N, r / N, r % N));
+        }
+        y_next[0] = saved;
+        outputs_free(&changed);
+    }
+    outputs_free(&base);
+    free(eta);
+    rule_work_free(w);
+    batch_free(&b);
+}
+
+TEST(rule_init_is_deterministic_per_seed)
+{
+    RuleLayout lay;
+    rule_layout(&lay, 16);
+    real *a = malloc(lay.count * sizeof(real)), *b = malloc(lay.count * sizeof(real));
+    real *c = malloc(lay.count * sizeof(real));
+    Rng ra, rb, rc;
+    rng_seed(&ra, 77, 0);
+    rng_seed(&rb, 77, 0);
+    rng_seed(&rc, 78, 0);
+    rule_init(a, &lay, &ra);
+    rule_init(b, &lay, &rb);
+    rule_init(c, &lay, &rc);
+    CHECK(memcmp(a, b, lay.count * sizeof(real)) == 0);
+    CHECK(memcmp(a, c, lay.count * sizeof(real)) != 0);
+    for (int j = 0; j < 16; j++) {
+        CHECK(a[lay.lstm_b + j] == 0);      /* input gate */
+        CHECK(a[lay.lstm_b + 16 + j] == 1); /* forget gate */
+    }
+    CHECK_INT(lay.count, 30 * 16 + 16 + 16 + 1 + 6 * 64 + 16 * 64 + 64 + 16 + 1 + 16 * 30 + 30);
+    free(a);
+    free(b);
+    free(c);
+}
