@@ -5,7 +5,5 @@
 
 int cmd_env(int argc, char **argv);
 
-/* True when argv holds -h or --help. */
-int wants_help(int argc, char **argv);
 
 #endif

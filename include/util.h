@@ -25,4 +25,7 @@ char *read_whole_file(const char *path, size_t *len);
  * A failed write leaves any old file at path untouched. Returns 0 or -1 (reported). */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
+/* True when argv[1..argc) holds -h or --help (commands print their usage then). */
+int wants_help(int argc, char **argv);
+
 #endif

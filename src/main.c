@@ -27,14 +27,6 @@ static void print_usage(FILE *out)
     fprintf(out, "  %-12s %s\n  %-12s %s\n", "help", "this text", "--version", "print the version");
 }
 
-int wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return 1;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     /* Lifetimes run on our own threads; OpenBLAS threading on tiny matrices only costs time. */

@@ -106,3 +106,11 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     }
     return 0;
 }
+
+int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    return 0;
+}

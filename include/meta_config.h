@@ -1,0 +1,39 @@
+/* meta_config.h: the config of `lpg meta-train` (and of `lpg gradcheck`, which checks the
+ * meta-gradient of the same setup). Defaults are the CPU-sized run of DESIGN.md section 7. */
+#ifndef LPG_META_CONFIG_H
+#define LPG_META_CONFIG_H
+
+#include "config.h"
+
+typedef struct {
+    ConfigPathList envs;        /* environment files; lifetimes draw from them uniformly */
+    int seed;
+    int lifetimes;              /* parallel lifetimes */
+    int copies;                 /* environment copies per lifetime (trajectories per batch) */
+    int unroll;                 /* T, steps per trajectory */
+    int K;                      /* agent updates per meta-gradient window */
+    int lifetime_updates;       /* agent updates in one lifetime, then it is reset */
+    int meta_steps;             /* total meta-steps of the run */
+    int rule_hidden;            /* LSTM width of the rule */
+    ConfigDoubleList mlp_hidden;/* hidden widths of MLP agents */
+    double meta_lr, meta_clip;  /* Adam on η; global-norm clip (0 = off) */
+    double beta0, beta1, beta2, beta3;
+    ConfigDoubleList tabular_lrs, mlp_lrs, alpha_ys; /* the bandit grid per agent kind */
+    double critic_lr;           /* SGD step of the meta-objective's value function */
+    double gae_lambda;          /* λ of the critic's GAE advantages */
+    int threads;                /* worker threads (lifetimes are split among them) */
+    char run_dir[LPG_PATH_MAX]; /* where checkpoint.lpg and log.jsonl go */
+    int checkpoint_every;       /* meta-steps between checkpoints */
+    int log_every;              /* meta-steps between progress lines */
+} MetaConfig;
+
+extern const ConfigField meta_config_fields[];
+extern const int meta_config_num_fields;
+
+/* Writes the defaults into config. */
+void meta_config_defaults(MetaConfig *config);
+
+/* Defaults, then the file, then overrides; then cross-key checks. Returns 0 or -1 (reported). */
+int meta_config_load(MetaConfig *config, const char *path, int noverrides, char **overrides);
+
+#endif

@@ -1,0 +1,90 @@
+/* meta_config.c: keys, defaults and checks of the meta-training config. */
+#include "meta_config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define F(key, type, member, min, max, help) {key, type, offsetof(MetaConfig, member), min, max, help}
+
+const ConfigField meta_config_fields[] = {
+    F("envs", CONFIG_PATH_LIST, envs, 0, 0, "environment files (relative to this config)"),
+    F("seed", CONFIG_INT, seed, 0, 2147483647, "seed of the whole run"),
+    F("lifetimes", CONFIG_INT, lifetimes, 1, 4096, "parallel lifetimes"),
+    F("copies", CONFIG_INT, copies, 1, 1024, "environment copies per lifetime"),
+    F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per trajectory (T)"),
+    F("K", CONFIG_INT, K, 1, 16, "agent updates per meta-gradient window"),
+    F("lifetime_updates", CONFIG_INT, lifetime_updates, 1, 100000000, "agent updates per lifetime"),
+    F("meta_steps", CONFIG_INT, meta_steps, 1, 100000000, "meta-steps of the run"),
+    F("rule_hidden", CONFIG_INT, rule_hidden, 1, 4096, "LSTM width of the rule"),
+    F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    F("meta_lr", CONFIG_DOUBLE, meta_lr, 0, 1, "Adam learning rate on eta"),
+    F("meta_clip", CONFIG_DOUBLE, meta_clip, 0, 1e9, "global-norm clip of the meta-gradient (0: off)"),
+    F("beta0", CONFIG_DOUBLE, beta0, 0, 100, "weight of H(pi) in J"),
+    F("beta1", CONFIG_DOUBLE, beta1, 0, 100, "weight of H(y) in J"),
+    F("beta2", CONFIG_DOUBLE, beta2, 0, 100, "weight of the L2 on pi_hat"),
+    F("beta3", CONFIG_DOUBLE, beta3, 0, 100, "weight of the L2 on y_hat"),
+    F("tabular_lrs", CONFIG_DOUBLE_LIST, tabular_lrs, 1e-6, 1e6, "bandit: alpha_lr of tabular agents"),
+    F("mlp_lrs", CONFIG_DOUBLE_LIST, mlp_lrs, 1e-6, 1e6, "bandit: alpha_lr of MLP agents"),
+    F("alpha_ys", CONFIG_DOUBLE_LIST, alpha_ys, 0, 1e3, "bandit: alpha_y"),
+    F("critic_lr", CONFIG_DOUBLE, critic_lr, 0, 1e6, "SGD step of the critic behind A-hat"),
+    F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "lambda of the critic's GAE"),
+    F("threads", CONFIG_INT, threads, 1, 256, "worker threads"),
+    F("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
+    F("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
+    F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
+};
+const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
+
+static void set_list(ConfigDoubleList *list, const double *values, int count)
+{
+    list->count = count;
+    for (int i = 0; i < count; i++)
+        list->item[i] = values[i];
+}
+
+void meta_config_defaults(MetaConfig *c)
+{
+    memset(c, 0, sizeof *c);
+    c->seed = 1;
+    c->lifetimes = 16;
+    c->copies = 32;
+    c->unroll = 20;
+    c->K = 5;
+    c->lifetime_updates = 500;
+    c->meta_steps = 1000;
+    c->rule_hidden = 32;
+    set_list(&c->mlp_hidden, (const double[]){32}, 1);
+    c->meta_lr = 1e-3;
+    c->meta_clip = 0.5;
+    c->beta0 = 0.05;
+    c->beta1 = 0.001;
+    c->beta2 = 0.005;
+    c->beta3 = 0.001;
+    set_list(&c->tabular_lrs, (const double[]){10, 20, 40}, 3);
+    set_list(&c->mlp_lrs, (const double[]){0.25, 0.5, 1}, 3);
+    set_list(&c->alpha_ys, (const double[]){0.1, 0.5, 1}, 3);
+    c->critic_lr = 0.5;
+    c->gae_lambda = 0.95;
+    c->threads = 2;
+    strcpy(c->run_dir, "runs/meta");
+    c->checkpoint_every = 50;
+    c->log_every = 10;
+}
+
+int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **overrides)
+{
+    meta_config_defaults(c);
+    if (config_load(path, meta_config_fields, meta_config_num_fields, c, noverrides, overrides))
+        return -1;
+    if (c->envs.count == 0)
+        return lpg_error("%s: key 'envs': at least one environment file is required", path);
+    if (c->mlp_hidden.count > 4)
+        return lpg_error("%s: key 'mlp_hidden': at most 4 hidden layers", path);
+    for (int i = 0; i < c->mlp_hidden.count; i++)
+        if (c->mlp_hidden.item[i] != (int)c->mlp_hidden.item[i])
+            return lpg_error("%s: key 'mlp_hidden': widths must be integers", path);
+    if ((long long)c->tabular_lrs.count * c->alpha_ys.count > 64 ||
+        (long long)c->mlp_lrs.count * c->alpha_ys.count > 64)
+        return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most 64 bandit arms", path);
+    return 0;
+}
