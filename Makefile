@@ -25,12 +25,17 @@ LIB_FLOAT  := $(filter-out build/float/main.o,$(OBJ_FLOAT))
 LIB_ASAN   := $(filter-out build/asan/main.o,$(OBJ_ASAN))
 
 .PHONY: all deps test test-plain sanitize demo bench clean
-all: build/lpg
+all: build/lpg build/lpg-double
 
 deps:
 	@bash scripts/install-deps
 
 build/lpg: $(OBJ_FLOAT)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The same program in double precision: `build/lpg-double gradcheck <config>` is the exact
+# meta-gradient check (finite differences to 1e-6 need double).
+build/lpg-double: $(OBJ_DOUBLE) build/double/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 build/float/%.o: src/%.c $(HDRS) | build/float

@@ -49,7 +49,7 @@ typedef struct {
     int obs_dim;                   /* MLP: input length */
     int num_hidden;                /* MLP: hidden layers, 0..AGENT_MAX_HIDDEN (0: linear) */
     int hidden[AGENT_MAX_HIDDEN];  /* MLP: their widths */
-    int num_actions;               /* A >= 1 */
+    int num_actions;               /* A >= 1, or 0 for a value-only network (has_value) */
     int num_y;                     /* m >= 0 (30 for LPG, 0 when y is unused) */
     int has_value;                 /* 1: a value output after the y logits */
     double tabular_init_std;       /* tabular: std of the initial rows (0: all zero) */

@@ -4,6 +4,9 @@
 #define LPG_COMMANDS_H
 
 int cmd_env(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_meta_train(int argc, char **argv);
 
 
 #endif

@@ -53,6 +53,12 @@ void window_free(Window *window);
 /* θ_k of the window (k = 0..K). */
 real *window_theta(const Window *window, int k);
 
+/* Fills y and y_next [t_len*n*num_y] with softmax of the y logits rollout recorded at s_t and
+ * s_{t+1}, and points in at them, at gamma [n] and at rollout's rewards, dones and π(a|s):
+ * the rule's input for one rollout, without a Window (lpg train). */
+void rule_input_from_rollout(const Agent *agent, const Rollout *rollout, const real *gamma,
+                             real *y, real *y_next, RuleInput *in);
+
 /* Fills the rule's y inputs of rollout k from the agent outputs recorded in it, and points in
  * at rollout k's data. */
 void window_prepare_input(Window *window, const Agent *agent, int k, RuleInput *in);

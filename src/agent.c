@@ -21,8 +21,10 @@
 
 static int check_spec(const AgentSpec *spec)
 {
-    if (spec->num_actions < 1)
-        return lpg_error("agent: num_actions must be >= 1 (got %d)", spec->num_actions);
+    /* num_actions == 0 is a value-only network (the meta-objective's critic, critic.h). */
+    if (spec->num_actions < 0 || (spec->num_actions == 0 && !spec->has_value))
+        return lpg_error("agent: num_actions must be >= 1, or 0 with a value output (got %d)",
+                         spec->num_actions);
     if (spec->num_y < 0)
         return lpg_error("agent: num_y must be >= 0 (got %d)", spec->num_y);
     if (spec->has_value != 0 && spec->has_value != 1)

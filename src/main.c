@@ -14,6 +14,9 @@ typedef struct {
 
 static const Command commands[] = {
     {"env", cmd_env, "show an environment's sizes; --render plays random steps as text"},
+    {"train", cmd_train, "train agents with A2C or a saved rule on one environment, over seeds"},
+    {"meta-train", cmd_meta_train, "meta-train an update rule over many lifetimes (--resume continues)"},
+    {"gradcheck", cmd_gradcheck, "check the meta-gradient against finite differences on a config"},
     {NULL, NULL, NULL},
 };
 

@@ -60,23 +60,29 @@ real *window_theta(const Window *w, int k)
     return w->theta + (size_t)k * w->num_params;
 }
 
-void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
+void rule_input_from_rollout(const Agent *agent, const Rollout *r, const real *gamma, real *y,
+                             real *y_next, RuleInput *in)
 {
-    const Rollout *r = &w->rollout[k];
-    size_t rows = (size_t)w->t_len * w->n, m = (size_t)w->num_y;
-    real *y = w->y + (size_t)k * rows * m, *y_next = w->y_next + (size_t)k * rows * m;
+    size_t rows = (size_t)r->t_len * r->n, m = (size_t)agent->num_y;
     int outs = agent->num_outputs;
     for (size_t row = 0; row < rows; row++) {
         softmax_row(r->out + row * outs + agent->y_offset, (int)m, y + row * m);
-        softmax_row(r->out + (row + (size_t)w->n) * outs + agent->y_offset, (int)m,
+        softmax_row(r->out + (row + (size_t)r->n) * outs + agent->y_offset, (int)m,
                     y_next + row * m);
     }
     in->reward = r->reward;
     in->done = r->done;
-    in->gamma = w->gamma;
+    in->gamma = gamma;
     in->pi_taken = r->pi_taken;
     in->y = y;
     in->y_next = y_next;
+}
+
+void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
+{
+    size_t ys = (size_t)w->t_len * w->n * w->num_y;
+    rule_input_from_rollout(agent, &w->rollout[k], w->gamma, w->y + (size_t)k * ys,
+                            w->y_next + (size_t)k * ys, in);
 }
 
 /* The rule's input for rollout k as prepared by window_prepare_input (no recomputation). */

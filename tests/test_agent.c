@@ -713,9 +713,17 @@ TEST(agent_setup_layout_and_init)
     CHECK(agent_setup(&a, &bad) == -1);
     bad = s, bad.hidden[1] = 0;
     CHECK(agent_setup(&a, &bad) == -1);
-    bad = s, bad.num_actions = 0;
+    bad = s, bad.num_actions = 0, bad.has_value = 0;
+    CHECK(agent_setup(&a, &bad) == -1);
+    bad = s, bad.num_actions = -1, bad.has_value = 1;
     CHECK(agent_setup(&a, &bad) == -1);
     unmute_stderr();
+    /* A value-only network (the critic) has no action or y outputs: one output, the value. */
+    AgentSpec value_only = s;
+    value_only.num_actions = 0, value_only.num_y = 0, value_only.has_value = 1;
+    CHECK(agent_setup(&a, &value_only) == 0);
+    CHECK_INT(a.num_outputs, 1);
+    CHECK_INT(a.value_offset, 0);
 }
 
 TEST(agent_tabular_outputs_are_rows_and_gradients_scatter)

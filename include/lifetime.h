@@ -1,0 +1,66 @@
+/* lifetime.h: one lifetime of meta-training (DESIGN.md section 7): one environment, one fresh
+ * agent θ_0, one (α_lr, α_y) from the bandit, a critic for Â, and the window of K updates whose
+ * meta-gradient it contributes each meta-step. Everything a lifetime needs is allocated when it
+ * starts and freed when it ends; its randomness comes from its own generator. */
+#ifndef LPG_LIFETIME_H
+#define LPG_LIFETIME_H
+
+#include <stdint.h>
+
+#include "agent.h"
+#include "checkpoint.h"
+#include "critic.h"
+#include "env.h"
+#include "meta_config.h"
+#include "metagrad.h"
+#include "rule.h"
+
+typedef struct {
+    int alive;
+    int env_index;          /* into the run's environment list */
+    const EnvSpec *spec;
+    int arm;                /* the bandit arm that chose α */
+    int length;             /* agent updates this life lasts */
+    int updates;            /* agent updates so far */
+    int report;             /* feed its final return to the bandit (staggered first lives: no) */
+    Rng rng;
+    EnvBatch env;
+    Agent agent;
+    AgentWork awork;
+    RuleWork *rwork;
+    Window window;          /* window_theta(window, 0) holds the current θ between windows */
+    Critic critic;
+    WindowParams params;
+    real critic_lr, critic_lambda; /* SGD step and GAE λ of the critic */
+    double final_sum;       /* returns of episodes ending in the last fifth of the life */
+    int64_t final_count;
+    double J;               /* meta-objective of the last window */
+    double critic_loss;     /* the critic's loss on the last window's last rollout */
+    real *d_eta;            /* [rule parameters] dJ/dη of the last window */
+} Lifetime;
+
+/* Starts a life on spec (the env_index-th of the run) with (alpha_lr, alpha_y) from arm; all
+ * randomness from seed. Returns 0, or -1 after reporting. */
+int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
+                   int arm, double alpha_lr, double alpha_y, int length, int report,
+                   const RuleLayout *layout, uint64_t seed);
+void lifetime_free(Lifetime *life);
+
+/* One window: K inner updates, one more rollout, the critic's Â, and dJ/dη into life->d_eta
+ * (overwritten). Episodes that end are added to *episodes and *return_sum. */
+void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
+                     int64_t *episodes, double *return_sum);
+
+/* True when the life has done its updates. */
+int lifetime_finished(const Lifetime *life);
+
+/* Mean return of the episodes that ended in the last fifth of the life, or of the episodes in
+ * progress when none ended then. */
+double lifetime_final_return(const Lifetime *life);
+
+/* Saves / restores everything that changes during a life under names prefixed by prefix. The
+ * restoring side first starts the life with the same config, env, arm and layout. */
+int lifetime_save(const Lifetime *life, CheckpointWriter *writer, const char *prefix);
+int lifetime_load(Lifetime *life, const Checkpoint *ck, const char *prefix);
+
+#endif

@@ -1,0 +1,74 @@
+/* meta_train.h: the meta-training run (DESIGN.md section 7). Parallel lifetimes over the
+ * config's environments each contribute dJ/dη from one window per meta-step; the mean goes to
+ * Adam on η (ascending J). Lifetimes that end report their final return to their environment's
+ * bandit and are replaced. A checkpoint holds everything, lifetimes included, so a resumed run
+ * continues exactly where it stopped: same η as a run that never stopped. */
+#ifndef LPG_META_TRAIN_H
+#define LPG_META_TRAIN_H
+
+#include <stdint.h>
+
+#include "adam.h"
+#include "bandit.h"
+#include "env.h"
+#include "lifetime.h"
+#include "meta_config.h"
+#include "rule.h"
+
+#define META_FINAL_WINDOW 10 /* final returns kept per environment for the progress line */
+
+/* What happened in one meta-step, for the log and the progress line. */
+typedef struct {
+    double J;                 /* mean meta-objective over lifetimes */
+    double grad_norm;         /* ‖mean dJ/dη‖ before clipping */
+    int64_t env_steps;        /* environment steps taken by all lifetimes */
+    int lifetimes_finished;   /* in this step */
+    int64_t episodes[CONFIG_LIST_MAX];   /* per environment: episodes ended in this step */
+    double return_sum[CONFIG_LIST_MAX];  /* and the sum of their returns */
+} MetaStepStats;
+
+typedef struct {
+    MetaConfig config;
+    char config_path[LPG_PATH_MAX];
+    char *config_text;        /* the config file as read (owned), saved in checkpoints */
+    int num_envs;
+    EnvSpec *specs;           /* [num_envs] */
+    Bandit *bandits;          /* [num_envs] */
+    RuleLayout layout;
+    real *eta, *grad;         /* [layout.count] */
+    Adam adam;
+    Rng rng;                  /* draws environments, arms and lifetime seeds */
+    int64_t step;             /* meta-steps done */
+    int64_t lifetimes_finished;
+    double final_returns[CONFIG_LIST_MAX][META_FINAL_WINDOW]; /* ring per environment */
+    int64_t final_count[CONFIG_LIST_MAX];
+    Lifetime *lives;          /* [config.lifetimes] */
+} MetaRun;
+
+/* Loads the config (with overrides) and sets up a fresh run: η and lifetimes initialised from
+ * the seed. Returns 0, or -1 after reporting. */
+int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **overrides);
+
+/* Continues from a checkpoint written by meta_run_save with the same config shape (lifetimes,
+ * copies, unroll, K, rule_hidden, envs); meta_steps and the logging keys may differ. */
+int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
+                    const char *checkpoint_path);
+
+/* One meta-step: a window in every lifetime (on config.threads threads), Adam on η, lifetime
+ * replacement. Returns 0, or -1 after reporting (a non-finite meta-gradient or η: the run
+ * must stop without saving). */
+int meta_run_step(MetaRun *run, MetaStepStats *stats);
+
+/* Writes the whole run state to path atomically. */
+int meta_run_save(const MetaRun *run, const char *path);
+
+/* Writes only the rule (η, its width), the config text and the step to path atomically: a
+ * small rule file for `lpg train` / `lpg eval`. */
+int meta_run_save_rule(const MetaRun *run, const char *path);
+
+/* Mean of the environment's recent final returns (NAN when none yet). */
+double meta_run_final_return(const MetaRun *run, int env_index);
+
+void meta_run_free(MetaRun *run);
+
+#endif

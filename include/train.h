@@ -1,0 +1,86 @@
+/* train.h: training fresh agents on one environment over several seeds, with A2C (a2c.h) or with
+ * a saved rule η (LPG, metagrad.h's inner_update), logging a learning curve. `lpg train` is a
+ * thin command around this; `lpg eval` reuses train_run per environment and method.
+ *
+ * Each seed is one independent run: its own RNG (from seed + index), environment batch, agent and
+ * learner, all allocated when the seed starts. Seeds run on `threads` pthreads; nothing depends
+ * on which thread runs a seed, so results are identical for any thread count. The curve has
+ * num_points points evenly spaced in updates; a point's value for a seed is the mean undiscounted
+ * return of the episodes that ended since the previous point (NaN when none did). */
+#ifndef LPG_TRAIN_H
+#define LPG_TRAIN_H
+
+#include <stdint.h>
+
+#include "a2c.h"
+#include "config.h"
+#include "env.h"
+#include "rule.h"
+
+typedef enum { TRAIN_A2C, TRAIN_LPG } TrainMethod;
+
+typedef struct {
+    char env[LPG_PATH_MAX];        /* environment file */
+    char method[CONFIG_STR_MAX];   /* "a2c" or "lpg" */
+    char rule[LPG_PATH_MAX];       /* lpg: the rule (checkpoint) file */
+    int seed;                      /* first seed; seeds are seed, seed+1, ... */
+    int seeds;                     /* how many */
+    int steps;                     /* environment steps per seed, counting every copy */
+    int copies;                    /* environment copies (n) */
+    int unroll;                    /* steps per rollout (T) */
+    int threads;                   /* pthreads running seeds */
+    ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents */
+    double tabular_init_std;       /* std of a tabular agent's initial rows */
+    char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" */
+    double lr, entropy_cost, value_cost, gae_lambda, grad_clip, rmsprop_decay, optimizer_eps;
+    double alpha_lr, alpha_y;      /* lpg: inner SGD step and KL weight (Eq. 2) */
+    int log_points;                /* points of the learning curve */
+    char output[LPG_PATH_MAX];     /* the learning curve CSV */
+
+    /* Derived by train_config_load. */
+    TrainMethod method_kind;
+    A2cParams a2c;
+} TrainConfig;
+
+extern const ConfigField train_config_fields[];
+extern const int train_config_num_fields;
+
+/* Writes the defaults into config. */
+void train_config_defaults(TrainConfig *config);
+
+/* Defaults, then the file, then overrides ("key=value"); then the cross-key checks and the
+ * derived fields. Returns 0, or -1 after reporting "lpg: <file>: key '<k>': ...". */
+int train_config_load(TrainConfig *config, const char *path, int noverrides, char **overrides);
+
+/* Checks the string keys and fills method_kind and a2c (train_config_load calls it; call it
+ * after changing fields by hand). where names the config in errors. */
+int train_config_finish(TrainConfig *config, const char *where);
+
+typedef struct {
+    int num_seeds, num_points;
+    int64_t *point_steps; /* [num_points] steps per seed done at each point */
+    double *curve;        /* [num_seeds x num_points] seed s, point k at s * num_points + k */
+    double seconds;       /* wall-clock time of the run */
+} TrainResult;
+
+/* Trains config->seeds agents on spec. For method lpg, layout and eta are the rule (not owned;
+ * ignored for a2c). progress: 1 prints a progress line on stderr while it runs (overwritten in
+ * place on a terminal, every few seconds otherwise), 0 is silent. Fills result (free with
+ * train_result_free). Returns 0, or -1 after reporting (including non-finite parameters,
+ * naming the seed and step). */
+int train_run(const TrainConfig *config, const EnvSpec *spec, const RuleLayout *layout,
+              const real *eta, int progress, TrainResult *result);
+void train_result_free(TrainResult *result);
+
+/* Mean and standard error over seeds of point k, over the seeds with a finite value (*count
+ * of them); NaN when none, standard error 0 with one. */
+void train_point_stats(const TrainResult *result, int k, double *mean, double *se, int *count);
+
+/* The curve as CSV text: "steps,mean_return,se_return,seed_<s>..." then one row per point.
+ * Returns a new string the caller frees, or NULL after reporting. */
+char *train_curve_csv(const TrainResult *result, const TrainConfig *config);
+
+/* Writes the curve CSV to path atomically, creating missing parent folders. Returns 0 or -1. */
+int train_write_csv(const TrainResult *result, const TrainConfig *config, const char *path);
+
+#endif

@@ -1,0 +1,229 @@
+/* cmd_meta_train.c: `lpg meta-train`: runs (or resumes) meta-training with progress lines, a
+ * JSONL log per meta-step and atomic checkpoints, also on SIGINT/SIGTERM. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "meta_train.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lpg meta-train <config.json> [key=value ...] [--resume]\n\n"
+            "Meta-trains an update rule over the config's environments. Writes <run_dir>/checkpoint.lpg\n"
+            "and <run_dir>/rule.lpg (the rule alone) (every checkpoint_every meta-steps, at the end, and on Ctrl-C/SIGTERM) and one JSON line\n"
+            "per meta-step to <run_dir>/log.jsonl. --resume continues from <run_dir>/checkpoint.lpg\n"
+            "exactly where it stopped (raise meta_steps=N to go further). The checkpoint is itself a\n"
+            "rule file for `lpg train` and `lpg eval`.\n\nconfig keys:\n");
+    MetaConfig defaults;
+    meta_config_defaults(&defaults);
+    config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
+}
+
+static int make_dir(const char *path)
+{
+    char buf[LPG_PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return lpg_error("%s: cannot create folder: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return lpg_error("%s: cannot create folder: %s", buf, strerror(errno));
+    return 0;
+}
+
+/* Keeps only the log lines of meta-steps up to step (those after it are redone on resume). */
+static int trim_log(const char *path, long long step)
+{
+    size_t len;
+    FILE *probe = fopen(path, "rb");
+    if (!probe)
+        return 0; /* no log yet */
+    fclose(probe);
+    char *text = read_whole_file(path, &len);
+    if (!text)
+        return -1;
+    size_t keep = 0;
+    for (char *line = text; line < text + len;) {
+        char *end = memchr(line, '\n', (size_t)(text + len - line));
+        long long s;
+        if (!end || sscanf(line, "{\"step\": %lld", &s) != 1 || s > step)
+            break;
+        keep = (size_t)(end + 1 - text);
+        line = end + 1;
+    }
+    int rc = write_file_atomic(path, text, keep);
+    free(text);
+    return rc;
+}
+
+static void json_number(FILE *f, double x)
+{
+    if (isfinite(x))
+        fprintf(f, "%.6g", x);
+    else
+        fputs("null", f);
+}
+
+static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *st, double seconds)
+{
+    fprintf(log, "{\"step\": %lld, \"J\": ", (long long)run->step);
+    json_number(log, st->J);
+    fprintf(log, ", \"grad_norm\": ");
+    json_number(log, st->grad_norm);
+    fprintf(log, ", \"lifetimes_finished\": %lld, \"env_steps\": %lld, \"seconds\": %.3f, \"returns\": {",
+            (long long)run->lifetimes_finished, (long long)st->env_steps, seconds);
+    for (int e = 0; e < run->num_envs; e++) {
+        fprintf(log, "%s\"%s\": ", e ? ", " : "", run->specs[e].name);
+        json_number(log, st->episodes[e] ? st->return_sum[e] / (double)st->episodes[e] : NAN);
+    }
+    fprintf(log, "}, \"final_returns\": {");
+    for (int e = 0; e < run->num_envs; e++) {
+        fprintf(log, "%s\"%s\": ", e ? ", " : "", run->specs[e].name);
+        json_number(log, meta_run_final_return(run, e));
+    }
+    fprintf(log, "}}\n");
+    fflush(log);
+}
+
+static void progress_line(const MetaRun *run, const MetaStepStats *st, double steps_per_s,
+                          double env_steps_per_s)
+{
+    long long left = run->config.meta_steps - run->step;
+    double eta_s = steps_per_s > 0 ? (double)left / steps_per_s : 0;
+    fprintf(stderr, "meta-step %lld/%d  J %.4f  |g| %.3g  lifetimes done %lld  %.2f steps/s  %.3g env steps/s  %02d:%02d:%02d left\n  final return:",
+            (long long)run->step, run->config.meta_steps, st->J, st->grad_norm,
+            (long long)run->lifetimes_finished, steps_per_s, env_steps_per_s, (int)(eta_s / 3600),
+            (int)fmod(eta_s / 60, 60), (int)fmod(eta_s, 60));
+    for (int e = 0; e < run->num_envs; e++)
+        fprintf(stderr, " %s %.3g", run->specs[e].name, meta_run_final_return(run, e));
+    fputc('\n', stderr);
+}
+
+/* Writes the full checkpoint and, beside it, rule.lpg: only the rule, its config and step (small
+ * enough to commit; what `lpg train` and `lpg eval` need). */
+static int save(const MetaRun *run, const char *path)
+{
+    char rule_path[LPG_PATH_MAX + 32];
+    snprintf(rule_path, sizeof rule_path, "%s/rule.lpg", run->config.run_dir);
+    if (meta_run_save(run, path) || meta_run_save_rule(run, rule_path))
+        return -1;
+    fprintf(stderr, "checkpoint: %s and %s (meta-step %lld)\n", path, rule_path, (long long)run->step);
+    return 0;
+}
+
+/* The main loop: steps until meta_steps or a signal, saving as configured. */
+static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
+{
+    FILE *log = fopen(log_path, "a");
+    if (!log)
+        return lpg_error("%s: cannot open for appending: %s", log_path, strerror(errno));
+    double start = now_seconds(), last_time = start;
+    int64_t last_step = run->step, env_steps = 0;
+    int rc = 0;
+    while (run->step < run->config.meta_steps && !stop_requested) {
+        MetaStepStats st;
+        if (meta_run_step(run, &st)) {
+            rc = -1;
+            break;
+        }
+        env_steps += st.env_steps;
+        write_log_line(log, run, &st, now_seconds() - start);
+        if (run->step % run->config.log_every == 0 || run->step == run->config.meta_steps) {
+            double now = now_seconds(), dt = now - last_time;
+            progress_line(run, &st, (double)(run->step - last_step) / dt, (double)env_steps / dt);
+            last_time = now, last_step = run->step, env_steps = 0;
+        }
+        if (run->step % run->config.checkpoint_every == 0 && save(run, ckpt_path)) {
+            rc = -1;
+            break;
+        }
+    }
+    fclose(log);
+    if (rc == 0 && run->step % run->config.checkpoint_every != 0)
+        rc = save(run, ckpt_path);
+    if (rc == 0 && stop_requested) {
+        fprintf(stderr, "interrupted at meta-step %lld; continue with --resume\n", (long long)run->step);
+        return 130;
+    }
+    return rc ? 1 : 0;
+}
+
+int cmd_meta_train(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    const char *config_path = NULL;
+    int resume = 0, noverrides = 0;
+    char **overrides = calloc((size_t)argc, sizeof *overrides);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--resume") == 0)
+            resume = 1;
+        else if (strchr(argv[i], '='))
+            overrides[noverrides++] = argv[i];
+        else if (!config_path && argv[i][0] != '-')
+            config_path = argv[i];
+        else {
+            free(overrides);
+            lpg_error("meta-train: unexpected argument '%s' (see lpg meta-train --help)", argv[i]);
+            return 2;
+        }
+    }
+    if (!config_path) {
+        free(overrides);
+        usage(stderr);
+        return 2;
+    }
+    MetaRun run;
+    MetaConfig probe;
+    char ckpt_path[LPG_PATH_MAX + 32], log_path[LPG_PATH_MAX + 32];
+    int rc = meta_config_load(&probe, config_path, noverrides, overrides);
+    if (rc == 0) {
+        snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.lpg", probe.run_dir);
+        snprintf(log_path, sizeof log_path, "%s/log.jsonl", probe.run_dir);
+        rc = make_dir(probe.run_dir);
+    }
+    if (rc == 0) {
+        rc = resume ? meta_run_resume(&run, config_path, noverrides, overrides, ckpt_path)
+                    : meta_run_init(&run, config_path, noverrides, overrides);
+        if (rc == 0 && (resume ? trim_log(log_path, run.step) : write_file_atomic(log_path, "", 0)))
+            rc = -1;
+        if (rc == 0) {
+            fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, %s at meta-step %lld of %d\n",
+                    config_path, run.config.lifetimes, run.config.copies, run.num_envs,
+                    run.config.rule_hidden, resume ? "resuming" : "starting", (long long)run.step,
+                    run.config.meta_steps);
+            signal(SIGINT, on_signal);
+            signal(SIGTERM, on_signal);
+            rc = train_loop(&run, ckpt_path, log_path);
+        } else {
+            rc = 1;
+        }
+        meta_run_free(&run);
+    } else {
+        rc = 1;
+    }
+    free(overrides);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* cmd_train.c: `lpg train <config> [key=value ...]`: trains one agent per seed on one
+ * environment with A2C or a saved rule, writes the learning curve CSV and prints the final
+ * return over seeds. The loop lives in train.c. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "env.h"
+#include "rule_file.h"
+#include "train.h"
+#include "util.h"
+
+static void print_train_usage(void)
+{
+    TrainConfig defaults;
+    train_config_defaults(&defaults);
+    printf("usage: lpg train <config.json> [key=value ...]\n\n"
+           "Trains one agent per seed on one environment, with A2C (method \"a2c\": the agent\n"
+           "plus a value head) or with a saved rule (method \"lpg\": the agent with 30 y outputs,\n"
+           "updated by Eq. 2 with the rule's outputs). Writes a learning curve CSV (steps, mean\n"
+           "return over seeds, its standard error, one column per seed; each point is the mean\n"
+           "return of the episodes that ended since the previous point) and prints the final\n"
+           "return. A progress line goes to stderr. Results do not depend on 'threads'.\n\n"
+           "config keys (paths are relative to the config file; key=value overrides one key):\n");
+    config_print_fields(train_config_fields, train_config_num_fields, &defaults);
+}
+
+/* Prints up to 10 evenly spaced points of the curve, then the last point over seeds. */
+static void print_summary(const TrainResult *result, const TrainConfig *c, const EnvSpec *spec)
+{
+    double mean, se;
+    int count, rows = result->num_points < 10 ? result->num_points : 10;
+    printf("%12s  %12s  %10s\n", "steps", "return", "std err");
+    for (int i = 1; i <= rows; i++) {
+        int k = (int)((long long)result->num_points * i / rows) - 1;
+        train_point_stats(result, k, &mean, &se, &count);
+        printf("%12lld  %12.4g  %10.2g\n", (long long)result->point_steps[k], mean, se);
+    }
+    train_point_stats(result, result->num_points - 1, &mean, &se, &count);
+    long long steps = (long long)result->point_steps[result->num_points - 1];
+    printf("%s on %s: final return %.4g +- %.2g (%d seeds, %lld steps each, %.1fs)\n",
+           c->method, spec->name, mean, se, count, steps, result->seconds);
+    printf("learning curve: %s\n", c->output);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        print_train_usage();
+        return 0;
+    }
+    if (argc < 2)
+        return lpg_error("train: no config given (try 'lpg train --help')"), 2;
+    TrainConfig config;
+    if (train_config_load(&config, argv[1], argc - 2, argv + 2))
+        return 1;
+    EnvSpec spec;
+    if (env_load(config.env, &spec))
+        return 1;
+    RuleLayout layout;
+    real *eta = NULL;
+    if (config.method_kind == TRAIN_LPG && !(eta = rule_file_load(config.rule, &layout)))
+        return 1;
+    TrainResult result;
+    int rc = train_run(&config, &spec, &layout, eta, 1, &result);
+    free(eta);
+    if (rc)
+        return 1;
+    rc = train_write_csv(&result, &config, config.output);
+    if (rc == 0)
+        print_summary(&result, &config, &spec);
+    train_result_free(&result);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,94 @@
+/* critic.c: the meta-objective's value function, trained by SGD on λ-returns (see critic.h). */
+#include "critic.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "returns.h"
+#include "util.h"
+
+int critic_init(Critic *c, const EnvSpec *env, const double *hidden, int num_hidden, int t_len,
+                int n, Rng *rng)
+{
+    memset(c, 0, sizeof *c);
+    if (t_len < 1 || n < 1)
+        return lpg_error("critic: rollouts need t_len >= 1 and n >= 1 (got %d x %d)", t_len, n);
+    AgentSpec spec;
+    if (agent_spec_for_env(&spec, env, hidden, num_hidden, 0, 1))
+        return -1;
+    spec.num_actions = 0; /* value only */
+    if (agent_setup(&c->net, &spec) || agent_work_init(&c->work, &c->net, (t_len + 1) * n))
+        return -1;
+    c->t_len = t_len;
+    c->n = n;
+    size_t P = c->net.num_params, rows1 = (size_t)(t_len + 1) * n, rows = (size_t)t_len * n;
+    real *p = lpg_calloc(2 * P + rows1 + rows, sizeof(real), "critic");
+    if (!p) {
+        critic_free(c);
+        return -1;
+    }
+    c->mem = p;
+    c->params = p, p += P;
+    c->grad = p, p += P;
+    c->value = p, p += rows1;
+    c->target = p;
+    agent_init_params(&c->net, c->params, rng);
+    return 0;
+}
+
+void critic_free(Critic *c)
+{
+    agent_work_free(&c->work);
+    free(c->mem);
+    memset(c, 0, sizeof *c);
+}
+
+/* V at params for all (t_len+1)*n rows of r, into c->value (one output per row). */
+static void critic_forward(Critic *c, const real *params, const Rollout *r)
+{
+    assert(r->t_len == c->t_len && r->n == c->n);
+    agent_forward(&c->net, &c->work, params, rollout_obs(r, 0), (c->t_len + 1) * c->n, c->value);
+}
+
+/* The loss of c->value against target over the first t_len*n rows and, when grad is not NULL,
+ * its gradient at params (the last critic_forward must have been at params). */
+static double loss_and_gradient(Critic *c, const real *params, const Rollout *r,
+                                const real *target, real *grad)
+{
+    int rows = c->t_len * c->n, rows1 = rows + c->n;
+    real scale = (real)1 / (real)rows;
+    real *dout = c->work.dout; /* [rows1 x 1]; the bootstrap rows get no gradient */
+    double total = 0;
+    for (int b = 0; b < rows; b++) {
+        real diff = c->value[b] - target[b];
+        total += 0.5 * (double)diff * (double)diff;
+        dout[b] = diff * scale;
+    }
+    memset(dout + rows, 0, (size_t)c->n * sizeof(real));
+    if (grad) {
+        memset(grad, 0, c->net.num_params * sizeof(real));
+        agent_backward(&c->net, &c->work, params, rollout_obs(r, 0), rows1, dout, grad);
+    }
+    return total / rows;
+}
+
+double critic_loss(Critic *c, const real *params, const Rollout *r, const real *target,
+                   real *grad)
+{
+    critic_forward(c, params, r);
+    return loss_and_gradient(c, params, r, target, grad);
+}
+
+double critic_update(Critic *c, const Rollout *r, real gamma, real lambda, real lr,
+                     real *advantage)
+{
+    int rows = c->t_len * c->n;
+    critic_forward(c, c->params, r);
+    returns_gae(r->reward, r->done, c->value, c->value + rows, c->t_len, c->n, gamma, lambda,
+                advantage, c->target);
+    double loss = loss_and_gradient(c, c->params, r, c->target, c->grad);
+    for (size_t j = 0; j < c->net.num_params; j++)
+        c->params[j] -= lr * c->grad[j];
+    return loss;
+}

@@ -1,0 +1,234 @@
+/* gradcheck.c: one environment's meta-gradient check (see gradcheck.h). */
+#include "gradcheck.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "critic.h"
+#include "metagrad.h"
+#include "rollout.h"
+#include "rule.h"
+#include "util.h"
+
+#ifdef LPG_DOUBLE
+#define REAL_EPSILON DBL_EPSILON
+#else
+#define REAL_EPSILON FLT_EPSILON
+#endif
+
+/* Everything one check owns; allocated once by check_init. */
+typedef struct {
+    EnvBatch env;
+    Agent agent;
+    AgentWork awork;
+    RuleLayout layout;
+    RuleWork *rwork;
+    Window window;
+    Critic critic;
+    real *eta, *grad; /* [layout.count] η and dJ/dη */
+    WindowParams params;
+    Rng rng;
+} Check;
+
+void gradcheck_default_options(GradcheckOptions *o)
+{
+    memset(o, 0, sizeof *o);
+    o->copies = 4;
+    o->unroll = 8;
+    o->samples = 12;
+    /* The difference of two J near |J| carries about 0.2 ε |J| of round-off (measured), so a
+     * floor of 100 ε |J| / h keeps it below 1e-2 of the floor. In double that is 1e-12 or so,
+     * far below 1e-3 x the largest coordinate: it only matters in float. */
+    o->roundoff_ratio = 100;
+#ifdef LPG_DOUBLE
+    /* Round-off over h = 2e-3 stays near 1e-7 of the floor, and the truncation error,
+     * h^4 f^(5) / 30, far below it. */
+    o->step = 2e-3;
+    o->floor_ratio = 1e-3;
+    o->threshold = 1e-6;
+#else
+    /* Float resolves J only to about 1e-8: a larger step (with more truncation error), a floor
+     * of 0.1 x the largest coordinate and a looser threshold. It catches wrong signs and
+     * scales, not subtle errors; build/lpg-double is the exact check. */
+    o->step = 3e-2;
+    o->floor_ratio = 1e-1;
+    o->threshold = 1e-2;
+#endif
+}
+
+static void check_free(Check *c)
+{
+    critic_free(&c->critic);
+    window_free(&c->window);
+    rule_work_free(c->rwork);
+    agent_work_free(&c->awork);
+    env_batch_free(&c->env);
+    free(c->eta);
+    free(c->grad);
+}
+
+static int check_init(Check *c, const MetaConfig *config, const EnvSpec *env,
+                      const GradcheckOptions *o, uint64_t seed)
+{
+    memset(c, 0, sizeof *c);
+    rng_seed(&c->rng, seed, 0x67726164ULL);
+    const int n = o->copies, t_len = o->unroll;
+    const double *hidden = config->mlp_hidden.item;
+    const int num_hidden = config->mlp_hidden.count;
+    AgentSpec spec;
+    if (agent_spec_for_env(&spec, env, hidden, num_hidden, RULE_Y_DIM, 0) ||
+        agent_setup(&c->agent, &spec))
+        return -1;
+    rule_layout(&c->layout, config->rule_hidden);
+    Rng critic_rng = rng_split(&c->rng);
+    c->rwork = rule_work_create(&c->layout, n, t_len);
+    c->eta = lpg_calloc(c->layout.count, sizeof(real), "gradcheck eta");
+    c->grad = lpg_calloc(c->layout.count, sizeof(real), "gradcheck gradient");
+    if (!c->rwork || !c->eta || !c->grad ||
+        env_batch_init(&c->env, env, n, seed) ||
+        agent_work_init(&c->awork, &c->agent, (t_len + 1) * n) ||
+        window_init(&c->window, env, &c->agent, config->K, t_len, n) ||
+        critic_init(&c->critic, env, hidden, num_hidden, t_len, n, &critic_rng)) {
+        check_free(c);
+        return -1;
+    }
+    rule_init(c->eta, &c->layout, &c->rng);
+    agent_init_params(&c->agent, window_theta(&c->window, 0), &c->rng);
+    for (int i = 0; i < n; i++)
+        c->window.gamma[i] = (real)env->gamma;
+    return 0;
+}
+
+/* The window as meta-training collects it: K rollouts and inner updates, rollout K with θ_K,
+ * the critic trained on every rollout and Â from the last (before the critic's step on it). */
+static void collect_window(Check *c, const MetaConfig *config, const EnvSpec *env)
+{
+    Window *w = &c->window;
+    const WindowParams *p = &c->params;
+    for (int k = 0; k < w->K; k++) {
+        rollout_collect(&w->rollout[k], &c->env, &c->agent, &c->awork, window_theta(w, k),
+                        &c->rng);
+        RuleInput in;
+        window_prepare_input(w, &c->agent, k, &in);
+        inner_update(&c->agent, &c->awork, c->rwork, c->eta, &c->layout, &w->rollout[k], &in,
+                     p->alpha_lr, p->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+    }
+    rollout_collect(&w->rollout[w->K], &c->env, &c->agent, &c->awork, window_theta(w, w->K),
+                    &c->rng);
+    for (int k = 0; k <= w->K; k++)
+        critic_update(&c->critic, &w->rollout[k], (real)env->gamma, (real)config->gae_lambda,
+                      (real)config->critic_lr, w->advantage);
+}
+
+/* J with η_i moved by delta. (In float the step actually taken is (real)(η_i + delta) - η_i,
+ * off by a relative 1e-7 |η_i| / h: far below the float threshold.) */
+static double replay_at(Check *c, size_t i, double delta)
+{
+    real saved = c->eta[i];
+    c->eta[i] = (real)(saved + delta);
+    double J = window_replay(&c->window, &c->agent, &c->awork, c->rwork, c->eta, &c->layout,
+                             &c->params);
+    c->eta[i] = saved;
+    return J;
+}
+
+static double stencil(Check *c, size_t i, double h)
+{
+    return (8 * (replay_at(c, i, h) - replay_at(c, i, -h)) -
+            (replay_at(c, i, 2 * h) - replay_at(c, i, -2 * h))) / (12 * h);
+}
+
+static double relative_error(double a, double b, double floor)
+{
+    double scale = fmax(fmax(fabs(a), fabs(b)), floor);
+    double err = scale > 0 ? fabs(a - b) / scale : 0;
+    return isfinite(err) ? err : INFINITY;
+}
+
+/* The error of coordinate i at step h; if that fails the threshold, the best of that and the
+ * steps 4h, h/10 and h/100, tried in turn until one passes (counted in *retried). Round-off in
+ * J grows as 1/h, so a larger step helps a small coordinate; a relu kink of the MLP agent
+ * inside [η-2h, η+2h] breaks a difference, and smaller steps step over it. A wrong gradient
+ * would have to match one of the differences to the threshold to pass. */
+static double coordinate_error(Check *c, const GradcheckOptions *o, size_t i, double floor,
+                               int *retried)
+{
+    static const double retry_steps[] = {4, 0.1, 0.01};
+    double err = relative_error(c->grad[i], stencil(c, i, o->step), floor);
+    if (err < o->threshold)
+        return err;
+    ++*retried;
+    for (int r = 0; r < 3 && err >= o->threshold; r++)
+        err = fmin(err, relative_error(c->grad[i], stencil(c, i, retry_steps[r] * o->step), floor));
+    return err;
+}
+
+/* Compares up to o->samples coordinates of [start, end), spread evenly from a random offset. */
+static void check_group(Check *c, const GradcheckOptions *o, size_t start, size_t end,
+                        double floor, GradcheckGroup *group)
+{
+    size_t size = end - start;
+    size_t count = size < (size_t)o->samples ? size : (size_t)o->samples;
+    double offset = count < size ? rng_uniform_double(&c->rng) : 0;
+    group->size = size;
+    group->checked = (int)count;
+    group->worst = 0;
+    group->retried = 0;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = start + (size_t)(((double)k + offset) * (double)size / (double)count);
+        group->worst = fmax(group->worst, coordinate_error(c, o, i, floor, &group->retried));
+    }
+}
+
+static void check_groups(Check *c, const GradcheckOptions *o, GradcheckResult *result)
+{
+    const RuleLayout *l = &c->layout;
+    const struct { const char *name; size_t start, end; } groups[GRADCHECK_GROUPS] = {
+        {"phi_w1", l->phi_w1, l->phi_b1},   {"phi_b1", l->phi_b1, l->phi_w2},
+        {"phi_w2", l->phi_w2, l->phi_b2},   {"phi_b2", l->phi_b2, l->lstm_wx},
+        {"lstm_wx", l->lstm_wx, l->lstm_wh}, {"lstm_wh", l->lstm_wh, l->lstm_b},
+        {"lstm_b", l->lstm_b, l->pi_w},     {"pi_w", l->pi_w, l->pi_b},
+        {"pi_b", l->pi_b, l->y_w},          {"y_w", l->y_w, l->y_b},
+        {"y_b", l->y_b, l->count},
+    };
+    result->passed = 1;
+    for (int g = 0; g < GRADCHECK_GROUPS; g++) {
+        result->group[g].name = groups[g].name;
+        check_group(c, o, groups[g].start, groups[g].end, result->floor, &result->group[g]);
+        if (!(result->group[g].worst < o->threshold))
+            result->passed = 0;
+    }
+}
+
+int gradcheck_env(const MetaConfig *config, const EnvSpec *env, const GradcheckOptions *o,
+                  uint64_t seed, GradcheckResult *result)
+{
+    memset(result, 0, sizeof *result);
+    Check c;
+    if (check_init(&c, config, env, o, seed))
+        return -1;
+    int tabular = c.agent.spec.kind == AGENT_TABULAR;
+    const ConfigDoubleList *lrs = tabular ? &config->tabular_lrs : &config->mlp_lrs;
+    result->kind = c.agent.spec.kind;
+    result->agent_params = c.agent.num_params;
+    result->rule_params = c.layout.count;
+    result->alpha_lr = lrs->count > 0 ? lrs->item[0] : 0;
+    result->alpha_y = config->alpha_ys.count > 0 ? config->alpha_ys.item[0] : 0;
+    WindowParams p = {config->K, (real)result->alpha_lr, (real)result->alpha_y,
+                      (real)config->beta0, (real)config->beta1, (real)config->beta2,
+                      (real)config->beta3};
+    c.params = p;
+    collect_window(&c, config, env);
+    result->J = window_meta_gradient(&c.window, &c.agent, &c.awork, c.rwork, c.eta, &c.layout,
+                                     &c.params, c.grad);
+    for (size_t i = 0; i < c.layout.count; i++)
+        result->max_grad = fmax(result->max_grad, fabs((double)c.grad[i]));
+    result->roundoff_floor = o->roundoff_ratio * REAL_EPSILON * fabs(result->J) / o->step;
+    result->floor = fmax(o->floor_ratio * result->max_grad, result->roundoff_floor);
+    result->resolved = result->max_grad > result->roundoff_floor;
+    check_groups(&c, o, result);
+    check_free(&c);
+    return 0;
+}

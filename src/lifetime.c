@@ -1,0 +1,170 @@
+/* lifetime.c: starting, running and checkpointing one lifetime (see lifetime.h). */
+#include "lifetime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollout.h"
+#include "util.h"
+
+int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
+                   int arm, double alpha_lr, double alpha_y, int length, int report,
+                   const RuleLayout *layout, uint64_t seed)
+{
+    memset(life, 0, sizeof *life);
+    life->env_index = env_index;
+    life->spec = spec;
+    life->arm = arm;
+    life->length = length;
+    life->report = report;
+    rng_seed(&life->rng, seed, 0x11fe);
+    const int n = config->copies, t_len = config->unroll;
+    AgentSpec as;
+    if (agent_spec_for_env(&as, spec, config->mlp_hidden.item, config->mlp_hidden.count,
+                           RULE_Y_DIM, 0) ||
+        agent_setup(&life->agent, &as))
+        return -1;
+    Rng env_rng = rng_split(&life->rng), critic_rng = rng_split(&life->rng);
+    uint64_t env_seed = ((uint64_t)rng_u32(&env_rng) << 32) | rng_u32(&env_rng);
+    life->alive = 1; /* from here on lifetime_free releases what was made */
+    if (env_batch_init(&life->env, spec, n, env_seed) ||
+        agent_work_init(&life->awork, &life->agent, (t_len + 1) * n) ||
+        window_init(&life->window, spec, &life->agent, config->K, t_len, n) ||
+        critic_init(&life->critic, spec, config->mlp_hidden.item, config->mlp_hidden.count,
+                    t_len, n, &critic_rng)) {
+        lifetime_free(life);
+        return -1;
+    }
+    life->rwork = rule_work_create(layout, n, t_len);
+    life->d_eta = lpg_calloc(layout->count, sizeof(real), "lifetime meta-gradient");
+    if (!life->rwork || !life->d_eta) {
+        lifetime_free(life);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        life->window.gamma[i] = (real)spec->gamma;
+    agent_init_params(&life->agent, window_theta(&life->window, 0), &life->rng);
+    WindowParams p = {config->K, (real)alpha_lr, (real)alpha_y, (real)config->beta0,
+                      (real)config->beta1, (real)config->beta2, (real)config->beta3};
+    life->params = p;
+    life->critic_lr = (real)config->critic_lr;
+    life->critic_lambda = (real)config->gae_lambda;
+    return 0;
+}
+
+void lifetime_free(Lifetime *life)
+{
+    if (!life->alive)
+        return;
+    env_batch_free(&life->env);
+    agent_work_free(&life->awork);
+    window_free(&life->window);
+    critic_free(&life->critic);
+    rule_work_free(life->rwork);
+    free(life->d_eta);
+    memset(life, 0, sizeof *life);
+}
+
+int lifetime_finished(const Lifetime *life)
+{
+    return life->updates >= life->length;
+}
+
+/* Collects rollout k with θ_k and counts the episodes that ended in it. */
+static void collect(Lifetime *life, int k, int64_t *episodes, double *return_sum)
+{
+    EnvBatch *env = &life->env;
+    int64_t before = env->episodes_done;
+    double before_sum = env->returns_done_sum;
+    rollout_collect(&life->window.rollout[k], env, &life->agent, &life->awork,
+                    window_theta(&life->window, k), &life->rng);
+    int64_t ended = env->episodes_done - before;
+    double ended_sum = env->returns_done_sum - before_sum;
+    *episodes += ended;
+    *return_sum += ended_sum;
+    if (life->updates + k >= life->length - life->length / 5) {
+        life->final_count += ended;
+        life->final_sum += ended_sum;
+    }
+}
+
+void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
+                     int64_t *episodes, double *return_sum)
+{
+    Window *w = &life->window;
+    const WindowParams *p = &life->params;
+    for (int k = 0; k < w->K; k++) {
+        collect(life, k, episodes, return_sum);
+        RuleInput in;
+        window_prepare_input(w, &life->agent, k, &in);
+        inner_update(&life->agent, &life->awork, life->rwork, eta, layout, &w->rollout[k], &in,
+                     p->alpha_lr, p->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+    }
+    collect(life, w->K, episodes, return_sum);
+    /* The critic learns from every rollout of the window; Â comes from the last one, computed
+     * before the critic's step on it. */
+    for (int k = 0; k <= w->K; k++)
+        life->critic_loss = critic_update(&life->critic, &w->rollout[k], (real)life->spec->gamma,
+                                          life->critic_lambda, life->critic_lr, w->advantage);
+    memset(life->d_eta, 0, layout->count * sizeof(real));
+    life->J = window_meta_gradient(w, &life->agent, &life->awork, life->rwork, eta, layout, p,
+                                   life->d_eta);
+    memcpy(window_theta(w, 0), window_theta(w, w->K), life->agent.num_params * sizeof(real));
+    life->updates += w->K;
+}
+
+double lifetime_final_return(const Lifetime *life)
+{
+    if (life->final_count > 0)
+        return life->final_sum / (double)life->final_count;
+    double sum = 0;
+    for (int i = 0; i < life->env.n; i++)
+        sum += life->env.running_return[i];
+    return sum / life->env.n;
+}
+
+static int section_name(char *out, const char *prefix, const char *what)
+{
+    int len = snprintf(out, CHECKPOINT_NAME_MAX, "%s_%s", prefix, what);
+    return (len < 0 || len >= CHECKPOINT_NAME_MAX) ? lpg_error("section name %s_%s too long", prefix, what) : 0;
+}
+
+int lifetime_save(const Lifetime *life, CheckpointWriter *writer, const char *prefix)
+{
+    char name[CHECKPOINT_NAME_MAX];
+    int64_t counters[3] = {life->updates, life->final_count, 0};
+    double sums[1] = {life->final_sum};
+    if (section_name(name, prefix, "counters") || checkpoint_add_int64(writer, name, counters, 3) ||
+        section_name(name, prefix, "final_sum") || checkpoint_add_bytes(writer, name, sums, sizeof sums) ||
+        section_name(name, prefix, "rng") || checkpoint_add_bytes(writer, name, &life->rng, sizeof life->rng) ||
+        section_name(name, prefix, "theta") ||
+        checkpoint_add_real(writer, name, window_theta(&life->window, 0), life->agent.num_params) ||
+        section_name(name, prefix, "critic") ||
+        checkpoint_add_real(writer, name, life->critic.params, life->critic.net.num_params) ||
+        section_name(name, prefix, "env") || env_batch_save_state(&life->env, writer, name))
+        return -1;
+    return 0;
+}
+
+int lifetime_load(Lifetime *life, const Checkpoint *ck, const char *prefix)
+{
+    char name[CHECKPOINT_NAME_MAX];
+    int64_t counters[3];
+    double sums[1];
+    if (section_name(name, prefix, "counters") || checkpoint_get_int64(ck, name, counters, 3) ||
+        section_name(name, prefix, "final_sum") || checkpoint_get_bytes(ck, name, sums, sizeof sums) ||
+        section_name(name, prefix, "rng") || checkpoint_get_bytes(ck, name, &life->rng, sizeof life->rng) ||
+        section_name(name, prefix, "theta") ||
+        checkpoint_get_real(ck, name, window_theta(&life->window, 0), life->agent.num_params) ||
+        section_name(name, prefix, "critic") ||
+        checkpoint_get_real(ck, name, life->critic.params, life->critic.net.num_params) ||
+        section_name(name, prefix, "env") || env_batch_load_state(&life->env, ck, name))
+        return -1;
+    if (counters[0] < 0 || counters[0] > life->length || counters[1] < 0)
+        return lpg_error("%s: section %s_counters: values out of range", ck->path, prefix);
+    life->updates = (int)counters[0];
+    life->final_count = counters[1];
+    life->final_sum = sums[0];
+    return 0;
+}

@@ -1,0 +1,368 @@
+/* meta_train.c: the meta-training run: lifetimes, threads, Adam on η, bandits, checkpoints. */
+#include "meta_train.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "rule_file.h"
+#include "util.h"
+
+/* ---- lifetimes ---------------------------------------------------------------------------- */
+
+static const ConfigDoubleList *lrs_for(const MetaRun *run, const EnvSpec *spec)
+{
+    return spec->num_states > 0 ? &run->config.tabular_lrs : &run->config.mlp_lrs;
+}
+
+/* Agent updates per life, rounded up to whole windows. */
+static int life_length(const MetaConfig *c)
+{
+    return (c->lifetime_updates + c->K - 1) / c->K * c->K;
+}
+
+/* Starts lifetime i: draws its environment, arm and seed from the run's generator. A first
+ * life is cut short (staggered) so lifetimes do not all end together; those do not report. */
+static int start_life(MetaRun *run, int i, int first)
+{
+    const MetaConfig *c = &run->config;
+    int env_index = (int)rng_below(&run->rng, (uint32_t)run->num_envs);
+    int arm = bandit_sample(&run->bandits[env_index], &run->rng);
+    uint64_t seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
+    int length = life_length(c);
+    if (first) {
+        int windows = length / c->K;
+        length = c->K * (1 + (int)((int64_t)(windows - 1) * (i + 1) / c->lifetimes));
+    }
+    const BanditArm *a = &run->bandits[env_index].arms[arm];
+    return lifetime_start(&run->lives[i], c, &run->specs[env_index], env_index, arm, a->alpha_lr,
+                          a->alpha_y, length, !first || length == life_length(c), &run->layout,
+                          seed);
+}
+
+static void record_final(MetaRun *run, const Lifetime *life)
+{
+    double final_return = lifetime_final_return(life);
+    if (life->report)
+        bandit_update(&run->bandits[life->env_index], life->arm, final_return);
+    int e = life->env_index;
+    run->final_returns[e][run->final_count[e] % META_FINAL_WINDOW] = final_return;
+    run->final_count[e]++;
+    run->lifetimes_finished++;
+}
+
+double meta_run_final_return(const MetaRun *run, int e)
+{
+    int64_t count = run->final_count[e] < META_FINAL_WINDOW ? run->final_count[e] : META_FINAL_WINDOW;
+    if (count == 0)
+        return NAN;
+    double sum = 0;
+    for (int64_t j = 0; j < count; j++)
+        sum += run->final_returns[e][j];
+    return sum / (double)count;
+}
+
+/* ---- set-up ------------------------------------------------------------------------------- */
+
+static int setup_common(MetaRun *run, const char *config_path, int noverrides, char **overrides)
+{
+    memset(run, 0, sizeof *run);
+    MetaConfig *c = &run->config;
+    if (meta_config_load(c, config_path, noverrides, overrides))
+        return -1;
+    snprintf(run->config_path, sizeof run->config_path, "%s", config_path);
+    run->config_text = read_whole_file(config_path, NULL);
+    run->num_envs = c->envs.count;
+    run->specs = lpg_calloc((size_t)run->num_envs, sizeof *run->specs, "environment specs");
+    run->bandits = lpg_calloc((size_t)run->num_envs, sizeof *run->bandits, "bandits");
+    run->lives = lpg_calloc((size_t)c->lifetimes, sizeof *run->lives, "lifetimes");
+    if (!run->config_text || !run->specs || !run->bandits || !run->lives)
+        return -1;
+    for (int e = 0; e < run->num_envs; e++) {
+        if (env_load(c->envs.item[e], &run->specs[e]))
+            return -1;
+        const ConfigDoubleList *lrs = lrs_for(run, &run->specs[e]);
+        if (bandit_init(&run->bandits[e], lrs->item, lrs->count, c->alpha_ys.item, c->alpha_ys.count))
+            return -1;
+    }
+    rule_layout(&run->layout, c->rule_hidden);
+    run->eta = lpg_calloc(run->layout.count, sizeof(real), "rule parameters");
+    run->grad = lpg_calloc(run->layout.count, sizeof(real), "meta-gradient");
+    if (!run->eta || !run->grad)
+        return -1;
+    AdamHyper hyper = adam_defaults(c->meta_lr);
+    hyper.clip = c->meta_clip;
+    if (adam_init(&run->adam, run->layout.count, hyper))
+        return -1;
+    rng_seed(&run->rng, (uint64_t)c->seed, 0x3e7a);
+    return 0;
+}
+
+int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **overrides)
+{
+    if (setup_common(run, config_path, noverrides, overrides))
+        return -1;
+    Rng eta_rng = rng_split(&run->rng);
+    rule_init(run->eta, &run->layout, &eta_rng);
+    for (int i = 0; i < run->config.lifetimes; i++)
+        if (start_life(run, i, 1))
+            return -1;
+    return 0;
+}
+
+/* ---- checkpoints -------------------------------------------------------------------------- */
+
+/* The keys whose values fix the shape of the saved state. */
+static void shape_of(const MetaRun *run, int64_t shape[6])
+{
+    const MetaConfig *c = &run->config;
+    shape[0] = c->lifetimes, shape[1] = c->copies, shape[2] = c->unroll;
+    shape[3] = c->K, shape[4] = c->rule_hidden, shape[5] = run->num_envs;
+}
+
+static int save_lives(const MetaRun *run, CheckpointWriter *w)
+{
+    int n = run->config.lifetimes;
+    int64_t *meta = lpg_calloc((size_t)n * 3, sizeof(int64_t), "lifetime table");
+    if (!meta)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        meta[3 * i] = run->lives[i].env_index;
+        meta[3 * i + 1] = run->lives[i].arm;
+        meta[3 * i + 2] = (int64_t)run->lives[i].length * 2 + run->lives[i].report;
+    }
+    int rc = checkpoint_add_int64(w, "lives", meta, (size_t)n * 3);
+    free(meta);
+    char prefix[32];
+    for (int i = 0; rc == 0 && i < n; i++) {
+        snprintf(prefix, sizeof prefix, "life%d", i);
+        rc = lifetime_save(&run->lives[i], w, prefix);
+    }
+    return rc;
+}
+
+int meta_run_save(const MetaRun *run, const char *path)
+{
+    CheckpointWriter w;
+    checkpoint_writer_init(&w);
+    int64_t shape[6], step = run->step, finished = run->lifetimes_finished;
+    shape_of(run, shape);
+    int rc = checkpoint_add_text(&w, "config", run->config_text);
+    rc = rc || checkpoint_add_int64(&w, "shape", shape, 6);
+    rc = rc || checkpoint_add_int64(&w, "step", &step, 1);
+    rc = rc || checkpoint_add_int64(&w, "lifetimes_finished", &finished, 1);
+    rc = rc || rule_file_add(&w, &run->layout, run->eta);
+    rc = rc || adam_save(&run->adam, &w, "adam");
+    rc = rc || bandit_save(run->bandits, run->num_envs, &w, "bandits");
+    rc = rc || checkpoint_add_bytes(&w, "rng", &run->rng, sizeof run->rng);
+    rc = rc || checkpoint_add_bytes(&w, "final_returns", run->final_returns, sizeof run->final_returns);
+    rc = rc || checkpoint_add_int64(&w, "final_count", run->final_count, CONFIG_LIST_MAX);
+    rc = rc || save_lives(run, &w);
+    rc = rc || checkpoint_write(&w, path);
+    checkpoint_writer_free(&w);
+    return rc ? -1 : 0;
+}
+
+int meta_run_save_rule(const MetaRun *run, const char *path)
+{
+    CheckpointWriter w;
+    checkpoint_writer_init(&w);
+    int64_t step = run->step;
+    int rc = checkpoint_add_text(&w, "config", run->config_text);
+    rc = rc || checkpoint_add_int64(&w, "step", &step, 1);
+    rc = rc || rule_file_add(&w, &run->layout, run->eta);
+    rc = rc || checkpoint_write(&w, path);
+    checkpoint_writer_free(&w);
+    return rc ? -1 : 0;
+}
+
+static const char *shape_keys[6] = {"lifetimes", "copies", "unroll", "K", "rule_hidden", "envs"};
+
+static int check_shape(const MetaRun *run, const Checkpoint *ck)
+{
+    int64_t saved[6], now[6];
+    if (checkpoint_get_int64(ck, "shape", saved, 6))
+        return -1;
+    shape_of(run, now);
+    for (int j = 0; j < 6; j++)
+        if (saved[j] != now[j])
+            return lpg_error("%s: was made with %s = %lld but %s says %lld; resume with the same value",
+                             ck->path, shape_keys[j], (long long)saved[j], run->config_path,
+                             (long long)now[j]);
+    return 0;
+}
+
+static int load_lives(MetaRun *run, const Checkpoint *ck)
+{
+    int n = run->config.lifetimes;
+    int64_t *meta = lpg_calloc((size_t)n * 3, sizeof(int64_t), "lifetime table");
+    if (!meta || checkpoint_get_int64(ck, "lives", meta, (size_t)n * 3)) {
+        free(meta);
+        return -1;
+    }
+    int rc = 0;
+    char prefix[32];
+    for (int i = 0; rc == 0 && i < n; i++) {
+        int e = (int)meta[3 * i], arm = (int)meta[3 * i + 1];
+        int64_t length = meta[3 * i + 2] / 2;
+        if (e < 0 || e >= run->num_envs || arm < 0 || arm >= (int)run->bandits[e].num_arms ||
+            length < 1 || length > life_length(&run->config)) {
+            rc = lpg_error("%s: section lives: lifetime %d is inconsistent with the config", ck->path, i);
+            break;
+        }
+        const BanditArm *a = &run->bandits[e].arms[arm];
+        snprintf(prefix, sizeof prefix, "life%d", i);
+        rc = lifetime_start(&run->lives[i], &run->config, &run->specs[e], e, arm, a->alpha_lr,
+                            a->alpha_y, (int)length, (int)(meta[3 * i + 2] & 1), &run->layout, 0);
+        rc = rc || lifetime_load(&run->lives[i], ck, prefix);
+    }
+    free(meta);
+    return rc ? -1 : 0;
+}
+
+int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
+                    const char *checkpoint_path)
+{
+    if (setup_common(run, config_path, noverrides, overrides))
+        return -1;
+    Checkpoint ck;
+    if (checkpoint_open(&ck, checkpoint_path))
+        return -1;
+    int64_t step = 0, finished = 0;
+    RuleLayout saved_layout;
+    real *eta = NULL;
+    int rc = check_shape(run, &ck);
+    rc = rc || checkpoint_get_int64(&ck, "step", &step, 1);
+    rc = rc || checkpoint_get_int64(&ck, "lifetimes_finished", &finished, 1);
+    if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
+        rc = -1;
+    rc = rc || adam_load(&run->adam, &ck, "adam");
+    rc = rc || bandit_load(run->bandits, run->num_envs, &ck, "bandits");
+    rc = rc || checkpoint_get_bytes(&ck, "rng", &run->rng, sizeof run->rng);
+    rc = rc || checkpoint_get_bytes(&ck, "final_returns", run->final_returns, sizeof run->final_returns);
+    rc = rc || checkpoint_get_int64(&ck, "final_count", run->final_count, CONFIG_LIST_MAX);
+    rc = rc || load_lives(run, &ck);
+    if (rc == 0) {
+        memcpy(run->eta, eta, run->layout.count * sizeof(real));
+        run->step = step;
+        run->lifetimes_finished = finished;
+    }
+    free(eta);
+    checkpoint_close(&ck);
+    return rc ? -1 : 0;
+}
+
+void meta_run_free(MetaRun *run)
+{
+    if (run->lives)
+        for (int i = 0; i < run->config.lifetimes; i++)
+            lifetime_free(&run->lives[i]);
+    free(run->lives);
+    free(run->specs);
+    free(run->bandits);
+    free(run->eta);
+    free(run->grad);
+    free(run->config_text);
+    adam_free(&run->adam);
+    memset(run, 0, sizeof *run);
+}
+
+/* ---- one meta-step ------------------------------------------------------------------------ */
+
+typedef struct {
+    MetaRun *run;
+    int thread, threads;
+    int64_t episodes[CONFIG_LIST_MAX];
+    double return_sum[CONFIG_LIST_MAX];
+} Worker;
+
+static void *run_windows(void *arg)
+{
+    Worker *wk = arg;
+    MetaRun *run = wk->run;
+    for (int i = wk->thread; i < run->config.lifetimes; i += wk->threads) {
+        Lifetime *life = &run->lives[i];
+        lifetime_window(life, run->eta, &run->layout, &wk->episodes[life->env_index],
+                        &wk->return_sum[life->env_index]);
+    }
+    return NULL;
+}
+
+/* Runs every lifetime's window, on threads; results do not depend on the thread count since
+ * each lifetime has its own generator and gradient buffer. */
+static int run_all_windows(MetaRun *run, MetaStepStats *stats)
+{
+    int threads = run->config.threads < run->config.lifetimes ? run->config.threads : run->config.lifetimes;
+    Worker workers[256];
+    pthread_t ids[256];
+    for (int t = 0; t < threads; t++) {
+        memset(&workers[t], 0, sizeof workers[t]);
+        workers[t].run = run;
+        workers[t].thread = t;
+        workers[t].threads = threads;
+    }
+    int started = 0;
+    for (int t = 1; t < threads; t++, started++)
+        if (pthread_create(&ids[t], NULL, run_windows, &workers[t]) != 0)
+            break;
+    run_windows(&workers[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(ids[t], NULL);
+    if (started != threads - 1) /* finish what a thread that failed to start would have done */
+        for (int t = started + 1; t < threads; t++)
+            run_windows(&workers[t]);
+    for (int t = 0; t < threads; t++)
+        for (int e = 0; e < run->num_envs; e++) {
+            stats->episodes[e] += workers[t].episodes[e];
+            stats->return_sum[e] += workers[t].return_sum[e];
+        }
+    return 0;
+}
+
+static int all_finite(const real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+int meta_run_step(MetaRun *run, MetaStepStats *stats)
+{
+    const MetaConfig *c = &run->config;
+    memset(stats, 0, sizeof *stats);
+    run_all_windows(run, stats);
+    size_t count = run->layout.count;
+    memset(run->grad, 0, count * sizeof(real));
+    for (int i = 0; i < c->lifetimes; i++) { /* in lifetime order: deterministic sums */
+        const real *d = run->lives[i].d_eta;
+        for (size_t j = 0; j < count; j++)
+            run->grad[j] += d[j];
+        stats->J += run->lives[i].J / c->lifetimes;
+    }
+    /* Adam descends, so it gets -mean dJ/dη to ascend J. */
+    for (size_t j = 0; j < count; j++)
+        run->grad[j] *= -(real)1 / (real)c->lifetimes;
+    if (!all_finite(run->grad, count) || !isfinite(stats->J))
+        return lpg_error("meta-step %lld: the meta-gradient is not finite; stopping without saving "
+                         "(the last checkpoint is kept)", (long long)run->step + 1);
+    stats->grad_norm = adam_step(&run->adam, run->eta, run->grad);
+    if (!all_finite(run->eta, count))
+        return lpg_error("meta-step %lld: eta is not finite after the update; stopping without "
+                         "saving (the last checkpoint is kept)", (long long)run->step + 1);
+    run->step++;
+    stats->env_steps = (int64_t)c->lifetimes * (c->K + 1) * c->unroll * c->copies;
+    for (int i = 0; i < c->lifetimes; i++) {
+        if (!lifetime_finished(&run->lives[i]))
+            continue;
+        record_final(run, &run->lives[i]);
+        lifetime_free(&run->lives[i]);
+        stats->lifetimes_finished++;
+        if (start_life(run, i, 0))
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,492 @@
+/* train.c: the training loop of `lpg train` (see train.h): per-seed runs of A2C or of a saved
+ * rule, spread over pthreads, a learning curve per seed, a progress line, and the curve CSV. */
+#include "train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "metagrad.h"
+#include "rollout.h"
+#include "util.h"
+
+/* ---- one seed's run ------------------------------------------------------------------- */
+
+typedef struct {
+    Agent agent;
+    AgentWork work;
+    EnvBatch env;
+    Rollout rollout;
+    Rng rng;
+    real *theta;
+    real gamma;
+    A2c a2c;                 /* method a2c */
+    RuleWork *rwork;         /* method lpg: the rule's activations */
+    real *y, *y_next, *gammas, *grad; /* method lpg: rule inputs and the gradient */
+} SeedRun;
+
+static void seed_run_free(SeedRun *run)
+{
+    a2c_free(&run->a2c);
+    rule_work_free(run->rwork);
+    free(run->y);
+    free(run->y_next);
+    free(run->gammas);
+    free(run->grad);
+    free(run->theta);
+    rollout_free(&run->rollout);
+    env_batch_free(&run->env);
+    agent_work_free(&run->work);
+    memset(run, 0, sizeof *run);
+}
+
+/* Allocates the LPG learner's buffers: rule workspace, y inputs, per-copy γ, gradient. */
+static int lpg_learner_init(SeedRun *run, const TrainConfig *c, const RuleLayout *layout)
+{
+    size_t ys = (size_t)c->unroll * c->copies * run->agent.num_y;
+    run->rwork = rule_work_create(layout, c->copies, c->unroll);
+    run->y = lpg_calloc(ys, sizeof(real), "rule inputs");
+    run->y_next = lpg_calloc(ys, sizeof(real), "rule inputs");
+    run->gammas = lpg_calloc((size_t)c->copies, sizeof(real), "discounts");
+    run->grad = lpg_calloc(run->agent.num_params, sizeof(real), "agent gradient");
+    if (!run->rwork || !run->y || !run->y_next || !run->gammas || !run->grad)
+        return -1;
+    for (int i = 0; i < c->copies; i++)
+        run->gammas[i] = run->gamma;
+    return 0;
+}
+
+/* Everything seed `seed` needs, drawn from its own RNG: environment seed first (the same for
+ * both methods, so they meet the same chains), then θ_0. */
+static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec,
+                         const RuleLayout *layout, uint64_t seed)
+{
+    memset(run, 0, sizeof *run);
+    int lpg = c->method_kind == TRAIN_LPG;
+    AgentSpec as;
+    if (agent_spec_for_env(&as, spec, c->mlp_hidden.item, c->mlp_hidden.count,
+                           lpg ? RULE_Y_DIM : 0, lpg ? 0 : 1))
+        return -1;
+    as.tabular_init_std = c->tabular_init_std;
+    rng_seed(&run->rng, seed, 0x747261696eull);
+    uint64_t env_seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
+    run->gamma = (real)spec->gamma;
+    if (agent_setup(&run->agent, &as) ||
+        agent_work_init(&run->work, &run->agent, c->unroll * c->copies) ||
+        env_batch_init(&run->env, spec, c->copies, env_seed) ||
+        rollout_init(&run->rollout, spec, &run->agent, c->unroll, c->copies))
+        return -1;
+    run->theta = lpg_calloc(run->agent.num_params, sizeof(real), "agent parameters");
+    if (!run->theta)
+        return -1;
+    agent_init_params(&run->agent, run->theta, &run->rng);
+    if (lpg)
+        return lpg_learner_init(run, c, layout);
+    return a2c_init(&run->a2c, &run->agent, c->unroll, c->copies, &c->a2c);
+}
+
+/* One rollout and one update of θ; returns the loss. */
+static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout *layout,
+                            const real *eta)
+{
+    rollout_collect(&run->rollout, &run->env, &run->agent, &run->work, run->theta, &run->rng);
+    if (c->method_kind == TRAIN_A2C)
+        return a2c_update(&run->a2c, &run->agent, &run->work, run->theta, &run->rollout,
+                          run->gamma, NULL);
+    RuleInput in;
+    rule_input_from_rollout(&run->agent, &run->rollout, run->gammas, run->y, run->y_next, &in);
+    return inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
+                        (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta, run->grad);
+}
+
+static int all_finite(const real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+/* ---- the run over seeds --------------------------------------------------------------- */
+
+typedef struct {
+    const TrainConfig *config;
+    const EnvSpec *spec;
+    const RuleLayout *layout;
+    const real *eta;
+    TrainResult *result;
+    int64_t updates;         /* per seed */
+    int64_t steps_per_update;
+    int64_t *point_update;   /* [num_points] the update after which point k is taken */
+
+    pthread_mutex_t lock;    /* guards everything below */
+    pthread_cond_t finished; /* signalled when a worker ends */
+    int next_seed, workers_running, failed;
+    int64_t steps_done;      /* over all seeds */
+    double *latest;          /* [num_seeds] each seed's last finite point value, or NaN */
+    int error_seed;          /* index of the seed whose parameters went non-finite, or -1 */
+    int64_t error_step;
+} TrainShared;
+
+/* Stores point k of seed s from the episodes that ended since the previous point. */
+static void record_point(TrainShared *sh, int s, int k, const EnvBatch *env,
+                         int64_t *prev_episodes, double *prev_sum)
+{
+    int64_t episodes = env->episodes_done - *prev_episodes;
+    double value = episodes > 0 ? (env->returns_done_sum - *prev_sum) / (double)episodes : NAN;
+    *prev_episodes = env->episodes_done;
+    *prev_sum = env->returns_done_sum;
+    sh->result->curve[(size_t)s * sh->result->num_points + k] = value;
+    if (!isnan(value)) {
+        pthread_mutex_lock(&sh->lock);
+        sh->latest[s] = value;
+        pthread_mutex_unlock(&sh->lock);
+    }
+}
+
+/* Adds one update's steps to the shared count; returns 1 when another seed failed. */
+static int report_update(TrainShared *sh)
+{
+    pthread_mutex_lock(&sh->lock);
+    sh->steps_done += sh->steps_per_update;
+    int failed = sh->failed;
+    pthread_mutex_unlock(&sh->lock);
+    return failed;
+}
+
+static void fail_seed(TrainShared *sh, int s, int64_t step)
+{
+    pthread_mutex_lock(&sh->lock);
+    sh->failed = 1;
+    if (s >= 0 && (sh->error_seed < 0 || s < sh->error_seed)) {
+        sh->error_seed = s;
+        sh->error_step = step;
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* Trains seed index s to the end. Returns 0, or -1 (allocation errors reported here; a
+ * non-finite θ is recorded in sh and reported by train_run). */
+static int run_seed(TrainShared *sh, int s)
+{
+    const TrainConfig *c = sh->config;
+    SeedRun run;
+    if (seed_run_init(&run, c, sh->spec, sh->layout, (uint64_t)c->seed + (uint64_t)s)) {
+        seed_run_free(&run);
+        fail_seed(sh, -1, 0);
+        return -1;
+    }
+    int64_t prev_episodes = 0;
+    double prev_sum = 0;
+    int k = 0, rc = 0;
+    for (int64_t u = 1; u <= sh->updates; u++) {
+        real loss = seed_run_update(&run, c, sh->layout, sh->eta);
+        if (!isfinite(loss) || !all_finite(run.theta, run.agent.num_params)) {
+            fail_seed(sh, s, u * sh->steps_per_update);
+            rc = -1;
+            break;
+        }
+        if (u == sh->point_update[k])
+            record_point(sh, s, k++, &run.env, &prev_episodes, &prev_sum);
+        if (report_update(sh))
+            break;
+    }
+    seed_run_free(&run);
+    return rc;
+}
+
+static void *train_worker(void *arg)
+{
+    TrainShared *sh = arg;
+    for (;;) {
+        pthread_mutex_lock(&sh->lock);
+        int s = sh->failed ? sh->result->num_seeds : sh->next_seed++;
+        pthread_mutex_unlock(&sh->lock);
+        if (s >= sh->result->num_seeds || run_seed(sh, s))
+            break;
+    }
+    pthread_mutex_lock(&sh->lock);
+    sh->workers_running--;
+    pthread_cond_signal(&sh->finished);
+    pthread_mutex_unlock(&sh->lock);
+    return NULL;
+}
+
+/* ---- progress ------------------------------------------------------------------------- */
+
+/* 1234567 -> "1.23M". */
+static void human_count(double x, char *out, size_t size)
+{
+    const char *unit = "";
+    if (x >= 1e9)
+        x /= 1e9, unit = "G";
+    else if (x >= 1e6)
+        x /= 1e6, unit = "M";
+    else if (x >= 1e3)
+        x /= 1e3, unit = "k";
+    snprintf(out, size, *unit ? "%.2f%s" : "%.0f%s", x, unit);
+}
+
+/* Mean over seeds of their latest point value (caller holds the lock); NaN when none yet. */
+static double recent_return(const TrainShared *sh)
+{
+    double sum = 0;
+    int count = 0;
+    for (int s = 0; s < sh->result->num_seeds; s++)
+        if (!isnan(sh->latest[s]))
+            sum += sh->latest[s], count++;
+    return count ? sum / count : NAN;
+}
+
+static void print_progress(const TrainShared *sh, int64_t done, double recent, double elapsed,
+                           int tty)
+{
+    double total = (double)sh->updates * sh->steps_per_update * sh->result->num_seeds;
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    char done_text[32], total_text[32], rate_text[32], ret[32] = "-";
+    human_count((double)done, done_text, sizeof done_text);
+    human_count(total, total_text, sizeof total_text);
+    human_count(rate, rate_text, sizeof rate_text);
+    if (!isnan(recent))
+        snprintf(ret, sizeof ret, "%.3g", recent);
+    double left = rate > 0 ? (total - (double)done) / rate : 0;
+    fprintf(stderr, "%strain %s %s: %s/%s steps (%.0f%%), %s steps/s, return %s, %.0fs left%s",
+            tty ? "\r" : "", sh->config->method, sh->spec->name, done_text, total_text,
+            total > 0 ? 100.0 * (double)done / total : 100.0, rate_text, ret, left,
+            tty ? "   " : "\n");
+    fflush(stderr);
+}
+
+/* Waits for the workers, printing progress when asked: on a terminal every quarter second in
+ * place, otherwise a line every 5 seconds. */
+static void wait_for_workers(TrainShared *sh, int progress, double start)
+{
+    int tty = progress && isatty(STDERR_FILENO);
+    double interval = tty ? 0.25 : 5.0, last = start;
+    pthread_mutex_lock(&sh->lock);
+    while (sh->workers_running > 0) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_nsec += 250000000L;
+        if (deadline.tv_nsec >= 1000000000L)
+            deadline.tv_sec++, deadline.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&sh->finished, &sh->lock, &deadline);
+        double now = now_seconds();
+        if (progress && sh->workers_running > 0 && now - last >= interval) {
+            print_progress(sh, sh->steps_done, recent_return(sh), now - start, tty);
+            last = now;
+        }
+    }
+    if (progress && !sh->failed)
+        print_progress(sh, sh->steps_done, recent_return(sh), now_seconds() - start, 0);
+    else if (tty)
+        fputc('\n', stderr);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* ---- train_run ------------------------------------------------------------------------ */
+
+static int result_init(TrainResult *r, int num_seeds, int num_points)
+{
+    memset(r, 0, sizeof *r);
+    r->num_seeds = num_seeds;
+    r->num_points = num_points;
+    r->point_steps = lpg_calloc((size_t)num_points, sizeof(int64_t), "curve steps");
+    r->curve = lpg_calloc((size_t)num_seeds * num_points, sizeof(double), "learning curve");
+    if (!r->point_steps || !r->curve) {
+        train_result_free(r);
+        return -1;
+    }
+    for (size_t i = 0; i < (size_t)num_seeds * num_points; i++)
+        r->curve[i] = NAN;
+    return 0;
+}
+
+void train_result_free(TrainResult *r)
+{
+    free(r->point_steps);
+    free(r->curve);
+    memset(r, 0, sizeof *r);
+}
+
+/* Sizes the run: updates per seed, points (at most one per update) and where they fall. */
+static int shared_init(TrainShared *sh, const TrainConfig *c, TrainResult *result)
+{
+    sh->steps_per_update = (int64_t)c->unroll * c->copies;
+    sh->updates = (c->steps + sh->steps_per_update - 1) / sh->steps_per_update;
+    int points = c->log_points < sh->updates ? c->log_points : (int)sh->updates;
+    if (result_init(result, c->seeds, points))
+        return -1;
+    sh->result = result;
+    sh->point_update = lpg_calloc((size_t)points, sizeof(int64_t), "curve points");
+    sh->latest = lpg_calloc((size_t)c->seeds, sizeof(double), "recent returns");
+    if (!sh->point_update || !sh->latest)
+        return -1;
+    for (int k = 0; k < points; k++) {
+        sh->point_update[k] = sh->updates * (k + 1) / points;
+        result->point_steps[k] = sh->point_update[k] * sh->steps_per_update;
+    }
+    for (int s = 0; s < c->seeds; s++)
+        sh->latest[s] = NAN;
+    sh->error_seed = -1;
+    return 0;
+}
+
+static int start_workers(TrainShared *sh, pthread_t *threads, int count)
+{
+    for (int t = 0; t < count; t++) {
+        pthread_mutex_lock(&sh->lock);
+        sh->workers_running++;
+        pthread_mutex_unlock(&sh->lock);
+        int err = pthread_create(&threads[t], NULL, train_worker, sh);
+        if (err) {
+            pthread_mutex_lock(&sh->lock);
+            sh->workers_running--;
+            sh->failed = 1;
+            pthread_mutex_unlock(&sh->lock);
+            lpg_error("train: cannot start a thread: %s", strerror(err));
+            return t;
+        }
+    }
+    return count;
+}
+
+int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layout,
+              const real *eta, int progress, TrainResult *result)
+{
+    if (c->method_kind == TRAIN_LPG && (!layout || !eta))
+        return lpg_error("train: method lpg needs a rule");
+    TrainShared sh;
+    memset(&sh, 0, sizeof sh);
+    sh.config = c, sh.spec = spec, sh.layout = layout, sh.eta = eta;
+    pthread_mutex_init(&sh.lock, NULL);
+    pthread_cond_init(&sh.finished, NULL);
+    int rc = shared_init(&sh, c, result);
+    int nthreads = c->threads < c->seeds ? c->threads : c->seeds;
+    pthread_t threads[256];
+    double start = now_seconds();
+    if (rc == 0) {
+        int started = start_workers(&sh, threads, nthreads);
+        wait_for_workers(&sh, progress, start);
+        for (int t = 0; t < started; t++)
+            pthread_join(threads[t], NULL);
+        result->seconds = now_seconds() - start;
+        if (sh.error_seed >= 0)
+            lpg_error("train: seed %d: parameters became NaN or infinite at step %lld (learning "
+                      "rate too large?)", c->seed + sh.error_seed, (long long)sh.error_step);
+        rc = sh.failed ? -1 : 0;
+    }
+    free(sh.point_update);
+    free(sh.latest);
+    pthread_cond_destroy(&sh.finished);
+    pthread_mutex_destroy(&sh.lock);
+    if (rc)
+        train_result_free(result);
+    return rc;
+}
+
+/* ---- results -------------------------------------------------------------------------- */
+
+void train_point_stats(const TrainResult *r, int k, double *mean, double *se, int *count)
+{
+    double sum = 0, sum_sq = 0;
+    int n = 0;
+    for (int s = 0; s < r->num_seeds; s++) {
+        double v = r->curve[(size_t)s * r->num_points + k];
+        if (!isnan(v))
+            sum += v, n++;
+    }
+    *count = n;
+    *mean = n ? sum / n : NAN;
+    for (int s = 0; s < r->num_seeds; s++) {
+        double v = r->curve[(size_t)s * r->num_points + k];
+        if (!isnan(v))
+            sum_sq += (v - *mean) * (v - *mean);
+    }
+    *se = n > 1 ? sqrt(sum_sq / (n - 1) / n) : n == 1 ? 0 : NAN;
+}
+
+/* Appends printf output to a growing buffer; returns -1 when out of memory. */
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    for (;;) {
+        va_list args;
+        va_start(args, fmt);
+        int n = vsnprintf(*buf + *len, *cap - *len, fmt, args);
+        va_end(args);
+        if (n < 0)
+            return -1;
+        if ((size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return 0;
+        }
+        char *bigger = realloc(*buf, *cap * 2 + (size_t)n);
+        if (!bigger)
+            return -1;
+        *buf = bigger;
+        *cap = *cap * 2 + (size_t)n;
+    }
+}
+
+char *train_curve_csv(const TrainResult *r, const TrainConfig *c)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    int bad = !buf || append(&buf, &len, &cap, "steps,mean_return,se_return");
+    for (int s = 0; !bad && s < r->num_seeds; s++)
+        bad = append(&buf, &len, &cap, ",seed_%d", c->seed + s);
+    bad = bad || append(&buf, &len, &cap, "\n");
+    for (int k = 0; !bad && k < r->num_points; k++) {
+        double mean, se;
+        int count;
+        train_point_stats(r, k, &mean, &se, &count);
+        bad = append(&buf, &len, &cap, "%lld,%.6g,%.6g", (long long)r->point_steps[k], mean, se);
+        for (int s = 0; !bad && s < r->num_seeds; s++)
+            bad = append(&buf, &len, &cap, ",%.6g", r->curve[(size_t)s * r->num_points + k]);
+        bad = bad || append(&buf, &len, &cap, "\n");
+    }
+    if (bad) {
+        free(buf);
+        lpg_error("out of memory writing the learning curve");
+        return NULL;
+    }
+    return buf;
+}
+
+/* Creates the folders above path that do not exist yet. */
+static int make_parent_dirs(const char *path)
+{
+    char dir[LPG_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return lpg_error("%s: cannot create folder: %s", dir, strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path)
+{
+    char *csv = train_curve_csv(r, c);
+    if (!csv)
+        return -1;
+    int rc = make_parent_dirs(path);
+    if (rc == 0)
+        rc = write_file_atomic(path, csv, strlen(csv));
+    free(csv);
+    return rc;
+}

@@ -1,0 +1,100 @@
+/* train_config.c: keys, defaults and checks of the `lpg train` config (see train.h). */
+#include <stddef.h>
+#include <string.h>
+
+#include "train.h"
+#include "util.h"
+
+#define F(key, type, member, min, max, help) {key, type, offsetof(TrainConfig, member), min, max, help}
+
+const ConfigField train_config_fields[] = {
+    F("env", CONFIG_PATH, env, 0, 0, "environment file (required)"),
+    F("method", CONFIG_STRING, method, 0, 0, "\"a2c\" or \"lpg\" (a saved rule)"),
+    F("rule", CONFIG_PATH, rule, 0, 0, "lpg: rule or meta-training checkpoint file"),
+    F("seed", CONFIG_INT, seed, 0, 2000000000, "first seed; the seeds are seed .. seed+seeds-1"),
+    F("seeds", CONFIG_INT, seeds, 1, 1024, "agents trained, one per seed"),
+    F("steps", CONFIG_INT, steps, 1, 2000000000, "environment steps per seed (all copies)"),
+    F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
+    F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
+    F("threads", CONFIG_INT, threads, 1, 256, "threads running seeds"),
+    F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    F("tabular_init_std", CONFIG_DOUBLE, tabular_init_std, 0, 100, "std of initial tabular rows"),
+    F("optimizer", CONFIG_STRING, optimizer, 0, 0, "a2c: \"sgd\", \"rmsprop\" or \"adam\""),
+    F("lr", CONFIG_DOUBLE, lr, 0, 1e6, "a2c: learning rate"),
+    F("entropy_cost", CONFIG_DOUBLE, entropy_cost, 0, 100, "a2c: weight of the entropy bonus"),
+    F("value_cost", CONFIG_DOUBLE, value_cost, 0, 100, "a2c: weight of the value loss"),
+    F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "a2c: GAE lambda (1: n-step returns)"),
+    F("grad_clip", CONFIG_DOUBLE, grad_clip, 0, 1e9, "a2c: global-norm gradient clip (0: off)"),
+    F("rmsprop_decay", CONFIG_DOUBLE, rmsprop_decay, 0, 1, "a2c: RMSprop decay"),
+    F("optimizer_eps", CONFIG_DOUBLE, optimizer_eps, 0, 1, "a2c: RMSprop/Adam epsilon"),
+    F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner SGD step size"),
+    F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
+    F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
+    F("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),
+};
+const int train_config_num_fields = (int)(sizeof train_config_fields / sizeof train_config_fields[0]);
+
+void train_config_defaults(TrainConfig *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->method, "a2c");
+    c->seed = 0;
+    c->seeds = 4;
+    c->steps = 1000000;
+    c->copies = 64;
+    c->unroll = 20;
+    c->threads = 2;
+    c->mlp_hidden.count = 1;
+    c->mlp_hidden.item[0] = 32;
+    strcpy(c->optimizer, "adam");
+    c->lr = 1e-3;
+    c->entropy_cost = 0.01;
+    c->value_cost = 0.5;
+    c->gae_lambda = 1;
+    c->grad_clip = 0;
+    c->rmsprop_decay = 0.99;
+    c->optimizer_eps = 1e-5;
+    c->alpha_lr = 20;
+    c->alpha_y = 0.5;
+    c->log_points = 50;
+    strcpy(c->output, "runs/train.csv");
+}
+
+int train_config_finish(TrainConfig *c, const char *where)
+{
+    if (!c->env[0])
+        return lpg_error("%s: key 'env': an environment file is required", where);
+    if (strcmp(c->method, "a2c") == 0)
+        c->method_kind = TRAIN_A2C;
+    else if (strcmp(c->method, "lpg") == 0)
+        c->method_kind = TRAIN_LPG;
+    else
+        return lpg_error("%s: key 'method': expected \"a2c\" or \"lpg\", got \"%s\"", where,
+                         c->method);
+    if (c->method_kind == TRAIN_LPG && !c->rule[0])
+        return lpg_error("%s: key 'rule': method \"lpg\" needs a rule file", where);
+    if (optimizer_parse(c->optimizer, &c->a2c.optimizer))
+        return lpg_error("%s: key 'optimizer': expected \"sgd\", \"rmsprop\" or \"adam\", got \"%s\"",
+                         where, c->optimizer);
+    if (c->mlp_hidden.count > AGENT_MAX_HIDDEN)
+        return lpg_error("%s: key 'mlp_hidden': at most %d hidden layers", where, AGENT_MAX_HIDDEN);
+    for (int i = 0; i < c->mlp_hidden.count; i++)
+        if (c->mlp_hidden.item[i] != (int)c->mlp_hidden.item[i])
+            return lpg_error("%s: key 'mlp_hidden': widths must be integers", where);
+    c->a2c.lr = c->lr;
+    c->a2c.entropy_cost = c->entropy_cost;
+    c->a2c.value_cost = c->value_cost;
+    c->a2c.gae_lambda = c->gae_lambda;
+    c->a2c.grad_clip = c->grad_clip;
+    c->a2c.rmsprop_decay = c->rmsprop_decay;
+    c->a2c.eps = c->optimizer_eps;
+    return 0;
+}
+
+int train_config_load(TrainConfig *c, const char *path, int noverrides, char **overrides)
+{
+    train_config_defaults(c);
+    if (config_load(path, train_config_fields, train_config_num_fields, c, noverrides, overrides))
+        return -1;
+    return train_config_finish(c, path);
+}

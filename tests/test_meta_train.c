@@ -1,0 +1,131 @@
+/* test_meta_train.c: meta-training runs deterministically, resumes exactly, refuses mismatched
+ * or damaged checkpoints and stops on a non-finite meta-gradient. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "meta_train.h"
+#include "test.h"
+
+#define TINY "tests/configs/meta_tiny.json"
+
+/* Runs steps meta-steps from a fresh start and returns a copy of η (caller frees). */
+static real *eta_after(int steps, char *threads_override)
+{
+    MetaRun run;
+    char *over[] = {threads_override};
+    if (meta_run_init(&run, TINY, threads_override ? 1 : 0, over)) {
+        meta_run_free(&run);
+        return NULL;
+    }
+    MetaStepStats st;
+    for (int s = 0; s < steps; s++)
+        if (meta_run_step(&run, &st))
+            break;
+    real *eta = malloc(run.layout.count * sizeof(real));
+    memcpy(eta, run.eta, run.layout.count * sizeof(real));
+    meta_run_free(&run);
+    return eta;
+}
+
+static size_t eta_count(void)
+{
+    MetaConfig c;
+    meta_config_load(&c, TINY, 0, NULL);
+    RuleLayout layout;
+    rule_layout(&layout, c.rule_hidden);
+    return layout.count;
+}
+
+TEST(meta_train_is_deterministic_and_thread_count_free)
+{
+    size_t n = eta_count();
+    real *a = eta_after(6, NULL), *b = eta_after(6, NULL), *one = eta_after(6, "threads=1");
+    real *start = eta_after(0, NULL);
+    CHECK(a && b && one && start);
+    if (a && b && one && start) {
+        CHECK(memcmp(a, b, n * sizeof(real)) == 0);
+        CHECK(memcmp(a, one, n * sizeof(real)) == 0);
+        CHECK(memcmp(a, start, n * sizeof(real)) != 0); /* η did move */
+    }
+    free(a), free(b), free(one), free(start);
+}
+
+TEST(meta_train_resume_gives_the_same_eta)
+{
+    const char *path = "build/test_resume.lpg";
+    size_t n = eta_count();
+    real *straight = eta_after(8, NULL); /* crosses lifetime ends (lifetime_updates 6, K 2) */
+    MetaRun run;
+    MetaStepStats st;
+    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    for (int s = 0; s < 5; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK_INT(meta_run_save(&run, path), 0);
+    meta_run_free(&run);
+    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, path), 0);
+    CHECK_INT(run.step, 5);
+    for (int s = 0; s < 3; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK(straight && memcmp(run.eta, straight, n * sizeof(real)) == 0);
+    meta_run_free(&run);
+    free(straight);
+}
+
+TEST(meta_train_refuses_a_checkpoint_of_another_shape)
+{
+    const char *path = "build/test_resume_shape.lpg";
+    MetaRun run;
+    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    CHECK_INT(meta_run_save(&run, path), 0);
+    meta_run_free(&run);
+    char *over[] = {"lifetimes=4"};
+    CHECK_INT(meta_run_resume(&run, TINY, 1, over, path), -1);
+    meta_run_free(&run);
+    char *over2[] = {"rule_hidden=9"};
+    CHECK_INT(meta_run_resume(&run, TINY, 1, over2, path), -1);
+    meta_run_free(&run);
+    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, "tests/configs/meta_tiny.json"), -1);
+    meta_run_free(&run);
+}
+
+TEST(meta_train_stops_on_a_non_finite_meta_gradient)
+{
+    MetaRun run;
+    MetaStepStats st;
+    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    run.eta[run.layout.pi_b] = NAN;
+    CHECK_INT(meta_run_step(&run, &st), -1);
+    CHECK_INT(run.step, 0);
+    meta_run_free(&run);
+}
+
+TEST(meta_train_cli_runs_resumes_and_keeps_the_checkpoint_on_bad_input)
+{
+    char out[8192];
+    const char *ckpt = "build/test_runs/meta_cli/checkpoint.lpg";
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=3 run_dir=build/test_runs/meta_cli", out, sizeof out), 0);
+    struct stat st1;
+    CHECK_INT(stat(ckpt, &st1), 0);
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=5 run_dir=build/test_runs/meta_cli --resume", out, sizeof out), 0);
+    CHECK(strstr(out, "resuming at meta-step 3") != NULL);
+    /* log.jsonl has one line per meta-step, 1..5, no duplicates */
+    FILE *f = fopen("build/test_runs/meta_cli/log.jsonl", "r");
+    int lines = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof line, f)) {
+        long long s = 0;
+        CHECK(sscanf(line, "{\"step\": %lld", &s) == 1);
+        CHECK_INT(s, lines + 1);
+        lines++;
+    }
+    if (f)
+        fclose(f);
+    CHECK_INT(lines, 5);
+    CHECK(run_lpg("meta-train " TINY " lifetimes=0", out, sizeof out) != 0);
+    CHECK(strstr(out, "key 'lifetimes'") != NULL);
+    CHECK(run_lpg("meta-train " TINY " run_dir=build/test_runs/meta_cli lifetimes=5 --resume", out, sizeof out) != 0);
+    CHECK(strstr(out, "lifetimes = 3") != NULL);
+    CHECK_INT(run_lpg("meta-train --help", out, sizeof out), 0);
+    CHECK(strstr(out, "lifetime_updates") != NULL);
+}

@@ -1,0 +1,220 @@
+/* test_train.c: the training loop of `lpg train` (train.h) and the command: the LPG path with a
+ * freshly initialised rule, independence from the thread count, the curve CSV, and the CLI's
+ * help and error messages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "rule.h"
+#include "test.h"
+#include "train.h"
+#include "util.h"
+
+/* A config for env_path with the test's small sizes (method a2c unless changed). */
+static TrainConfig small_config(const char *env_path, int seeds, int steps)
+{
+    TrainConfig c;
+    train_config_defaults(&c);
+    snprintf(c.env, sizeof c.env, "%s", env_path);
+    c.seed = 3, c.seeds = seeds, c.steps = steps;
+    c.copies = 8, c.unroll = 20, c.log_points = 3, c.threads = 2, c.lr = 0.03;
+    return c;
+}
+
+/* Runs method lpg with eta for 6 updates per seed; returns train_run's code. */
+static int train_lpg(const char *env_path, double alpha_lr, const RuleLayout *layout,
+                     const real *eta, TrainResult *r)
+{
+    TrainConfig c = small_config(env_path, 2, 6 * 8 * 20);
+    strcpy(c.method, "lpg");
+    strcpy(c.rule, "(in memory)");
+    c.alpha_lr = alpha_lr;
+    EnvSpec spec;
+    if (train_config_finish(&c, "test") || env_load(env_path, &spec))
+        return -1;
+    return train_run(&c, &spec, layout, eta, 0, r);
+}
+
+/* Chain returns are +1 or -1 per episode, so every point is NaN (no episode ended) or in
+ * [-1, 1]; counts the finite ones. */
+static int check_chain_curve(const TrainResult *r)
+{
+    int finite = 0;
+    for (int i = 0; i < r->num_seeds * r->num_points; i++) {
+        if (isnan(r->curve[i]))
+            continue;
+        finite++;
+        CHECK(r->curve[i] >= -1 && r->curve[i] <= 1);
+    }
+    return finite;
+}
+
+TEST(train_lpg_runs_a_fresh_rule_without_nan)
+{
+    RuleLayout layout;
+    rule_layout(&layout, 8);
+    real *eta = calloc(layout.count, sizeof(real));
+    Rng rng;
+    rng_seed(&rng, 3, 0);
+    rule_init(eta, &layout, &rng);
+    const struct { const char *env; double alpha_lr; } cases[] = {
+        {"configs/envs/chain_short.json", 20},       /* tabular agent */
+        {"configs/envs/chain_distraction.json", 0.5}, /* MLP agent */
+    };
+    for (int k = 0; k < 2; k++) {
+        TrainResult r, moved, still;
+        CHECK_INT(train_lpg(cases[k].env, cases[k].alpha_lr, &layout, eta, &r), 0);
+        CHECK_INT(r.num_points, 3);
+        CHECK_INT(r.point_steps[2], 6 * 8 * 20);
+        CHECK_INT(check_chain_curve(&r), 6);
+        /* With α_lr = 0 θ never moves; a (large) step of the rule's update changes the
+         * first actions, so the episodes. */
+        CHECK_INT(train_lpg(cases[k].env, 0, &layout, eta, &still), 0);
+        CHECK_INT(train_lpg(cases[k].env, 100 * cases[k].alpha_lr, &layout, eta, &moved), 0);
+        CHECK_INT(check_chain_curve(&moved), 6);
+        CHECK(memcmp(moved.curve, still.curve, 6 * sizeof(double)) != 0);
+        train_result_free(&r);
+        train_result_free(&moved);
+        train_result_free(&still);
+    }
+    /* A 1936-state grid with 30 y outputs per state. */
+    TrainResult grid;
+    CHECK_INT(train_lpg("configs/envs/tabular_dense.json", 20, &layout, eta, &grid), 0);
+    train_result_free(&grid);
+    free(eta);
+}
+
+TEST(train_results_do_not_depend_on_the_thread_count)
+{
+    TrainConfig c = small_config("configs/envs/chain_distraction.json", 3, 8000);
+    c.log_points = 5;
+    EnvSpec spec;
+    CHECK_INT(train_config_finish(&c, "test"), 0);
+    CHECK_INT(env_load(c.env, &spec), 0);
+    TrainResult one, three;
+    c.threads = 1;
+    CHECK_INT(train_run(&c, &spec, NULL, NULL, 0, &one), 0);
+    c.threads = 3;
+    CHECK_INT(train_run(&c, &spec, NULL, NULL, 0, &three), 0);
+    CHECK_INT(one.num_points, 5);
+    CHECK(memcmp(one.curve, three.curve, 15 * sizeof(double)) == 0);
+    CHECK(memcmp(one.point_steps, three.point_steps, 5 * sizeof(int64_t)) == 0);
+    /* Seeds differ from each other (own RNG, own chain). */
+    CHECK(memcmp(one.curve, one.curve + 5, 5 * sizeof(double)) != 0);
+    /* 8000 steps at 160 per update: 50 updates, points after updates 10, 20, .., 50. */
+    CHECK_INT(one.point_steps[0], 1600);
+    CHECK_INT(one.point_steps[4], 8000);
+    train_result_free(&one);
+    train_result_free(&three);
+}
+
+TEST(train_curve_csv_has_mean_se_and_seed_columns)
+{
+    int64_t steps[2] = {100, 200};
+    double curve[4] = {1, 3, NAN, 5}; /* seed 7: 1, 3; seed 8: none, 5 */
+    TrainResult r = {2, 2, steps, curve, 0};
+    TrainConfig c;
+    train_config_defaults(&c);
+    c.seed = 7;
+    double mean, se;
+    int count;
+    train_point_stats(&r, 1, &mean, &se, &count);
+    CHECK_INT(count, 2);
+    CHECK_NEAR(mean, 4, 1e-12);
+    CHECK_NEAR(se, 1, 1e-12); /* sample std sqrt(2), over sqrt(2) seeds */
+    char *csv = train_curve_csv(&r, &c);
+    CHECK(csv != NULL);
+    if (csv)
+        CHECK(strcmp(csv, "steps,mean_return,se_return,seed_7,seed_8\n"
+                          "100,1,0,1,nan\n"
+                          "200,4,1,3,5\n") == 0);
+    free(csv);
+}
+
+TEST(train_command_help_lists_every_key)
+{
+    char out[16384];
+    CHECK_INT(run_lpg("train --help", out, sizeof out), 0);
+    CHECK(strstr(out, "usage: lpg train <config.json> [key=value ...]") != NULL);
+    for (int i = 0; i < train_config_num_fields; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "  %s ", train_config_fields[i].key);
+        CHECK(strstr(out, line) != NULL);
+    }
+    CHECK(strstr(out, "[default: \"a2c\"]") != NULL);
+    CHECK(strstr(out, "[default: 1000000]") != NULL);
+}
+
+TEST(train_command_writes_the_curve)
+{
+    char out[16384];
+    remove("build/test_train_chain.csv");
+    CHECK_INT(run_lpg("train tests/configs/train_chain.json", out, sizeof out), 0);
+    CHECK(strstr(out, "a2c on chain_short: final return ") != NULL);
+    CHECK(strstr(out, "(2 seeds, 20160 steps each") != NULL);
+    size_t len = 0;
+    char *csv = read_whole_file("build/test_train_chain.csv", &len);
+    CHECK(csv != NULL);
+    if (csv) {
+        CHECK(strncmp(csv, "steps,mean_return,se_return,seed_0,seed_1\n", 42) == 0);
+        int lines = 0;
+        for (size_t i = 0; i < len; i++)
+            lines += csv[i] == '\n';
+        CHECK_INT(lines, 6);
+        CHECK(strstr(csv, "\n20160,") != NULL);
+    }
+    free(csv);
+}
+
+/* Runs `lpg train args`, expects a non-zero exit and message in the output. */
+static void check_train_error(const char *args, const char *message)
+{
+    char cmd[512], out[8192];
+    snprintf(cmd, sizeof cmd, "train %s", args);
+    int status = run_lpg(cmd, out, sizeof out);
+    if (status == 0 || !strstr(out, message)) {
+        fprintf(stderr, "  lpg %s: exit %d, output: %s  expected: %s\n", cmd, status, out,
+                message);
+        CHECK(0);
+    }
+}
+
+TEST(train_command_rejects_bad_configs_and_rules)
+{
+    const char *cfg = "tests/configs/train_chain.json output=build/test_train_err.csv";
+    char args[512];
+    check_train_error("", "lpg: train: no config given");
+    check_train_error("tests/configs/no_such_config.json",
+                      "lpg: tests/configs/no_such_config.json: cannot open");
+    check_train_error("tests/configs/bad_train_steps.json",
+                      "lpg: tests/configs/bad_train_steps.json: key 'steps': expected an integer");
+    snprintf(args, sizeof args, "%s bogus=1", cfg);
+    check_train_error(args, "unknown key 'bogus'");
+    snprintf(args, sizeof args, "%s method=ppo", cfg);
+    check_train_error(args, "key 'method': expected \"a2c\" or \"lpg\", got \"ppo\"");
+    snprintf(args, sizeof args, "%s optimizer=lbfgs", cfg);
+    check_train_error(args, "key 'optimizer'");
+    snprintf(args, sizeof args, "%s steps=0", cfg);
+    check_train_error(args, "key 'steps': value 0 is out of range");
+    snprintf(args, sizeof args, "%s env=configs/envs/no_such_env.json", cfg);
+    check_train_error(args, "lpg: configs/envs/no_such_env.json: cannot open");
+    snprintf(args, sizeof args, "%s method=lpg", cfg);
+    check_train_error(args, "key 'rule': method \"lpg\" needs a rule file");
+    snprintf(args, sizeof args, "%s method=lpg rule=tests/configs/no_such_rule.lpg", cfg);
+    check_train_error(args, "lpg: tests/configs/no_such_rule.lpg: cannot open");
+    snprintf(args, sizeof args, "%s method=lpg rule=tests/configs/bad_rule.lpg", cfg);
+    check_train_error(args, "lpg: tests/configs/bad_rule.lpg: not a checkpoint");
+}
+
+TEST(train_command_stops_on_non_finite_parameters)
+{
+    remove("build/test_train_err.csv");
+    check_train_error("tests/configs/train_chain.json output=build/test_train_err.csv "
+                      "seeds=1 optimizer=sgd lr=1e6",
+                      "lpg: train: seed 0: parameters became NaN or infinite at step ");
+    /* No curve is written for a failed run. */
+    FILE *f = fopen("build/test_train_err.csv", "r");
+    CHECK(f == NULL);
+    if (f)
+        fclose(f);
+}
