@@ -46,6 +46,12 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
                    const RuleLayout *layout, uint64_t seed);
 void lifetime_free(Lifetime *life);
 
+/* Collects one window without differentiating it: K rollouts each followed by an inner update,
+ * one more rollout with θ_K, the critic trained on all of them and Â from the last (computed
+ * before the critic's step on it). θ_0..θ_K stay in life->window. */
+void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
+                      int64_t *episodes, double *return_sum);
+
 /* One window: K inner updates, one more rollout, the critic's Â, and dJ/dη into life->d_eta
  * (overwritten). Episodes that end are added to *episodes and *return_sum. */
 void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,

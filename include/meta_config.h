@@ -19,7 +19,8 @@ typedef struct {
     double meta_lr, meta_clip;  /* Adam on η; global-norm clip (0 = off) */
     double beta0, beta1, beta2, beta3;
     ConfigDoubleList tabular_lrs, mlp_lrs, alpha_ys; /* the bandit grid per agent kind */
-    double critic_lr;           /* SGD step of the meta-objective's value function */
+    double critic_lr;           /* SGD step of the meta-objective's value function (MLP) */
+    double critic_tabular_lr;   /* the same for tabular critics (a row sees few of the samples) */
     double gae_lambda;          /* λ of the critic's GAE advantages */
     int threads;                /* worker threads (lifetimes are split among them) */
     char run_dir[LPG_PATH_MAX]; /* where checkpoint.lpg and log.jsonl go */

@@ -33,7 +33,7 @@ static void print_gradcheck_usage(FILE *out)
             "meta-train config: for each environment in 'envs', the agent (mlp_hidden, 30 y\n"
             "outputs), a random rule of width rule_hidden, a window of K updates with alpha_lr the\n"
             "first of the bandit's lrs for the agent's kind, alpha_y the first of alpha_ys, the\n"
-            "config's betas, and A-hat from the critic (critic_lr, gae_lambda). Prints the worst\n"
+            "config's betas, and A-hat from the critic (critic_lr or critic_tabular_lr, gae_lambda). Prints the worst\n"
             "relative error |g - fd| / max(|g|, |fd|, floor) of each parameter group of eta, where\n"
             "floor = max(R x the largest |dJ/deta|, 100 eps |J| / h) (eps of the precision, the\n"
             "round-off of J over the step), then a verdict. A coordinate that fails at h is\n"

@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "critic.h"
+#include "lifetime.h"
 #include "metagrad.h"
-#include "rollout.h"
 #include "rule.h"
 #include "util.h"
 
@@ -18,17 +17,11 @@
 #define REAL_EPSILON FLT_EPSILON
 #endif
 
-/* Everything one check owns; allocated once by check_init. */
+/* Everything one check owns: a lifetime (as meta-training runs it) and a rule. */
 typedef struct {
-    EnvBatch env;
-    Agent agent;
-    AgentWork awork;
+    Lifetime life;
     RuleLayout layout;
-    RuleWork *rwork;
-    Window window;
-    Critic critic;
     real *eta, *grad; /* [layout.count] η and dJ/dη */
-    WindowParams params;
     Rng rng;
 } Check;
 
@@ -60,66 +53,33 @@ void gradcheck_default_options(GradcheckOptions *o)
 
 static void check_free(Check *c)
 {
-    critic_free(&c->critic);
-    window_free(&c->window);
-    rule_work_free(c->rwork);
-    agent_work_free(&c->awork);
-    env_batch_free(&c->env);
+    lifetime_free(&c->life);
     free(c->eta);
     free(c->grad);
 }
 
+/* A lifetime of the config's kind on env, with the check's rollout sizes and α = the first arm
+ * of the bandit grid, and a freshly initialised rule. */
 static int check_init(Check *c, const MetaConfig *config, const EnvSpec *env,
                       const GradcheckOptions *o, uint64_t seed)
 {
     memset(c, 0, sizeof *c);
     rng_seed(&c->rng, seed, 0x67726164ULL);
-    const int n = o->copies, t_len = o->unroll;
-    const double *hidden = config->mlp_hidden.item;
-    const int num_hidden = config->mlp_hidden.count;
-    AgentSpec spec;
-    if (agent_spec_for_env(&spec, env, hidden, num_hidden, RULE_Y_DIM, 0) ||
-        agent_setup(&c->agent, &spec))
-        return -1;
+    MetaConfig sized = *config;
+    sized.copies = o->copies;
+    sized.unroll = o->unroll;
+    const ConfigDoubleList *lrs = env->num_states > 0 ? &config->tabular_lrs : &config->mlp_lrs;
     rule_layout(&c->layout, config->rule_hidden);
-    Rng critic_rng = rng_split(&c->rng);
-    c->rwork = rule_work_create(&c->layout, n, t_len);
     c->eta = lpg_calloc(c->layout.count, sizeof(real), "gradcheck eta");
     c->grad = lpg_calloc(c->layout.count, sizeof(real), "gradcheck gradient");
-    if (!c->rwork || !c->eta || !c->grad ||
-        env_batch_init(&c->env, env, n, seed) ||
-        agent_work_init(&c->awork, &c->agent, (t_len + 1) * n) ||
-        window_init(&c->window, env, &c->agent, config->K, t_len, n) ||
-        critic_init(&c->critic, env, hidden, num_hidden, t_len, n, &critic_rng)) {
+    if (!c->eta || !c->grad ||
+        lifetime_start(&c->life, &sized, env, 0, 0, lrs->item[0], config->alpha_ys.item[0],
+                       config->K, 0, &c->layout, seed)) {
         check_free(c);
         return -1;
     }
     rule_init(c->eta, &c->layout, &c->rng);
-    agent_init_params(&c->agent, window_theta(&c->window, 0), &c->rng);
-    for (int i = 0; i < n; i++)
-        c->window.gamma[i] = (real)env->gamma;
     return 0;
-}
-
-/* The window as meta-training collects it: K rollouts and inner updates, rollout K with θ_K,
- * the critic trained on every rollout and Â from the last (before the critic's step on it). */
-static void collect_window(Check *c, const MetaConfig *config, const EnvSpec *env)
-{
-    Window *w = &c->window;
-    const WindowParams *p = &c->params;
-    for (int k = 0; k < w->K; k++) {
-        rollout_collect(&w->rollout[k], &c->env, &c->agent, &c->awork, window_theta(w, k),
-                        &c->rng);
-        RuleInput in;
-        window_prepare_input(w, &c->agent, k, &in);
-        inner_update(&c->agent, &c->awork, c->rwork, c->eta, &c->layout, &w->rollout[k], &in,
-                     p->alpha_lr, p->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
-    }
-    rollout_collect(&w->rollout[w->K], &c->env, &c->agent, &c->awork, window_theta(w, w->K),
-                    &c->rng);
-    for (int k = 0; k <= w->K; k++)
-        critic_update(&c->critic, &w->rollout[k], (real)env->gamma, (real)config->gae_lambda,
-                      (real)config->critic_lr, w->advantage);
 }
 
 /* J with η_i moved by delta. (In float the step actually taken is (real)(η_i + delta) - η_i,
@@ -128,8 +88,9 @@ static double replay_at(Check *c, size_t i, double delta)
 {
     real saved = c->eta[i];
     c->eta[i] = (real)(saved + delta);
-    double J = window_replay(&c->window, &c->agent, &c->awork, c->rwork, c->eta, &c->layout,
-                             &c->params);
+    Lifetime *life = &c->life;
+    double J = window_replay(&life->window, &life->agent, &life->awork, life->rwork, c->eta,
+                             &c->layout, &life->params);
     c->eta[i] = saved;
     return J;
 }
@@ -209,20 +170,17 @@ int gradcheck_env(const MetaConfig *config, const EnvSpec *env, const GradcheckO
     Check c;
     if (check_init(&c, config, env, o, seed))
         return -1;
-    int tabular = c.agent.spec.kind == AGENT_TABULAR;
-    const ConfigDoubleList *lrs = tabular ? &config->tabular_lrs : &config->mlp_lrs;
-    result->kind = c.agent.spec.kind;
-    result->agent_params = c.agent.num_params;
+    Lifetime *life = &c.life;
+    result->kind = life->agent.spec.kind;
+    result->agent_params = life->agent.num_params;
     result->rule_params = c.layout.count;
-    result->alpha_lr = lrs->count > 0 ? lrs->item[0] : 0;
-    result->alpha_y = config->alpha_ys.count > 0 ? config->alpha_ys.item[0] : 0;
-    WindowParams p = {config->K, (real)result->alpha_lr, (real)result->alpha_y,
-                      (real)config->beta0, (real)config->beta1, (real)config->beta2,
-                      (real)config->beta3};
-    c.params = p;
-    collect_window(&c, config, env);
-    result->J = window_meta_gradient(&c.window, &c.agent, &c.awork, c.rwork, c.eta, &c.layout,
-                                     &c.params, c.grad);
+    result->alpha_lr = life->params.alpha_lr;
+    result->alpha_y = life->params.alpha_y;
+    int64_t episodes = 0;
+    double return_sum = 0;
+    lifetime_collect(life, c.eta, &c.layout, &episodes, &return_sum);
+    result->J = window_meta_gradient(&life->window, &life->agent, &life->awork, life->rwork,
+                                     c.eta, &c.layout, &life->params, c.grad);
     for (size_t i = 0; i < c.layout.count; i++)
         result->max_grad = fmax(result->max_grad, fabs((double)c.grad[i]));
     result->roundoff_floor = o->roundoff_ratio * REAL_EPSILON * fabs(result->J) / o->step;

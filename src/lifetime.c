@@ -48,7 +48,7 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     WindowParams p = {config->K, (real)alpha_lr, (real)alpha_y, (real)config->beta0,
                       (real)config->beta1, (real)config->beta2, (real)config->beta3};
     life->params = p;
-    life->critic_lr = (real)config->critic_lr;
+    life->critic_lr = (real)(spec->num_states > 0 ? config->critic_tabular_lr : config->critic_lr);
     life->critic_lambda = (real)config->gae_lambda;
     return 0;
 }
@@ -89,8 +89,8 @@ static void collect(Lifetime *life, int k, int64_t *episodes, double *return_sum
     }
 }
 
-void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
-                     int64_t *episodes, double *return_sum)
+void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
+                      int64_t *episodes, double *return_sum)
 {
     Window *w = &life->window;
     const WindowParams *p = &life->params;
@@ -107,6 +107,14 @@ void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
     for (int k = 0; k <= w->K; k++)
         life->critic_loss = critic_update(&life->critic, &w->rollout[k], (real)life->spec->gamma,
                                           life->critic_lambda, life->critic_lr, w->advantage);
+}
+
+void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
+                     int64_t *episodes, double *return_sum)
+{
+    Window *w = &life->window;
+    const WindowParams *p = &life->params;
+    lifetime_collect(life, eta, layout, episodes, return_sum);
     memset(life->d_eta, 0, layout->count * sizeof(real));
     life->J = window_meta_gradient(w, &life->agent, &life->awork, life->rwork, eta, layout, p,
                                    life->d_eta);
