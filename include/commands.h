@@ -7,6 +7,7 @@ int cmd_env(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_meta_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 
 #endif

@@ -23,6 +23,7 @@ typedef struct {
     real *grad;      /* [net.num_params] gradient of the last loss */
     real *value;     /* [(t_len+1)*n] V of every observation row of the last rollout seen */
     real *target;    /* [t_len*n] λ-returns of the last critic_update */
+    int32_t *visits; /* tabular: [num_states] visits per state in the current update */
     void *mem;
 } Critic;
 
@@ -36,7 +37,9 @@ void critic_free(Critic *c);
 
 /* On rollout r: V for all t_len+1 rows into c->value, GAE(γ, λ) advantages into advantage
  * [t_len*n] and λ-returns into c->target, then one SGD step of size lr on the mean
- * ½(V - λ-return)² over the t_len*n steps. Returns that loss, measured before the step. */
+ * ½(V - λ-return)² over the t_len*n steps; a tabular critic averages each state's gradient over
+ * that state's own visits instead (V(s) moves the fraction lr towards its mean target; lr in
+ * (0, 1]). Returns that loss, measured before the step. */
 double critic_update(Critic *c, const Rollout *r, real gamma, real lambda, real lr,
                      real *advantage);
 

@@ -33,6 +33,13 @@ int critic_init(Critic *c, const EnvSpec *env, const double *hidden, int num_hid
     c->grad = p, p += P;
     c->value = p, p += rows1;
     c->target = p;
+    if (spec.kind == AGENT_TABULAR) {
+        c->visits = lpg_calloc((size_t)spec.num_states, sizeof *c->visits, "critic visit counts");
+        if (!c->visits) {
+            critic_free(c);
+            return -1;
+        }
+    }
     agent_init_params(&c->net, c->params, rng);
     return 0;
 }
@@ -41,6 +48,7 @@ void critic_free(Critic *c)
 {
     agent_work_free(&c->work);
     free(c->mem);
+    free(c->visits);
     memset(c, 0, sizeof *c);
 }
 
@@ -80,6 +88,25 @@ double critic_loss(Critic *c, const real *params, const Rollout *r, const real *
     return loss_and_gradient(c, params, r, target, grad);
 }
 
+/* Tabular: rescales each visited state's gradient from the batch mean to the mean over that
+ * state's own visits, so a step of lr moves V(s) the fraction lr of the way to the mean target
+ * of s. Stable for any lr in (0, 1], however often s was visited. */
+static void per_state_mean(Critic *c, const Rollout *r)
+{
+    int rows = c->t_len * c->n;
+    for (int b = 0; b < rows; b++)
+        c->visits[r->obs_index[b]] = 0;
+    for (int b = 0; b < rows; b++)
+        c->visits[r->obs_index[b]]++;
+    for (int b = 0; b < rows; b++) {
+        int32_t s = r->obs_index[b];
+        if (c->visits[s] > 0) {
+            c->grad[s] *= (real)rows / (real)c->visits[s];
+            c->visits[s] = -1; /* rescaled once */
+        }
+    }
+}
+
 double critic_update(Critic *c, const Rollout *r, real gamma, real lambda, real lr,
                      real *advantage)
 {
@@ -88,6 +115,8 @@ double critic_update(Critic *c, const Rollout *r, real gamma, real lambda, real 
     returns_gae(r->reward, r->done, c->value, c->value + rows, c->t_len, c->n, gamma, lambda,
                 advantage, c->target);
     double loss = loss_and_gradient(c, c->params, r, c->target, c->grad);
+    if (c->visits)
+        per_state_mean(c, r);
     for (size_t j = 0; j < c->net.num_params; j++)
         c->params[j] -= lr * c->grad[j];
     return loss;

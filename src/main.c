@@ -16,6 +16,7 @@ static const Command commands[] = {
     {"env", cmd_env, "show an environment's sizes; --render plays random steps as text"},
     {"train", cmd_train, "train agents with A2C or a saved rule on one environment, over seeds"},
     {"meta-train", cmd_meta_train, "meta-train an update rule over many lifetimes (--resume continues)"},
+    {"eval", cmd_eval, "a saved rule against tuned A2C on held-out environments, over seeds"},
     {"gradcheck", cmd_gradcheck, "check the meta-gradient against finite differences on a config"},
     {NULL, NULL, NULL},
 };

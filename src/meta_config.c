@@ -27,7 +27,7 @@ const ConfigField meta_config_fields[] = {
     F("mlp_lrs", CONFIG_DOUBLE_LIST, mlp_lrs, 1e-6, 1e6, "bandit: alpha_lr of MLP agents"),
     F("alpha_ys", CONFIG_DOUBLE_LIST, alpha_ys, 0, 1e3, "bandit: alpha_y"),
     F("critic_lr", CONFIG_DOUBLE, critic_lr, 0, 1e6, "SGD step of the MLP critic behind A-hat"),
-    F("critic_tabular_lr", CONFIG_DOUBLE, critic_tabular_lr, 0, 1e6, "SGD step of the tabular critic"),
+    F("critic_tabular_lr", CONFIG_DOUBLE, critic_tabular_lr, 0, 1, "tabular critic: fraction of the way to the mean target per update"),
     F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "lambda of the critic's GAE"),
     F("threads", CONFIG_INT, threads, 1, 256, "worker threads"),
     F("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
@@ -65,7 +65,7 @@ void meta_config_defaults(MetaConfig *c)
     set_list(&c->mlp_lrs, (const double[]){0.25, 0.5, 1}, 3);
     set_list(&c->alpha_ys, (const double[]){0.1, 0.5, 1}, 3);
     c->critic_lr = 0.5;
-    c->critic_tabular_lr = 20;
+    c->critic_tabular_lr = 0.5;
     c->gae_lambda = 0.95;
     c->threads = 2;
     strcpy(c->run_dir, "runs/meta");

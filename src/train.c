@@ -246,8 +246,10 @@ static double recent_return(const TrainShared *sh)
     return count ? sum / count : NAN;
 }
 
+/* One progress line; on a terminal it starts with \r and overwrites the last one, and only
+ * the final one ends the line. */
 static void print_progress(const TrainShared *sh, int64_t done, double recent, double elapsed,
-                           int tty)
+                           int tty, int final)
 {
     double total = (double)sh->updates * sh->steps_per_update * sh->result->num_seeds;
     double rate = elapsed > 0 ? (double)done / elapsed : 0;
@@ -261,7 +263,7 @@ static void print_progress(const TrainShared *sh, int64_t done, double recent, d
     fprintf(stderr, "%strain %s %s: %s/%s steps (%.0f%%), %s steps/s, return %s, %.0fs left%s",
             tty ? "\r" : "", sh->config->method, sh->spec->name, done_text, total_text,
             total > 0 ? 100.0 * (double)done / total : 100.0, rate_text, ret, left,
-            tty ? "   " : "\n");
+            tty && !final ? "   " : "   \n");
     fflush(stderr);
 }
 
@@ -281,14 +283,14 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
         pthread_cond_timedwait(&sh->finished, &sh->lock, &deadline);
         double now = now_seconds();
         if (progress && sh->workers_running > 0 && now - last >= interval) {
-            print_progress(sh, sh->steps_done, recent_return(sh), now - start, tty);
+            print_progress(sh, sh->steps_done, recent_return(sh), now - start, tty, 0);
             last = now;
         }
     }
     if (progress && !sh->failed)
-        print_progress(sh, sh->steps_done, recent_return(sh), now_seconds() - start, 0);
-    else if (tty)
-        fputc('\n', stderr);
+        print_progress(sh, sh->steps_done, recent_return(sh), now_seconds() - start, tty, 1);
+    else if (tty && last > start)
+        fputc('\n', stderr); /* end the in-place line before the error message */
     pthread_mutex_unlock(&sh->lock);
 }
 
