@@ -5,7 +5,8 @@
  *
  * A2C's learning keys (optimizer, lr, entropy_cost, value_cost, gae_lambda, grad_clip,
  * rmsprop_decay, optimizer_eps) come from a tuned `lpg train` config per environment family
- * (configs/a2c/); every other key of those files is ignored. LPG's inner step size depends on
+ * (configs/a2c/: tabular grids, random grids, chains, chains with distraction bits); every other
+ * key of those files is ignored. LPG's inner step size depends on
  * the agent kind: tabular_alpha_lr for tabular agents (tabular grids, chains without
  * distraction bits), mlp_alpha_lr for MLP agents. */
 #ifndef LPG_EVAL_H
@@ -31,7 +32,8 @@ typedef struct {
     double alpha_y;                /* lpg: weight of the KL term on y */
     char a2c_tabular_grid[LPG_PATH_MAX]; /* tuned A2C train configs, per family */
     char a2c_random_grid[LPG_PATH_MAX];
-    char a2c_chain[LPG_PATH_MAX];
+    char a2c_chain[LPG_PATH_MAX];  /* chains without distraction bits (tabular agents) */
+    char a2c_chain_distraction[LPG_PATH_MAX]; /* chains with distraction bits (MLP agents) */
     int log_points;                /* points of each learning curve */
     char output_dir[LPG_PATH_MAX]; /* curves, results.md, results.csv */
 

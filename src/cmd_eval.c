@@ -17,8 +17,9 @@ static void print_eval_usage(void)
            "A2C, over the same seeds, step budget, copies and unroll. A2C's learning keys\n"
            "(optimizer, lr, entropy_cost, value_cost, gae_lambda, grad_clip, rmsprop_decay,\n"
            "optimizer_eps) come from the tuned train config of the environment's family\n"
-           "(a2c_tabular_grid, a2c_random_grid, a2c_chain); their other keys are ignored. LPG's\n"
-           "inner step is tabular_alpha_lr for tabular agents, mlp_alpha_lr for MLP agents.\n\n"
+           "(a2c_tabular_grid, a2c_random_grid, a2c_chain, a2c_chain_distraction for chains with\n"
+           "distraction bits); their other keys are ignored. LPG's inner step is\n"
+           "tabular_alpha_lr for tabular agents, mlp_alpha_lr for MLP agents.\n\n"
            "Writes into output_dir one learning curve per environment and method\n"
            "(<env>.lpg.csv, <env>.a2c.csv, as `lpg train` writes them) and the table of final\n"
            "returns, results.md and results.csv, and prints the table. Final return: each seed's\n"
@@ -63,6 +64,8 @@ int cmd_eval(int argc, char **argv)
     int rc = eval_run(&config, rows);
     if (rc >= 0 && report(&config, rows))
         rc = 1;
+    else if (rc > 0)
+        lpg_error("eval: some runs failed (see above); their rows say \"failed\"");
     free(rows);
     return rc ? 1 : 0;
 }

@@ -12,7 +12,14 @@
 #include "rule_file.h"
 #include "util.h"
 
-#define NUM_KINDS 3 /* EnvKind values */
+/* The environment families that have their own tuned A2C config. */
+typedef enum {
+    FAMILY_TABULAR_GRID,
+    FAMILY_RANDOM_GRID,
+    FAMILY_CHAIN,             /* chains without distraction bits: tabular agents */
+    FAMILY_CHAIN_DISTRACTION, /* chains with distraction bits: MLP agents */
+    NUM_FAMILIES
+} A2cFamily;
 
 /* ---- scores --------------------------------------------------------------------------- */
 
@@ -86,7 +93,7 @@ typedef struct {
     RuleLayout layout;
     real *eta;
     EnvSpec *specs;              /* [envs.count] */
-    TrainConfig a2c[NUM_KINDS];  /* tuned A2C keys of each listed family */
+    TrainConfig a2c[NUM_FAMILIES]; /* tuned A2C keys of each listed family */
 } EvalSetup;
 
 static void setup_free(EvalSetup *setup)
@@ -96,23 +103,35 @@ static void setup_free(EvalSetup *setup)
     memset(setup, 0, sizeof *setup);
 }
 
-/* The tuned A2C config of an environment family, and its key. */
-static const char *a2c_config_path(const EvalConfig *c, EnvKind kind, const char **key)
+/* Which tuned A2C config an environment uses. */
+static A2cFamily a2c_family(const EnvSpec *spec)
 {
-    switch (kind) {
-    case ENV_TABULAR_GRID: *key = "a2c_tabular_grid"; return c->a2c_tabular_grid;
-    case ENV_RANDOM_GRID: *key = "a2c_random_grid"; return c->a2c_random_grid;
+    switch (spec->kind) {
+    case ENV_TABULAR_GRID: return FAMILY_TABULAR_GRID;
+    case ENV_RANDOM_GRID: return FAMILY_RANDOM_GRID;
     case ENV_CHAIN: break;
+    }
+    return spec->distraction_bits > 0 ? FAMILY_CHAIN_DISTRACTION : FAMILY_CHAIN;
+}
+
+/* The tuned A2C config of a family, and its key. */
+static const char *a2c_config_path(const EvalConfig *c, A2cFamily family, const char **key)
+{
+    switch (family) {
+    case FAMILY_TABULAR_GRID: *key = "a2c_tabular_grid"; return c->a2c_tabular_grid;
+    case FAMILY_RANDOM_GRID: *key = "a2c_random_grid"; return c->a2c_random_grid;
+    case FAMILY_CHAIN_DISTRACTION: *key = "a2c_chain_distraction"; return c->a2c_chain_distraction;
+    case FAMILY_CHAIN: case NUM_FAMILIES: break;
     }
     *key = "a2c_chain";
     return c->a2c_chain;
 }
 
 /* Reads a tuned `lpg train` config for its A2C keys; the file must be a valid train config. */
-static int load_a2c_keys(const EvalConfig *c, EnvKind kind, TrainConfig *out)
+static int load_a2c_keys(const EvalConfig *c, A2cFamily family, TrainConfig *out)
 {
     const char *key;
-    const char *path = a2c_config_path(c, kind, &key);
+    const char *path = a2c_config_path(c, family, &key);
     train_config_defaults(out);
     if (config_load(path, train_config_fields, train_config_num_fields, out, 0, NULL))
         return lpg_error("%s: key '%s': cannot use the A2C config %s", c->source, key, path);
@@ -162,12 +181,12 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
     setup->specs = lpg_calloc((size_t)c->envs.count, sizeof(EnvSpec), "environments");
     if (!setup->specs || load_envs(c, setup->specs))
         return -1;
-    int loaded[NUM_KINDS] = {0};
+    int loaded[NUM_FAMILIES] = {0};
     for (int i = 0; i < c->envs.count; i++) {
-        EnvKind kind = setup->specs[i].kind;
-        if (!loaded[kind] && load_a2c_keys(c, kind, &setup->a2c[kind]))
+        A2cFamily family = a2c_family(&setup->specs[i]);
+        if (!loaded[family] && load_a2c_keys(c, family, &setup->a2c[family]))
             return -1;
-        loaded[kind] = 1;
+        loaded[family] = 1;
     }
     char curve[LPG_PATH_MAX];
     for (int i = 0; i < c->envs.count; i++)
@@ -264,7 +283,7 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
         snprintf(row->path, sizeof row->path, "%s", spec->path);
         row->kind = spec->kind;
         TrainConfig lpg = lpg_train_config(c, spec);
-        TrainConfig a2c = a2c_train_config(c, spec, &setup.a2c[spec->kind]);
+        TrainConfig a2c = a2c_train_config(c, spec, &setup.a2c[a2c_family(spec)]);
         failed |= run_method(c, &lpg, spec, &setup, row, &row->lpg) != 0;
         failed |= run_method(c, &a2c, spec, &setup, row, &row->a2c) != 0;
     }
@@ -294,16 +313,17 @@ static EvalWinner row_winner(const EvalRow *row)
     return eval_better(row->lpg.mean, row->lpg.se, row->a2c.mean, row->a2c.se);
 }
 
-/* Closes a memory stream and returns its text, or NULL (reported) when it ran out of memory. */
-static char *close_text(FILE *f, char *text)
+/* Closes a memory stream and returns its text (open_memstream sets *text only at the close),
+ * or NULL (reported) when it ran out of memory. */
+static char *close_text(FILE *f, char **text)
 {
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        free(text);
+    if (fclose(f) != 0 || bad || !*text) {
+        free(*text);
         lpg_error("out of memory writing the results table");
         return NULL;
     }
-    return text;
+    return *text;
 }
 
 static void markdown_header(FILE *f, const EvalConfig *c, const EvalRow *rows, int num_rows)
@@ -341,9 +361,12 @@ char *eval_table_markdown(const EvalConfig *c, const EvalRow *rows, int num_rows
         fprintf(f, "| %s | %s | %s | %s | %s |\n", rows[i].name, env_kind_name(rows[i].kind),
                 lpg, a2c, eval_winner_name(w));
     }
-    fprintf(f, "\nLPG better on %d, A2C better on %d, tie on %d of %d environments.\n",
-            wins[EVAL_LPG], wins[EVAL_A2C], wins[EVAL_TIE], num_rows);
-    return close_text(f, text);
+    fprintf(f, "\nLPG better on %d, A2C better on %d, tie on %d", wins[EVAL_LPG], wins[EVAL_A2C],
+            wins[EVAL_TIE]);
+    if (wins[EVAL_UNKNOWN])
+        fprintf(f, ", undecided on %d", wins[EVAL_UNKNOWN]);
+    fprintf(f, " of %d environments.\n", num_rows);
+    return close_text(f, &text);
 }
 
 char *eval_table_csv(const EvalConfig *c, const EvalRow *rows, int num_rows)
@@ -362,7 +385,7 @@ char *eval_table_csv(const EvalConfig *c, const EvalRow *rows, int num_rows)
                 r->lpg.se, r->lpg.failed ? 0 : r->lpg.count, r->a2c.mean, r->a2c.se,
                 r->a2c.failed ? 0 : r->a2c.count, eval_winner_name(row_winner(r)));
     }
-    return close_text(f, text);
+    return close_text(f, &text);
 }
 
 static int write_text(const char *dir, const char *name, char *text)

@@ -25,6 +25,8 @@ const ConfigField eval_config_fields[] = {
     F("a2c_tabular_grid", CONFIG_PATH, a2c_tabular_grid, 0, 0, "tuned A2C train config: tabular grids"),
     F("a2c_random_grid", CONFIG_PATH, a2c_random_grid, 0, 0, "tuned A2C train config: random grids"),
     F("a2c_chain", CONFIG_PATH, a2c_chain, 0, 0, "tuned A2C train config: chains"),
+    F("a2c_chain_distraction", CONFIG_PATH, a2c_chain_distraction, 0, 0,
+      "tuned A2C train config: chains with distraction bits"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of each learning curve"),
     F("output_dir", CONFIG_PATH, output_dir, 0, 0, "curves, results.md and results.csv"),
 };
@@ -48,6 +50,7 @@ void eval_config_defaults(EvalConfig *c)
     strcpy(c->a2c_tabular_grid, "a2c/tabular_grid.json");
     strcpy(c->a2c_random_grid, "a2c/random_grid.json");
     strcpy(c->a2c_chain, "a2c/chain.json");
+    strcpy(c->a2c_chain_distraction, "a2c/chain_distraction.json");
     c->log_points = 50;
     strcpy(c->output_dir, "../results/eval");
 }
