@@ -131,6 +131,22 @@ static int save(const MetaRun *run, const char *path)
     return 0;
 }
 
+/* Prints each environment's bandit: the probability of every (α_lr, α_y) arm, the likeliest
+ * first, so a user can pick α for `lpg train` / `lpg eval`. */
+static void print_bandits(const MetaRun *run)
+{
+    fprintf(stderr, "bandits (probability of each alpha_lr/alpha_y arm):\n");
+    for (int e = 0; e < run->num_envs; e++) {
+        const Bandit *b = &run->bandits[e];
+        double probs[BANDIT_MAX_ARMS];
+        bandit_probabilities(b, probs);
+        fprintf(stderr, "  %-22s", run->specs[e].name);
+        for (uint32_t a = 0; a < b->num_arms; a++)
+            fprintf(stderr, " %g/%g:%.2f", b->arms[a].alpha_lr, b->arms[a].alpha_y, probs[a]);
+        fputc('\n', stderr);
+    }
+}
+
 /* The main loop: steps until meta_steps or a signal, saving as configured. */
 static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
 {
@@ -161,6 +177,8 @@ static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
     fclose(log);
     if (rc == 0 && run->step % run->config.checkpoint_every != 0)
         rc = save(run, ckpt_path);
+    if (rc == 0)
+        print_bandits(run);
     if (rc == 0 && stop_requested) {
         fprintf(stderr, "interrupted at meta-step %lld; continue with --resume\n", (long long)run->step);
         return 130;
