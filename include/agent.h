@@ -86,6 +86,7 @@ typedef struct {
     real *grad[AGENT_MAX_HIDDEN];
     real *grad_tangent[AGENT_MAX_HIDDEN];
     real *out, *dout, *out_tangent, *dout_tangent;
+    int32_t *visits; /* tabular: [num_states] scratch of agent_per_state_mean */
     real *mem;
 } AgentWork;
 
@@ -99,6 +100,12 @@ void agent_init_params(const Agent *agent, real *theta, Rng *rng);
  * with agent_work_free (safe on a zeroed or freed AgentWork). */
 int agent_work_init(AgentWork *work, const Agent *agent, int max_batch);
 void agent_work_free(AgentWork *work);
+
+/* Tabular agents: multiplies each row s of vec [num_params] that the batch visits by
+ * batch / visits(s), turning a batch-mean gradient into a per-state mean (each state's row then
+ * moves at the same rate however rarely it is visited). MLP agents: does nothing. The factors
+ * are constants of the batch, so an update using them stays smooth in everything else. */
+void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int batch, real *vec);
 
 /* The observations first..: obs advanced by first rows (to slice a [T x n] rollout by step). */
 AgentObs agent_obs_offset(const Agent *agent, AgentObs obs, int first);

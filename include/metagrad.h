@@ -10,6 +10,12 @@
  * adjoint recursion  λ_K = ∇_θK J;  g_η += -α VJP_η(∇_θ L(θ_k), λ_{k+1});
  * λ_k = λ_{k+1} - α H_k λ_{k+1}, with Hessian-vector products through the agent (agent_loss.h)
  * and BPTT through the rule (rule.h). Plain SGD in the inner loop keeps it exact.
+ *
+ * Tabular agents take a per-state mean step: θ_{k+1} = θ_k - α D_k ∇L(θ_k), D_k diagonal with
+ * batch / visits(s) on the rows of state s (agent_per_state_mean), so a rarely visited state
+ * learns as fast as a frequent one and α is a fraction of the way per update. D_k is a constant
+ * of the data, so the recursion only changes to λ_k = λ_{k+1} - α H_k D_k λ_{k+1} and the mixed
+ * term is taken along D_k λ_{k+1}. MLP agents use D = I.
  * All buffers of a window are allocated once by window_init; nothing here allocates after. */
 #ifndef LPG_METAGRAD_H
 #define LPG_METAGRAD_H
@@ -40,6 +46,7 @@ typedef struct {
     real *advantage;               /* [t_len*n] Â on rollout K */
     real *theta;                   /* [(K+1) x num_params] θ_0..θ_K */
     real *grad, *lambda, *hv;      /* [num_params] scratch */
+    real *lambda_scaled;           /* [num_params] D λ, the per-state factors applied */
     real *dpi_hat;                 /* [t_len*n] */
     real *dy_hat, *dlog_y_hat;     /* [t_len*n*num_y] */
     void *mem;
@@ -64,7 +71,8 @@ void rule_input_from_rollout(const Agent *agent, const Rollout *rollout, const r
 void window_prepare_input(Window *window, const Agent *agent, int k, RuleInput *in);
 
 /* One inner update: runs the rule on in (t_len x n steps of rollout), then
- * theta_next = theta - alpha_lr ∇_θ L(theta; η) using grad [num_params] as scratch.
+ * theta_next = theta - alpha_lr D ∇_θ L(theta; η) (D: per-state factors of a tabular agent,
+ * the identity for an MLP) using grad [num_params] as scratch.
  * Returns the loss L. theta_next may equal theta. */
 real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const real *eta,
                   const RuleLayout *layout, const Rollout *rollout, const RuleInput *in,

@@ -127,12 +127,43 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
     work->dout = p, p += per_output;
     work->out_tangent = p, p += per_output;
     work->dout_tangent = p;
+    if (agent->spec.kind == AGENT_TABULAR) {
+        work->visits = lpg_calloc((size_t)agent->spec.num_states, sizeof *work->visits,
+                                  "agent visit counts");
+        if (!work->visits) {
+            agent_work_free(work);
+            return -1;
+        }
+    }
     return 0;
+}
+
+void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int batch, real *vec)
+{
+    if (agent->spec.kind != AGENT_TABULAR)
+        return;
+    const int32_t *s = obs.index;
+    for (int b = 0; b < batch; b++)
+        work->visits[s[b]] = 0;
+    for (int b = 0; b < batch; b++)
+        work->visits[s[b]]++;
+    const int outs = agent->num_outputs;
+    for (int b = 0; b < batch; b++) {
+        int32_t v = work->visits[s[b]];
+        if (v <= 0)
+            continue; /* row already scaled */
+        real factor = (real)batch / (real)v;
+        real *row = vec + (size_t)s[b] * (size_t)outs;
+        for (int j = 0; j < outs; j++)
+            row[j] *= factor;
+        work->visits[s[b]] = -1;
+    }
 }
 
 void agent_work_free(AgentWork *work)
 {
     free(work->mem);
+    free(work->visits);
     memset(work, 0, sizeof *work);
 }
 

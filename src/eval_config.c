@@ -44,7 +44,7 @@ void eval_config_defaults(EvalConfig *c)
     c->threads = 4;
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
-    c->tabular_alpha_lr = 20;
+    c->tabular_alpha_lr = 1;
     c->mlp_alpha_lr = 0.5;
     c->alpha_y = 0.5;
     strcpy(c->a2c_tabular_grid, "a2c/tabular_grid.json");

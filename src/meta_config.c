@@ -61,7 +61,7 @@ void meta_config_defaults(MetaConfig *c)
     c->beta1 = 0.001;
     c->beta2 = 0.005;
     c->beta3 = 0.001;
-    set_list(&c->tabular_lrs, (const double[]){20, 40, 80}, 3);
+    set_list(&c->tabular_lrs, (const double[]){0.5, 1, 2}, 3);
     set_list(&c->mlp_lrs, (const double[]){0.25, 0.5, 1}, 3);
     set_list(&c->alpha_ys, (const double[]){0.1, 0.5, 1}, 3);
     c->critic_lr = 0.5;

@@ -25,7 +25,7 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             return -1;
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
-    size_t total = 2 * (size_t)K * ys + (size_t)n + rows + (size_t)(K + 1) * P + 3 * P + rows + 2 * ys;
+    size_t total = 2 * (size_t)K * ys + (size_t)n + rows + (size_t)(K + 1) * P + 4 * P + rows + 2 * ys;
     real *p = lpg_calloc(total, sizeof(real), "meta-gradient window");
     if (!p) {
         window_free(w);
@@ -40,6 +40,7 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
     w->grad = p, p += P;
     w->lambda = p, p += P;
     w->hv = p, p += P;
+    w->lambda_scaled = p, p += P;
     w->dpi_hat = p, p += rows;
     w->dy_hat = p, p += ys;
     w->dlog_y_hat = p;
@@ -114,6 +115,7 @@ real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const r
     LpgLossInput li = loss_input(rollout, rwork, alpha_y);
     memset(grad, 0, agent->num_params * sizeof(real));
     real loss = lpg_loss_gradient(agent, awork, theta, rollout_obs(rollout, 0), rows, &li, grad);
+    agent_per_state_mean(agent, awork, rollout_obs(rollout, 0), rows, grad);
     for (size_t j = 0; j < agent->num_params; j++)
         theta_next[j] = theta[j] - alpha_lr * grad[j];
     return loss;
@@ -190,8 +192,13 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     window_input(w, k, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
     LpgLossInput li = loss_input(r, rwork, params->alpha_y);
+    /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
+     * both the Hessian term and the mixed term act along v = D λ_{k+1}. */
+    memcpy(w->lambda_scaled, w->lambda, w->num_params * sizeof(real));
+    agent_per_state_mean(agent, awork, rollout_obs(r, 0), rows, w->lambda_scaled);
     memset(w->hv, 0, w->num_params * sizeof(real));
-    lpg_loss_hvp(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li, w->lambda, w->hv);
+    lpg_loss_hvp(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li, w->lambda_scaled,
+                 w->hv);
 
     memset(w->dpi_hat, 0, (size_t)rows * sizeof(real));
     memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));

@@ -54,7 +54,7 @@ void train_config_defaults(TrainConfig *c)
     c->grad_clip = 0;
     c->rmsprop_decay = 0.99;
     c->optimizer_eps = 1e-5;
-    c->alpha_lr = 20;
+    c->alpha_lr = 1;
     c->alpha_y = 0.5;
     c->log_points = 50;
     strcpy(c->output, "runs/train.csv");

@@ -216,7 +216,7 @@ TEST(eval_command_marks_a_failed_run_and_goes_on)
      * the grid still runs. */
     CHECK(run_lpg("eval " TINY " output_dir=build/test_eval_failed steps=8000 "
                   "a2c_chain=tests/configs/eval_a2c_diverging.json", out, sizeof out) != 0);
-    CHECK(strstr(out, "lpg: train: seed 5: parameters became NaN or infinite") != NULL);
+    CHECK(strstr(out, ": parameters became NaN or infinite") != NULL); /* which seed first: timing */
     CHECK(strstr(out, "eval: chain_short a2c: failed after ") != NULL);
     CHECK(strstr(out, "eval: tabular_sparse a2c: final return ") != NULL);
     CHECK(strstr(out, "lpg: eval: some runs failed") != NULL);

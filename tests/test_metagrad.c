@@ -115,7 +115,7 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
     for (size_t i = 0; i < s.layout.count; i++)
         scale = fmax(scale, fabs(grad[i]));
     CHECK(scale > 1e-6); /* the gradient is not trivially zero */
-    const double h = 1e-4; /* fourth-order central differences */
+    const double h = 1e-3; /* fourth-order central differences; round-off dominates below */
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         double group_worst = 0;
         size_t stride = (groups[g].end - groups[g].start) / 12 + 1;
@@ -139,7 +139,10 @@ TEST(metagrad_tabular_matches_finite_differences)
 {
     int ks[] = {1, 2, 5};
     for (int i = 0; i < 3; i++)
-        CHECK(check_meta_gradient("configs/envs/chain_short_noisy.json", AGENT_TABULAR, ks[i], 4.0) < 1e-6);
+        CHECK(check_meta_gradient("configs/envs/chain_short_noisy.json", AGENT_TABULAR, ks[i], 0.5) < 1e-6);
+    /* On a grid the copies spread out, so the per-state factors differ between states. */
+    for (int i = 0; i < 3; i++)
+        CHECK(check_meta_gradient("configs/envs/tabular_sparse.json", AGENT_TABULAR, ks[i], 0.5) < 1e-6);
 }
 
 TEST(metagrad_mlp_matches_finite_differences)
