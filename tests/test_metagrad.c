@@ -151,3 +151,28 @@ TEST(metagrad_mlp_matches_finite_differences)
     for (int i = 0; i < 3; i++)
         CHECK(check_meta_gradient("configs/envs/chain_distraction.json", AGENT_MLP, ks[i], 0.5) < 1e-6);
 }
+
+TEST(metagrad_per_state_mean_scales_visited_rows_only)
+{
+    /* Batch of 6 rows over states 0,2,2,5,2,0: rows of state 0 x 6/2, state 2 x 6/3, state 5
+     * x 6/1; unvisited rows unchanged. */
+    AgentSpec spec = {0};
+    spec.kind = AGENT_TABULAR;
+    spec.num_states = 7;
+    spec.num_actions = 2;
+    Agent agent;
+    AgentWork work;
+    CHECK_INT(agent_setup(&agent, &spec), 0);
+    CHECK_INT(agent_work_init(&work, &agent, 6), 0);
+    int32_t states[6] = {0, 2, 2, 5, 2, 0};
+    AgentObs obs = {states, NULL};
+    real vec[14];
+    for (int j = 0; j < 14; j++)
+        vec[j] = (real)(j + 1);
+    agent_per_state_mean(&agent, &work, obs, 6, vec);
+    const double factor[7] = {3, 1, 2, 1, 1, 6, 1};
+    for (int s = 0; s < 7; s++)
+        for (int a = 0; a < 2; a++)
+            CHECK_NEAR(vec[2 * s + a], factor[s] * (2 * s + a + 1), 1e-12);
+    agent_work_free(&work);
+}
