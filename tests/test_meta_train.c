@@ -129,3 +129,32 @@ TEST(meta_train_cli_runs_resumes_and_keeps_the_checkpoint_on_bad_input)
     CHECK_INT(run_lpg("meta-train --help", out, sizeof out), 0);
     CHECK(strstr(out, "lifetime_updates") != NULL);
 }
+
+TEST(meta_train_saves_on_sigint_and_resumes_from_there)
+{
+    /* SIGINT after a second: the run stops after its current meta-step, writes a checkpoint of
+     * exactly that step (no checkpoint was due) and says how to continue. */
+    const char *bin = getenv("LPG_BIN") ? getenv("LPG_BIN") : "build/lpg";
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf build/test_runs/meta_sigint; timeout -s INT 1 %s meta-train " TINY
+             " meta_steps=100000000 checkpoint_every=100000000 log_every=100000000 "
+             "run_dir=build/test_runs/meta_sigint 2>&1", bin);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = '\0';
+    if (p)
+        pclose(p);
+    CHECK(strstr(out, "interrupted at meta-step") != NULL);
+    long long stopped = -1;
+    const char *at = strstr(out, "interrupted at meta-step");
+    if (at)
+        sscanf(at, "interrupted at meta-step %lld", &stopped);
+    CHECK(stopped > 0);
+    char args[512];
+    snprintf(args, sizeof args, "meta-train " TINY " meta_steps=%lld run_dir=build/test_runs/meta_sigint --resume",
+             stopped + 1);
+    CHECK_INT(run_lpg(args, out, sizeof out), 0);
+    char expect[64];
+    snprintf(expect, sizeof expect, "resuming at meta-step %lld", stopped);
+    CHECK(strstr(out, expect) != NULL);
+}
