@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "meta_train.h"
@@ -23,11 +24,12 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: lpg meta-train <config.json> [key=value ...] [--resume]\n\n"
+            "usage: lpg meta-train <config.json> [key=value ...] [--resume | --overwrite]\n\n"
             "Meta-trains an update rule over the config's environments. Writes <run_dir>/checkpoint.lpg\n"
             "and <run_dir>/rule.lpg (the rule alone) (every checkpoint_every meta-steps, at the end, and on Ctrl-C/SIGTERM) and one JSON line\n"
             "per meta-step to <run_dir>/log.jsonl. --resume continues from <run_dir>/checkpoint.lpg\n"
-            "exactly where it stopped (raise meta_steps=N to go further). The checkpoint is itself a\n"
+            "exactly where it stopped (raise meta_steps=N to go further); a fresh start refuses to replace an\n"
+            "existing checkpoint unless given --overwrite. The checkpoint is itself a\n"
             "rule file for `lpg train` and `lpg eval`.\n\nconfig keys:\n");
     MetaConfig defaults;
     meta_config_defaults(&defaults);
@@ -193,11 +195,13 @@ int cmd_meta_train(int argc, char **argv)
         return 0;
     }
     const char *config_path = NULL;
-    int resume = 0, noverrides = 0;
+    int resume = 0, overwrite = 0, noverrides = 0;
     char **overrides = calloc((size_t)argc, sizeof *overrides);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--resume") == 0)
             resume = 1;
+        else if (strcmp(argv[i], "--overwrite") == 0)
+            overwrite = 1;
         else if (strchr(argv[i], '='))
             overrides[noverrides++] = argv[i];
         else if (!config_path && argv[i][0] != '-')
@@ -222,6 +226,9 @@ int cmd_meta_train(int argc, char **argv)
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", probe.run_dir);
         rc = make_dir(probe.run_dir);
     }
+    if (rc == 0 && !resume && !overwrite && access(ckpt_path, F_OK) == 0)
+        rc = lpg_error("%s exists: continue that run with --resume, or start afresh with --overwrite",
+                       ckpt_path);
     if (rc == 0) {
         rc = resume ? meta_run_resume(&run, config_path, noverrides, overrides, ckpt_path)
                     : meta_run_init(&run, config_path, noverrides, overrides);

@@ -173,7 +173,7 @@ TEST(eval_command_writes_the_tables_and_curves)
     char out[16384], line[512];
     /* The binary writes its own rule (one meta-step of a tiny run), so that its precision
      * (float in build/lpg, double under the sanitizers) is the binary's. */
-    CHECK_INT(run_lpg("meta-train tests/configs/meta_tiny.json meta_steps=1 "
+    CHECK_INT(run_lpg("meta-train tests/configs/meta_tiny.json meta_steps=1 --overwrite "
                       "run_dir=build/test_eval_rule", out, sizeof out), 0);
     remove("build/test_eval_tiny/results.md");
     remove("build/test_eval_tiny/results.csv");
@@ -210,7 +210,7 @@ TEST(eval_command_writes_the_tables_and_curves)
 TEST(eval_command_marks_a_failed_run_and_goes_on)
 {
     char out[16384], line[512];
-    CHECK_INT(run_lpg("meta-train tests/configs/meta_tiny.json meta_steps=1 "
+    CHECK_INT(run_lpg("meta-train tests/configs/meta_tiny.json meta_steps=1 --overwrite "
                       "run_dir=build/test_eval_rule", out, sizeof out), 0);
     /* A2C with SGD at lr 1e6 diverges on the chain (in float and double within 8000 steps);
      * the grid still runs. */

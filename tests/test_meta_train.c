@@ -104,7 +104,7 @@ TEST(meta_train_cli_runs_resumes_and_keeps_the_checkpoint_on_bad_input)
 {
     char out[8192];
     const char *ckpt = "build/test_runs/meta_cli/checkpoint.lpg";
-    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=3 run_dir=build/test_runs/meta_cli", out, sizeof out), 0);
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=3 run_dir=build/test_runs/meta_cli --overwrite", out, sizeof out), 0);
     struct stat st1;
     CHECK_INT(stat(ckpt, &st1), 0);
     CHECK_INT(run_lpg("meta-train " TINY " meta_steps=5 run_dir=build/test_runs/meta_cli --resume", out, sizeof out), 0);
@@ -122,6 +122,15 @@ TEST(meta_train_cli_runs_resumes_and_keeps_the_checkpoint_on_bad_input)
     if (f)
         fclose(f);
     CHECK_INT(lines, 5);
+    /* A fresh start does not replace an existing run's checkpoint. */
+    size_t len_before = 0, len_after = 0;
+    char *before = read_whole_file(ckpt, &len_before);
+    CHECK(run_lpg("meta-train " TINY " run_dir=build/test_runs/meta_cli", out, sizeof out) != 0);
+    CHECK(strstr(out, "checkpoint.lpg exists: continue that run with --resume") != NULL);
+    char *after = read_whole_file(ckpt, &len_after);
+    CHECK(before && after && len_before == len_after && memcmp(before, after, len_after) == 0);
+    free(before);
+    free(after);
     CHECK(run_lpg("meta-train " TINY " lifetimes=0", out, sizeof out) != 0);
     CHECK(strstr(out, "key 'lifetimes'") != NULL);
     CHECK(run_lpg("meta-train " TINY " run_dir=build/test_runs/meta_cli lifetimes=5 --resume", out, sizeof out) != 0);
