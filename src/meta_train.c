@@ -235,6 +235,11 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     RuleLayout saved_layout;
     real *eta = NULL;
     int rc = check_shape(run, &ck);
+    char *saved_config = rc == 0 ? checkpoint_get_text(&ck, "config") : NULL;
+    if (saved_config && strcmp(saved_config, run->config_text) != 0)
+        fprintf(stderr, "lpg: note: %s differs from the config saved in %s; continuing with %s "
+                "(the shape keys match)\n", config_path, checkpoint_path, config_path);
+    free(saved_config);
     rc = rc || checkpoint_get_int64(&ck, "step", &step, 1);
     rc = rc || checkpoint_get_int64(&ck, "lifetimes_finished", &finished, 1);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
