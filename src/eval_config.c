@@ -19,7 +19,7 @@ const ConfigField eval_config_fields[] = {
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
     F("threads", CONFIG_INT, threads, 1, 256, "threads running seeds"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
-    F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: inner step of tabular agents"),
+    F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
     F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("a2c_tabular_grid", CONFIG_PATH, a2c_tabular_grid, 0, 0, "tuned A2C train config: tabular grids"),
@@ -44,7 +44,7 @@ void eval_config_defaults(EvalConfig *c)
     c->threads = 4;
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
-    c->tabular_alpha_lr = 1;
+    c->tabular_alpha_lr = 2;
     c->mlp_alpha_lr = 0.5;
     c->alpha_y = 0.5;
     strcpy(c->a2c_tabular_grid, "a2c/tabular_grid.json");
