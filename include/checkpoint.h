@@ -97,6 +97,14 @@ int checkpoint_get_bytes(const Checkpoint *ck, const char *name, void *out, size
 /* A text section as a new NUL-terminated string the caller frees; NULL (reported) on error. */
 char *checkpoint_get_text(const Checkpoint *ck, const char *name);
 
+/* "real", "int64", "bytes" or "text". */
+const char *checkpoint_type_name(CheckpointType type);
+
+/* The real size (4 or 8) that path's header claims, without validating the rest, so a command
+ * can say which build reads a file this build refuses; 0 if path is not readable as a checkpoint
+ * header. Reports nothing. */
+unsigned checkpoint_peek_real_size(const char *path);
+
 /* The message of this thread's last checkpoint error (without the "lpg: " prefix), or "". */
 const char *checkpoint_last_error(void);
 

@@ -8,6 +8,7 @@ int cmd_gradcheck(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_meta_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 
 #endif

@@ -63,6 +63,11 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
 /* Prints the table as "  key (type, range): help [default]" lines, reading defaults from out. */
 void config_print_fields(const ConfigField *fields, int nfields, const void *defaults);
 
+/* Formats config (a struct described by the table) as JSON text: every key in table order with
+ * its current value; lists as arrays, paths as stored (already resolved). Returns a new string
+ * the caller frees, or NULL after reporting. */
+char *config_to_json(const ConfigField *fields, int nfields, const void *config);
+
 /* Checks that every member of obj is one of the NULL-terminated allowed keys. */
 int config_check_keys(const struct cJSON *obj, const char *const *allowed, const char *where);
 

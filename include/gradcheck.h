@@ -3,7 +3,8 @@
  *
  * One check collects one window as meta-training does (K rollouts each followed by an inner
  * update, rollout K with θ_K, the critic trained on all K+1 rollouts and Â from the last), then
- * compares window_meta_gradient with the fourth-order stencil
+ * compares window_meta_gradient (with the config's input_grad: through the rule's inputs too,
+ * and window_replay then recomputes them from θ_k) with the fourth-order stencil
  *     (8 (J(η + h e_i) - J(η - h e_i)) - (J(η + 2h e_i) - J(η - 2h e_i))) / 12h
  * of window_replay on a sample of coordinates i of every parameter group of η (rule.h). The error
  * of a coordinate is |g - fd| / max(|g|, |fd|, floor), floor = the larger of floor_ratio x
@@ -63,9 +64,9 @@ typedef struct {
 void gradcheck_default_options(GradcheckOptions *options);
 
 /* Runs the check on env with config's agent (mlp_hidden, num_y = 30, no value head), rule
- * (rule_hidden), K, betas, critic (critic_lr, gae_lambda), α_lr = the first of the bandit's lrs
- * for the agent's kind and α_y = the first alpha_ys; all randomness from seed. Fills result;
- * returns 0, or -1 after reporting (allocation or setup failure). */
+ * (rule_hidden), K, betas, input_grad, critic (critic_lr, gae_lambda), α_lr = the first of the
+ * bandit's lrs for the agent's kind and α_y = the first alpha_ys; all randomness from seed.
+ * Fills result; returns 0, or -1 after reporting (allocation or setup failure). */
 int gradcheck_env(const MetaConfig *config, const EnvSpec *env, const GradcheckOptions *options,
                   uint64_t seed, GradcheckResult *result);
 

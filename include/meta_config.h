@@ -26,6 +26,8 @@ typedef struct {
     char run_dir[LPG_PATH_MAX]; /* where checkpoint.lpg and log.jsonl go */
     int checkpoint_every;       /* meta-steps between checkpoints */
     int log_every;              /* meta-steps between progress lines */
+    int rule_every;             /* meta-steps between rule snapshots in <run_dir>/rules (0 = off) */
+    int input_grad;             /* meta-gradient also through the rule's inputs (metagrad.h) */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];

@@ -31,6 +31,8 @@ typedef struct {
     MetaConfig config;
     char config_path[LPG_PATH_MAX];
     char *config_text;        /* the config file as read (owned), saved in checkpoints */
+    char *effective_config;   /* every key's value after defaults, file and overrides, as JSON (owned) */
+    char *overrides_text;     /* the command-line overrides as given, one per line (owned; "" if none) */
     int num_envs;
     EnvSpec *specs;           /* [num_envs] */
     Bandit *bandits;          /* [num_envs] */
@@ -59,11 +61,14 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
  * must stop without saving). */
 int meta_run_step(MetaRun *run, MetaStepStats *stats);
 
-/* Writes the whole run state to path atomically. */
+/* Writes the whole run state to path atomically. Besides what resume reads, the file records
+ * how the run was made: the config file's text ("config"), every key's effective value as JSON
+ * ("effective_config") and the command-line overrides ("overrides"); the last two are optional
+ * on load (older files lack them). */
 int meta_run_save(const MetaRun *run, const char *path);
 
-/* Writes only the rule (η, its width), the config text and the step to path atomically: a
- * small rule file for `lpg train` / `lpg eval`. */
+/* Writes only the rule (η, its width), the step and the config record (config text, effective
+ * config, overrides) to path atomically: a small rule file for `lpg train` / `lpg eval`. */
 int meta_run_save_rule(const MetaRun *run, const char *path);
 
 /* Mean of the environment's recent final returns (NAN when none yet). */

@@ -13,8 +13,12 @@
  * All parameters of η are one flat real array described by a RuleLayout; all activations live
  * in a RuleWork allocated once for the largest batch. Matrices are row-major [rows x cols].
  *
- * Gradients: the inputs are constants (stop-gradient), so the backward pass produces dη only. It
- * accumulates (+=) into a flat array of the same layout; callers zero it once per meta-step. */
+ * Gradients: the backward pass accumulates (+=) dη into a flat array of the same layout; callers
+ * zero it once per meta-step. DESIGN.md treats the inputs as constants (stop-gradient), and so do
+ * rule_backward and rule_backward_log. rule_backward_log_inputs also returns the gradient wrt the
+ * inputs that depend on the agent, π(a_t|s_t), y_t and y'_t (through the LSTM's input weights,
+ * φ, and the zeroing of φ(y') at episode ends): the meta-gradient's optional path through the
+ * inputs' dependence on θ_k (metagrad.h, input_grad). r, d and γ are data and get none. */
 #ifndef LPG_RULE_H
 #define LPG_RULE_H
 
@@ -109,6 +113,21 @@ void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayou
  * objective is written in log ŷ (a KL term): no division by a tiny ŷ is then needed. */
 void rule_backward_log(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
                        const real *dpi_hat, const real *dlog_y_hat);
+
+/* The gradient wrt the rule's agent-dependent inputs (t_len*n rows, time-major as RuleInput).
+ * The arrays are the caller's. */
+typedef struct {
+    real *pi_taken; /* [t_len*n] ∂J/∂π(a_t|s_t) */
+    real *y;        /* [t_len*n*30] ∂J/∂y(s_t) */
+    real *y_next;   /* [t_len*n*30] ∂J/∂y(s_{t+1}); zero where d_t = 1 (φ(y') is zeroed there) */
+} RuleInputGrad;
+
+/* As rule_backward_log (ADDS ∂J/∂η to d_eta), and when d_in is not NULL also WRITES ∂J/∂ of the
+ * inputs pi_taken, y and y_next of the last forward pass into d_in's arrays. With d_in NULL it
+ * costs exactly what rule_backward_log does. */
+void rule_backward_log_inputs(RuleWork *work, real *d_eta, const real *eta,
+                              const RuleLayout *layout, const real *dpi_hat,
+                              const real *dlog_y_hat, const RuleInputGrad *d_in);
 
 /* The L2 penalty on the rule's outputs (DESIGN.md section 5) over rows = t_len*n steps:
  * returns beta_pi Σ π̂² + beta_y Σ ‖ŷ‖². */

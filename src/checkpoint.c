@@ -80,7 +80,7 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-static const char *type_name(CheckpointType type)
+const char *checkpoint_type_name(CheckpointType type)
 {
     switch (type) {
     case CHECKPOINT_REAL: return "real";
@@ -349,6 +349,20 @@ static int inflate_payload(Checkpoint *ck, const unsigned char *src, const Heade
     return 0;
 }
 
+unsigned checkpoint_peek_real_size(const char *path)
+{
+    unsigned char head[16];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n < sizeof head || memcmp(head, CHECKPOINT_MAGIC, strlen(CHECKPOINT_MAGIC)) != 0)
+        return 0;
+    uint32_t real_size = get_u32(head + 12);
+    return real_size == 4 || real_size == 8 ? real_size : 0;
+}
+
 static int add_to_index(Checkpoint *ck, const CheckpointSection *s, int *cap)
 {
     if (checkpoint_find(ck, s->name))
@@ -429,7 +443,7 @@ static const CheckpointSection *expect_section(const Checkpoint *ck, const char 
     }
     if (s->type != type) {
         checkpoint_error("%s: section '%s' holds %s, expected %s", ck->path, name,
-                         type_name(s->type), type_name(type));
+                         checkpoint_type_name(s->type), checkpoint_type_name(type));
         return NULL;
     }
     if (count != SIZE_MAX && s->count != count) {

@@ -33,12 +33,13 @@ static void print_gradcheck_usage(FILE *out)
             "meta-train config: for each environment in 'envs', the agent (mlp_hidden, 30 y\n"
             "outputs), a random rule of width rule_hidden, a window of K updates with alpha_lr the\n"
             "first of the bandit's lrs for the agent's kind, alpha_y the first of alpha_ys, the\n"
-            "config's betas, and A-hat from the critic (critic_lr or critic_tabular_lr, gae_lambda). Prints the worst\n"
-            "relative error |g - fd| / max(|g|, |fd|, floor) of each parameter group of eta, where\n"
-            "floor = max(R x the largest |dJ/deta|, 100 eps |J| / h) (eps of the precision, the\n"
-            "round-off of J over the step), then a verdict. A coordinate that fails at h is\n"
-            "retried at 4h, h/10 and h/100 (round-off; relu kinks of MLP agents) and judged by its\n"
-            "best step. Exit code 0 when all groups pass, 1 when one fails, 2 on bad input.\n\n"
+            "config's betas, and A-hat from the critic (critic_lr or critic_tabular_lr,\n"
+            "gae_lambda); with input_grad=true, the meta-gradient through the rule's inputs too.\n"
+            "Prints the worst relative error |g - fd| / max(|g|, |fd|, floor) of each parameter\n"
+            "group of eta, where floor = max(R x the largest |dJ/deta|, 100 eps |J| / h) (eps of\n"
+            "the precision, the round-off of J over the step), then a verdict. A coordinate that\n"
+            "fails at h is retried at 4h, h/10 and h/100 (round-off; relu kinks of MLP agents) and\n"
+            "is judged by its best step. Exit code 0 when all groups pass, 1 when one fails, 2 on bad input.\n\n"
             "Precision: this binary computes in %s: h = %g, R = %g, pass below %g.\n"
             "build/lpg-double is the exact check (double: h = 2e-3, R = 1e-3, pass below 1e-6);\n"
             "build/lpg (float) resolves J only to about 1e-8, so it checks to 1e-2 with R = 0.1.\n\n"
@@ -130,13 +131,14 @@ static int min_int(int a, int b)
     return a < b ? a : b;
 }
 
-static void print_header(const GradcheckArgs *args, const GradcheckOptions *o, int K)
+static void print_header(const GradcheckArgs *args, const GradcheckOptions *o, int K,
+                         int input_grad)
 {
     int exact = sizeof(real) == sizeof(double);
-    printf("lpg gradcheck %s: precision %s%s, K = %d, rollouts %d copies x %d steps\n",
-           args->config_path, REAL_NAME,
+    printf("lpg gradcheck %s: precision %s%s, K = %d, rollouts %d copies x %d steps, "
+           "input_grad %s\n", args->config_path, REAL_NAME,
            exact ? "" : " (a loose check; build/lpg-double is the exact one)", K, o->copies,
-           o->unroll);
+           o->unroll, input_grad ? "on (through the rule's inputs too)" : "off");
     printf("finite differences: fourth-order central stencil, h = %g (a failing coordinate is "
            "retried at 4h, h/10, h/100), up to %d coordinates per group\n", o->step, o->samples);
     printf("error: |g - fd| / max(|g|, |fd|, floor), floor = max(%g x max|dJ/deta|, %g x "
@@ -240,7 +242,7 @@ int cmd_gradcheck(int argc, char **argv)
         o.step = args.step;
     if (args.floor_ratio > 0)
         o.floor_ratio = args.floor_ratio;
-    print_header(&args, &o, config.K);
+    print_header(&args, &o, config.K, config.input_grad);
     int groups = 0, unresolved = 0;
     int failed = run_checks(&config, &args, &o, &groups, &unresolved);
     if (failed < 0)

@@ -30,7 +30,10 @@ static void usage(FILE *out)
             "per meta-step to <run_dir>/log.jsonl. --resume continues from <run_dir>/checkpoint.lpg\n"
             "exactly where it stopped (raise meta_steps=N to go further); a fresh start refuses to replace an\n"
             "existing checkpoint unless given --overwrite. The checkpoint is itself a\n"
-            "rule file for `lpg train` and `lpg eval`.\n\nconfig keys:\n");
+            "rule file for `lpg train` and `lpg eval`. With rule_every=N it also keeps a snapshot of the\n"
+            "rule every N meta-steps, <run_dir>/rules/rule_<step>.lpg, to pick the best one by evaluating\n"
+            "them (snapshots change nothing in the run). `lpg info <file>` shows how a file was made:\n"
+            "its meta-step, the overrides and every key's effective value.\n\nconfig keys:\n");
     MetaConfig defaults;
     meta_config_defaults(&defaults);
     config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
@@ -133,6 +136,18 @@ static int save(const MetaRun *run, const char *path)
     return 0;
 }
 
+/* Writes <run_dir>/rules/rule_<step>.lpg: the rule as it is now, for picking the best snapshot
+ * later. Only reads the run, so the run's numbers are the same with or without snapshots. */
+static int save_snapshot(const MetaRun *run)
+{
+    char path[LPG_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/rules/rule_%lld.lpg", run->config.run_dir, (long long)run->step);
+    if (meta_run_save_rule(run, path))
+        return -1;
+    fprintf(stderr, "rule snapshot: %s\n", path);
+    return 0;
+}
+
 /* Prints each environment's bandit: the probability of every (α_lr, α_y) arm, the likeliest
  * first, so a user can pick α for `lpg train` / `lpg eval`. */
 static void print_bandits(const MetaRun *run)
@@ -157,7 +172,7 @@ static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
         return lpg_error("%s: cannot open for appending: %s", log_path, strerror(errno));
     double start = now_seconds(), last_time = start;
     int64_t last_step = run->step, env_steps = 0;
-    int rc = 0;
+    int rc = 0, snapshot_failed = 0;
     while (run->step < run->config.meta_steps && !stop_requested) {
         MetaStepStats st;
         if (meta_run_step(run, &st)) {
@@ -175,10 +190,20 @@ static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
             rc = -1;
             break;
         }
+        if (run->config.rule_every > 0 && run->step % run->config.rule_every == 0 &&
+            save_snapshot(run)) {
+            snapshot_failed = 1; /* stop, but keep this step's state in the checkpoint */
+            break;
+        }
     }
     fclose(log);
     if (rc == 0 && run->step % run->config.checkpoint_every != 0)
         rc = save(run, ckpt_path);
+    if (rc == 0 && snapshot_failed) {
+        lpg_error("stopped at meta-step %lld: the rule snapshot could not be written (the "
+                  "checkpoint was); continue with --resume", (long long)run->step);
+        return 1;
+    }
     if (rc == 0)
         print_bandits(run);
     if (rc == 0 && stop_requested) {
@@ -225,6 +250,11 @@ int cmd_meta_train(int argc, char **argv)
         snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.lpg", probe.run_dir);
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", probe.run_dir);
         rc = make_dir(probe.run_dir);
+    }
+    if (rc == 0 && probe.rule_every > 0) {
+        char rules_dir[LPG_PATH_MAX + 32];
+        snprintf(rules_dir, sizeof rules_dir, "%s/rules", probe.run_dir);
+        rc = make_dir(rules_dir);
     }
     if (rc == 0 && !resume && !overwrite && access(ckpt_path, F_OK) == 0)
         rc = lpg_error("%s exists: continue that run with --resume, or start afresh with --overwrite",

@@ -59,7 +59,8 @@ static void check_free(Check *c)
 }
 
 /* A lifetime of the config's kind on env, with the check's rollout sizes and α = the first arm
- * of the bandit grid, and a freshly initialised rule. */
+ * of the bandit grid, and a freshly initialised rule. The lifetime's WindowParams carry the
+ * config's input_grad, so window_meta_gradient and window_replay below both honour it. */
 static int check_init(Check *c, const MetaConfig *config, const EnvSpec *env,
                       const GradcheckOptions *o, uint64_t seed)
 {

@@ -46,7 +46,8 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
         life->window.gamma[i] = (real)spec->gamma;
     agent_init_params(&life->agent, window_theta(&life->window, 0), &life->rng);
     WindowParams p = {config->K, (real)alpha_lr, (real)alpha_y, (real)config->beta0,
-                      (real)config->beta1, (real)config->beta2, (real)config->beta3};
+                      (real)config->beta1, (real)config->beta2, (real)config->beta3,
+                      config->input_grad};
     life->params = p;
     life->critic_lr = (real)(spec->num_states > 0 ? config->critic_tabular_lr : config->critic_lr);
     life->critic_lambda = (real)config->gae_lambda;

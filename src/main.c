@@ -17,6 +17,7 @@ static const Command commands[] = {
     {"train", cmd_train, "train agents with A2C or a saved rule on one environment, over seeds"},
     {"meta-train", cmd_meta_train, "meta-train an update rule over many lifetimes (--resume continues)"},
     {"eval", cmd_eval, "a saved rule against tuned A2C on held-out environments, over seeds"},
+    {"info", cmd_info, "show how a rule file or meta-training checkpoint was made (--sections)"},
     {"gradcheck", cmd_gradcheck, "check the meta-gradient against finite differences on a config"},
     {NULL, NULL, NULL},
 };

@@ -33,6 +33,8 @@ const ConfigField meta_config_fields[] = {
     F("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
     F("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
+    F("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
+    F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient as DESIGN.md)"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
@@ -71,6 +73,8 @@ void meta_config_defaults(MetaConfig *c)
     strcpy(c->run_dir, "runs/meta");
     c->checkpoint_every = 50;
     c->log_every = 10;
+    c->rule_every = 0;
+    c->input_grad = 0;
 }
 
 int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **overrides)

@@ -67,6 +67,20 @@ double meta_run_final_return(const MetaRun *run, int e)
 
 /* ---- set-up ------------------------------------------------------------------------------- */
 
+/* The strings as lines ("a\nb\n"; "" for none), a new string the caller frees. */
+static char *join_lines(int count, char **strings)
+{
+    size_t len = 1;
+    for (int i = 0; i < count; i++)
+        len += strlen(strings[i]) + 1;
+    char *text = lpg_calloc(len, 1, "override list");
+    for (int i = 0; text && i < count; i++) {
+        strcat(text, strings[i]);
+        strcat(text, "\n");
+    }
+    return text;
+}
+
 static int setup_common(MetaRun *run, const char *config_path, int noverrides, char **overrides)
 {
     memset(run, 0, sizeof *run);
@@ -75,6 +89,10 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
         return -1;
     snprintf(run->config_path, sizeof run->config_path, "%s", config_path);
     run->config_text = read_whole_file(config_path, NULL);
+    run->effective_config = config_to_json(meta_config_fields, meta_config_num_fields, c);
+    run->overrides_text = join_lines(noverrides, overrides);
+    if (!run->effective_config || !run->overrides_text)
+        return -1;
     run->num_envs = c->envs.count;
     run->specs = lpg_calloc((size_t)run->num_envs, sizeof *run->specs, "environment specs");
     run->bandits = lpg_calloc((size_t)run->num_envs, sizeof *run->bandits, "bandits");
@@ -115,6 +133,15 @@ int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **
 
 /* ---- checkpoints -------------------------------------------------------------------------- */
 
+/* The sections that record how the run was made (read back by `lpg info`, never by resume). */
+static int add_config_record(const MetaRun *run, CheckpointWriter *w)
+{
+    int rc = checkpoint_add_text(w, "config", run->config_text);
+    rc = rc || checkpoint_add_text(w, "effective_config", run->effective_config);
+    rc = rc || checkpoint_add_text(w, "overrides", run->overrides_text);
+    return rc ? -1 : 0;
+}
+
 /* The keys whose values fix the shape of the saved state. */
 static void shape_of(const MetaRun *run, int64_t shape[6])
 {
@@ -150,7 +177,7 @@ int meta_run_save(const MetaRun *run, const char *path)
     checkpoint_writer_init(&w);
     int64_t shape[6], step = run->step, finished = run->lifetimes_finished;
     shape_of(run, shape);
-    int rc = checkpoint_add_text(&w, "config", run->config_text);
+    int rc = add_config_record(run, &w);
     rc = rc || checkpoint_add_int64(&w, "shape", shape, 6);
     rc = rc || checkpoint_add_int64(&w, "step", &step, 1);
     rc = rc || checkpoint_add_int64(&w, "lifetimes_finished", &finished, 1);
@@ -171,7 +198,7 @@ int meta_run_save_rule(const MetaRun *run, const char *path)
     CheckpointWriter w;
     checkpoint_writer_init(&w);
     int64_t step = run->step;
-    int rc = checkpoint_add_text(&w, "config", run->config_text);
+    int rc = add_config_record(run, &w);
     rc = rc || checkpoint_add_int64(&w, "step", &step, 1);
     rc = rc || rule_file_add(&w, &run->layout, run->eta);
     rc = rc || checkpoint_write(&w, path);
@@ -271,6 +298,8 @@ void meta_run_free(MetaRun *run)
     free(run->eta);
     free(run->grad);
     free(run->config_text);
+    free(run->effective_config);
+    free(run->overrides_text);
     adam_free(&run->adam);
     memset(run, 0, sizeof *run);
 }

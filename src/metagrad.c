@@ -25,7 +25,8 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             return -1;
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
-    size_t total = 2 * (size_t)K * ys + (size_t)n + rows + (size_t)(K + 1) * P + 4 * P + rows + 2 * ys;
+    size_t total = 2 * (size_t)K * ys + (size_t)n + rows + (size_t)(K + 1) * P + 4 * P + rows
+                   + 2 * ys + (size_t)K * rows + rows + 2 * ys; /* ..., pi_taken .. d_y_next */
     real *p = lpg_calloc(total, sizeof(real), "meta-gradient window");
     if (!p) {
         window_free(w);
@@ -43,7 +44,11 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
     w->lambda_scaled = p, p += P;
     w->dpi_hat = p, p += rows;
     w->dy_hat = p, p += ys;
-    w->dlog_y_hat = p;
+    w->dlog_y_hat = p, p += ys;
+    w->pi_taken = p, p += (size_t)K * rows;
+    w->d_pi_taken = p, p += rows;
+    w->d_y = p, p += ys;
+    w->d_y_next = p;
     return 0;
 }
 
@@ -86,17 +91,99 @@ void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
                             w->y_next + (size_t)k * ys, in);
 }
 
-/* The rule's input for rollout k as prepared by window_prepare_input (no recomputation). */
-static void window_input(const Window *w, int k, RuleInput *in)
+/* Whether the rule's inputs of update k follow θ_k: with input_grad, for k >= 1 (θ_0 does not
+ * depend on η, so the inputs of update 0 stay as collected). */
+static int input_follows_theta(const WindowParams *params, int k)
+{
+    return params->input_grad && k >= 1;
+}
+
+/* The rule's input for rollout k: as prepared by window_prepare_input, or, when recomputed, with
+ * π(a|s) from window_recompute_input (y and y_next live in the same buffers either way). */
+static void window_input(const Window *w, int k, int recomputed, RuleInput *in)
 {
     const Rollout *r = &w->rollout[k];
     size_t ys = (size_t)w->t_len * w->n * w->num_y;
     in->reward = r->reward;
     in->done = r->done;
     in->gamma = w->gamma;
-    in->pi_taken = r->pi_taken;
+    in->pi_taken = recomputed ? w->pi_taken + (size_t)k * w->t_len * w->n : r->pi_taken;
     in->y = w->y + (size_t)k * ys;
     in->y_next = w->y_next + (size_t)k * ys;
+}
+
+/* Recomputes the rule's agent-dependent inputs of rollout k from θ_k at the rollout's stored
+ * observations and actions: π_θk(a_t|s_t) into w->pi_taken, softmax of the y logits at s_t and
+ * s_{t+1} into w->y and w->y_next. Leaves the agent's outputs at all (t_len+1)*n observations
+ * in awork->out (awork must hold that many rows). */
+static void window_recompute_input(Window *w, const Agent *agent, AgentWork *awork, int k)
+{
+    const Rollout *r = &w->rollout[k];
+    int n = w->n, rows = w->t_len * n, outs = agent->num_outputs, A = agent->num_actions;
+    size_t m = (size_t)w->num_y, ys = (size_t)rows * m;
+    agent_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows + n, awork->out);
+    real *pi_taken = w->pi_taken + (size_t)k * rows;
+    real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
+    for (int b = 0; b < rows; b++) {
+        const real *row = awork->out + (size_t)b * outs;
+        pi_taken[b] = real_exp(row[r->action[b]] - log_sum_exp_row(row, A));
+        softmax_row(row + agent->y_offset, (int)m, y + (size_t)b * m);
+        softmax_row(row + (size_t)n * outs + agent->y_offset, (int)m, y_next + (size_t)b * m);
+    }
+}
+
+/* The rule's input of update k under params: recomputed from θ_k when it follows θ_k (see
+ * input_follows_theta), else as stored. */
+static void window_update_input(Window *w, const Agent *agent, AgentWork *awork,
+                                const WindowParams *params, int k, RuleInput *in)
+{
+    int recompute = input_follows_theta(params, k);
+    if (recompute)
+        window_recompute_input(w, agent, awork, k);
+    window_input(w, k, recompute, in);
+}
+
+/* The VJP of window_recompute_input: ADDS to dtheta, through the agent at θ_k, the rule's input
+ * gradient of rollout k (w->d_pi_taken, w->d_y, w->d_y_next): π(a_t|s_t) from the action logits
+ * at s_t, y_t from the y logits at s_t (row t*n+i) and y'_t from those at s_{t+1} (row
+ * (t+1)*n+i, the bootstrap row for t = t_len-1). Uses awork->out and awork->dout over
+ * (t_len+1)*n rows. */
+static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork, int k,
+                                  real *dtheta)
+{
+    const Rollout *r = &w->rollout[k];
+    int n = w->n, rows = w->t_len * n, outs = agent->num_outputs, A = agent->num_actions;
+    int m = w->num_y;
+    AgentObs obs = rollout_obs(r, 0);
+    agent_forward(agent, awork, window_theta(w, k), obs, rows + n, awork->out);
+    memset(awork->dout, 0, (size_t)(rows + n) * outs * sizeof(real));
+    real prob[RULE_Y_DIM];
+    for (int b = 0; b < rows + n; b++) {
+        const real *row = awork->out + (size_t)b * outs;
+        real *drow = awork->dout + (size_t)b * outs;
+        if (b < rows) {
+            /* ∂π(a)/∂l = π(a) (e_a - π); drow[0..A) holds π meanwhile. */
+            int a = r->action[b];
+            softmax_row(row, A, drow);
+            real g = w->d_pi_taken[b] * drow[a];
+            for (int j = 0; j < A; j++)
+                drow[j] *= -g;
+            drow[a] += g;
+        }
+        /* ∂y/∂u: du = y ⊙ (g - y·g), g the sum of the gradients wrt y at this row. */
+        const real *g_y = b < rows ? w->d_y + (size_t)b * m : NULL;
+        const real *g_next = b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL;
+        softmax_row(row + agent->y_offset, m, prob);
+        real dot = 0;
+        for (int j = 0; j < m; j++) {
+            real g = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
+            drow[agent->y_offset + j] = g;
+            dot += prob[j] * g;
+        }
+        for (int j = 0; j < m; j++)
+            drow[agent->y_offset + j] = prob[j] * (drow[agent->y_offset + j] - dot);
+    }
+    agent_backward(agent, awork, window_theta(w, k), obs, rows + n, awork->dout, dtheta);
 }
 
 static LpgLossInput loss_input(const Rollout *r, const RuleWork *rwork, real alpha_y)
@@ -169,7 +256,7 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
     double J = 0;
     for (int k = 0; k < w->K; k++) {
         RuleInput in;
-        window_input(w, k, &in);
+        window_update_input(w, agent, awork, params, k, &in);
         inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
                      params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
         J += l2_share(w, rwork, params);
@@ -181,7 +268,9 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
 
 /* Upstream gradients into the rule's outputs for window k, given λ_{k+1}: -α times the mixed
  * derivatives of ⟨∇_θ L(θ_k), λ⟩ plus the L2 terms; then BPTT into d_eta. Also leaves
- * hv = H_k λ_{k+1}. Returns window k's share of J's L2 terms. */
+ * hv = H_k λ_{k+1}, and when the inputs follow θ_k (input_grad, k >= 1) ADDS to w->lambda the
+ * path through them: (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k, u_k those upstream gradients. Returns window
+ * k's share of J's L2 terms. */
 static double window_step_backward(Window *w, int k, const Agent *agent, AgentWork *awork,
                                    RuleWork *rwork, const real *eta, const RuleLayout *layout,
                                    const WindowParams *params, real *d_eta)
@@ -189,7 +278,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     const Rollout *r = &w->rollout[k];
     int rows = w->t_len * w->n, m = w->num_y;
     RuleInput in;
-    window_input(w, k, &in);
+    window_update_input(w, agent, awork, params, k, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
     LpgLossInput li = loss_input(r, rwork, params->alpha_y);
     /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
@@ -214,7 +303,12 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
                      params->beta3, -1.0 / ((double)rows * w->K));
     for (size_t j = 0; j < (size_t)rows * m; j++)
         w->dlog_y_hat[j] += rwork->y_hat[j] * w->dy_hat[j];
-    rule_backward_log(rwork, d_eta, eta, layout, w->dpi_hat, w->dlog_y_hat);
+    int through_inputs = input_follows_theta(params, k);
+    RuleInputGrad d_in = {w->d_pi_taken, w->d_y, w->d_y_next};
+    rule_backward_log_inputs(rwork, d_eta, eta, layout, w->dpi_hat, w->dlog_y_hat,
+                             through_inputs ? &d_in : NULL);
+    if (through_inputs) /* hv was taken along a copy of λ_{k+1}: λ itself is free to change */
+        window_input_backward(w, agent, awork, k, w->lambda);
     return l2_share(w, rwork, params);
 }
 

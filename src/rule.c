@@ -428,9 +428,17 @@ void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, con
                   e + layout->pi_b, e + layout->y_w, e + layout->y_b, rows, layout->hidden);
 }
 
-/* The shared backward pass; dy is wrt ŷ when from_probs, else wrt log ŷ. */
+/* d_y [rows x 30] = dhidden [rows x 16] W1ᵀ: the gradient of φ wrt its input y, given the
+ * gradient dhidden at φ's tanh pre-activations that phi_backward just left. */
+static void phi_input_backward(real *d_y, const real *dhidden, const real *w1, int rows)
+{
+    matmul(d_y, dhidden, w1, rows, RULE_Y_DIM, RULE_PHI_HIDDEN, 0, 1, 0);
+}
+
+/* The shared backward pass; dy is wrt ŷ when from_probs, else wrt log ŷ. d_in (may be NULL)
+ * receives the gradient wrt the inputs π(a|s), y and y'. */
 static void backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *layout,
-                     const real *dpi_hat, const real *dy, int from_probs)
+                     const real *dpi_hat, const real *dy, int from_probs, const RuleInputGrad *d_in)
 {
     int n = w->n, rows = n * w->t_len;
     const real *e = eta;
@@ -450,20 +458,35 @@ static void backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout
     const real *hidden_next = w->phi_hidden + (size_t)rows * RULE_PHI_HIDDEN;
     phi_backward(d + layout->phi_w1, d + layout->phi_b1, d + layout->phi_w2, d + layout->phi_b2,
                  w->dphi_hidden, dphi_y, w->phi_hidden, w->y, e + layout->phi_w2, rows);
+    if (d_in) /* dphi_hidden is reused by the next call */
+        phi_input_backward(d_in->y, w->dphi_hidden, e + layout->phi_w1, rows);
     phi_backward(d + layout->phi_w1, d + layout->phi_b1, d + layout->phi_w2, d + layout->phi_b2,
                  w->dphi_hidden, dphi_next, hidden_next, w->y_next, e + layout->phi_w2, rows);
+    if (!d_in)
+        return;
+    /* dphi_next is already zero where φ(y') was zeroed, so d_in->y_next is zero there too. */
+    phi_input_backward(d_in->y_next, w->dphi_hidden, e + layout->phi_w1, rows);
+    for (int r = 0; r < rows; r++)
+        d_in->pi_taken[r] = w->dx[(size_t)r * RULE_X_DIM + 3];
 }
 
 void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
                    const real *dpi_hat, const real *dy_hat)
 {
-    backward(work, d_eta, eta, layout, dpi_hat, dy_hat, 1);
+    backward(work, d_eta, eta, layout, dpi_hat, dy_hat, 1, NULL);
 }
 
 void rule_backward_log(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
                        const real *dpi_hat, const real *dlog_y_hat)
 {
-    backward(work, d_eta, eta, layout, dpi_hat, dlog_y_hat, 0);
+    backward(work, d_eta, eta, layout, dpi_hat, dlog_y_hat, 0, NULL);
+}
+
+void rule_backward_log_inputs(RuleWork *work, real *d_eta, const real *eta,
+                              const RuleLayout *layout, const real *dpi_hat,
+                              const real *dlog_y_hat, const RuleInputGrad *d_in)
+{
+    backward(work, d_eta, eta, layout, dpi_hat, dlog_y_hat, 0, d_in);
 }
 
 double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,

@@ -1,5 +1,7 @@
 /* test_config.c: the config reader: types, ranges, unknown keys, overrides, paths. */
+#include <cJSON.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -118,4 +120,37 @@ TEST(config_dirname_and_resolve)
     CHECK(strcmp(out, "configs/envs/a.json") == 0);
     CHECK_INT(config_resolve_path(".", "a.json", out, sizeof out), 0);
     CHECK(strcmp(out, "a.json") == 0);
+}
+
+TEST(config_to_json_writes_every_key_and_reads_back)
+{
+    Sample s;
+    char *over[] = {"lrs=2,4,8", "name=a \"quoted\" name"};
+    CHECK_INT(load_text("{\"steps\": 12, \"lr\": 0.1, \"verbose\": true, \"env\": \"envs/a.json\","
+                        " \"envs\": [\"a.json\", \"/abs/b.json\"]}", &s, 2, over), 0);
+    char *json = config_to_json(sample_fields, NSAMPLE, &s);
+    CHECK(json != NULL);
+    if (!json)
+        return;
+    CHECK(strstr(json, "\"lrs\": [2,4,8]") != NULL);           /* the override, as a list */
+    CHECK(strstr(json, "\"env\": \"build/envs/a.json\"") != NULL); /* paths as stored */
+    CHECK(strstr(json, "\"verbose\": true") != NULL);
+    cJSON *root = cJSON_Parse(json);
+    CHECK(root != NULL);
+    CHECK_INT(root ? cJSON_GetArraySize(root) : 0, NSAMPLE);
+    /* Applied to a blank struct it gives back every value (paths already resolved: base "."). */
+    Sample back;
+    memset(&back, 0, sizeof back);
+    CHECK_INT(root ? config_apply_json(root, sample_fields, NSAMPLE, &back, "json", ".") : -1, 0);
+    CHECK_INT(back.steps, 12);
+    CHECK(back.lr == s.lr);
+    CHECK_INT(back.verbose, 1);
+    CHECK(strcmp(back.name, "a \"quoted\" name") == 0);
+    CHECK(strcmp(back.env, s.env) == 0);
+    CHECK_INT(back.envs.count, 2);
+    CHECK(strcmp(back.envs.item[1], "/abs/b.json") == 0);
+    CHECK_INT(back.lrs.count, 3);
+    CHECK(back.lrs.item[2] == 8);
+    cJSON_Delete(root);
+    free(json);
 }

@@ -1,6 +1,7 @@
 /* test_gradcheck.c: `lpg gradcheck` end to end: on a small config it prints a line for every
  * environment and parameter group of η and passes (in float with build/lpg, in double with the
- * sanitized build), and it refuses bad input with a message and a non-zero exit. */
+ * sanitized build), with input_grad too, and it refuses bad input with a message and a non-zero
+ * exit. */
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,21 @@ TEST(gradcheck_cli_one_env_and_help)
     CHECK_INT(run_lpg("gradcheck --help", out, sizeof out), 0);
     CHECK(strstr(out, "usage: lpg gradcheck") != NULL);
     CHECK(strstr(out, "build/lpg-double") != NULL);
+}
+
+/* The input_grad key reaches the check (the header says so) and its gradient passes too. */
+TEST(gradcheck_cli_checks_input_grad)
+{
+    static char out[16384];
+    int status = run_lpg("gradcheck tests/configs/gradcheck_small.json input_grad=true", out,
+                         sizeof out);
+    CHECK_INT(status, 0);
+    CHECK(strstr(out, "input_grad on") != NULL);
+    CHECK(strstr(out, "verdict: PASS (22 groups") != NULL);
+    if (status != 0)
+        fprintf(stderr, "%s", out);
+    CHECK_INT(run_lpg("gradcheck tests/configs/gradcheck_small.json --samples 1", out, sizeof out), 0);
+    CHECK(strstr(out, "input_grad off") != NULL);
 }
 
 TEST(gradcheck_cli_refuses_bad_input)

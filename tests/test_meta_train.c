@@ -1,5 +1,5 @@
-/* test_meta_train.c: meta-training runs deterministically, resumes exactly, refuses mismatched
- * or damaged checkpoints and stops on a non-finite meta-gradient. */
+/* test_meta_train.c: meta-training runs deterministically (with and without input_grad), resumes
+ * exactly, refuses mismatched or damaged checkpoints and stops on a non-finite meta-gradient. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +49,26 @@ TEST(meta_train_is_deterministic_and_thread_count_free)
         CHECK(memcmp(a, start, n * sizeof(real)) != 0); /* η did move */
     }
     free(a), free(b), free(one), free(start);
+}
+
+/* input_grad=true runs deterministically and moves η differently from the default; an explicit
+ * input_grad=false is the default, bit for bit. */
+TEST(meta_train_input_grad_is_deterministic_and_opt_in)
+{
+    size_t n = eta_count();
+    real *off = eta_after(6, NULL), *off_explicit = eta_after(6, "input_grad=false");
+    real *on = eta_after(6, "input_grad=true"), *on_again = eta_after(6, "input_grad=true");
+    CHECK(off && off_explicit && on && on_again);
+    if (off && off_explicit && on && on_again) {
+        CHECK(memcmp(off, off_explicit, n * sizeof(real)) == 0);
+        CHECK(memcmp(on, on_again, n * sizeof(real)) == 0);
+        CHECK(memcmp(on, off, n * sizeof(real)) != 0);
+        int finite = 1;
+        for (size_t i = 0; i < n; i++)
+            finite &= isfinite(on[i]) != 0;
+        CHECK(finite);
+    }
+    free(off), free(off_explicit), free(on), free(on_again);
 }
 
 TEST(meta_train_resume_gives_the_same_eta)

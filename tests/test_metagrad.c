@@ -1,5 +1,6 @@
 /* test_metagrad.c: the whole meta-gradient dJ/dη through K inner updates against central finite
- * differences of J (window_replay) in double precision, for both agent kinds. */
+ * differences of J (window_replay) in double precision, for both agent kinds, with the rule's
+ * inputs as stop-gradient (the default) and with input_grad (the path through θ_k's inputs). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,8 @@ typedef struct {
 
 /* Collects a window: K rollouts, each followed by the inner update, then rollout K with θ_K and
  * a fixed random advantage. */
-static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr)
+static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
+                        int input_grad)
 {
     memset(s, 0, sizeof *s);
     const int t_len = 4, n = 3;
@@ -49,7 +51,7 @@ static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, r
     rng_seed(&rng, 5, 0);
     rule_init(s->eta, &s->layout, &rng);
     agent_init_params(&s->agent, window_theta(&s->window, 0), &rng);
-    WindowParams p = {K, alpha_lr, 0.5, 0.01, 0.02, 0.03, 0.04};
+    WindowParams p = {K, alpha_lr, 0.5, 0.01, 0.02, 0.03, 0.04, input_grad};
     s->params = p;
     Window *w = &s->window;
     for (int i = 0; i < n; i++)
@@ -89,16 +91,26 @@ static double replay_at(Setup *s, size_t i, double delta)
 /* Checks dJ/dη coordinate by coordinate over every parameter group; returns the worst relative
  * error. Coordinates a thousand times smaller than the largest are judged against 1e-3 x the
  * largest: their differences are round-off (about 1e-14 absolute), not signal. */
-static double check_meta_gradient(const char *env_path, AgentKind kind, int K, real alpha_lr)
+static double check_meta_gradient(const char *env_path, AgentKind kind, int K, real alpha_lr,
+                                  int input_grad)
 {
     Setup s;
-    CHECK_INT(setup_window(&s, env_path, kind, K, alpha_lr), 0);
+    CHECK_INT(setup_window(&s, env_path, kind, K, alpha_lr, input_grad), 0);
     real *grad = calloc(s.layout.count, sizeof(real));
-    /* θ_1..θ_K from collection must equal a replay's (the data are fixed). */
+    /* θ_1..θ_K from collection must equal a replay's (the data are fixed). With input_grad the
+     * replay recomputes the inputs from θ_k in one batch of (T+1)n rows where collection went
+     * step by step; an MLP's gemm may then round differently. */
     real *theta_k = malloc(s.agent.num_params * sizeof(real));
     memcpy(theta_k, window_theta(&s.window, K), s.agent.num_params * sizeof(real));
     double J0 = window_replay(&s.window, &s.agent, &s.awork, s.rwork, s.eta, &s.layout, &s.params);
-    CHECK(memcmp(theta_k, window_theta(&s.window, K), s.agent.num_params * sizeof(real)) == 0);
+    if (!input_grad || kind == AGENT_TABULAR) {
+        CHECK(memcmp(theta_k, window_theta(&s.window, K), s.agent.num_params * sizeof(real)) == 0);
+    } else {
+        double diff = 0;
+        for (size_t j = 0; j < s.agent.num_params; j++)
+            diff = fmax(diff, fabs(theta_k[j] - window_theta(&s.window, K)[j]));
+        CHECK(diff < 1e-12);
+    }
     double J = window_meta_gradient(&s.window, &s.agent, &s.awork, s.rwork, s.eta, &s.layout,
                                     &s.params, grad);
     CHECK_NEAR(J, J0, 1e-12);
@@ -125,8 +137,9 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
             double err = rel_error(grad[i], fd, 1e-3 * scale);
             group_worst = fmax(group_worst, err);
         }
-        fprintf(stderr, "    K=%d %s %-8s worst rel error %.2e\n", K,
-                kind == AGENT_MLP ? "mlp    " : "tabular", groups[g].name, group_worst);
+        fprintf(stderr, "    K=%d %s%s %-8s worst rel error %.2e\n", K,
+                kind == AGENT_MLP ? "mlp    " : "tabular", input_grad ? " input_grad" : "",
+                groups[g].name, group_worst);
         worst = fmax(worst, group_worst);
     }
     free(theta_k);
@@ -139,17 +152,81 @@ TEST(metagrad_tabular_matches_finite_differences)
 {
     int ks[] = {1, 2, 5};
     for (int i = 0; i < 3; i++)
-        CHECK(check_meta_gradient("configs/envs/chain_short_noisy.json", AGENT_TABULAR, ks[i], 0.5) < 1e-6);
+        CHECK(check_meta_gradient("configs/envs/chain_short_noisy.json", AGENT_TABULAR, ks[i], 0.5, 0) < 1e-6);
     /* On a grid the copies spread out, so the per-state factors differ between states. */
     for (int i = 0; i < 3; i++)
-        CHECK(check_meta_gradient("configs/envs/tabular_sparse.json", AGENT_TABULAR, ks[i], 0.5) < 1e-6);
+        CHECK(check_meta_gradient("configs/envs/tabular_sparse.json", AGENT_TABULAR, ks[i], 0.5, 0) < 1e-6);
 }
 
 TEST(metagrad_mlp_matches_finite_differences)
 {
     int ks[] = {1, 2, 5};
     for (int i = 0; i < 3; i++)
-        CHECK(check_meta_gradient("configs/envs/chain_distraction.json", AGENT_MLP, ks[i], 0.5) < 1e-6);
+        CHECK(check_meta_gradient("configs/envs/chain_distraction.json", AGENT_MLP, ks[i], 0.5, 0) < 1e-6);
+}
+
+/* input_grad: the same checks with the rule's inputs of updates k >= 1 following θ_k. The
+ * tabular chain is one of 3 steps, so that its states recur within and across the window's short
+ * rollouts: on chain_short_noisy each copy walks through new states during a window of 4-step
+ * rollouts, the rows of update k never meet those of the others, and a tabular agent's input
+ * path is exactly zero there (as is every term but the L2 ones). */
+#define CHAIN_RECURRENT "tests/configs/chain_recurrent.json"
+
+TEST(metagrad_input_grad_matches_finite_differences)
+{
+    int ks[] = {1, 2, 5};
+    for (int i = 0; i < 3; i++)
+        CHECK(check_meta_gradient(CHAIN_RECURRENT, AGENT_TABULAR, ks[i], 0.5, 1) < 1e-6);
+    for (int i = 0; i < 3; i++)
+        CHECK(check_meta_gradient("configs/envs/tabular_sparse.json", AGENT_TABULAR, ks[i], 0.5, 1) < 1e-6);
+    for (int i = 0; i < 3; i++)
+        CHECK(check_meta_gradient("configs/envs/chain_distraction.json", AGENT_MLP, ks[i], 0.5, 1) < 1e-6);
+}
+
+/* On one collected window: max_i |g_on - g_off| / max_i |g_off| over [start, end) of η, g_on
+ * and g_off the meta-gradients with and without input_grad. */
+static double input_path_share(size_t start, size_t end, const real *on, const real *off)
+{
+    double diff = 0, scale = 0;
+    for (size_t i = start; i < end; i++) {
+        diff = fmax(diff, fabs(on[i] - off[i]));
+        scale = fmax(scale, fabs(off[i]));
+    }
+    return scale > 0 ? diff / scale : INFINITY;
+}
+
+/* With K = 1 only θ_0's inputs are involved (θ_0 does not depend on η): the two gradients are
+ * the same. From K = 2 on the new path is really there: they differ by far more than the 1e-6
+ * the finite-difference checks resolve. */
+static void check_input_path(const char *env_path, AgentKind kind, int K)
+{
+    Setup s;
+    CHECK_INT(setup_window(&s, env_path, kind, K, 0.5, 0), 0);
+    real *off = calloc(s.layout.count, sizeof(real)), *on = calloc(s.layout.count, sizeof(real));
+    window_meta_gradient(&s.window, &s.agent, &s.awork, s.rwork, s.eta, &s.layout, &s.params, off);
+    s.params.input_grad = 1;
+    window_meta_gradient(&s.window, &s.agent, &s.awork, s.rwork, s.eta, &s.layout, &s.params, on);
+    double all = input_path_share(0, s.layout.count, on, off);
+    double y_head = input_path_share(s.layout.y_w, s.layout.count, on, off);
+    fprintf(stderr, "    K=%d %s %s: |g_on - g_off| / |g_off| = %.2e (y head %.2e)\n", K,
+            kind == AGENT_MLP ? "mlp    " : "tabular", env_path, all, y_head);
+    if (K == 1)
+        CHECK(memcmp(on, off, s.layout.count * sizeof(real)) == 0);
+    else
+        CHECK(all > 1e-4);
+    free(on);
+    free(off);
+    teardown(&s);
+}
+
+TEST(metagrad_input_grad_adds_a_path_from_k_2)
+{
+    int ks[] = {1, 2, 5};
+    for (int i = 0; i < 3; i++) {
+        check_input_path(CHAIN_RECURRENT, AGENT_TABULAR, ks[i]);
+        check_input_path("configs/envs/tabular_sparse.json", AGENT_TABULAR, ks[i]);
+        check_input_path("configs/envs/chain_distraction.json", AGENT_MLP, ks[i]);
+    }
 }
 
 TEST(metagrad_per_state_mean_scales_visited_rows_only)

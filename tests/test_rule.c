@@ -456,3 +456,95 @@ TEST(rule_init_is_deterministic_per_seed)
     free(b);
     free(c);
 }
+
+/* ∂J/∂input by the fourth-order central difference, input being one entry of the batch. */
+static double input_difference(RuleWork *w, const real *eta, const RuleLayout *lay,
+                               const Batch *b, const ObjectiveSpec *spec, real *input)
+{
+    real saved = *input;
+    double f[4];
+    const double offsets[4] = {2, 1, -1, -2};
+    for (int s = 0; s < 4; s++) {
+        *input = saved + (real)(offsets[s] * FD_EPS);
+        f[s] = objective(w, eta, lay, b, spec);
+    }
+    *input = saved;
+    return (-f[0] + 8 * f[1] - 8 * f[2] + f[3]) / (12 * FD_EPS);
+}
+
+/* The worst relative error of d [count] against finite differences in the entries input
+ * [count] of the batch; prints it with the largest |d|. The floor is 1e-3 x the largest |d| (as
+ * in test_metagrad.c): a y entry moves J little, and its differences carry round-off of a few
+ * 1e-11 absolute (it shrinks as 1/h when h grows: round-off, not truncation). */
+static double check_input_group(const char *name, RuleWork *w, const real *eta,
+                                const RuleLayout *lay, const Batch *b, const ObjectiveSpec *spec,
+                                real *input, const real *d, size_t count)
+{
+    double worst = 0, largest = 0, floor = FD_FLOOR;
+    for (size_t k = 0; k < count; k++)
+        floor = fmax(floor, 1e-3 * fabs(d[k]));
+    for (size_t k = 0; k < count; k++) {
+        double fd = input_difference(w, eta, lay, b, spec, input + k);
+        double err = rel_error(d[k], fd, floor);
+        if (err > worst && getenv("RULE_FD_DEBUG"))
+            fprintf(stderr, "    k=%zu analytic %.15g fd %.15g\n", k, d[k], fd);
+        worst = fmax(worst, err);
+        largest = fmax(largest, fabs(fd));
+    }
+    fprintf(stderr, "  dJ/d%-8s worst rel error %.2e (%zu inputs, max |grad| %.2e)\n", name,
+            worst, count, largest);
+    CHECK(largest > 1e-3); /* the inputs really matter */
+    return worst;
+}
+
+/* rule_backward_log_inputs: the gradient wrt π(a|s), y and y' against finite differences of
+ * J = Σ c_pi·π̂ + Σ c_y·log ŷ, with episode ends in the batch (φ(y') zeroed there); its dη
+ * equals rule_backward_log's. */
+TEST(rule_input_gradient_matches_finite_differences)
+{
+    enum { N = 4, T = 9 };
+    const int rows = N * T;
+    RuleLayout lay;
+    rule_layout(&lay, 5);
+    Batch b = batch_make(N, T, 17);
+    Rng rng;
+    rng_seed(&rng, 8, 2);
+    real *c_pi = random_vector((size_t)rows, &rng);
+    real *c_y = random_vector((size_t)rows * RULE_Y_DIM, &rng);
+    ObjectiveSpec spec = {OBJ_LOG, c_pi, c_y, 0, 0};
+    RuleWork *w = rule_work_create(&lay, N, T);
+    real *eta = random_eta(&lay, 23);
+    real *d_eta = calloc(lay.count, sizeof(real)), *d_eta_plain = calloc(lay.count, sizeof(real));
+    real *d_pi = malloc((size_t)rows * sizeof(real));
+    real *d_y = malloc((size_t)rows * RULE_Y_DIM * sizeof(real));
+    real *d_y_next = malloc((size_t)rows * RULE_Y_DIM * sizeof(real));
+    RuleInputGrad d_in = {d_pi, d_y, d_y_next};
+    rule_forward(w, eta, &lay, &b.in, N, T);
+    rule_backward_log_inputs(w, d_eta, eta, &lay, c_pi, c_y, &d_in);
+    rule_backward_log(w, d_eta_plain, eta, &lay, c_pi, c_y);
+    CHECK(memcmp(d_eta, d_eta_plain, lay.count * sizeof(real)) == 0);
+    int ends = 0;
+    for (int r = 0; r < rows; r++) {
+        if (!b.done[r])
+            continue;
+        ends++;
+        for (int j = 0; j < RULE_Y_DIM; j++)
+            CHECK(d_y_next[(size_t)r * RULE_Y_DIM + j] == 0);
+    }
+    CHECK(ends >= 3);
+    size_t ys = (size_t)rows * RULE_Y_DIM;
+    CHECK(check_input_group("pi_taken", w, eta, &lay, &b, &spec, b.pi_taken, d_pi,
+                            (size_t)rows) < 1e-6);
+    CHECK(check_input_group("y", w, eta, &lay, &b, &spec, b.y, d_y, ys) < 1e-6);
+    CHECK(check_input_group("y_next", w, eta, &lay, &b, &spec, b.y_next, d_y_next, ys) < 1e-6);
+    free(d_pi);
+    free(d_y);
+    free(d_y_next);
+    free(d_eta);
+    free(d_eta_plain);
+    free(eta);
+    free(c_pi);
+    free(c_y);
+    rule_work_free(w);
+    batch_free(&b);
+}
