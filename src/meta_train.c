@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "checkpoint.h"
 #include "rule_file.h"
 #include "util.h"
@@ -250,6 +252,53 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
     return rc ? -1 : 0;
 }
 
+/* Keys that only say how long to run, where and how often to write: changing them on resume is
+ * routine and not worth a note. */
+static int is_bookkeeping_key(const char *key)
+{
+    static const char *const keys[] = {"meta_steps", "threads", "run_dir", "checkpoint_every",
+                                       "log_every", "rule_every"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* On resume, names every learning key whose value differs from the run that wrote the
+ * checkpoint (its effective config), so a changed algorithm (input_grad, betas, lrs) never goes
+ * unnoticed; older checkpoints without an effective config get the coarser note on the file's
+ * text. Notes only: the shape keys are checked (and refused) elsewhere. */
+static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const char *config_path)
+{
+    const CheckpointSection *section = checkpoint_find(ck, "effective_config");
+    if (!section) {
+        char *saved = checkpoint_get_text(ck, "config");
+        if (saved && strcmp(saved, run->config_text) != 0)
+            fprintf(stderr, "lpg: note: %s differs from the config saved in %s; continuing with %s "
+                    "(the shape keys match)\n", config_path, ck->path, config_path);
+        free(saved);
+        return;
+    }
+    char *saved_text = checkpoint_get_text(ck, "effective_config");
+    cJSON *saved = saved_text ? cJSON_Parse(saved_text) : NULL;
+    cJSON *now = cJSON_Parse(run->effective_config);
+    for (const cJSON *item = now ? now->child : NULL; saved && item; item = item->next) {
+        if (is_bookkeeping_key(item->string))
+            continue;
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(saved, item->string);
+        if (old && cJSON_Compare(old, item, 1))
+            continue;
+        char *was = old ? cJSON_PrintUnformatted(old) : NULL, *is = cJSON_PrintUnformatted(item);
+        fprintf(stderr, "lpg: note: %s was %s in the run that wrote %s, now %s\n", item->string,
+                was ? was : "(absent)", ck->path, is ? is : "?");
+        cJSON_free(was);
+        cJSON_free(is);
+    }
+    cJSON_Delete(saved);
+    cJSON_Delete(now);
+    free(saved_text);
+}
+
 int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
                     const char *checkpoint_path)
 {
@@ -262,11 +311,8 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     RuleLayout saved_layout;
     real *eta = NULL;
     int rc = check_shape(run, &ck);
-    char *saved_config = rc == 0 ? checkpoint_get_text(&ck, "config") : NULL;
-    if (saved_config && strcmp(saved_config, run->config_text) != 0)
-        fprintf(stderr, "lpg: note: %s differs from the config saved in %s; continuing with %s "
-                "(the shape keys match)\n", config_path, checkpoint_path, config_path);
-    free(saved_config);
+    if (rc == 0)
+        note_config_changes(run, &ck, config_path);
     rc = rc || checkpoint_get_int64(&ck, "step", &step, 1);
     rc = rc || checkpoint_get_int64(&ck, "lifetimes_finished", &finished, 1);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))

@@ -159,6 +159,26 @@ TEST(meta_train_cli_runs_resumes_and_keeps_the_checkpoint_on_bad_input)
     CHECK(strstr(out, "lifetime_updates") != NULL);
 }
 
+TEST(meta_train_resume_names_changed_learning_keys)
+{
+    char out[8192];
+    const char *dir = " run_dir=build/test_runs/meta_notes";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=2%s --overwrite", dir);
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
+    /* Routine changes (longer run, other thread count) resume without a note. */
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=3 threads=1%s --resume", dir);
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
+    CHECK(strstr(out, "note:") == NULL);
+    /* A changed algorithm is named, with both values. */
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=4 input_grad=true beta0=0.5%s --resume", dir);
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
+    CHECK(strstr(out, "note: input_grad was false in the run that wrote") != NULL);
+    CHECK(strstr(out, ", now true") != NULL);
+    CHECK(strstr(out, "note: beta0 was") != NULL);
+    CHECK(strstr(out, "note: meta_steps") == NULL);
+}
+
 TEST(meta_train_saves_on_sigint_and_resumes_from_there)
 {
     /* SIGINT after a second: the run stops after its current meta-step, writes a checkpoint of
