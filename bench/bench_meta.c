@@ -1,4 +1,5 @@
-/* bench_meta.c: meta-training speed on configs/grid.json (the five tabular grids): meta-steps
+/* bench_meta.c: meta-training speed on configs/grid.json (the five tabular grids, input_grad on
+ * and off): meta-steps
  * per second, environment steps per second, and the arithmetic of a meta-step counted from the
  * sizes (the rule's matrix products dominate) against what sgemm reaches (bench_blas). */
 #include <stdio.h>
@@ -16,11 +17,11 @@ static double rule_forward_flops(double rows, double H)
     return lstm + phi + heads;
 }
 
-static void bench_config(const char *label, char *threads)
+static void bench_config(const char *label, char *threads, char *input_grad)
 {
     MetaRun run;
-    char *over[] = {threads, "run_dir=build/bench_runs"};
-    if (meta_run_init(&run, "configs/grid.json", 2, over)) {
+    char *over[] = {threads, input_grad, "run_dir=build/bench_runs"};
+    if (meta_run_init(&run, "configs/grid.json", 3, over)) {
         meta_run_free(&run);
         return;
     }
@@ -54,6 +55,8 @@ static void bench_config(const char *label, char *threads)
 
 BENCH(meta_train_grid)
 {
-    bench_config("grid.json, 1 thread", "threads=1");
-    bench_config("grid.json, 2 threads", "threads=2");
+    /* grid.json meta-trains through the rule's inputs; the stop-gradient row shows its cost. */
+    bench_config("grid.json, 1 thread, input_grad off", "threads=1", "input_grad=false");
+    bench_config("grid.json, 1 thread", "threads=1", "input_grad=true");
+    bench_config("grid.json, 2 threads", "threads=2", "input_grad=true");
 }

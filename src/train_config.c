@@ -27,7 +27,7 @@ const ConfigField train_config_fields[] = {
     F("grad_clip", CONFIG_DOUBLE, grad_clip, 0, 1e9, "a2c: global-norm gradient clip (0: off)"),
     F("rmsprop_decay", CONFIG_DOUBLE, rmsprop_decay, 0, 1, "a2c: RMSprop decay"),
     F("optimizer_eps", CONFIG_DOUBLE, optimizer_eps, 0, 1, "a2c: RMSprop/Adam epsilon"),
-    F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner step (tabular: per-state mean, ~0.5-2; MLP: SGD)"),
+    F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner step (tabular: per-state mean, 2-8 as meta-trained; MLP: SGD)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
     F("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),

@@ -326,6 +326,17 @@ TEST(eval_default_config_matches_the_meta_training_lifetime)
     CHECK_INT(c.copies, grid.copies);
     CHECK_INT(c.unroll, grid.unroll);
     CHECK(strcmp(c.rule, "configs/../checkpoints/grid.lpg") == 0);
+    /* LPG's tabular step is one the rule was meta-trained with. */
+    int trained_with = 0;
+    for (int i = 0; i < grid.tabular_lrs.count; i++)
+        trained_with |= grid.tabular_lrs.item[i] == c.tabular_alpha_lr;
+    CHECK(trained_with);
+    /* A2C on the grids is tuned at the evaluation's own budget: same steps and copies. */
+    TrainConfig a2c;
+    CHECK_INT(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL), 0);
+    CHECK_INT(a2c.steps, c.steps);
+    CHECK_INT(a2c.copies, c.copies);
+    CHECK_INT(a2c.unroll, c.unroll);
     EvalConfig quick;
     CHECK_INT(eval_config_load(&quick, "configs/eval_quick.json", 0, NULL), 0);
     CHECK_INT(quick.envs.count, 14);
