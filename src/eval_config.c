@@ -44,9 +44,9 @@ void eval_config_defaults(EvalConfig *c)
     c->threads = 4;
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
-    c->tabular_alpha_lr = 8;
+    c->tabular_alpha_lr = 4;
     c->mlp_alpha_lr = 0.5;
-    c->alpha_y = 0.1;
+    c->alpha_y = 0.5;
     strcpy(c->a2c_tabular_grid, "a2c/tabular_grid.json");
     strcpy(c->a2c_random_grid, "a2c/random_grid.json");
     strcpy(c->a2c_chain, "a2c/chain.json");
