@@ -335,13 +335,7 @@ static cJSON *field_to_json(const ConfigField *f, const void *config)
     }
     case CONFIG_DOUBLE_LIST: {
         const ConfigDoubleList *list = (const ConfigDoubleList *)slot;
-        cJSON *array = cJSON_CreateArray();
-        for (int i = 0; array && i < list->count; i++)
-            if (!cJSON_AddItemToArray(array, cJSON_CreateNumber(list->item[i]))) {
-                cJSON_Delete(array);
-                array = NULL;
-            }
-        return array;
+        return cJSON_CreateDoubleArray(list->item, list->count);
     }
     }
     return NULL;
