@@ -1,6 +1,7 @@
 /* env_state.c: saving and restoring an EnvBatch's mutable state byte for byte, so that a
  * resumed meta-training run steps its environments exactly as an uninterrupted one would.
- * The derived tables (moves, thresholds) are rebuilt by env_batch_init from the spec.
+ * MinAtar batches add their per-copy game states. The derived tables (moves, thresholds) are
+ * rebuilt by env_batch_init from the spec.
  *
  * A restored state is checked against the spec before it is used: positions on open cells,
  * object masks within the spec's objects, observations equal to what the state implies, step
@@ -14,6 +15,7 @@
 
 #include "checkpoint.h"
 #include "env.h"
+#include "env_minatar.h"
 #include "util.h"
 
 typedef struct {
@@ -23,7 +25,7 @@ typedef struct {
     int is_real;  /* stored in the file's precision */
 } Part;
 
-#define STATE_PARTS_MAX 16
+#define STATE_PARTS_MAX 20
 
 /* The mutable arrays and scalars of a batch, in a fixed order; returns how many parts. */
 static int state_parts(const EnvBatch *b, Part *parts)
@@ -45,6 +47,7 @@ static int state_parts(const EnvBatch *b, Part *parts)
     PART(b->object_cell, n * ENV_MAX_OBJECTS, 0);
     PART(b->steps, n, 0);
     PART(b->cell_object, s->kind == ENV_RANDOM_GRID ? n * cells : 0, 0);
+    PART(b->game_state, b->game_state_bytes, 0);
     PART(&b->episodes_done, 1, 0);
     PART(&b->returns_done_sum, 1, 0);
     PART(&b->chain_length, 1, 0);
@@ -214,6 +217,7 @@ static const char *check_copy(const EnvBatch *b, int i)
     case ENV_TABULAR_GRID: return check_tabular_grid(b, i);
     case ENV_RANDOM_GRID: return check_random_grid(b, i);
     case ENV_CHAIN: return check_chain(b, i);
+    case ENV_MINATAR: return minatar_check_copy(b, i);
     }
     return "unknown environment kind";
 }

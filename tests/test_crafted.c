@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "env_minatar.h"
 #include "meta_train.h"
 #include "rule_file.h"
 #include "test.h"
@@ -294,4 +295,84 @@ TEST(rule_files_load_in_either_precision)
     CHECK_INT(run_lpg("info build/test_crafted_mine.lpg", out, sizeof out), 0);
     CHECK(strstr(out, sizeof(real) == 8 ? "precision: double (8-byte reals)"
                                         : "precision: float (4-byte reals)") != NULL);
+}
+
+/* Saves batch a and loads it into r; returns the load's result with stderr in msg. */
+static int roundtrip(EnvBatch *a, EnvBatch *r, char *msg, size_t msgsize)
+{
+    const char *path = "build/test_crafted_env.ckpt";
+    CheckpointWriter w;
+    checkpoint_writer_init(&w);
+    int rc = env_batch_save_state(a, &w, "env") || checkpoint_write(&w, path);
+    checkpoint_writer_free(&w);
+    if (rc)
+        return -100;
+    Checkpoint ck;
+    if (checkpoint_open(&ck, path))
+        return -100;
+    fflush(stderr);
+    int saved = dup(2), fd = open(CAPTURE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    close(fd);
+    rc = env_batch_load_state(r, &ck, "env");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    checkpoint_close(&ck);
+    char *text = read_whole_file(CAPTURE, NULL);
+    snprintf(msg, msgsize, "%s", text ? text : "");
+    free(text);
+    return rc;
+}
+
+/* Every MinAtar game: the states of a long run all pass the checks (no false refusals), and a
+ * position moved off the board, a bad count or a tampered observation is refused. */
+TEST(crafted_minatar_states_are_refused_and_real_ones_pass)
+{
+    static const char *const games[] = {"breakout", "asterix", "freeway", "seaquest",
+                                        "space_invaders"};
+    char path[128], msg[2048];
+    for (int g = 0; g < 5; g++) {
+        snprintf(path, sizeof path, "configs/envs/minatar/%s.json", games[g]);
+        EnvSpec spec;
+        EnvBatch a, r;
+        if (env_load(path, &spec) || env_batch_init(&a, &spec, 4, 7 + g) ||
+            env_batch_init(&r, &spec, 4, 99)) {
+            CHECK(0);
+            return;
+        }
+        Rng rng;
+        rng_seed(&rng, 11, (uint64_t)g);
+        int bad = 0;
+        for (int t = 1; t <= 3000; t++) {
+            int32_t actions[4];
+            for (int i = 0; i < 4; i++)
+                actions[i] = (int32_t)rng_below(&rng, 6);
+            env_batch_step(&a, actions);
+            if (t % 100 == 0 && roundtrip(&a, &r, msg, sizeof msg) != 0 && !bad++)
+                fprintf(stderr, "  %s step %d refused: %s", games[g], t, msg);
+        }
+        CHECK_INT(bad, 0);
+        MinatarCopy *c = minatar_copies(&a) + 1;
+        MinatarCopy keep = *c;
+        switch (g) {
+        case 0: c->g.breakout.ball_x = 100; break;
+        case 1: c->g.asterix.y = 0; break;
+        case 2: c->g.freeway.car_period[3] = 9; break;
+        case 3: c->g.seaquest.num_enemy_shots = 100; break;
+        case 4: c->g.space_invaders.alien_dir = 0; break;
+        }
+        CHECK_INT(roundtrip(&a, &r, msg, sizeof msg), -1);
+        CHECK(strstr(msg, "copy 1: ") && strstr(msg, games[g]));
+        *c = keep;
+        c->last_action = 6;
+        CHECK_INT(roundtrip(&a, &r, msg, sizeof msg), -1);
+        CHECK(strstr(msg, "copy 1: the sticky action is not an action") != NULL);
+        *c = keep;
+        a.obs[(size_t)spec.obs_dim + 55] = a.obs[(size_t)spec.obs_dim + 55] == 0 ? 1 : 0;
+        CHECK_INT(roundtrip(&a, &r, msg, sizeof msg), -1);
+        CHECK(strstr(msg, "copy 1: the observation does not match the game state") != NULL);
+        env_batch_free(&a);
+        env_batch_free(&r);
+    }
 }
