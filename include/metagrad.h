@@ -39,6 +39,7 @@
 #include "agent.h"
 #include "agent_loss.h"
 #include "env.h"
+#include "inner_update.h"
 #include "real.h"
 #include "rollout.h"
 #include "rule.h"
@@ -81,23 +82,9 @@ void window_free(Window *window);
 /* θ_k of the window (k = 0..K). */
 real *window_theta(const Window *window, int k);
 
-/* Fills y and y_next [t_len*n*num_y] with softmax of the y logits rollout recorded at s_t and
- * s_{t+1}, and points in at them, at gamma [n] and at rollout's rewards, dones and π(a|s):
- * the rule's input for one rollout, without a Window (lpg train). */
-void rule_input_from_rollout(const Agent *agent, const Rollout *rollout, const real *gamma,
-                             real *y, real *y_next, RuleInput *in);
-
 /* Fills the rule's y inputs of rollout k from the agent outputs recorded in it, and points in
  * at rollout k's data. */
 void window_prepare_input(Window *window, const Agent *agent, int k, RuleInput *in);
-
-/* One inner update: runs the rule on in (t_len x n steps of rollout), then
- * theta_next = theta - alpha_lr D ∇_θ L(theta; η) (D: per-state factors of a tabular agent,
- * the identity for an MLP) using grad [num_params] as scratch.
- * Returns the loss L. theta_next may equal theta. */
-real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const real *eta,
-                  const RuleLayout *layout, const Rollout *rollout, const RuleInput *in,
-                  real alpha_lr, real alpha_y, const real *theta, real *theta_next, real *grad);
 
 /* The first part of J (the log π Â and entropy terms) at theta on rollout with advantage Â;
  * when dtheta is not NULL, ADDS its gradient wrt θ there. */

@@ -66,24 +66,6 @@ real *window_theta(const Window *w, int k)
     return w->theta + (size_t)k * w->num_params;
 }
 
-void rule_input_from_rollout(const Agent *agent, const Rollout *r, const real *gamma, real *y,
-                             real *y_next, RuleInput *in)
-{
-    size_t rows = (size_t)r->t_len * r->n, m = (size_t)agent->num_y;
-    int outs = agent->num_outputs;
-    for (size_t row = 0; row < rows; row++) {
-        softmax_row(r->out + row * outs + agent->y_offset, (int)m, y + row * m);
-        softmax_row(r->out + (row + (size_t)r->n) * outs + agent->y_offset, (int)m,
-                    y_next + row * m);
-    }
-    in->reward = r->reward;
-    in->done = r->done;
-    in->gamma = gamma;
-    in->pi_taken = r->pi_taken;
-    in->y = y;
-    in->y_next = y_next;
-}
-
 void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
 {
     size_t ys = (size_t)w->t_len * w->n * w->num_y;
@@ -186,28 +168,6 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
     agent_backward(agent, awork, window_theta(w, k), obs, rows + n, awork->dout, dtheta);
 }
 
-static LpgLossInput loss_input(const Rollout *r, const RuleWork *rwork, real alpha_y)
-{
-    LpgLossInput li = {r->action, rwork->pi_hat, rwork->log_y_hat, alpha_y,
-                       (real)1 / ((real)r->t_len * (real)r->n)};
-    return li;
-}
-
-real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const real *eta,
-                  const RuleLayout *layout, const Rollout *rollout, const RuleInput *in,
-                  real alpha_lr, real alpha_y, const real *theta, real *theta_next, real *grad)
-{
-    int rows = rollout->t_len * rollout->n;
-    rule_forward(rwork, eta, layout, in, rollout->n, rollout->t_len);
-    LpgLossInput li = loss_input(rollout, rwork, alpha_y);
-    memset(grad, 0, agent->num_params * sizeof(real));
-    real loss = lpg_loss_gradient(agent, awork, theta, rollout_obs(rollout, 0), rows, &li, grad);
-    agent_per_state_mean(agent, awork, rollout_obs(rollout, 0), rows, grad);
-    for (size_t j = 0; j < agent->num_params; j++)
-        theta_next[j] = theta[j] - alpha_lr * grad[j];
-    return loss;
-}
-
 real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
                     const Rollout *rollout, const real *advantage, const WindowParams *params,
                     real *dtheta)
@@ -280,7 +240,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     RuleInput in;
     window_update_input(w, agent, awork, params, k, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
-    LpgLossInput li = loss_input(r, rwork, params->alpha_y);
+    LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
     /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
      * both the Hessian term and the mixed term act along v = D λ_{k+1}. */
     memcpy(w->lambda_scaled, w->lambda, w->num_params * sizeof(real));
