@@ -36,6 +36,8 @@
 #ifndef LPG_METAGRAD_H
 #define LPG_METAGRAD_H
 
+#include <stdint.h>
+
 #include "agent.h"
 #include "agent_loss.h"
 #include "env.h"
@@ -71,6 +73,8 @@ typedef struct {
     real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t) recomputed (input_grad) */
     real *d_pi_taken;              /* [t_len*n] ∂J/∂ of the rule's inputs (input_grad) */
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
+    int64_t episodes_ended[WINDOW_MAX_K + 1]; /* per rollout, from window_collect */
+    double returns_ended[WINDOW_MAX_K + 1];   /* the sum of those episodes' returns */
     void *mem;
 } Window;
 
@@ -82,9 +86,14 @@ void window_free(Window *window);
 /* θ_k of the window (k = 0..K). */
 real *window_theta(const Window *window, int k);
 
-/* Fills the rule's y inputs of rollout k from the agent outputs recorded in it, and points in
- * at rollout k's data. */
-void window_prepare_input(Window *window, const Agent *agent, int k, RuleInput *in);
+/* The window's forward: for k = 0..K-1 collects rollout k with θ_k from env (continuing its
+ * episodes, actions drawn from rng) and takes the inner update to θ_{k+1}; then collects rollout
+ * K with θ_K. Records per rollout the episodes that ended and the sum of their returns. The
+ * advantage Â on rollout K is the caller's to fill (a critic's) before window_meta_gradient,
+ * the backward. awork must hold batches of n. */
+void window_collect(Window *window, EnvBatch *env, const Agent *agent, AgentWork *awork,
+                    RuleWork *rwork, const real *eta, const RuleLayout *layout,
+                    const WindowParams *params, Rng *rng);
 
 /* The first part of J (the log π Â and entropy terms) at theta on rollout with advantage Â;
  * when dtheta is not NULL, ADDS its gradient wrt θ there. */

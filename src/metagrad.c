@@ -66,11 +66,38 @@ real *window_theta(const Window *w, int k)
     return w->theta + (size_t)k * w->num_params;
 }
 
-void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
+/* Fills the rule's y inputs of rollout k from the agent outputs recorded in it, and points in
+ * at rollout k's data. */
+static void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
 {
     size_t ys = (size_t)w->t_len * w->n * w->num_y;
     rule_input_from_rollout(agent, &w->rollout[k], w->gamma, w->y + (size_t)k * ys,
                             w->y_next + (size_t)k * ys, in);
+}
+
+/* Collects rollout k with θ_k and records the episodes that ended in it. */
+static void window_collect_rollout(Window *w, int k, EnvBatch *env, const Agent *agent,
+                                   AgentWork *awork, Rng *rng)
+{
+    int64_t before = env->episodes_done;
+    double before_sum = env->returns_done_sum;
+    rollout_collect(&w->rollout[k], env, agent, awork, window_theta(w, k), rng);
+    w->episodes_ended[k] = env->episodes_done - before;
+    w->returns_ended[k] = env->returns_done_sum - before_sum;
+}
+
+void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awork,
+                    RuleWork *rwork, const real *eta, const RuleLayout *layout,
+                    const WindowParams *params, Rng *rng)
+{
+    for (int k = 0; k < w->K; k++) {
+        window_collect_rollout(w, k, env, agent, awork, rng);
+        RuleInput in;
+        window_prepare_input(w, agent, k, &in);
+        inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
+                     params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+    }
+    window_collect_rollout(w, w->K, env, agent, awork, rng);
 }
 
 /* Whether the rule's inputs of update k follow θ_k: with input_grad, for k >= 1 (θ_0 does not
