@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "softmax.h"
 #include "util.h"
 
@@ -25,30 +26,22 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             return -1;
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
-    size_t total = 2 * (size_t)K * ys + (size_t)n + rows + (size_t)(K + 1) * P + 4 * P + rows
-                   + 2 * ys + (size_t)K * rows + rows + 2 * ys; /* ..., pi_taken .. d_y_next */
-    real *p = lpg_calloc(total, sizeof(real), "meta-gradient window");
-    if (!p) {
+    BufferSpec table[] = {
+        BUFFER(w->y, (size_t)K * ys),       BUFFER(w->y_next, (size_t)K * ys),
+        BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
+        BUFFER(w->theta, (size_t)(K + 1) * P),
+        BUFFER(w->grad, P),                 BUFFER(w->lambda, P),
+        BUFFER(w->hv, P),                   BUFFER(w->lambda_scaled, P),
+        BUFFER(w->dpi_hat, rows),           BUFFER(w->dy_hat, ys),
+        BUFFER(w->dlog_y_hat, ys),          BUFFER(w->pi_taken, (size_t)K * rows),
+        BUFFER(w->d_pi_taken, rows),        BUFFER(w->d_y, ys),
+        BUFFER(w->d_y_next, ys),
+    };
+    w->mem = buffers_alloc(table, BUFFER_COUNT(table), "meta-gradient window");
+    if (!w->mem) {
         window_free(w);
         return -1;
     }
-    w->mem = p;
-    w->y = p, p += (size_t)K * ys;
-    w->y_next = p, p += (size_t)K * ys;
-    w->gamma = p, p += n;
-    w->advantage = p, p += rows;
-    w->theta = p, p += (size_t)(K + 1) * P;
-    w->grad = p, p += P;
-    w->lambda = p, p += P;
-    w->hv = p, p += P;
-    w->lambda_scaled = p, p += P;
-    w->dpi_hat = p, p += rows;
-    w->dy_hat = p, p += ys;
-    w->dlog_y_hat = p, p += ys;
-    w->pi_taken = p, p += (size_t)K * rows;
-    w->d_pi_taken = p, p += rows;
-    w->d_y = p, p += ys;
-    w->d_y_next = p;
     return 0;
 }
 
