@@ -14,7 +14,9 @@
  *   the objects of type t, the last plane the agent; element plane * cells + cell.
  * - chain, tabular: 0 at the start, then 1 + 2 * (position - 1) + branch (the first action).
  * - chain with distraction bits: [branch == 0, branch == 1, the random bits...] (all 0 at the
- *   start). */
+ *   start).
+ * - minatar: one binary 10x10 plane per channel of the game, element channel * 100 + y * 10 + x
+ *   (see env_minatar.h). */
 #ifndef LPG_ENV_H
 #define LPG_ENV_H
 
@@ -25,7 +27,7 @@
 #include "rng.h"
 #include "util.h"
 
-typedef enum { ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN } EnvKind;
+typedef enum { ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN, ENV_MINATAR } EnvKind;
 
 #define ENV_NAME_MAX 64
 #define ENV_MAX_TYPES 8     /* object types per grid */
@@ -68,6 +70,11 @@ typedef struct {
     int length_min, length_max; /* chain length L drawn per lifetime (per EnvBatch) */
     int noisy;                  /* random +1/-1 rewards on the intermediate steps */
     int distraction_bits;       /* > 0: observation is a bit vector with this many random bits */
+
+    /* MinAtar games (env_minatar.h). */
+    int game;                   /* MinatarGameId */
+    double sticky;              /* probability that a step repeats the previous action */
+    int ramping;                /* 1: difficulty ramps up within an episode */
 } EnvSpec;
 
 typedef struct {
@@ -93,6 +100,8 @@ typedef struct {
     int32_t *steps;         /* [n] steps taken in the current episode */
     int chain_length;       /* chains: L for this batch (this lifetime) */
     int chain_good_action;  /* chains: which first action leads to +1, drawn per lifetime */
+    unsigned char *game_state; /* minatar: [n] per-copy game states (MinatarCopy) */
+    size_t game_state_bytes;   /* its size in bytes (0 for other kinds) */
 
     /* Tables derived from the spec by env_batch_init (private to the environment code). */
     int16_t *move_target;   /* grids: [cells * num_actions] cell reached by each action */
@@ -136,7 +145,7 @@ int env_batch_load_state(EnvBatch *batch, const void *checkpoint, const char *na
 /* Draws copy i's current state as text (a grid of characters, or the chain), to out. */
 void env_render(const EnvBatch *batch, int i, FILE *out);
 
-/* "tabular_grid", "random_grid" or "chain". */
+/* "tabular_grid", "random_grid", "chain" or "minatar". */
 const char *env_kind_name(EnvKind kind);
 
 /* A short name for action a of this spec ("up", "stay", ...; chains: "0", "1"). */

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "env.h"
+#include "env_minatar.h"
 
 typedef struct {
     const char *path;
@@ -21,7 +22,8 @@ static void print_env_usage(FILE *out)
                  "Loads an environment file (configs/envs/*.json) and prints its kind, name and\n"
                  "sizes; for chains also the length L and good first action drawn for the seed.\n\n"
                  "  --render     play random actions in one copy, drawing each step as text\n"
-                 "               ('#' wall, 'A' agent, 'a', 'b', ... object types, '.' free)\n"
+                 "               ('#' wall, 'A' agent, 'a', 'b', ... object types, '.' free;\n"
+                 "               MinAtar games print their own legend)\n"
                  "  --steps N    how many steps --render plays (default 10)\n"
                  "  --seed S     the environment seed (default 0)\n");
 }
@@ -90,6 +92,16 @@ static void print_grid_summary(const EnvSpec *spec)
     }
 }
 
+static void print_minatar_summary(const EnvSpec *spec)
+{
+    const MinatarGame *game = minatar_game(spec->game);
+    printf("game: %s (10x10 board, %d channels, channel-major)\nchannels:", game->name,
+           game->channels);
+    for (int ch = 0; ch < game->channels; ch++)
+        printf(" %s", game->channel_names[ch]);
+    printf("\nsticky: %g\nramping: %s\n", spec->sticky, spec->ramping ? "yes" : "no");
+}
+
 static void print_summary(const EnvSpec *spec, const EnvBatch *batch, uint64_t seed)
 {
     printf("name: %s\nkind: %s\nfile: %s\n", spec->name, env_kind_name(spec->kind), spec->path);
@@ -99,6 +111,10 @@ static void print_summary(const EnvSpec *spec, const EnvBatch *batch, uint64_t s
     else
         printf("obs_dim: %d\n", spec->obs_dim);
     printf("gamma: %g\nmax_steps: %d\n", spec->gamma, spec->max_steps);
+    if (spec->kind == ENV_MINATAR) {
+        print_minatar_summary(spec);
+        return;
+    }
     if (spec->kind != ENV_CHAIN) {
         print_grid_summary(spec);
         return;
