@@ -94,7 +94,7 @@ static const BadFile bad_files[] = {
     {"bad_env_out_of_range.json", "key 'width': value 40 is out of range [2, 32]"},
     {"bad_env_object_on_wall.json", "objects[1]: key 'at': cell (2, 1) is a wall"},
     {"bad_env_object_outside.json", "objects[0]: key 'at': cell (11, 3) is outside the 11x11 grid"},
-    {"bad_env_truncated.json", "line 7: invalid JSON"},
+    {"bad_env_truncated.json", "invalid JSON: line 7, column 1: the text ends inside an object"},
     {"bad_env_top_level_list.json", "the top level must be a JSON object"},
     {"bad_env_unknown_kind.json", "key 'kind': unknown kind 'maze'"},
     {"bad_env_duplicate_object.json", "objects[1]: key 'at': cell (3, 3) already holds object 0"},
