@@ -25,6 +25,11 @@ char *read_whole_file(const char *path, size_t *len);
  * A failed write leaves any old file at path untouched. Returns 0 or -1 (reported). */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
+/* True when name is safe as one component of a file name and inside JSON or CSV without
+ * quoting: 1 to 63 of letters, digits, '_', '-' and '.', not starting with '.'. Names read
+ * from files (environment names) must pass before they name output files. */
+int lpg_name_is_safe(const char *name);
+
 /* True when argv[1..argc) holds -h or --help (commands print their usage then). */
 int wants_help(int argc, char **argv);
 

@@ -113,6 +113,10 @@ static const BadFile bad_files[] = {
     {"bad_env_missing_key.json", "missing required key 'gamma'"},
     {"bad_env_gamma.json", "key 'gamma': value 1.5 is out of range [0, 1]"},
     {"bad_env_name_type.json", "key 'name': expected a string"},
+    {"bad_env_name_quote.json", "key 'name': \"a\"b\" may hold only letters, digits, '_', '-' and '.'"},
+    {"bad_env_name_path.json", "key 'name': \"../../x\" may hold only letters, digits"},
+    {"bad_env_name_nul.json", "invalid JSON: line 2, column 14: a NUL character (\\u0000) inside a "
+                              "string is not allowed"},
     {"bad_env_no_objects.json", "key 'objects': list must have 1 to 16 items, has 0"},
     {"bad_env_tabular_count.json", "objects[0]: unknown key 'count'"},
     {"bad_env_random_at.json", "objects[0]: unknown key 'at'"},
