@@ -1,4 +1,4 @@
-/* agent.h: the agent network θ (DESIGN.md section 2) and every derivative of it the project needs.
+/* agent.h: the agent network θ (docs/method.md §2) and every derivative of it the project needs.
  *
  * The agent maps an observation to one row of outputs
  *     out[b * num_outputs + j]:  j in [0, A)        action logits (π = softmax)

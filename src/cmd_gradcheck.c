@@ -28,7 +28,7 @@ static void print_gradcheck_usage(FILE *out)
     fprintf(out,
             "usage: lpg gradcheck <meta-config.json> [key=value ...] [--env NAME] [--copies N]\n"
             "                     [--unroll T] [--samples N] [--step H] [--floor R]\n\n"
-            "Checks the exact meta-gradient dJ/deta (K inner updates, DESIGN.md section 5)\n"
+            "Checks the exact meta-gradient dJ/deta (K inner updates, docs/method.md section 6)\n"
             "against central finite differences of J (fourth-order stencil) on the setup of a\n"
             "meta-train config: for each environment in 'envs', the agent (mlp_hidden, 30 y\n"
             "outputs), a random rule of width rule_hidden, a window of K updates with alpha_lr the\n"

@@ -34,7 +34,7 @@ const ConfigField meta_config_fields[] = {
     F("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
     F("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
-    F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient as DESIGN.md)"),
+    F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
