@@ -1,5 +1,6 @@
 /* linalg.h: the dense building blocks of the agent's MLP and the rule: row-major products
- * through real_gemm (OpenBLAS), bias broadcast and bias gradients. Nothing here allocates. */
+ * through real_gemm (OpenBLAS), bias broadcast, bias gradients, a finiteness check. Nothing
+ * here allocates. */
 #ifndef LPG_LINALG_H
 #define LPG_LINALG_H
 
@@ -19,5 +20,8 @@ void linear_forward(real *out, const real *in, const real *w, const real *bias, 
 
 /* dbias [cols] += the column sums of dout [rows x cols]. */
 void add_column_sums(real *dbias, const real *dout, int rows, int cols);
+
+/* True when every x[0..n) is finite. */
+int all_finite(const real *x, size_t n);
 
 #endif

@@ -52,6 +52,34 @@ static int check_spec(const AgentSpec *spec)
     return 0;
 }
 
+int agent_check_hidden(const double *widths, int count, const char *where)
+{
+    if (count > AGENT_MAX_HIDDEN)
+        return lpg_error("%s: key 'mlp_hidden': at most %d hidden layers", where, AGENT_MAX_HIDDEN);
+    for (int i = 0; i < count; i++)
+        if (widths[i] != (int)widths[i])
+            return lpg_error("%s: key 'mlp_hidden': widths must be integers", where);
+    return 0;
+}
+
+int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, const double *hidden, int num_hidden,
+                       int num_y, int has_value)
+{
+    memset(spec, 0, sizeof *spec);
+    if (agent_check_hidden(hidden, num_hidden, "agent"))
+        return -1;
+    spec->kind = env->num_states > 0 ? AGENT_TABULAR : AGENT_MLP;
+    spec->num_states = env->num_states;
+    spec->obs_dim = env->obs_dim;
+    spec->num_hidden = spec->kind == AGENT_MLP ? num_hidden : 0;
+    for (int i = 0; i < spec->num_hidden; i++)
+        spec->hidden[i] = (int)hidden[i];
+    spec->num_actions = env->num_actions;
+    spec->num_y = num_y;
+    spec->has_value = has_value;
+    return 0;
+}
+
 int agent_setup(Agent *agent, const AgentSpec *spec)
 {
     memset(agent, 0, sizeof *agent);

@@ -32,3 +32,11 @@ void add_column_sums(real *dbias, const real *dout, int rows, int cols)
             dbias[j] += row[j];
     }
 }
+
+int all_finite(const real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}

@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "agent.h"
+#include "bandit.h"
+
 #define F(key, type, member, min, max, help) {key, type, offsetof(MetaConfig, member), min, max, help}
 
 const ConfigField meta_config_fields[] = {
@@ -84,13 +87,11 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         return -1;
     if (c->envs.count == 0)
         return lpg_error("%s: key 'envs': at least one environment file is required", path);
-    if (c->mlp_hidden.count > 4)
-        return lpg_error("%s: key 'mlp_hidden': at most 4 hidden layers", path);
-    for (int i = 0; i < c->mlp_hidden.count; i++)
-        if (c->mlp_hidden.item[i] != (int)c->mlp_hidden.item[i])
-            return lpg_error("%s: key 'mlp_hidden': widths must be integers", path);
-    if ((long long)c->tabular_lrs.count * c->alpha_ys.count > 64 ||
-        (long long)c->mlp_lrs.count * c->alpha_ys.count > 64)
-        return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most 64 bandit arms", path);
+    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, path))
+        return -1;
+    if ((long long)c->tabular_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS ||
+        (long long)c->mlp_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS)
+        return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most %d bandit arms",
+                         path, BANDIT_MAX_ARMS);
     return 0;
 }
