@@ -5,6 +5,9 @@
 
 #include "config.h"
 
+#define META_STEPS_MAX 100000000 /* largest meta_steps; also bounds a checkpoint's step */
+#define META_LIFETIMES_MAX 4096  /* largest lifetimes */
+
 typedef struct {
     ConfigPathList envs;        /* environment files; lifetimes draw from them uniformly */
     int seed;
