@@ -1,5 +1,5 @@
 /* meta_config.h: the config of `lpg meta-train` (and of `lpg gradcheck`, which checks the
- * meta-gradient of the same setup). Defaults are the CPU-sized run of DESIGN.md section 7. */
+ * meta-gradient of the same setup). Defaults are sized for a 2-core CPU (docs/method.md §8, §10). */
 #ifndef LPG_META_CONFIG_H
 #define LPG_META_CONFIG_H
 

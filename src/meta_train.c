@@ -10,6 +10,7 @@
 #include <cJSON.h>
 
 #include "checkpoint.h"
+#include "linalg.h"
 #include "rule_file.h"
 #include "util.h"
 
@@ -448,14 +449,6 @@ static int run_all_windows(MetaRun *run, MetaStepStats *stats)
             stats->return_sum[e] += workers[t].return_sum[e];
         }
     return 0;
-}
-
-static int all_finite(const real *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
-    return 1;
 }
 
 int meta_run_step(MetaRun *run, MetaStepStats *stats)
