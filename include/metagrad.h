@@ -22,7 +22,7 @@
  *     λ_k = λ_{k+1} - α H_k D λ_{k+1} + (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k    (k >= 1),
  * u_k being the upstream gradient into the rule's outputs that the η part already builds (-α
  * times the mixed term along D λ_{k+1}, plus J's L2 terms on window k's outputs). (∂o/∂x)ᵀ is
- * rule_backward_log_inputs; (∂x/∂θ)ᵀ is the agent's backward pass from its logits at s_t
+ * rule_backward with its input gradient; (∂x/∂θ)ᵀ is the agent's backward pass from its logits at s_t
  * (π(a_t|s_t) and y_t) and at s_{t+1} (y'_t; rollout row t+1, the bootstrap row for the last
  * step). For tabular agents this path is the only way the y head reaches J: the π and y logits
  * of a state are disjoint parameters, so without it ŷ is trained by the L2/entropy terms alone.
@@ -69,7 +69,7 @@ typedef struct {
     real *grad, *lambda, *hv;      /* [num_params] scratch */
     real *lambda_scaled;           /* [num_params] D λ, the per-state factors applied */
     real *dpi_hat;                 /* [t_len*n] */
-    real *dy_hat, *dlog_y_hat;     /* [t_len*n*num_y] */
+    real *dlog_y_hat;              /* [t_len*n*num_y] */
     real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t) recomputed (input_grad) */
     real *d_pi_taken;              /* [t_len*n] ∂J/∂ of the rule's inputs (input_grad) */
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
