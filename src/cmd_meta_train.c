@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -37,23 +36,6 @@ static void usage(FILE *out)
     MetaConfig defaults;
     meta_config_defaults(&defaults);
     config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
-}
-
-static int make_dir(const char *path)
-{
-    char buf[LPG_PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return lpg_error("%s: cannot create folder: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return lpg_error("%s: cannot create folder: %s", buf, strerror(errno));
-    return 0;
 }
 
 /* Keeps only the log lines of meta-steps up to step (those after it are redone on resume). */
@@ -249,12 +231,12 @@ int cmd_meta_train(int argc, char **argv)
     if (rc == 0) {
         snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.lpg", probe.run_dir);
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", probe.run_dir);
-        rc = make_dir(probe.run_dir);
+        rc = make_dirs(probe.run_dir);
     }
     if (rc == 0 && probe.rule_every > 0) {
         char rules_dir[LPG_PATH_MAX + 32];
         snprintf(rules_dir, sizeof rules_dir, "%s/rules", probe.run_dir);
-        rc = make_dir(rules_dir);
+        rc = make_dirs(rules_dir);
     }
     if (rc == 0 && !resume && !overwrite && access(ckpt_path, F_OK) == 0)
         rc = lpg_error("%s exists: continue that run with --resume, or start afresh with --overwrite",

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,14 +201,6 @@ int config_apply_json(const cJSON *obj, const ConfigField *fields, int nfields, 
     return 0;
 }
 
-static int parse_number(const char *s, double *value)
-{
-    char *end = NULL;
-    errno = 0;
-    *value = strtod(s, &end);
-    return (end == s || *end != '\0' || errno == ERANGE) ? -1 : 0;
-}
-
 int config_apply_override(const char *arg, const ConfigField *fields, int nfields, void *out)
 {
     const char *eq = strchr(arg, '=');
@@ -228,7 +219,7 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
     switch (f->type) {
     case CONFIG_INT:
     case CONFIG_DOUBLE:
-        if (parse_number(value, &number))
+        if (parse_double(value, &number))
             return lpg_error("%s: key '%s': expected %s, got '%s'", where, key,
                              type_phrase(f->type), value);
         return store_number(f, number, out, where);
@@ -254,7 +245,7 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
              tok = strtok_r(NULL, ",", &save)) {
             if (f->type == CONFIG_PATH_LIST) {
                 cJSON_AddItemToArray(array, cJSON_CreateString(tok));
-            } else if (parse_number(tok, &number)) {
+            } else if (parse_double(tok, &number)) {
                 bad = lpg_error("%s: key '%s': '%s' is not a number", where, key, tok);
                 break;
             } else {

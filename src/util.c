@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 int lpg_error(const char *fmt, ...)
 {
@@ -113,4 +114,54 @@ int wants_help(int argc, char **argv)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return 1;
     return 0;
+}
+
+/* mkdir of every prefix of path that ends just before a '/', path being a copy we may edit. */
+static int make_prefix_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int failed = mkdir(path, 0755) != 0 && errno != EEXIST;
+        *p = '/';
+        if (failed)
+            return lpg_error("%.*s: cannot create folder: %s", (int)(p - path), path,
+                             strerror(errno));
+    }
+    return 0;
+}
+
+int make_parent_dirs(const char *path)
+{
+    char copy[LPG_PATH_MAX];
+    if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
+        return lpg_error("%s: path too long", path);
+    return make_prefix_dirs(copy);
+}
+
+int make_dirs(const char *dir)
+{
+    char copy[LPG_PATH_MAX];
+    if (snprintf(copy, sizeof copy, "%s/", dir) >= (int)sizeof copy)
+        return lpg_error("%s: path too long", dir);
+    return make_prefix_dirs(copy);
+}
+
+int parse_double(const char *text, double *value)
+{
+    char *end = NULL;
+    errno = 0;
+    *value = strtod(text, &end);
+    return (end == text || *end != '\0' || errno == ERANGE) ? -1 : 0;
+}
+
+int parse_unsigned(const char *text, unsigned long long max, unsigned long long *value)
+{
+    char *end = NULL;
+    errno = 0;
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    *value = strtoull(text, &end, 10);
+    return (*end != '\0' || errno == ERANGE || *value > max) ? -1 : 0;
 }
