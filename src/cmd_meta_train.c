@@ -201,29 +201,15 @@ int cmd_meta_train(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    const char *config_path = NULL;
-    int resume = 0, overwrite = 0, noverrides = 0;
-    char **overrides = calloc((size_t)argc, sizeof *overrides);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--resume") == 0)
-            resume = 1;
-        else if (strcmp(argv[i], "--overwrite") == 0)
-            overwrite = 1;
-        else if (strchr(argv[i], '='))
-            overrides[noverrides++] = argv[i];
-        else if (!config_path && argv[i][0] != '-')
-            config_path = argv[i];
-        else {
-            free(overrides);
-            lpg_error("meta-train: unexpected argument '%s' (see lpg meta-train --help)", argv[i]);
-            return 2;
-        }
-    }
-    if (!config_path) {
-        free(overrides);
-        usage(stderr);
-        return 2;
-    }
+    int resume = 0, overwrite = 0;
+    const CommandFlag flags[] = {{"--resume", NULL, &resume}, {"--overwrite", NULL, &overwrite}};
+    CommandArgs args;
+    int bad = command_args_parse("meta-train", "config", argc, argv, flags, 2, 1, &args);
+    if (bad)
+        return bad;
+    const char *config_path = args.path;
+    int noverrides = args.noverrides;
+    char **overrides = args.overrides;
     MetaRun run;
     MetaConfig probe;
     char ckpt_path[LPG_PATH_MAX + 32], log_path[LPG_PATH_MAX + 32];
@@ -261,6 +247,5 @@ int cmd_meta_train(int argc, char **argv)
     } else {
         rc = 1;
     }
-    free(overrides);
     return rc;
 }
