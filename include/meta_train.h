@@ -15,6 +15,7 @@
 #include "meta_config.h"
 #include "rule.h"
 
+#define META_MAX_THREADS 256 /* worker threads of a meta-step, at most */
 #define META_FINAL_WINDOW 10 /* final returns kept per environment for the progress line */
 
 /* What happened in one meta-step, for the log and the progress line. */
@@ -45,6 +46,9 @@ typedef struct {
     double final_returns[CONFIG_LIST_MAX][META_FINAL_WINDOW]; /* ring per environment */
     int64_t final_count[CONFIG_LIST_MAX];
     Lifetime *lives;          /* [config.lifetimes] */
+    int *order;               /* [config.lifetimes] scratch: the order threads take lifetimes in */
+    int64_t *window_episodes; /* [config.lifetimes] scratch: episodes ended in each one's window */
+    double *window_return_sum; /* [config.lifetimes] scratch: the sum of their returns */
 } MetaRun;
 
 /* Loads the config (with overrides) and sets up a fresh run: η and lifetimes initialised from

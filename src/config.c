@@ -7,18 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_check.h"
+
 struct cJSON *config_parse_file(const char *path)
 {
-    char *text = read_whole_file(path, NULL);
+    size_t len = 0;
+    char *text = read_whole_file(path, &len);
     if (!text)
         return NULL;
+    char why[256];
+    if (json_check(text, len, why, sizeof why)) {
+        lpg_error("%s: invalid JSON: %s", path, why);
+        free(text);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) {
-        int line = 1;
-        for (const char *p = text; end && p < end && *p; p++)
-            line += (*p == '\n');
-        lpg_error("%s: line %d: invalid JSON", path, line);
+    if (!root) { /* the check above passed, so cJSON itself gave up (out of memory?) */
+        lpg_error("%s: cJSON could not parse it", path);
     } else if (!cJSON_IsObject(root)) {
         lpg_error("%s: the top level must be a JSON object", path);
         cJSON_Delete(root);

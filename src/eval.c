@@ -63,6 +63,8 @@ void eval_final_return(const TrainResult *r, EvalScore *score, int *final_points
 int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method, char *out,
                     size_t outsize)
 {
+    if (!lpg_name_is_safe(env_name) || !lpg_name_is_safe(method)) /* never a path of its own */
+        return lpg_error("%s: environment name \"%s\" cannot name a file", c->source, env_name);
     int n = snprintf(out, outsize, "%s/%s.%s.csv", c->output_dir, env_name, method);
     return (n < 0 || (size_t)n >= outsize) ? -1 : 0;
 }
@@ -155,7 +157,8 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
     }
     char curve[LPG_PATH_MAX];
     for (int i = 0; i < c->envs.count; i++)
-        if (eval_curve_path(c, setup->specs[i].name, "lpg", curve, sizeof curve))
+        if (!lpg_name_is_safe(setup->specs[i].name) ||
+            eval_curve_path(c, setup->specs[i].name, "lpg", curve, sizeof curve))
             return lpg_error("%s: key 'output_dir': path too long", c->source);
     return make_dirs(c->output_dir);
 }

@@ -108,6 +108,21 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     return 0;
 }
 
+int lpg_name_is_safe(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 63 || name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-' || c == '.';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
 int wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
