@@ -21,7 +21,7 @@ enum { CHICKEN, CAR, SPEED1 };
 #define FREEWAY_COOLDOWN 3
 #define FREEWAY_FRAMES 2500
 
-static void freeway_draw_cars(Freeway *f, Rng *rng)
+static void freeway_new_speeds(Freeway *f, Rng *rng)
 {
     for (int l = 0; l < MINATAR_LANES; l++) {
         f->car_period[l] = (int8_t)(1 + rng_below(rng, 5));
@@ -38,7 +38,7 @@ static void freeway_reset(MinatarCopy *c, Rng *rng)
     f->time = 0;
     for (int l = 0; l < MINATAR_LANES; l++)
         f->car_x[l] = 0;
-    freeway_draw_cars(f, rng);
+    freeway_new_speeds(f, rng);
 }
 
 /* Sends the chicken back if a car is on its cell. */
@@ -61,7 +61,7 @@ static int freeway_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *
     if (f->y == 0) {
         *reward += 1;
         f->y = MINATAR_SIDE - 1;
-        freeway_draw_cars(f, rng);
+        freeway_new_speeds(f, rng);
     }
     freeway_collide(f);
     for (int l = 0; l < MINATAR_LANES; l++)
@@ -75,14 +75,14 @@ static int freeway_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *
     return ++f->time >= FREEWAY_FRAMES;
 }
 
-static void freeway_draw(MinatarCopy *c, real *obs)
+static void freeway_draw(const MinatarCopy *c, uint16_t *frame)
 {
     const Freeway *f = &c->g.freeway;
-    minatar_light(c, obs, CHICKEN, FREEWAY_COLUMN, f->y);
+    minatar_light(frame, CHICKEN, FREEWAY_COLUMN, f->y);
     for (int l = 0; l < MINATAR_LANES; l++) {
         int behind = (f->car_x[l] - f->car_dir[l] + MINATAR_SIDE) % MINATAR_SIDE;
-        minatar_light(c, obs, CAR, f->car_x[l], l + 1);
-        minatar_light(c, obs, SPEED1 + f->car_period[l] - 1, behind, l + 1);
+        minatar_light(frame, CAR, f->car_x[l], l + 1);
+        minatar_light(frame, SPEED1 + f->car_period[l] - 1, behind, l + 1);
     }
 }
 
