@@ -60,7 +60,7 @@ typedef struct {
     int8_t cooldown;               /* frames until the chicken may move again */
     int8_t car_x[MINATAR_LANES];
     int8_t car_dir[MINATAR_LANES]; /* -1 or +1 */
-    int8_t car_period[MINATAR_LANES]; /* moves one cell every car_period frames (1..5) */
+    int8_t car_speed[MINATAR_LANES]; /* 1..5: moves one cell every car_speed + 1 frames */
     int8_t car_timer[MINATAR_LANES];
     int16_t time;                  /* frames played */
 } Freeway;

@@ -346,7 +346,7 @@ TEST(asterix_ramps_at_the_right_steps)
 static void freeway_park(Freeway *g)
 {
     for (int l = 0; l < MINATAR_LANES; l++)
-        g->car_x[l] = 0, g->car_timer[l] = 5, g->car_dir[l] = 1;
+        g->car_x[l] = 0, g->car_timer[l] = 6, g->car_dir[l] = 1;
 }
 
 TEST(freeway_crossing_scores_every_third_frame_move)
@@ -361,9 +361,10 @@ TEST(freeway_crossing_scores_every_third_frame_move)
     Freeway *g = &c->g.freeway;
     CHECK_INT(g->y, 9);
     for (int l = 0; l < MINATAR_LANES; l++) {
-        CHECK(g->car_period[l] >= 1 && g->car_period[l] <= 5);
+        CHECK(g->car_speed[l] >= 1 && g->car_speed[l] <= 5);
+        CHECK_INT(g->car_timer[l], g->car_speed[l] + 1);
         CHECK_INT(g->car_x[l], 0);
-        CHECK_NEAR(cell(&b, 2 + g->car_period[l] - 1, g->car_dir[l] > 0 ? 9 : 1, l + 1), 1, 0);
+        CHECK_NEAR(cell(&b, 2 + g->car_speed[l] - 1, g->car_dir[l] > 0 ? 9 : 1, l + 1), 1, 0);
     }
     for (int t = 1; t <= 25; t++) {
         freeway_park(g);
@@ -393,10 +394,10 @@ TEST(freeway_a_hit_sends_the_chicken_back_and_time_ends_it)
     Freeway *g = &c->g.freeway;
     freeway_park(g);
     g->y = 5;
-    g->car_x[4] = 3, g->car_dir[4] = 1, g->car_timer[4] = 1, g->car_period[4] = 2;
+    g->car_x[4] = 3, g->car_dir[4] = 1, g->car_timer[4] = 1, g->car_speed[4] = 2;
     step1(&b, NOOP); /* the lane-4 car moves onto (4, 5) */
     CHECK_INT(g->car_x[4], 4);
-    CHECK_INT(g->car_timer[4], 2);
+    CHECK_INT(g->car_timer[4], 3); /* speed 2: the next move 3 frames later */
     CHECK_INT(g->y, 9);
     CHECK_INT(b.done[0], 0);
     g->car_x[0] = 0, g->car_dir[0] = -1, g->car_timer[0] = 1;
