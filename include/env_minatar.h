@@ -22,7 +22,7 @@
 #define MINATAR_SIDE 10
 #define MINATAR_CELLS 100
 #define MINATAR_LANES 8       /* rows 1..8 carry the lanes of Asterix, Freeway, Seaquest */
-#define MINATAR_MAX_CHANNELS 10
+#define MINATAR_MAX_CHANNELS 10  /* 100 rows of bits: a whole number of 64-bit words */
 #define SEAQUEST_MAX_SHOTS 4
 #define SEAQUEST_MAX_ENEMY_SHOTS 16
 

@@ -139,7 +139,10 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
         if (v->aliens[bottom])
             return 1;
     }
-    if (count_aliens(v) == 0) {
+    uint16_t any = 0;
+    for (int y = 0; y < MINATAR_SIDE; y++)
+        any |= v->aliens[y];
+    if (!any) {
         if (ramping && v->move_interval > INVADERS_MIN_MOVE_INTERVAL)
             v->move_interval--;
         invaders_new_wave(v);
