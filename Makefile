@@ -32,7 +32,7 @@ OBJ_ASAN   := $(patsubst src/%.c,build/asan/%.o,$(SRC))
 LIB_FLOAT  := $(filter-out build/float/main.o,$(OBJ_FLOAT))
 LIB_ASAN   := $(filter-out build/asan/main.o,$(OBJ_ASAN))
 
-.PHONY: all deps test test-plain sanitize demo bench clean
+.PHONY: all deps test test-plain sanitize fuzz demo bench clean
 all: build/lpg build/lpg-double
 
 deps:
@@ -65,13 +65,31 @@ build/asan/test_lpg: $(TEST_SRC) $(LIB_ASAN) build/test_list.h $(HDRS)
 build/asan/lpg: $(OBJ_ASAN)
 	$(SAN_CC) -O1 -g $(SAN) -o $@ $^ $(LDLIBS)
 
-build build/float build/double build/asan:
+build build/float build/double build/asan build/fuzzobj:
 	@mkdir -p $@
+
+# Fuzz targets (fuzz/*.c) with clang's libFuzzer over the product (float) sources, sanitized as
+# above. `make fuzz` builds them; fuzz/run runs each on its committed seed corpus and regression
+# inputs and then for FUZZ_SECONDS (`make test` does, with 30 s each).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := build/fuzz/fuzz_config build/fuzz/fuzz_env build/fuzz/fuzz_checkpoint \
+                build/fuzz/fuzz_checkpoint_wrapped
+OBJ_FUZZ := $(patsubst src/%.c,build/fuzzobj/%.o,$(LIB_SRC))
+build/fuzzobj/%.o: src/%.c $(HDRS) | build/fuzzobj
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/fuzz_checkpoint_wrapped: fuzz/fuzz_checkpoint.c fuzz/fuzz.h $(OBJ_FUZZ)
+	@mkdir -p build/fuzz
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer -DFUZZ_WRAP -o $@ $< $(OBJ_FUZZ) $(LDLIBS)
+build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(OBJ_FUZZ)
+	@mkdir -p build/fuzz
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer -o $@ $< $(OBJ_FUZZ) $(LDLIBS)
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 
 # The test command of README.md and .ci/run.
 test: deps
-	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg
-	@bash tests/run-all
+	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run-all
 
 test-plain: build/lpg build/test_lpg
 	@LPG_BIN=build/lpg ./build/test_lpg

@@ -26,6 +26,7 @@ typedef struct {
     int seed, seeds;               /* seeds seed .. seed+seeds-1, the same for both methods */
     int steps;                     /* environment steps per seed (all copies), both methods */
     int copies, unroll, threads;
+    double max_memory;             /* GiB one run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents, both methods */
     double tabular_alpha_lr;       /* lpg: inner step of tabular agents */
     double mlp_alpha_lr;           /* lpg: inner step of MLP agents */

@@ -1,6 +1,7 @@
 /* eval.c: `lpg eval` (see eval.h): a saved rule and tuned A2C trained side by side on each
  * environment through train_run, final returns over seeds, and the results tables. */
 #include "eval.h"
+#include "memory_estimate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -139,6 +140,24 @@ static int load_envs(const EvalConfig *c, EnvSpec *specs)
     return 0;
 }
 
+static TrainConfig lpg_train_config(const EvalConfig *c, const EnvSpec *spec);
+
+/* Before the first run: the output folder is writable and the largest run fits in memory. */
+static int check_resources(const EvalConfig *c, const EvalSetup *setup)
+{
+    if (check_output_dir(c->output_dir, "output_dir"))
+        return lpg_error("%s: key 'output_dir': cannot write the results there", c->source);
+    double need = 0;
+    for (int i = 0; i < c->envs.count; i++) {
+        TrainConfig t = lpg_train_config(c, &setup->specs[i]);
+        double lpg = memory_train(&t, &setup->specs[i], setup->layout.hidden);
+        double a2c = memory_train(&t, &setup->specs[i], 0);
+        need = lpg > need ? lpg : need;
+        need = a2c > need ? a2c : need;
+    }
+    return memory_check(need, c->max_memory, c->source);
+}
+
 /* Everything the runs need, checked before the first one starts. */
 static int setup_load(const EvalConfig *c, EvalSetup *setup)
 {
@@ -160,7 +179,7 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
         if (!lpg_name_is_safe(setup->specs[i].name) ||
             eval_curve_path(c, setup->specs[i].name, "lpg", curve, sizeof curve))
             return lpg_error("%s: key 'output_dir': path too long", c->source);
-    return make_dirs(c->output_dir);
+    return check_resources(c, setup);
 }
 
 /* ---- the runs ------------------------------------------------------------------------- */
