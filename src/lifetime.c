@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env_state.h"
 #include "rollout.h"
 #include "util.h"
 
