@@ -129,8 +129,13 @@ static void window_recompute_input(Window *w, const Agent *agent, AgentWork *awo
         const real *row = awork->out + (size_t)b * outs;
         pi_taken[b] = real_exp(row[r->action[b]] - log_sum_exp_row(row, A));
         softmax_row(row + agent->y_offset, (int)m, y + (size_t)b * m);
-        softmax_row(row + (size_t)n * outs + agent->y_offset, (int)m, y_next + (size_t)b * m);
     }
+    /* y' of row b is y of row b + n (same observation, same θ_k); only the last step's y' reads
+     * the bootstrap rows. softmax_row gives an entry the same value wherever it is computed. */
+    memcpy(y_next, y + (size_t)n * m, (size_t)(rows - n) * m * sizeof(real));
+    for (int b = rows - n; b < rows; b++)
+        softmax_row(awork->out + (size_t)(b + n) * outs + agent->y_offset, (int)m,
+                    y_next + (size_t)b * m);
 }
 
 /* The rule's input of update k under params: recomputed from θ_k when it follows θ_k (see
@@ -265,8 +270,8 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     memcpy(w->lambda_scaled, w->lambda, w->num_params * sizeof(real));
     agent_per_state_mean(agent, awork, rollout_obs(r, 0), rows, w->lambda_scaled);
     memset(w->hv, 0, w->num_params * sizeof(real));
-    lpg_loss_hvp(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li, w->lambda_scaled,
-                 w->hv);
+    lpg_loss_hvp_only(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li,
+                      w->lambda_scaled, w->hv);
 
     memset(w->dpi_hat, 0, (size_t)rows * sizeof(real));
     memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
