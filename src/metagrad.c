@@ -153,7 +153,7 @@ static void window_update_input(Window *w, const Agent *agent, AgentWork *awork,
  * gradient of rollout k (w->d_pi_taken, w->d_y, w->d_y_next): π(a_t|s_t) from the action logits
  * at s_t, y_t from the y logits at s_t (row t*n+i) and y'_t from those at s_{t+1} (row
  * (t+1)*n+i, the bootstrap row for t = t_len-1). Uses awork->out and awork->dout over
- * (t_len+1)*n rows. */
+ * (t_len+1)*n rows; window_recompute_input must have run for k (its y and y' are reused). */
 static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork, int k,
                                   real *dtheta)
 {
@@ -163,7 +163,10 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
     AgentObs obs = rollout_obs(r, 0);
     agent_forward(agent, awork, window_theta(w, k), obs, rows + n, awork->out);
     memset(awork->dout, 0, (size_t)(rows + n) * outs * sizeof(real));
-    real prob[RULE_Y_DIM];
+    /* y at every row is already in the window: window_recompute_input took it from the same
+     * outputs (y' of the last step for the bootstrap rows). */
+    size_t ys = (size_t)rows * m;
+    const real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
     for (int b = 0; b < rows + n; b++) {
         const real *row = awork->out + (size_t)b * outs;
         real *drow = awork->dout + (size_t)b * outs;
@@ -179,7 +182,7 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
         /* ∂y/∂u: du = y ⊙ (g - y·g), g the sum of the gradients wrt y at this row. */
         const real *g_y = b < rows ? w->d_y + (size_t)b * m : NULL;
         const real *g_next = b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL;
-        softmax_row(row + agent->y_offset, m, prob);
+        const real *prob = b < rows ? y + (size_t)b * m : y_next + (size_t)(b - n) * m;
         real dot = 0;
         for (int j = 0; j < m; j++) {
             real g = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
