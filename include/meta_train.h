@@ -56,9 +56,12 @@ typedef struct {
 int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **overrides);
 
 /* Continues from a checkpoint written by meta_run_save with the same config shape (lifetimes,
- * copies, unroll, K, rule_hidden, envs); meta_steps and the logging keys may differ. */
+ * copies, unroll, K, rule_hidden, envs). meta_steps, threads and where and how often files are
+ * written may differ; any other (learning) key that differs from the run that wrote the
+ * checkpoint is named and refused unless allow_changes, when it is only noted. Every value read
+ * is checked against the config before use. */
 int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
-                    const char *checkpoint_path);
+                    const char *checkpoint_path, int allow_changes);
 
 /* One meta-step: a window in every lifetime (on config.threads threads), Adam on η, lifetime
  * replacement. Returns 0, or -1 after reporting (a non-finite meta-gradient or η: the run

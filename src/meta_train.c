@@ -282,7 +282,7 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
 }
 
 /* Keys that only say how long to run, where and how often to write: changing them on resume is
- * routine and not worth a note. */
+ * routine (no note, no refusal). */
 static int is_bookkeeping_key(const char *key)
 {
     static const char *const keys[] = {"meta_steps", "threads", "run_dir", "checkpoint_every",
@@ -294,10 +294,12 @@ static int is_bookkeeping_key(const char *key)
 }
 
 /* On resume, names every learning key whose value differs from the run that wrote the
- * checkpoint (its effective config), so a changed algorithm (input_grad, betas, lrs) never goes
- * unnoticed; older checkpoints without an effective config get the coarser note on the file's
- * text. Notes only: the shape keys are checked (and refused) elsewhere. */
-static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const char *config_path)
+ * checkpoint (its effective config), so a changed algorithm (seed, input_grad, betas, lrs) never
+ * goes unnoticed. Without allow_changes such a change is refused (-1); with it, each is a note.
+ * Older checkpoints without an effective config get a note on the file's text (which keys
+ * changed cannot be told). The shape keys are checked (and always refused) elsewhere. */
+static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const char *config_path,
+                                int allow_changes)
 {
     const CheckpointSection *section = checkpoint_find(ck, "effective_config");
     if (!section) {
@@ -306,11 +308,12 @@ static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const 
             fprintf(stderr, "lpg: note: %s differs from the config saved in %s; continuing with %s "
                     "(the shape keys match)\n", config_path, ck->path, config_path);
         free(saved);
-        return;
+        return 0;
     }
     char *saved_text = checkpoint_get_text(ck, "effective_config");
     cJSON *saved = saved_text ? cJSON_Parse(saved_text) : NULL;
     cJSON *now = cJSON_Parse(run->effective_config);
+    int changed = 0;
     for (const cJSON *item = now ? now->child : NULL; saved && item; item = item->next) {
         if (is_bookkeeping_key(item->string))
             continue;
@@ -318,14 +321,21 @@ static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const 
         if (old && cJSON_Compare(old, item, 1))
             continue;
         char *was = old ? cJSON_PrintUnformatted(old) : NULL, *is = cJSON_PrintUnformatted(item);
-        fprintf(stderr, "lpg: note: %s was %s in the run that wrote %s, now %s\n", item->string,
-                was ? was : "(absent)", ck->path, is ? is : "?");
+        fprintf(stderr, "lpg: %s%s was %s in the run that wrote %s, now %s\n",
+                allow_changes ? "note: " : "", item->string, was ? was : "(absent)", ck->path,
+                is ? is : "?");
         cJSON_free(was);
         cJSON_free(is);
+        changed++;
     }
     cJSON_Delete(saved);
     cJSON_Delete(now);
     free(saved_text);
+    if (changed && !allow_changes)
+        return lpg_error("%s: not resumed: %d learning key%s changed (above); resume with the "
+                         "values of that run, or pass --allow-changes to continue with the new "
+                         "ones", ck->path, changed, changed == 1 ? "" : "s");
+    return 0;
 }
 
 /* The run-wide counters: the step, the lifetimes finished, the final-return rings and the
@@ -359,7 +369,7 @@ static int load_counters(MetaRun *run, const Checkpoint *ck)
 }
 
 int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
-                    const char *checkpoint_path)
+                    const char *checkpoint_path, int allow_changes)
 {
     if (setup_common(run, config_path, noverrides, overrides))
         return -1;
@@ -369,8 +379,7 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     RuleLayout saved_layout;
     real *eta = NULL;
     int rc = check_shape(run, &ck);
-    if (rc == 0)
-        note_config_changes(run, &ck, config_path);
+    rc = rc || check_config_changes(run, &ck, config_path, allow_changes);
     rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
         rc = -1;
