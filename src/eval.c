@@ -76,8 +76,8 @@ static void setup_free(EvalSetup *setup)
 static A2cFamily a2c_family(const EnvSpec *spec)
 {
     switch (spec->kind) {
-    case ENV_TABULAR_GRID: return FAMILY_TABULAR_GRID;
-    case ENV_RANDOM_GRID: return FAMILY_RANDOM_GRID;
+    case ENV_TABULAR_GRID: case ENV_PROCEDURAL_GRID: return FAMILY_TABULAR_GRID;
+    case ENV_RANDOM_GRID: case ENV_PROCEDURAL_RANDOM_GRID: return FAMILY_RANDOM_GRID;
     case ENV_CHAIN: break;
     }
     return spec->distraction_bits > 0 ? FAMILY_CHAIN_DISTRACTION : FAMILY_CHAIN;
