@@ -7,7 +7,7 @@ ARCH    := $(shell uname -m)
 BLAS_INC ?= $(firstword $(wildcard /usr/include/$(ARCH)-linux-gnu/openblas-pthread /usr/include/$(ARCH)-linux-gnu/openblas-openmp /usr/include/$(ARCH)-linux-gnu/openblas-serial /usr/include/openblas))
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(if $(BLAS_INC),-I$(BLAS_INC)) -I/usr/include/cjson
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp-simd $(WARN) -Iinclude $(if $(BLAS_INC),-I$(BLAS_INC)) -I/usr/include/cjson
 LDLIBS  := -lopenblas -lcjson -lz -lm -lpthread
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 

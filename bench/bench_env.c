@@ -15,6 +15,8 @@ static const char *const bench_envs[] = {
     "tabular_long_dense", "random_dense",     "random_long_horizon",  "random_small",
     "random_sparse",   "random_very_dense",   "chain_short",          "chain_short_noisy",
     "chain_long",      "chain_long_noisy",    "chain_distraction",
+    "minatar/breakout", "minatar/asterix",    "minatar/freeway",      "minatar/seaquest",
+    "minatar/space_invaders",
 };
 
 static void fill_actions(int32_t *actions, int count, int num_actions)

@@ -4,6 +4,7 @@
 #include <cblas.h>
 
 #include "bench.h"
+#include "blas_cpu.h"
 
 #define X(name) void bench_##name(void);
 #include "bench_list.h"
@@ -29,6 +30,7 @@ void bench_row(const char *what, double value, const char *unit)
 
 int main(int argc, char **argv)
 {
+    blas_cpu_fix(argv);
     openblas_set_num_threads(1);
     const char *filter = argc > 1 ? argv[1] : NULL;
     printf("lpg benchmarks (one thread unless a row says otherwise)\n");

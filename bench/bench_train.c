@@ -8,7 +8,7 @@
 
 #include "a2c.h"
 #include "bench.h"
-#include "metagrad.h"
+#include "inner_update.h"
 #include "rollout.h"
 #include "rule.h"
 #include "util.h"

@@ -75,7 +75,7 @@ typedef struct {
     const real *x;
 } AgentObs;
 
-/* Scratch for batches of up to max_batch observations; one allocation (mem).
+/* Scratch for batches of up to max_batch observations; one allocation (mem, buffers.h).
  * act/tangent/grad/grad_tangent hold, per hidden layer, relu activations, their tangents, the
  * gradient and its tangent at the pre-activations ([max_batch x hidden[l]] each). out, dout,
  * out_tangent, dout_tangent ([max_batch x num_outputs]) are free for callers and lpg_loss_hvp. */
@@ -87,7 +87,7 @@ typedef struct {
     real *grad_tangent[AGENT_MAX_HIDDEN];
     real *out, *dout, *out_tangent, *dout_tangent;
     int32_t *visits; /* tabular: [num_states] scratch of agent_per_state_mean */
-    real *mem;
+    void *mem;       /* the one allocation behind every buffer above (buffers.h) */
 } AgentWork;
 
 /* Validates spec and fills agent's sizes and layout. Returns 0, or -1 after reporting. */

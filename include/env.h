@@ -15,6 +15,8 @@
  * - chain, tabular: 0 at the start, then 1 + 2 * (position - 1) + branch (the first action).
  * - chain with distraction bits: [branch == 0, branch == 1, the random bits...] (all 0 at the
  *   start).
+ * - minatar: one binary 10x10 plane per channel of the game, element channel * 100 + y * 10 + x
+ *   (see env_minatar.h).
  * - procedural grids: those of the tabular or random grid drawn, within sizes padded to the
  *   largest layout (cells = the drawn width * height). */
 #ifndef LPG_ENV_H
@@ -31,6 +33,7 @@ typedef enum {
     ENV_TABULAR_GRID,
     ENV_RANDOM_GRID,
     ENV_CHAIN,
+    ENV_MINATAR,
     ENV_PROCEDURAL_GRID,        /* a tabular grid drawn per batch from ranges (env_procgrid.c) */
     ENV_PROCEDURAL_RANDOM_GRID, /* the same draw with random-grid objects and observation */
 } EnvKind;
@@ -87,6 +90,11 @@ typedef struct {
     int noisy;                  /* random +1/-1 rewards on the intermediate steps */
     int distraction_bits;       /* > 0: observation is a bit vector with this many random bits */
 
+    /* MinAtar games (env_minatar.h). */
+    int game;                   /* MinatarGameId */
+    double sticky;              /* probability that a step repeats the previous action */
+    int ramping;                /* 1: difficulty ramps up within an episode */
+
     /* Procedural grids: the ranges. Their num_states or obs_dim fit the largest layout, and
      * max_steps is the largest limit; each batch draws its own layout. */
     EnvProcRanges proc;
@@ -118,6 +126,8 @@ typedef struct {
     int32_t *steps;         /* [n] steps taken in the current episode */
     int chain_length;       /* chains: L for this batch (this lifetime) */
     int chain_good_action;  /* chains: which first action leads to +1, drawn per lifetime */
+    unsigned char *game_state; /* minatar: [n] per-copy game states (MinatarCopy) */
+    size_t game_state_bytes;   /* its size in bytes (0 for other kinds) */
 
     /* Tables derived from the spec by env_batch_init (private to the environment code). */
     int16_t *move_target;   /* grids: [cells * num_actions] cell reached by each action */
@@ -169,7 +179,8 @@ int env_batch_load_state(EnvBatch *batch, const void *checkpoint, const char *na
 /* Draws copy i's current state as text (a grid of characters, or the chain), to out. */
 void env_render(const EnvBatch *batch, int i, FILE *out);
 
-/* "tabular_grid", "random_grid", "chain", "procedural_grid" or "procedural_random_grid". */
+/* "tabular_grid", "random_grid", "chain", "minatar", "procedural_grid" or
+ * "procedural_random_grid". */
 const char *env_kind_name(EnvKind kind);
 
 /* A short name for action a of this spec ("up", "stay", ...; chains: "0", "1"). */

@@ -36,9 +36,12 @@
 #ifndef LPG_METAGRAD_H
 #define LPG_METAGRAD_H
 
+#include <stdint.h>
+
 #include "agent.h"
 #include "agent_loss.h"
 #include "env.h"
+#include "inner_update.h"
 #include "real.h"
 #include "rollout.h"
 #include "rule.h"
@@ -70,6 +73,8 @@ typedef struct {
     real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t) recomputed (input_grad) */
     real *d_pi_taken;              /* [t_len*n] ∂J/∂ of the rule's inputs (input_grad) */
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
+    int64_t episodes_ended[WINDOW_MAX_K + 1]; /* per rollout, from window_collect */
+    double returns_ended[WINDOW_MAX_K + 1];   /* the sum of those episodes' returns */
     void *mem;
 } Window;
 
@@ -81,23 +86,14 @@ void window_free(Window *window);
 /* θ_k of the window (k = 0..K). */
 real *window_theta(const Window *window, int k);
 
-/* Fills y and y_next [t_len*n*num_y] with softmax of the y logits rollout recorded at s_t and
- * s_{t+1}, and points in at them, at gamma [n] and at rollout's rewards, dones and π(a|s):
- * the rule's input for one rollout, without a Window (lpg train). */
-void rule_input_from_rollout(const Agent *agent, const Rollout *rollout, const real *gamma,
-                             real *y, real *y_next, RuleInput *in);
-
-/* Fills the rule's y inputs of rollout k from the agent outputs recorded in it, and points in
- * at rollout k's data. */
-void window_prepare_input(Window *window, const Agent *agent, int k, RuleInput *in);
-
-/* One inner update: runs the rule on in (t_len x n steps of rollout), then
- * theta_next = theta - alpha_lr D ∇_θ L(theta; η) (D: per-state factors of a tabular agent,
- * the identity for an MLP) using grad [num_params] as scratch.
- * Returns the loss L. theta_next may equal theta. */
-real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const real *eta,
-                  const RuleLayout *layout, const Rollout *rollout, const RuleInput *in,
-                  real alpha_lr, real alpha_y, const real *theta, real *theta_next, real *grad);
+/* The window's forward: for k = 0..K-1 collects rollout k with θ_k from env (continuing its
+ * episodes, actions drawn from rng) and takes the inner update to θ_{k+1}; then collects rollout
+ * K with θ_K. Records per rollout the episodes that ended and the sum of their returns. The
+ * advantage Â on rollout K is the caller's to fill (a critic's) before window_meta_gradient,
+ * the backward. awork must hold batches of n. */
+void window_collect(Window *window, EnvBatch *env, const Agent *agent, AgentWork *awork,
+                    RuleWork *rwork, const real *eta, const RuleLayout *layout,
+                    const WindowParams *params, Rng *rng);
 
 /* The first part of J (the log π Â and entropy terms) at theta on rollout with advantage Â;
  * when dtheta is not NULL, ADDS its gradient wrt θ there. */

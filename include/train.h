@@ -1,5 +1,5 @@
 /* train.h: training fresh agents on one environment over several seeds, with A2C (a2c.h) or with
- * a saved rule η (LPG, metagrad.h's inner_update), logging a learning curve. `lpg train` is a
+ * a saved rule η (LPG, inner_update.h), logging a learning curve. `lpg train` is a
  * thin command around this; `lpg eval` reuses train_run per environment and method.
  *
  * Each seed is one independent run: its own RNG (from seed + index), environment batch, agent and

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "returns.h"
 #include "softmax.h"
 #include "util.h"
@@ -35,16 +36,13 @@ int a2c_init(A2c *a2c, const Agent *agent, int t_len, int n, const A2cParams *pa
     a2c->n = n;
     a2c->num_params = agent->num_params;
     size_t P = agent->num_params, rows = (size_t)t_len * n;
-    real *p = lpg_calloc(2 * P + 3 * rows + (size_t)n, sizeof(real), "A2C buffers");
-    if (!p)
+    BufferSpec table[] = {
+        BUFFER(a2c->grad, P),       BUFFER(a2c->mean_square, P), BUFFER(a2c->value, rows),
+        BUFFER(a2c->advantage, rows), BUFFER(a2c->targets, rows), BUFFER(a2c->bootstrap, n),
+    };
+    a2c->mem = buffers_alloc(table, BUFFER_COUNT(table), "A2C buffers");
+    if (!a2c->mem)
         return -1;
-    a2c->mem = p;
-    a2c->grad = p, p += P;
-    a2c->mean_square = p, p += P;
-    a2c->value = p, p += rows;
-    a2c->advantage = p, p += rows;
-    a2c->targets = p, p += rows;
-    a2c->bootstrap = p;
     if (params->optimizer == OPTIMIZER_ADAM) {
         AdamHyper h = adam_defaults(params->lr);
         h.eps = params->eps;

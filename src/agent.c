@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "util.h"
 
 /* ---- setup ---------------------------------------------------------------------------- */
@@ -108,33 +109,25 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
     if (max_batch < 1)
         return lpg_error("agent: max_batch must be >= 1 (got %d)", max_batch);
     size_t per_output = (size_t)max_batch * (size_t)agent->num_outputs;
-    size_t total = 4 * per_output;
-    for (int l = 0; l + 1 < agent->num_layers; l++)
-        total += 4 * (size_t)max_batch * (size_t)agent->layer_out[l];
-    work->mem = lpg_calloc(total, sizeof(real), "agent workspace");
+    BufferSpec table[4 * AGENT_MAX_HIDDEN + 5];
+    size_t count = 0;
+    for (int l = 0; l + 1 < agent->num_layers; l++) {
+        size_t n = (size_t)max_batch * (size_t)agent->layer_out[l];
+        table[count++] = (BufferSpec)BUFFER(work->act[l], n);
+        table[count++] = (BufferSpec)BUFFER(work->tangent[l], n);
+        table[count++] = (BufferSpec)BUFFER(work->grad[l], n);
+        table[count++] = (BufferSpec)BUFFER(work->grad_tangent[l], n);
+    }
+    table[count++] = (BufferSpec)BUFFER(work->out, per_output);
+    table[count++] = (BufferSpec)BUFFER(work->dout, per_output);
+    table[count++] = (BufferSpec)BUFFER(work->out_tangent, per_output);
+    table[count++] = (BufferSpec)BUFFER(work->dout_tangent, per_output);
+    size_t states = agent->spec.kind == AGENT_TABULAR ? (size_t)agent->spec.num_states : 0;
+    table[count++] = (BufferSpec)BUFFER(work->visits, states);
+    work->mem = buffers_alloc(table, count, "agent workspace");
     if (!work->mem)
         return -1;
     work->max_batch = max_batch;
-    real *p = work->mem;
-    for (int l = 0; l + 1 < agent->num_layers; l++) {
-        size_t n = (size_t)max_batch * (size_t)agent->layer_out[l];
-        work->act[l] = p, p += n;
-        work->tangent[l] = p, p += n;
-        work->grad[l] = p, p += n;
-        work->grad_tangent[l] = p, p += n;
-    }
-    work->out = p, p += per_output;
-    work->dout = p, p += per_output;
-    work->out_tangent = p, p += per_output;
-    work->dout_tangent = p;
-    if (agent->spec.kind == AGENT_TABULAR) {
-        work->visits = lpg_calloc((size_t)agent->spec.num_states, sizeof *work->visits,
-                                  "agent visit counts");
-        if (!work->visits) {
-            agent_work_free(work);
-            return -1;
-        }
-    }
     return 0;
 }
 
@@ -163,7 +156,6 @@ void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int
 void agent_work_free(AgentWork *work)
 {
     free(work->mem);
-    free(work->visits);
     memset(work, 0, sizeof *work);
 }
 

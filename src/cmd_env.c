@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "env.h"
+#include "env_minatar.h"
 
 /* How many more layouts --render shows for procedural grids (seeds S+1 ...). */
 #define EXTRA_DRAWS 3
@@ -25,8 +26,9 @@ static void print_env_usage(FILE *out)
                  "sizes; for chains also the length L and good first action drawn for the seed;\n"
                  "for procedural grids the ranges and the layout drawn for the seed.\n\n"
                  "  --render     play random actions in one copy, drawing each step as text\n"
-                 "               ('#' wall, 'A' agent, 'a', 'b', ... object types, '.' free);\n"
-                 "               procedural grids first show the layouts of %d more seeds\n"
+                 "               ('#' wall, 'A' agent, 'a', 'b', ... object types, '.' free;\n"
+                 "               MinAtar games print their own legend); procedural grids\n"
+                 "               first show the layouts of %d more seeds\n"
                  "  --steps N    how many steps --render plays (default 10)\n"
                  "  --seed S     the environment seed (default 0)\n", EXTRA_DRAWS);
 }
@@ -113,6 +115,16 @@ static void print_layout(const EnvBatch *batch)
     printf("layout max_steps: %d\n", batch->spec->max_steps);
 }
 
+static void print_minatar_summary(const EnvSpec *spec)
+{
+    const MinatarGame *game = minatar_game(spec->game);
+    printf("game: %s (10x10 board, %d channels, channel-major)\nchannels:", game->name,
+           game->channels);
+    for (int ch = 0; ch < game->channels; ch++)
+        printf(" %s", game->channel_names[ch]);
+    printf("\nsticky: %g\nramping: %s\n", spec->sticky, spec->ramping ? "yes" : "no");
+}
+
 static void print_summary(const EnvSpec *spec, const EnvBatch *batch, uint64_t seed)
 {
     printf("name: %s\nkind: %s\nfile: %s\n", spec->name, env_kind_name(spec->kind), spec->path);
@@ -125,6 +137,10 @@ static void print_summary(const EnvSpec *spec, const EnvBatch *batch, uint64_t s
     if (batch->family) {
         print_ranges(&spec->proc);
         print_layout(batch);
+        return;
+    }
+    if (spec->kind == ENV_MINATAR) {
+        print_minatar_summary(spec);
         return;
     }
     if (spec->kind != ENV_CHAIN) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "returns.h"
 #include "util.h"
 
@@ -23,22 +24,14 @@ int critic_init(Critic *c, const EnvSpec *env, const double *hidden, int num_hid
     c->t_len = t_len;
     c->n = n;
     size_t P = c->net.num_params, rows1 = (size_t)(t_len + 1) * n, rows = (size_t)t_len * n;
-    real *p = lpg_calloc(2 * P + rows1 + rows, sizeof(real), "critic");
-    if (!p) {
+    BufferSpec table[] = {
+        BUFFER(c->params, P), BUFFER(c->grad, P), BUFFER(c->value, rows1), BUFFER(c->target, rows),
+        BUFFER(c->visits, spec.kind == AGENT_TABULAR ? spec.num_states : 0),
+    };
+    c->mem = buffers_alloc(table, BUFFER_COUNT(table), "critic");
+    if (!c->mem) {
         critic_free(c);
         return -1;
-    }
-    c->mem = p;
-    c->params = p, p += P;
-    c->grad = p, p += P;
-    c->value = p, p += rows1;
-    c->target = p;
-    if (spec.kind == AGENT_TABULAR) {
-        c->visits = lpg_calloc((size_t)spec.num_states, sizeof *c->visits, "critic visit counts");
-        if (!c->visits) {
-            critic_free(c);
-            return -1;
-        }
     }
     agent_init_params(&c->net, c->params, rng);
     return 0;
@@ -48,7 +41,6 @@ void critic_free(Critic *c)
 {
     agent_work_free(&c->work);
     free(c->mem);
-    free(c->visits);
     memset(c, 0, sizeof *c);
 }
 

@@ -1,8 +1,8 @@
 /* env.c: reading environment files, and the batch life cycle (allocation, seeding, reset, step)
- * dispatched to the families in env_grid.c and env_chain.c.
+ * dispatched to the families in env_grid.c, env_chain.c and env_minatar.c.
  *
  * An environment file is one JSON object. Every kind has
- *   "name": string, "kind": "tabular_grid" | "random_grid" | "chain",
+ *   "name": string, "kind": "tabular_grid" | "random_grid" | "chain" | "minatar",
  *   "gamma": discount in [0, 1], "max_steps": episode step limit in [1, 10^7].
  * Grid worlds (both kinds) add
  *   "width", "height": 2..32;  "moves": 4 or 9 (default 9: eight directions plus stay);
@@ -18,6 +18,10 @@
  *   "distraction_bits": 0..30 (optional, default 0): > 0 makes the observation a bit vector
  *   (2 informative bits plus this many random ones) instead of a state index;
  *   "max_steps" must be at least length_max.
+ * MinAtar games (env_minatar.c) add
+ *   "game": "breakout" | "asterix" | "freeway" | "seaquest" | "space_invaders";
+ *   "sticky": probability in [0, 1] that a step repeats the previous action (default 0.1);
+ *   "ramping": true/false (optional, default true): difficulty rises within an episode.
  *
  * Grid dynamics (env_grid.c): a move into a wall or off the grid leaves the agent in place. A
  * step ends with the agent on a cell; a present object there is collected (its reward; with
@@ -46,6 +50,7 @@ const char *env_kind_name(EnvKind kind)
     case ENV_TABULAR_GRID: return "tabular_grid";
     case ENV_RANDOM_GRID: return "random_grid";
     case ENV_CHAIN: return "chain";
+    case ENV_MINATAR: return "minatar";
     case ENV_PROCEDURAL_GRID: return "procedural_grid";
     case ENV_PROCEDURAL_RANDOM_GRID: return "procedural_random_grid";
     }
@@ -58,8 +63,11 @@ const char *env_action_name(const EnvSpec *spec, int action)
                                               "left",       "up-right",  "down-right",
                                               "down-left",  "up-left",   "stay"};
     static const char *const chain_names[2] = {"0", "1"};
+    static const char *const minatar_names[6] = {"no-op", "left", "up", "right", "down", "fire"};
     if (action < 0 || action >= spec->num_actions)
         return "?";
+    if (spec->kind == ENV_MINATAR)
+        return minatar_names[action];
     return spec->kind == ENV_CHAIN ? chain_names[action] : grid_names[action];
 }
 
@@ -70,15 +78,16 @@ static int read_kind(const cJSON *root, EnvKind *kind, const char *path)
         return lpg_error("%s: missing required key 'kind'", path);
     if (!cJSON_IsString(item))
         return lpg_error("%s: key 'kind': expected a string", path);
-    const EnvKind kinds[] = {ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN, ENV_PROCEDURAL_GRID,
-                             ENV_PROCEDURAL_RANDOM_GRID};
+    const EnvKind kinds[] = {ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN, ENV_MINATAR,
+                             ENV_PROCEDURAL_GRID, ENV_PROCEDURAL_RANDOM_GRID};
     for (int k = 0; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
         if (strcmp(item->valuestring, env_kind_name(kinds[k])) == 0) {
             *kind = kinds[k];
             return 0;
         }
     return lpg_error("%s: key 'kind': unknown kind '%s' (expected tabular_grid, random_grid, "
-                     "chain, procedural_grid or procedural_random_grid)", path, item->valuestring);
+                     "chain, minatar, procedural_grid or procedural_random_grid)", path,
+                     item->valuestring);
 }
 
 static int read_name(const cJSON *root, EnvSpec *spec, const char *path)
@@ -104,7 +113,11 @@ static int load_root(const cJSON *root, EnvSpec *spec, const char *path)
     if (config_get_double(root, "gamma", 1, 0.0, 1.0, &spec->gamma, path) ||
         config_get_int(root, "max_steps", 1, 1, 10000000, &spec->max_steps, path))
         return -1;
-    return spec->kind == ENV_CHAIN ? chain_load(root, spec, path) : grid_load(root, spec, path);
+    switch (spec->kind) {
+    case ENV_CHAIN: return chain_load(root, spec, path);
+    case ENV_MINATAR: return minatar_load(root, spec, path);
+    default: return grid_load(root, spec, path);
+    }
 }
 
 int env_load(const char *path, EnvSpec *spec)
@@ -137,6 +150,7 @@ void env_batch_free(EnvBatch *batch)
     free(batch->cell_object);
     free(batch->open_cells);
     free(batch->start_cells);
+    free(batch->game_state);
     free(batch->layout);
     memset(batch, 0, sizeof *batch);
 }
@@ -196,9 +210,11 @@ int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed)
         env_draw_layout(spec, seed, batch->layout);
         batch->family = spec;
         batch->layout_seed = seed;
-        batch->spec = batch->layout;
+        spec = batch->spec = batch->layout;
     }
-    if (allocate_copies(batch) || (batch->spec->kind != ENV_CHAIN && grid_batch_init(batch))) {
+    int is_grid = spec->kind == ENV_TABULAR_GRID || spec->kind == ENV_RANDOM_GRID;
+    if (allocate_copies(batch) || (is_grid && grid_batch_init(batch)) ||
+        (spec->kind == ENV_MINATAR && minatar_batch_init(batch))) {
         env_batch_free(batch);
         return -1;
     }
@@ -214,6 +230,7 @@ void env_batch_reset(EnvBatch *batch)
         case ENV_TABULAR_GRID: tabular_grid_reset_copy(batch, i); break;
         case ENV_RANDOM_GRID: random_grid_reset_copy(batch, i); break;
         case ENV_CHAIN: chain_reset_copy(batch, i); break;
+        case ENV_MINATAR: minatar_reset_copy(batch, i); break;
         case ENV_PROCEDURAL_GRID: case ENV_PROCEDURAL_RANDOM_GRID: break; /* runs its layout */
         }
         batch->reward[i] = 0;
@@ -228,6 +245,7 @@ void env_batch_step(EnvBatch *batch, const int32_t *actions)
     case ENV_TABULAR_GRID: tabular_grid_step(batch, actions); break;
     case ENV_RANDOM_GRID: random_grid_step(batch, actions); break;
     case ENV_CHAIN: chain_step(batch, actions); break;
+    case ENV_MINATAR: minatar_step(batch, actions); break;
     case ENV_PROCEDURAL_GRID: case ENV_PROCEDURAL_RANDOM_GRID: break; /* runs its layout */
     }
 }
@@ -236,6 +254,8 @@ void env_render(const EnvBatch *batch, int i, FILE *out)
 {
     if (batch->spec->kind == ENV_CHAIN)
         chain_render(batch, i, out);
+    else if (batch->spec->kind == ENV_MINATAR)
+        minatar_render(batch, i, out);
     else
         grid_render(batch, i, out);
 }

@@ -1,6 +1,7 @@
 /* env_state.c: saving and restoring an EnvBatch's mutable state byte for byte, so that a
  * resumed meta-training run steps its environments exactly as an uninterrupted one would.
- * The derived tables (moves, thresholds) are rebuilt by env_batch_init from the spec. */
+ * MinAtar batches add their per-copy game states. The derived tables (moves, thresholds) are
+ * rebuilt by env_batch_init from the spec. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ static int state_parts(const EnvBatch *b, Part *parts)
     PART(b->steps, n);
     PART(b->cell_object, s->kind == ENV_RANDOM_GRID ? n * cells : 0);
 #undef PART
+    parts[k++] = (Part){(void *)b->game_state, b->game_state_bytes};
     parts[k++] = (Part){(void *)&b->episodes_done, sizeof b->episodes_done};
     parts[k++] = (Part){(void *)&b->returns_done_sum, sizeof b->returns_done_sum};
     parts[k++] = (Part){(void *)&b->chain_length, sizeof b->chain_length};
@@ -89,7 +91,7 @@ int env_batch_save_state(const EnvBatch *batch, void *checkpoint_writer, const c
 {
     if (save_layout(batch, checkpoint_writer, name))
         return -1;
-    Part parts[16];
+    Part parts[20];
     int count = state_parts(batch, parts);
     size_t total = total_bytes(parts, count);
     unsigned char *buf = lpg_calloc(total, 1, "environment state");
@@ -111,7 +113,7 @@ int env_batch_load_state(EnvBatch *batch, const void *checkpoint, const char *na
     const Checkpoint *ck = checkpoint;
     if (load_layout(batch, ck, name))
         return -1;
-    Part parts[16];
+    Part parts[20];
     int count = state_parts(batch, parts);
     size_t total = total_bytes(parts, count);
     unsigned char *buf = lpg_calloc(total, 1, "environment state");

@@ -78,6 +78,7 @@ static A2cFamily a2c_family(const EnvSpec *spec)
     switch (spec->kind) {
     case ENV_TABULAR_GRID: case ENV_PROCEDURAL_GRID: return FAMILY_TABULAR_GRID;
     case ENV_RANDOM_GRID: case ENV_PROCEDURAL_RANDOM_GRID: return FAMILY_RANDOM_GRID;
+    case ENV_MINATAR: return FAMILY_RANDOM_GRID; /* vector observations, until MinAtar has its own */
     case ENV_CHAIN: break;
     }
     return spec->distraction_bits > 0 ? FAMILY_CHAIN_DISTRACTION : FAMILY_CHAIN;

@@ -72,37 +72,20 @@ int lifetime_finished(const Lifetime *life)
     return life->updates >= life->length;
 }
 
-/* Collects rollout k with θ_k and counts the episodes that ended in it. */
-static void collect(Lifetime *life, int k, int64_t *episodes, double *return_sum)
-{
-    EnvBatch *env = &life->env;
-    int64_t before = env->episodes_done;
-    double before_sum = env->returns_done_sum;
-    rollout_collect(&life->window.rollout[k], env, &life->agent, &life->awork,
-                    window_theta(&life->window, k), &life->rng);
-    int64_t ended = env->episodes_done - before;
-    double ended_sum = env->returns_done_sum - before_sum;
-    *episodes += ended;
-    *return_sum += ended_sum;
-    if (life->updates + k >= life->length - life->length / 5) {
-        life->final_count += ended;
-        life->final_sum += ended_sum;
-    }
-}
-
 void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
                       int64_t *episodes, double *return_sum)
 {
     Window *w = &life->window;
-    const WindowParams *p = &life->params;
-    for (int k = 0; k < w->K; k++) {
-        collect(life, k, episodes, return_sum);
-        RuleInput in;
-        window_prepare_input(w, &life->agent, k, &in);
-        inner_update(&life->agent, &life->awork, life->rwork, eta, layout, &w->rollout[k], &in,
-                     p->alpha_lr, p->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+    window_collect(w, &life->env, &life->agent, &life->awork, life->rwork, eta, layout,
+                   &life->params, &life->rng);
+    for (int k = 0; k <= w->K; k++) {
+        *episodes += w->episodes_ended[k];
+        *return_sum += w->returns_ended[k];
+        if (life->updates + k >= life->length - life->length / 5) {
+            life->final_count += w->episodes_ended[k];
+            life->final_sum += w->returns_ended[k];
+        }
     }
-    collect(life, w->K, episodes, return_sum);
     /* The critic learns from every rollout of the window; Â comes from the last one, computed
      * before the critic's step on it. */
     for (int k = 0; k <= w->K; k++)

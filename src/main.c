@@ -3,6 +3,7 @@
 #include <string.h>
 #include <cblas.h>
 
+#include "blas_cpu.h"
 #include "commands.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@ static void print_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    blas_cpu_fix(argv);
     /* Lifetimes run on our own threads; OpenBLAS threading on tiny matrices only costs time. */
     openblas_set_num_threads(1);
     if (argc < 2) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "softmax.h"
 #include "util.h"
 
@@ -25,30 +26,22 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             return -1;
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
-    size_t total = 2 * (size_t)K * ys + (size_t)n + rows + (size_t)(K + 1) * P + 4 * P + rows
-                   + 2 * ys + (size_t)K * rows + rows + 2 * ys; /* ..., pi_taken .. d_y_next */
-    real *p = lpg_calloc(total, sizeof(real), "meta-gradient window");
-    if (!p) {
+    BufferSpec table[] = {
+        BUFFER(w->y, (size_t)K * ys),       BUFFER(w->y_next, (size_t)K * ys),
+        BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
+        BUFFER(w->theta, (size_t)(K + 1) * P),
+        BUFFER(w->grad, P),                 BUFFER(w->lambda, P),
+        BUFFER(w->hv, P),                   BUFFER(w->lambda_scaled, P),
+        BUFFER(w->dpi_hat, rows),           BUFFER(w->dy_hat, ys),
+        BUFFER(w->dlog_y_hat, ys),          BUFFER(w->pi_taken, (size_t)K * rows),
+        BUFFER(w->d_pi_taken, rows),        BUFFER(w->d_y, ys),
+        BUFFER(w->d_y_next, ys),
+    };
+    w->mem = buffers_alloc(table, BUFFER_COUNT(table), "meta-gradient window");
+    if (!w->mem) {
         window_free(w);
         return -1;
     }
-    w->mem = p;
-    w->y = p, p += (size_t)K * ys;
-    w->y_next = p, p += (size_t)K * ys;
-    w->gamma = p, p += n;
-    w->advantage = p, p += rows;
-    w->theta = p, p += (size_t)(K + 1) * P;
-    w->grad = p, p += P;
-    w->lambda = p, p += P;
-    w->hv = p, p += P;
-    w->lambda_scaled = p, p += P;
-    w->dpi_hat = p, p += rows;
-    w->dy_hat = p, p += ys;
-    w->dlog_y_hat = p, p += ys;
-    w->pi_taken = p, p += (size_t)K * rows;
-    w->d_pi_taken = p, p += rows;
-    w->d_y = p, p += ys;
-    w->d_y_next = p;
     return 0;
 }
 
@@ -66,29 +59,38 @@ real *window_theta(const Window *w, int k)
     return w->theta + (size_t)k * w->num_params;
 }
 
-void rule_input_from_rollout(const Agent *agent, const Rollout *r, const real *gamma, real *y,
-                             real *y_next, RuleInput *in)
-{
-    size_t rows = (size_t)r->t_len * r->n, m = (size_t)agent->num_y;
-    int outs = agent->num_outputs;
-    for (size_t row = 0; row < rows; row++) {
-        softmax_row(r->out + row * outs + agent->y_offset, (int)m, y + row * m);
-        softmax_row(r->out + (row + (size_t)r->n) * outs + agent->y_offset, (int)m,
-                    y_next + row * m);
-    }
-    in->reward = r->reward;
-    in->done = r->done;
-    in->gamma = gamma;
-    in->pi_taken = r->pi_taken;
-    in->y = y;
-    in->y_next = y_next;
-}
-
-void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
+/* Fills the rule's y inputs of rollout k from the agent outputs recorded in it, and points in
+ * at rollout k's data. */
+static void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
 {
     size_t ys = (size_t)w->t_len * w->n * w->num_y;
     rule_input_from_rollout(agent, &w->rollout[k], w->gamma, w->y + (size_t)k * ys,
                             w->y_next + (size_t)k * ys, in);
+}
+
+/* Collects rollout k with θ_k and records the episodes that ended in it. */
+static void window_collect_rollout(Window *w, int k, EnvBatch *env, const Agent *agent,
+                                   AgentWork *awork, Rng *rng)
+{
+    int64_t before = env->episodes_done;
+    double before_sum = env->returns_done_sum;
+    rollout_collect(&w->rollout[k], env, agent, awork, window_theta(w, k), rng);
+    w->episodes_ended[k] = env->episodes_done - before;
+    w->returns_ended[k] = env->returns_done_sum - before_sum;
+}
+
+void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awork,
+                    RuleWork *rwork, const real *eta, const RuleLayout *layout,
+                    const WindowParams *params, Rng *rng)
+{
+    for (int k = 0; k < w->K; k++) {
+        window_collect_rollout(w, k, env, agent, awork, rng);
+        RuleInput in;
+        window_prepare_input(w, agent, k, &in);
+        inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
+                     params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+    }
+    window_collect_rollout(w, w->K, env, agent, awork, rng);
 }
 
 /* Whether the rule's inputs of update k follow θ_k: with input_grad, for k >= 1 (θ_0 does not
@@ -186,28 +188,6 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
     agent_backward(agent, awork, window_theta(w, k), obs, rows + n, awork->dout, dtheta);
 }
 
-static LpgLossInput loss_input(const Rollout *r, const RuleWork *rwork, real alpha_y)
-{
-    LpgLossInput li = {r->action, rwork->pi_hat, rwork->log_y_hat, alpha_y,
-                       (real)1 / ((real)r->t_len * (real)r->n)};
-    return li;
-}
-
-real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const real *eta,
-                  const RuleLayout *layout, const Rollout *rollout, const RuleInput *in,
-                  real alpha_lr, real alpha_y, const real *theta, real *theta_next, real *grad)
-{
-    int rows = rollout->t_len * rollout->n;
-    rule_forward(rwork, eta, layout, in, rollout->n, rollout->t_len);
-    LpgLossInput li = loss_input(rollout, rwork, alpha_y);
-    memset(grad, 0, agent->num_params * sizeof(real));
-    real loss = lpg_loss_gradient(agent, awork, theta, rollout_obs(rollout, 0), rows, &li, grad);
-    agent_per_state_mean(agent, awork, rollout_obs(rollout, 0), rows, grad);
-    for (size_t j = 0; j < agent->num_params; j++)
-        theta_next[j] = theta[j] - alpha_lr * grad[j];
-    return loss;
-}
-
 real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
                     const Rollout *rollout, const real *advantage, const WindowParams *params,
                     real *dtheta)
@@ -280,7 +260,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     RuleInput in;
     window_update_input(w, agent, awork, params, k, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
-    LpgLossInput li = loss_input(r, rwork, params->alpha_y);
+    LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
     /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
      * both the Hessian term and the mixed term act along v = D λ_{k+1}. */
     memcpy(w->lambda_scaled, w->lambda, w->num_params * sizeof(real));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "softmax.h"
 #include "util.h"
 
@@ -33,28 +34,18 @@ int rollout_init(Rollout *r, const EnvSpec *spec, const Agent *agent, int t_len,
     r->obs_dim = spec->obs_dim;
     r->num_outputs = agent->num_outputs;
     size_t rows = (size_t)t_len * n, rows1 = (size_t)(t_len + 1) * n;
-    size_t obs_reals = spec->obs_dim > 0 ? rows1 * (size_t)spec->obs_dim : 0;
-    size_t reals = obs_reals + rows + rows + rows1 * (size_t)agent->num_outputs;
-    size_t bytes = reals * sizeof(real) + (rows1 + rows) * sizeof(int32_t) + rows;
-    char *mem = lpg_calloc(1, bytes, "rollout buffers");
-    if (!mem)
+    BufferSpec table[] = {
+        BUFFER(r->obs, spec->obs_dim > 0 ? rows1 * (size_t)spec->obs_dim : 0),
+        BUFFER(r->reward, rows),
+        BUFFER(r->pi_taken, rows),
+        BUFFER(r->out, rows1 * (size_t)agent->num_outputs),
+        BUFFER(r->obs_index, spec->num_states > 0 ? rows1 : 0),
+        BUFFER(r->action, rows),
+        BUFFER(r->done, rows),
+    };
+    r->mem = buffers_alloc(table, BUFFER_COUNT(table), "rollout buffers");
+    if (!r->mem)
         return -1;
-    r->mem = mem;
-    real *p = (real *)mem;
-    r->obs = obs_reals ? p : NULL;
-    p += obs_reals;
-    r->reward = p;
-    p += rows;
-    r->pi_taken = p;
-    p += rows;
-    r->out = p;
-    p += rows1 * (size_t)agent->num_outputs;
-    int32_t *q = (int32_t *)p;
-    r->obs_index = spec->num_states > 0 ? q : NULL;
-    q += rows1;
-    r->action = q;
-    q += rows;
-    r->done = (uint8_t *)q;
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "vecmath.h"
 
 /* ---- small linear-algebra helpers ---------------------------------------------------------- */
 
@@ -42,20 +43,6 @@ static void add_column_sums(real *dbias, const real *dout, int rows, int cols)
     }
 }
 
-static real sigmoid(real v)
-{
-    return (real)1 / ((real)1 + real_exp(-v));
-}
-
-/* tanh through one exp: libm's tanhf goes through expm1f and took a third of the pass. Absolute
- * error stays at the precision of real; the derivative 1 - tanh² holds to the same precision. */
-static real tanh_fast(real v)
-{
-    real e = real_exp(-2 * real_fabs(v));
-    real t = ((real)1 - e) / ((real)1 + e);
-    return v < 0 ? -t : t;
-}
-
 /* ---- φ: y [rows x 30] -> tanh(y W1 + b1) [rows x 16] -> · w2 + b2 [rows] ------------------- */
 
 static void phi_forward(real *out, real *hidden, const real *y, const real *w1, const real *b1,
@@ -63,8 +50,7 @@ static void phi_forward(real *out, real *hidden, const real *y, const real *w1, 
 {
     fill_rows(hidden, b1, rows, RULE_PHI_HIDDEN);
     matmul(hidden, y, w1, rows, RULE_PHI_HIDDEN, RULE_Y_DIM, 0, 0, 1);
-    for (size_t i = 0; i < (size_t)rows * RULE_PHI_HIDDEN; i++)
-        hidden[i] = tanh_fast(hidden[i]);
+    vec_tanh(hidden, hidden, (size_t)rows * RULE_PHI_HIDDEN);
     for (int r = 0; r < rows; r++) {
         const real *hrow = hidden + (size_t)r * RULE_PHI_HIDDEN;
         real sum = b2[0];
@@ -95,25 +81,25 @@ static void phi_backward(real *dw1, real *db1, real *dw2, real *db2, real *dhidd
 /* ---- LSTM cell: pre-activations [n x 4H] (blocks i, f, g, o) and the entering state ---------- */
 
 /* Turns gates [n x 4H] from pre-activations into activations (in place) and computes the new
- * cell [n x H], tanh(cell) and h. */
-static void lstm_cell_forward(real *gates, real *cell, real *tanh_cell, real *h,
-                              const real *cell_in, int n, int hidden)
+ * cell [n x H], tanh(cell) and h: one fused pass per row, vectorised along the width. */
+VEC_KERNEL static void lstm_cell_forward(real *gates, real *cell, real *tanh_cell, real *h,
+                                         const real *cell_in, int n, int hidden)
 {
     for (int r = 0; r < n; r++) {
-        real *g = gates + (size_t)r * 4 * hidden;
+        real *restrict gi = gates + (size_t)r * 4 * hidden, *restrict gf = gi + hidden;
+        real *restrict gg = gf + hidden, *restrict go = gg + hidden;
         size_t o = (size_t)r * hidden;
+        real *restrict c = cell + o, *restrict tc = tanh_cell + o, *restrict hr = h + o;
+        const real *restrict c_in = cell_in + o;
+#pragma omp simd
         for (int j = 0; j < hidden; j++) {
-            real gi = sigmoid(g[j]);
-            real gf = sigmoid(g[hidden + j]);
-            real gg = tanh_fast(g[2 * hidden + j]);
-            real go = sigmoid(g[3 * hidden + j]);
-            g[j] = gi;
-            g[hidden + j] = gf;
-            g[2 * hidden + j] = gg;
-            g[3 * hidden + j] = go;
-            cell[o + j] = gf * cell_in[o + j] + gi * gg;
-            tanh_cell[o + j] = tanh_fast(cell[o + j]);
-            h[o + j] = go * tanh_cell[o + j];
+            gi[j] = vec_sigmoid1(gi[j]);
+            gf[j] = vec_sigmoid1(gf[j]);
+            gg[j] = real_tanh(gg[j]);
+            go[j] = vec_sigmoid1(go[j]);
+            c[j] = gf[j] * c_in[j] + gi[j] * gg[j];
+            tc[j] = real_tanh(c[j]);
+            hr[j] = go[j] * tc[j];
         }
     }
 }
@@ -121,13 +107,15 @@ static void lstm_cell_forward(real *gates, real *cell, real *tanh_cell, real *h,
 /* Given dh [n x H] (total gradient into h) and dcell [n x H] (gradient into the cell from the
  * step that consumed it), writes dgates [n x 4H] (wrt pre-activations) and overwrites dcell with
  * the gradient into the entering cell state. */
-static void lstm_cell_backward(real *dgates, real *dcell, const real *dh, const real *gates,
-                               const real *tanh_cell, const real *cell_in, int n, int hidden)
+VEC_KERNEL static void lstm_cell_backward(real *dgates, real *dcell, const real *dh,
+                                          const real *gates, const real *tanh_cell,
+                                          const real *cell_in, int n, int hidden)
 {
     for (int r = 0; r < n; r++) {
-        const real *g = gates + (size_t)r * 4 * hidden;
-        real *dg = dgates + (size_t)r * 4 * hidden;
+        const real *restrict g = gates + (size_t)r * 4 * hidden;
+        real *restrict dg = dgates + (size_t)r * 4 * hidden;
         size_t o = (size_t)r * hidden;
+#pragma omp simd
         for (int j = 0; j < hidden; j++) {
             real gi = g[j], gf = g[hidden + j], gg = g[2 * hidden + j], go = g[3 * hidden + j];
             real tc = tanh_cell[o + j];
@@ -219,23 +207,30 @@ static void lstm_backward(RuleWork *w, real *dwx, real *dwh, real *db, const rea
 
 /* ---- heads: π̂ = h·w + b, ŷ = softmax(h W + b) ------------------------------------------- */
 
-/* Row-wise softmax of logits [rows x dim] held in probs (overwritten), with log-probabilities. */
+/* Row-wise softmax of logits [rows x dim] held in probs (overwritten), with log-probabilities.
+ * The exponentials run over the whole block at once (see vecmath.h). */
 static void softmax_forward(real *probs, real *log_probs, int rows, int dim)
 {
+    size_t count = (size_t)rows * dim;
     for (int r = 0; r < rows; r++) {
         real *p = probs + (size_t)r * dim, *lp = log_probs + (size_t)r * dim;
         real max = p[0];
         for (int j = 1; j < dim; j++)
             max = p[j] > max ? p[j] : max;
+        for (int j = 0; j < dim; j++)
+            lp[j] = p[j] - max;
+    }
+    vec_exp(probs, log_probs, count);
+    for (int r = 0; r < rows; r++) {
+        real *p = probs + (size_t)r * dim, *lp = log_probs + (size_t)r * dim;
         real sum = 0;
         for (int j = 0; j < dim; j++)
-            sum += real_exp(p[j] - max);
-        real log_sum = real_log(sum) + max;
-        for (int j = 0; j < dim; j++) {
-            lp[j] = p[j] - log_sum;
-            p[j] = real_exp(lp[j]);
-        }
+            sum += p[j];
+        real log_sum = real_log(sum);
+        for (int j = 0; j < dim; j++)
+            lp[j] -= log_sum;
     }
+    vec_exp(probs, log_probs, count);
 }
 
 /* dlogits [rows x dim] = g - p Σ g, where g is the gradient wrt log p; with from_probs, dout is

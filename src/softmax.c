@@ -1,6 +1,17 @@
 /* softmax.c: stable softmax, log-softmax and entropy of one row of logits, and their derivatives.
- * Every function subtracts the row maximum first, so no logit range overflows exp(). */
+ * Every function subtracts the row maximum first, so no logit range overflows exp().
+ *
+ * Rows are short (a few actions, 30 prediction categories), too short for a vectorised loop of
+ * unknown length: its scalar remainder would do most of the work. So the exponentials of a row
+ * go through exp_shifted, which works in blocks of a fixed EXP_BLOCK lanes, the last block
+ * padded with -inf (whose exponential, 0, adds nothing to the sum); see vecmath.h. */
 #include "softmax.h"
+
+#include <math.h>
+
+#include "vecmath.h"
+
+#define EXP_BLOCK 16
 
 static real row_max(const real *x, int n)
 {
@@ -11,23 +22,42 @@ static real row_max(const real *x, int n)
     return m;
 }
 
+/* e^(x[j] - shift) for the EXP_BLOCK entries of block, in place. */
+VEC_KERNEL static void exp_block(real *block, real shift)
+{
+#pragma omp simd
+    for (int l = 0; l < EXP_BLOCK; l++)
+        block[l] = real_exp(block[l] - shift);
+}
+
+/* Writes e[j] = e^(x[j] - shift) for j < n (e may be NULL) and returns their sum, in blocks. */
+static real exp_shifted(const real *x, int n, real shift, real *e)
+{
+    real sum = 0, block[EXP_BLOCK];
+    for (int c = 0; c < n; c += EXP_BLOCK) {
+        int len = n - c < EXP_BLOCK ? n - c : EXP_BLOCK;
+        for (int l = 0; l < EXP_BLOCK; l++)
+            block[l] = l < len ? x[c + l] : -(real)INFINITY;
+        exp_block(block, shift);
+        for (int l = 0; l < len; l++) {
+            sum += block[l];
+            if (e)
+                e[c + l] = block[l];
+        }
+    }
+    return sum;
+}
+
 real log_sum_exp_row(const real *x, int n)
 {
     real m = row_max(x, n);
-    real sum = 0;
-    for (int j = 0; j < n; j++)
-        sum += real_exp(x[j] - m);
-    return m + real_log(sum);
+    return m + real_log(exp_shifted(x, n, m, NULL));
 }
 
 real softmax_row_lse(const real *x, int n, real *p)
 {
     real m = row_max(x, n);
-    real sum = 0;
-    for (int j = 0; j < n; j++) {
-        p[j] = real_exp(x[j] - m);
-        sum += p[j];
-    }
+    real sum = exp_shifted(x, n, m, p);
     real inv = 1 / sum;
     for (int j = 0; j < n; j++)
         p[j] *= inv;
@@ -46,25 +76,47 @@ void log_softmax_row(const real *x, int n, real *log_p)
         log_p[j] = x[j] - lse;
 }
 
-real entropy_row(const real *x, int n)
+/* H = -Σ p log p with p = e / sum, e = e^(x - max): one pass of exponentials. */
+static real entropy_from(const real *x, int n, real *p, real *lse)
 {
-    real lse = log_sum_exp_row(x, n);
+    real m = row_max(x, n);
+    real sum = exp_shifted(x, n, m, p);
+    real inv = 1 / sum;
+    *lse = m + real_log(sum);
     real h = 0;
     for (int j = 0; j < n; j++) {
-        real log_p = x[j] - lse;
-        h -= real_exp(log_p) * log_p;
+        p[j] *= inv;
+        h -= p[j] * (x[j] - *lse);
     }
     return h;
 }
 
+real entropy_row(const real *x, int n)
+{
+    real block[4 * EXP_BLOCK], lse;
+    if (n > 4 * EXP_BLOCK) { /* a row longer than the stack buffer: the plain loop */
+        real h = 0;
+        lse = log_sum_exp_row(x, n);
+        for (int j = 0; j < n; j++)
+            h -= real_exp(x[j] - lse) * (x[j] - lse);
+        return h;
+    }
+    return entropy_from(x, n, block, &lse);
+}
+
 void entropy_row_backward(const real *x, int n, real scale, real *dx)
 {
-    real lse = log_sum_exp_row(x, n);
-    real h = entropy_row(x, n);
-    for (int j = 0; j < n; j++) {
-        real log_p = x[j] - lse;
-        dx[j] -= scale * real_exp(log_p) * (log_p + h);
+    real p[4 * EXP_BLOCK], lse;
+    if (n > 4 * EXP_BLOCK) {
+        real h = entropy_row(x, n);
+        lse = log_sum_exp_row(x, n);
+        for (int j = 0; j < n; j++)
+            dx[j] -= scale * real_exp(x[j] - lse) * (x[j] - lse + h);
+        return;
     }
+    real h = entropy_from(x, n, p, &lse);
+    for (int j = 0; j < n; j++)
+        dx[j] -= scale * p[j] * (x[j] - lse + h);
 }
 
 void softmax_row_tangent(const real *x, const real *dx, int n, real *dp)

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "metagrad.h"
+#include "inner_update.h"
 #include "rollout.h"
 #include "util.h"
 

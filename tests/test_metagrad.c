@@ -22,8 +22,7 @@ typedef struct {
     WindowParams params;
 } Setup;
 
-/* Collects a window: K rollouts, each followed by the inner update, then rollout K with θ_K and
- * a fixed random advantage. */
+/* Collects a window (window_collect) and gives it a fixed random advantage. */
 static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
                         int input_grad)
 {
@@ -56,14 +55,8 @@ static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, r
     Window *w = &s->window;
     for (int i = 0; i < n; i++)
         w->gamma[i] = (real)s->spec.gamma;
-    for (int k = 0; k < K; k++) {
-        rollout_collect(&w->rollout[k], &s->env, &s->agent, &s->awork, window_theta(w, k), &rng);
-        RuleInput in;
-        window_prepare_input(w, &s->agent, k, &in);
-        inner_update(&s->agent, &s->awork, s->rwork, s->eta, &s->layout, &w->rollout[k], &in,
-                     alpha_lr, p.alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
-    }
-    rollout_collect(&w->rollout[K], &s->env, &s->agent, &s->awork, window_theta(w, K), &rng);
+    window_collect(w, &s->env, &s->agent, &s->awork, s->rwork, s->eta, &s->layout, &s->params,
+                   &rng);
     for (int b = 0; b < t_len * n; b++)
         w->advantage[b] = (real)(2 * rng_uniform_double(&rng) - 1);
     return 0;

@@ -1,0 +1,159 @@
+/* env_minatar.h: the five MinAtar games (Breakout, Asterix, Freeway, Seaquest, Space Invaders),
+ * written from their published rules, behind the batched interface of env.h.
+ *
+ * Board: 10 x 10 cells, x = column 0..9 left to right, y = row 0..9 top to bottom. The
+ * observation is one binary plane per object kind (the game's channels), channel-major:
+ * element channel * 100 + y * 10 + x, obs_dim = 100 * channels.
+ *
+ * Actions (all six in every game; a game ignores the ones it has no use for):
+ *   0 no-op, 1 left, 2 up, 3 right, 4 down, 5 fire.
+ * Sticky actions: with probability `sticky` (default 0.1) a step repeats the action actually
+ * taken at the previous step instead of the agent's (no-op at the start of an episode).
+ *
+ * Private to the environment code and its tests: everyone else goes through env.h. */
+#ifndef LPG_ENV_MINATAR_H
+#define LPG_ENV_MINATAR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "env.h"
+
+#define MINATAR_SIDE 10
+#define MINATAR_CELLS 100
+#define MINATAR_LANES 8       /* rows 1..8 carry the lanes of Asterix, Freeway, Seaquest */
+#define MINATAR_MAX_CHANNELS 10
+#define MINATAR_MAX_LIT 128   /* cells lit at once; every game stays well below */
+#define SEAQUEST_MAX_SHOTS 4
+#define SEAQUEST_MAX_ENEMY_SHOTS 16
+
+enum { MINATAR_NOOP, MINATAR_LEFT, MINATAR_UP, MINATAR_RIGHT, MINATAR_DOWN, MINATAR_FIRE };
+
+typedef enum {
+    MINATAR_BREAKOUT,
+    MINATAR_ASTERIX,
+    MINATAR_FREEWAY,
+    MINATAR_SEAQUEST,
+    MINATAR_SPACE_INVADERS,
+    MINATAR_NUM_GAMES
+} MinatarGameId;
+
+typedef struct {
+    int8_t paddle;             /* paddle column, row 9 */
+    int8_t ball_x, ball_y;
+    int8_t dx, dy;             /* ball direction, each +1 or -1 */
+    int8_t last_x, last_y;     /* where the ball was before this step (the trail) */
+    uint16_t bricks[3];        /* rows 1..3, bit x set while the brick stands */
+} Breakout;
+
+typedef struct {
+    int8_t x, y;                    /* player */
+    int8_t lane_dir[MINATAR_LANES]; /* entity in lane (row lane + 1) moving -1/+1; 0: none */
+    int8_t lane_x[MINATAR_LANES];
+    int8_t lane_gold[MINATAR_LANES];
+    int16_t spawn_interval, spawn_timer;
+    int16_t move_interval, move_timer;
+    int16_t ramp_timer, ramps;
+} Asterix;
+
+typedef struct {
+    int8_t y;                      /* chicken row; its column is 4 */
+    int8_t cooldown;               /* frames until the chicken may move again */
+    int8_t car_x[MINATAR_LANES];
+    int8_t car_dir[MINATAR_LANES]; /* -1 or +1 */
+    int8_t car_period[MINATAR_LANES]; /* moves one cell every car_period frames (1..5) */
+    int8_t car_timer[MINATAR_LANES];
+    int16_t time;                  /* frames played */
+} Freeway;
+
+typedef struct {
+    int8_t x, y, dir;
+} Shot;
+
+typedef struct {
+    int8_t x, y, dir;              /* sub (its front cell), facing -1 or +1 */
+    int8_t surfaced;               /* 1 while at row 0 since the last dive */
+    int8_t divers;                 /* rescued divers on board, 0..6 */
+    int8_t shot_timer;             /* steps until the sub may fire again */
+    int16_t oxygen;
+    int8_t enemy_dir[MINATAR_LANES];  /* 0: no enemy in the lane */
+    int8_t enemy_x[MINATAR_LANES];
+    int8_t enemy_is_sub[MINATAR_LANES];
+    int8_t enemy_move_timer[MINATAR_LANES];
+    int8_t enemy_shot_timer[MINATAR_LANES];
+    int8_t diver_dir[MINATAR_LANES];  /* 0: no diver in the lane */
+    int8_t diver_x[MINATAR_LANES];
+    int8_t diver_move_timer[MINATAR_LANES];
+    int8_t num_shots, num_enemy_shots;
+    Shot shots[SEAQUEST_MAX_SHOTS];
+    Shot enemy_shots[SEAQUEST_MAX_ENEMY_SHOTS];
+    int16_t enemy_spawn_timer, enemy_spawn_interval, enemy_move_interval;
+    int16_t diver_spawn_timer, ramps;
+} Seaquest;
+
+typedef struct {
+    int8_t x;                  /* cannon column, row 9 */
+    int8_t shot_timer;
+    int8_t alien_dir;          /* -1 or +1 */
+    int16_t alien_move_timer, move_interval, alien_shot_timer;
+    uint16_t aliens[MINATAR_SIDE];      /* bit x of row y */
+    uint16_t shots[MINATAR_SIDE];       /* the cannon's bullets, moving up */
+    uint16_t enemy_shots[MINATAR_SIDE]; /* the aliens' bullets, moving down */
+} SpaceInvaders;
+
+/* One copy's whole state: the game, the sticky action, and which observation cells are lit
+ * (so that a step clears and writes only those, not the whole plane stack). */
+typedef struct {
+    union {
+        Breakout breakout;
+        Asterix asterix;
+        Freeway freeway;
+        Seaquest seaquest;
+        SpaceInvaders space_invaders;
+    } g;
+    int32_t last_action;
+    int32_t num_lit;
+    uint16_t lit[MINATAR_MAX_LIT];
+} MinatarCopy;
+
+/* A game: its channels and three functions on one copy. step applies one (already sticky)
+ * action, adds what it pays to *reward and returns 1 when the episode ends; ramping = 0 keeps
+ * the difficulty at its start. draw lights the copy's cells with minatar_light. */
+typedef struct {
+    const char *name;
+    int channels;
+    const char *channel_names[MINATAR_MAX_CHANNELS];
+    const char *glyphs; /* one character per channel for text rendering */
+    void (*reset)(MinatarCopy *c, Rng *rng);
+    int (*step)(MinatarCopy *c, int action, int ramping, Rng *rng, int *reward);
+    void (*draw)(MinatarCopy *c, real *obs);
+    void (*status)(const MinatarCopy *c, FILE *out);
+} MinatarGame;
+
+extern const MinatarGame minatar_breakout, minatar_asterix, minatar_freeway, minatar_seaquest,
+    minatar_space_invaders;
+
+/* The game of id, and the id of a name (-1 if unknown). */
+const MinatarGame *minatar_game(int id);
+int minatar_game_id(const char *name);
+
+/* Sets cell (x, y) of channel in obs and remembers it in c (for the next clear). */
+static inline void minatar_light(MinatarCopy *c, real *obs, int channel, int x, int y)
+{
+    int k = channel * MINATAR_CELLS + y * MINATAR_SIDE + x;
+    if (obs[k] == 0 && c->num_lit < MINATAR_MAX_LIT) {
+        obs[k] = 1;
+        c->lit[c->num_lit++] = (uint16_t)k;
+    }
+}
+
+/* The copies of a batch (batch->game_state). */
+static inline MinatarCopy *minatar_copies(const EnvBatch *batch)
+{
+    return (MinatarCopy *)batch->game_state;
+}
+
+/* Redraws copy i's observation from its state. */
+void minatar_redraw(EnvBatch *batch, int i);
+
+#endif

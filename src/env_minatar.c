@@ -1,0 +1,148 @@
+/* env_minatar.c: the MinAtar kind: reading its keys, the batched step with sticky actions and
+ * automatic resets, the observation planes and the text rendering. The games' own rules live in
+ * env_minatar_<game>.c; this file only dispatches to them (see env_minatar.h).
+ *
+ * Speed: a copy remembers which observation cells it lit, so a step clears those and lights the
+ * new ones instead of rewriting 100 * channels reals. */
+#include <cJSON.h>
+#include <string.h>
+
+#include "config.h"
+#include "env_kinds.h"
+#include "env_minatar.h"
+
+static const char *const minatar_keys[] = {"name", "kind", "gamma", "max_steps",
+                                           "game", "sticky", "ramping", NULL};
+
+const MinatarGame *minatar_game(int id)
+{
+    static const MinatarGame *const games[MINATAR_NUM_GAMES] = {
+        &minatar_breakout, &minatar_asterix, &minatar_freeway, &minatar_seaquest,
+        &minatar_space_invaders};
+    return id >= 0 && id < MINATAR_NUM_GAMES ? games[id] : NULL;
+}
+
+int minatar_game_id(const char *name)
+{
+    for (int id = 0; id < MINATAR_NUM_GAMES; id++)
+        if (strcmp(name, minatar_game(id)->name) == 0)
+            return id;
+    return -1;
+}
+
+static int read_game(const cJSON *root, EnvSpec *spec, const char *path)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "game");
+    if (!item)
+        return lpg_error("%s: missing required key 'game'", path);
+    if (!cJSON_IsString(item))
+        return lpg_error("%s: key 'game': expected a string", path);
+    spec->game = minatar_game_id(item->valuestring);
+    if (spec->game < 0)
+        return lpg_error("%s: key 'game': unknown game '%s' (expected breakout, asterix, freeway, "
+                         "seaquest or space_invaders)", path, item->valuestring);
+    return 0;
+}
+
+static int read_ramping(const cJSON *root, EnvSpec *spec, const char *path)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "ramping");
+    spec->ramping = 1;
+    if (!item)
+        return 0;
+    if (!cJSON_IsBool(item))
+        return lpg_error("%s: key 'ramping': expected true or false", path);
+    spec->ramping = cJSON_IsTrue(item) ? 1 : 0;
+    return 0;
+}
+
+int minatar_load(const cJSON *root, EnvSpec *spec, const char *path)
+{
+    spec->sticky = 0.1;
+    if (config_check_keys(root, minatar_keys, path) || read_game(root, spec, path) ||
+        config_get_double(root, "sticky", 0, 0.0, 1.0, &spec->sticky, path) ||
+        read_ramping(root, spec, path))
+        return -1;
+    spec->num_actions = 6;
+    spec->obs_dim = MINATAR_CELLS * minatar_game(spec->game)->channels;
+    spec->width = spec->height = MINATAR_SIDE;
+    spec->start_cell = -1;
+    return 0;
+}
+
+int minatar_batch_init(EnvBatch *batch)
+{
+    batch->game_state_bytes = (size_t)batch->n * sizeof(MinatarCopy);
+    batch->game_state = lpg_calloc((size_t)batch->n, sizeof(MinatarCopy), "MinAtar game states");
+    return batch->game_state ? 0 : -1;
+}
+
+void minatar_redraw(EnvBatch *batch, int i)
+{
+    MinatarCopy *c = minatar_copies(batch) + i;
+    real *obs = batch->obs + (size_t)i * batch->spec->obs_dim;
+    for (int k = 0; k < c->num_lit; k++)
+        obs[c->lit[k]] = 0;
+    c->num_lit = 0;
+    minatar_game(batch->spec->game)->draw(c, obs);
+}
+
+void minatar_reset_copy(EnvBatch *batch, int i)
+{
+    MinatarCopy *c = minatar_copies(batch) + i;
+    minatar_game(batch->spec->game)->reset(c, &batch->rng[i]);
+    c->last_action = MINATAR_NOOP;
+    batch->steps[i] = 0;
+    minatar_redraw(batch, i);
+}
+
+void minatar_step(EnvBatch *batch, const int32_t *actions)
+{
+    const EnvSpec *spec = batch->spec;
+    const MinatarGame *game = minatar_game(spec->game);
+    const uint64_t sticky = (uint64_t)(spec->sticky * 4294967296.0);
+    const int ramping = spec->ramping, max_steps = spec->max_steps;
+    MinatarCopy *copies = minatar_copies(batch);
+    for (int i = 0; i < batch->n; i++) {
+        MinatarCopy *c = copies + i;
+        Rng rng = batch->rng[i];
+        int action = actions[i];
+        if ((uint64_t)rng_u32(&rng) < sticky)
+            action = c->last_action;
+        c->last_action = action;
+        int reward = 0;
+        int done = game->step(c, action, ramping, &rng, &reward);
+        if (++batch->steps[i] >= max_steps)
+            done = 1;
+        batch->rng[i] = rng;
+        if (env_record_step(batch, i, (real)reward, done))
+            minatar_reset_copy(batch, i);
+        else
+            minatar_redraw(batch, i);
+    }
+}
+
+/* One character per cell: the glyph of the lowest-numbered channel lit there. */
+void minatar_render(const EnvBatch *batch, int i, FILE *out)
+{
+    const MinatarGame *game = minatar_game(batch->spec->game);
+    const real *obs = batch->obs + (size_t)i * batch->spec->obs_dim;
+    for (int y = 0; y < MINATAR_SIDE; y++) {
+        char line[MINATAR_SIDE + 1];
+        for (int x = 0; x < MINATAR_SIDE; x++) {
+            line[x] = '.';
+            for (int ch = 0; ch < game->channels; ch++)
+                if (obs[ch * MINATAR_CELLS + y * MINATAR_SIDE + x] > 0) {
+                    line[x] = game->glyphs[ch];
+                    break;
+                }
+        }
+        line[MINATAR_SIDE] = '\0';
+        fprintf(out, "%s\n", line);
+    }
+    fputs("legend:", out);
+    for (int ch = 0; ch < game->channels; ch++)
+        fprintf(out, " %c %s%s", game->glyphs[ch], game->channel_names[ch],
+                ch + 1 < game->channels ? "," : "\n");
+    game->status(minatar_copies(batch) + i, out);
+}

@@ -1,0 +1,108 @@
+/* env_minatar_freeway.c: MinAtar Freeway.
+ *
+ * Channels: chicken, car, speed1..speed5. The chicken stays in column 4 and starts on row 9.
+ * Lane l (row l + 1) holds one car, which moves one cell every `period` frames (1..5) in its
+ * direction and wraps around the edges; at the start of an episode every car is at x = 0, and
+ * the periods and directions are drawn uniformly. A step:
+ * 1. up/down moves the chicken one row if its cooldown is 0, which then restarts at 3: the chicken
+ *    moves at most once every 3 frames;
+ * 2. reaching row 0 pays +1, puts the chicken back on row 9 and redraws every car's period and
+ *    direction (positions stay);
+ * 3. each car counts its timer down and moves at 0 (the timer restarts at its period);
+ * 4. the cooldown counts down.
+ * A car on the chicken's cell (after step 2 or 3) sends the chicken back to row 9. The episode
+ * ends after 2500 frames. The trail, in the channel of the car's period, marks the cell behind
+ * the car. No difficulty ramping. */
+#include "env_minatar.h"
+
+enum { CHICKEN, CAR, SPEED1 };
+
+#define FREEWAY_COLUMN 4
+#define FREEWAY_COOLDOWN 3
+#define FREEWAY_FRAMES 2500
+
+static void freeway_draw_cars(Freeway *f, Rng *rng)
+{
+    for (int l = 0; l < MINATAR_LANES; l++) {
+        f->car_period[l] = (int8_t)(1 + rng_below(rng, 5));
+        f->car_dir[l] = (rng_u32(rng) & 1u) ? 1 : -1;
+        f->car_timer[l] = f->car_period[l];
+    }
+}
+
+static void freeway_reset(MinatarCopy *c, Rng *rng)
+{
+    Freeway *f = &c->g.freeway;
+    f->y = MINATAR_SIDE - 1;
+    f->cooldown = 0;
+    f->time = 0;
+    for (int l = 0; l < MINATAR_LANES; l++)
+        f->car_x[l] = 0;
+    freeway_draw_cars(f, rng);
+}
+
+/* Sends the chicken back if a car is on its cell. */
+static void freeway_collide(Freeway *f)
+{
+    int lane = f->y - 1;
+    if (lane >= 0 && lane < MINATAR_LANES && f->car_x[lane] == FREEWAY_COLUMN)
+        f->y = MINATAR_SIDE - 1;
+}
+
+static int freeway_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *reward)
+{
+    Freeway *f = &c->g.freeway;
+    if ((action == MINATAR_UP || action == MINATAR_DOWN) && f->cooldown == 0) {
+        int y = f->y + (action == MINATAR_UP ? -1 : 1);
+        if (y <= MINATAR_SIDE - 1)
+            f->y = (int8_t)y;
+        f->cooldown = FREEWAY_COOLDOWN;
+    }
+    if (f->y == 0) {
+        *reward += 1;
+        f->y = MINATAR_SIDE - 1;
+        freeway_draw_cars(f, rng);
+    }
+    freeway_collide(f);
+    for (int l = 0; l < MINATAR_LANES; l++)
+        if (--f->car_timer[l] <= 0) {
+            f->car_timer[l] = f->car_period[l];
+            f->car_x[l] = (int8_t)((f->car_x[l] + f->car_dir[l] + MINATAR_SIDE) % MINATAR_SIDE);
+        }
+    freeway_collide(f);
+    if (f->cooldown > 0)
+        f->cooldown--;
+    return ++f->time >= FREEWAY_FRAMES;
+}
+
+static void freeway_draw(MinatarCopy *c, real *obs)
+{
+    const Freeway *f = &c->g.freeway;
+    minatar_light(c, obs, CHICKEN, FREEWAY_COLUMN, f->y);
+    for (int l = 0; l < MINATAR_LANES; l++) {
+        int behind = (f->car_x[l] - f->car_dir[l] + MINATAR_SIDE) % MINATAR_SIDE;
+        minatar_light(c, obs, CAR, f->car_x[l], l + 1);
+        minatar_light(c, obs, SPEED1 + f->car_period[l] - 1, behind, l + 1);
+    }
+}
+
+static void freeway_status(const MinatarCopy *c, FILE *out)
+{
+    const Freeway *f = &c->g.freeway;
+    fprintf(out, "chicken row %d, cooldown %d, frame %d of %d; car periods", f->y, f->cooldown,
+            f->time, FREEWAY_FRAMES);
+    for (int l = 0; l < MINATAR_LANES; l++)
+        fprintf(out, " %+d", f->car_period[l] * f->car_dir[l]);
+    fputc('\n', out);
+}
+
+const MinatarGame minatar_freeway = {
+    .name = "freeway",
+    .channels = 7,
+    .channel_names = {"chicken", "car", "speed1", "speed2", "speed3", "speed4", "speed5"},
+    .glyphs = "CX12345",
+    .reset = freeway_reset,
+    .step = freeway_step,
+    .draw = freeway_draw,
+    .status = freeway_status,
+};

@@ -1,0 +1,192 @@
+/* env_minatar_space_invaders.c: MinAtar Space Invaders.
+ *
+ * Channels: cannon, alien, alien_left, alien_right, friendly_bullet, enemy_bullet. The cannon
+ * starts at column 5 of row 9 and moves left/right. A wave is a 4 x 6 block of aliens (rows 0-3,
+ * columns 2-7) moving left. A step:
+ * 1. moves the cannon; fire, if the shot timer is 0, puts a bullet on the cannon's cell and
+ *    restarts the timer at 5;
+ * 2. moves the cannon's bullets up one row (gone above row 0); a bullet on an alien removes
+ *    both: +1;
+ * 3. moves the aliens' bullets down one row (gone below row 9); one on the cannon ends the
+ *    episode;
+ * 4. counts the alien shot timer down; at 0 it restarts at 10 and the lowest alien of the column
+ *    nearest the cannon (the left one on a tie) fires from its cell;
+ * 5. counts the alien move timer down; at 0 the block moves one column in its direction, or,
+ *    if an alien is in the border column it is heading to, one row down and turns around; the
+ *    timer restarts at min(aliens left, move interval) (start 12). Bullets on aliens are resolved
+ *    again; an alien on row 9 ends the episode;
+ * 6. a cleared wave is replaced by a new one and, with ramping, the move interval drops by 1
+ *    (down to 6);
+ * 7. the shot timer counts down.
+ * alien_left / alien_right mark every alien with the direction the block is moving. */
+#include <stdlib.h>
+
+#include "env_minatar.h"
+
+enum { CANNON, ALIEN, ALIEN_LEFT, ALIEN_RIGHT, FRIENDLY_BULLET, ENEMY_BULLET };
+
+#define INVADERS_WAVE_ROW 0x0fcu /* columns 2-7 */
+#define INVADERS_SHOT_COOLDOWN 5
+#define INVADERS_ALIEN_SHOT_INTERVAL 10
+#define INVADERS_MOVE_INTERVAL 12
+#define INVADERS_MIN_MOVE_INTERVAL 6
+#define INVADERS_LEFT_COLUMN 0x001u
+#define INVADERS_RIGHT_COLUMN 0x200u
+
+static int count_aliens(const SpaceInvaders *v)
+{
+    int count = 0;
+    for (int y = 0; y < MINATAR_SIDE; y++)
+        count += __builtin_popcount(v->aliens[y]);
+    return count;
+}
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+static void invaders_new_wave(SpaceInvaders *v)
+{
+    for (int y = 0; y < MINATAR_SIDE; y++)
+        v->aliens[y] = y < 4 ? INVADERS_WAVE_ROW : 0;
+    v->alien_dir = -1;
+    v->alien_move_timer = (int16_t)min_int(count_aliens(v), v->move_interval);
+}
+
+static void invaders_reset(MinatarCopy *c, Rng *rng)
+{
+    SpaceInvaders *v = &c->g.space_invaders;
+    *v = (SpaceInvaders){0};
+    v->x = 5;
+    v->move_interval = INVADERS_MOVE_INTERVAL;
+    v->alien_shot_timer = INVADERS_ALIEN_SHOT_INTERVAL;
+    invaders_new_wave(v);
+}
+
+/* Removes the bullets that sit on aliens, with the aliens: +1 each. */
+static void invaders_resolve_shots(SpaceInvaders *v, int *reward)
+{
+    for (int y = 0; y < MINATAR_SIDE; y++) {
+        uint16_t hit = v->shots[y] & v->aliens[y];
+        *reward += __builtin_popcount(hit);
+        v->shots[y] &= (uint16_t)~hit;
+        v->aliens[y] &= (uint16_t)~hit;
+    }
+}
+
+static void invaders_alien_fire(SpaceInvaders *v)
+{
+    uint16_t columns = 0;
+    for (int y = 0; y < MINATAR_SIDE; y++)
+        columns |= v->aliens[y];
+    if (!columns)
+        return;
+    int best = -1;
+    for (int x = 0; x < MINATAR_SIDE; x++)
+        if ((columns >> x & 1u) && (best < 0 || abs(x - v->x) < abs(best - v->x)))
+            best = x;
+    for (int y = MINATAR_SIDE - 1; y >= 0; y--)
+        if (v->aliens[y] >> best & 1u) {
+            v->enemy_shots[y] |= (uint16_t)(1u << best);
+            return;
+        }
+}
+
+static void invaders_move_aliens(SpaceInvaders *v)
+{
+    uint16_t columns = 0;
+    for (int y = 0; y < MINATAR_SIDE; y++)
+        columns |= v->aliens[y];
+    uint16_t edge = v->alien_dir < 0 ? INVADERS_LEFT_COLUMN : INVADERS_RIGHT_COLUMN;
+    if (columns & edge) {
+        for (int y = MINATAR_SIDE - 1; y > 0; y--)
+            v->aliens[y] = v->aliens[y - 1];
+        v->aliens[0] = 0;
+        v->alien_dir = (int8_t)-v->alien_dir;
+    } else {
+        for (int y = 0; y < MINATAR_SIDE; y++)
+            v->aliens[y] = (uint16_t)(v->alien_dir < 0 ? v->aliens[y] >> 1 : v->aliens[y] << 1);
+    }
+}
+
+static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *reward)
+{
+    SpaceInvaders *v = &c->g.space_invaders;
+    const int bottom = MINATAR_SIDE - 1;
+    if (action == MINATAR_LEFT && v->x > 0)
+        v->x--;
+    else if (action == MINATAR_RIGHT && v->x < bottom)
+        v->x++;
+    else if (action == MINATAR_FIRE && v->shot_timer == 0) {
+        v->shots[bottom] |= (uint16_t)(1u << v->x);
+        v->shot_timer = INVADERS_SHOT_COOLDOWN;
+    }
+    for (int y = 0; y < bottom; y++)
+        v->shots[y] = v->shots[y + 1];
+    v->shots[bottom] = 0;
+    invaders_resolve_shots(v, reward);
+    for (int y = bottom; y > 0; y--)
+        v->enemy_shots[y] = v->enemy_shots[y - 1];
+    v->enemy_shots[0] = 0;
+    if (v->enemy_shots[bottom] >> v->x & 1u)
+        return 1;
+    if (--v->alien_shot_timer <= 0) {
+        v->alien_shot_timer = INVADERS_ALIEN_SHOT_INTERVAL;
+        invaders_alien_fire(v);
+    }
+    if (--v->alien_move_timer <= 0) {
+        invaders_move_aliens(v);
+        invaders_resolve_shots(v, reward);
+        v->alien_move_timer = (int16_t)min_int(count_aliens(v), v->move_interval);
+        if (v->aliens[bottom])
+            return 1;
+    }
+    if (count_aliens(v) == 0) {
+        if (ramping && v->move_interval > INVADERS_MIN_MOVE_INTERVAL)
+            v->move_interval--;
+        invaders_new_wave(v);
+    }
+    if (v->shot_timer > 0)
+        v->shot_timer--;
+    return 0;
+}
+
+static void invaders_draw(MinatarCopy *c, real *obs)
+{
+    const SpaceInvaders *v = &c->g.space_invaders;
+    int direction = v->alien_dir < 0 ? ALIEN_LEFT : ALIEN_RIGHT;
+    minatar_light(c, obs, CANNON, v->x, MINATAR_SIDE - 1);
+    for (int y = 0; y < MINATAR_SIDE; y++) {
+        uint16_t aliens = v->aliens[y], shots = v->shots[y], enemy = v->enemy_shots[y];
+        if (!(aliens | shots | enemy))
+            continue;
+        for (int x = 0; x < MINATAR_SIDE; x++) {
+            if (aliens >> x & 1u) {
+                minatar_light(c, obs, ALIEN, x, y);
+                minatar_light(c, obs, direction, x, y);
+            }
+            if (shots >> x & 1u)
+                minatar_light(c, obs, FRIENDLY_BULLET, x, y);
+            if (enemy >> x & 1u)
+                minatar_light(c, obs, ENEMY_BULLET, x, y);
+        }
+    }
+}
+
+static void invaders_status(const MinatarCopy *c, FILE *out)
+{
+    const SpaceInvaders *v = &c->g.space_invaders;
+    fprintf(out, "cannon %d, %d aliens moving %s (next move in %d, interval %d), alien shot in %d, "
+            "shot timer %d\n", v->x, count_aliens(v), v->alien_dir < 0 ? "left" : "right",
+            v->alien_move_timer, v->move_interval, v->alien_shot_timer, v->shot_timer);
+}
+
+const MinatarGame minatar_space_invaders = {
+    .name = "space_invaders",
+    .channels = 6,
+    .channel_names = {"cannon", "alien", "alien_left", "alien_right", "friendly_bullet",
+                      "enemy_bullet"},
+    .glyphs = "AWlr|!",
+    .reset = invaders_reset,
+    .step = invaders_step,
+    .draw = invaders_draw,
+    .status = invaders_status,
+};
