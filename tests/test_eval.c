@@ -452,3 +452,23 @@ TEST(eval_default_config_matches_the_meta_training_lifetime)
     CHECK_INT(quick.seeds, 4);
     CHECK(quick.steps < c.steps);
 }
+
+TEST(eval_demo_config_covers_each_family_in_a_small_budget)
+{
+    /* make demo: tabular grids, a random grid and a chain, each method at most 8 seeds x 128k
+     * steps per environment, so that it runs in well under 2 minutes on 2 cores. */
+    EvalConfig c;
+    CHECK_INT(eval_config_load(&c, "configs/demo.json", 0, NULL), 0);
+    int kinds[3] = {0};
+    for (int i = 0; i < c.envs.count; i++) {
+        EnvSpec spec;
+        CHECK_INT(env_load(c.envs.item[i], &spec), 0);
+        if (spec.kind <= ENV_CHAIN)
+            kinds[spec.kind]++;
+    }
+    CHECK(kinds[ENV_TABULAR_GRID] >= 1 && kinds[ENV_RANDOM_GRID] >= 1 && kinds[ENV_CHAIN] >= 1);
+    CHECK((long long)c.seeds * c.steps * c.envs.count <= 8LL * 128000 * 4);
+    CHECK_INT(c.num_rules, 1);
+    CHECK(strcmp(c.rules[0].path, "configs/../checkpoints/grid.lpg") == 0);
+    CHECK(strcmp(c.output_dir, "configs/../results/demo") == 0);
+}
