@@ -100,12 +100,8 @@ typedef struct {
 
 void train_final_score(const TrainResult *result, TrainScore *score);
 
-/* Mean and standard error of values[0], values[stride], ... (count of them), over the finite
- * ones (*used of them); NaN when none, standard error 0 with one. */
-void train_seed_stats(const double *values, int count, int stride, double *mean, double *se,
-                      int *used);
-
-/* train_seed_stats over seeds of point k of the return curve. */
+/* Mean and standard error over seeds of point k of the return curve, over the seeds with a
+ * finite value (*count of them); NaN when none, standard error 0 with one. */
 void train_point_stats(const TrainResult *result, int k, double *mean, double *se, int *count);
 
 /* The curve as CSV text, one row per point: "steps,mean_return,se_return,

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "env.h"
 #include "rule_file.h"
+#include "stats.h"
 #include "train.h"
 #include "util.h"
 
@@ -41,8 +42,8 @@ static void print_summary(const TrainResult *result, const TrainConfig *c, const
     for (int i = 1; i <= rows; i++) {
         int k = (int)((long long)result->num_points * i / rows) - 1;
         train_point_stats(result, k, &mean, &se, &count);
-        train_seed_stats(result->reward_curve + k, result->num_seeds, result->num_points, &rate,
-                         &rate_se, &count);
+        mean_se_skip_nan(result->reward_curve + k, result->num_seeds, (size_t)result->num_points,
+                         &rate, &rate_se);
         printf("%12lld  %12.4g  %10.2g  %15.4g\n", (long long)result->point_steps[k], mean, se,
                rate);
     }

@@ -4,14 +4,13 @@
 #include "eval.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "rule_file.h"
+#include "stats.h"
 #include "util.h"
 
 /* The environment families that have their own tuned A2C config. */
@@ -51,6 +50,8 @@ const char *eval_winner_name(EvalWinner winner)
 int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method, char *out,
                     size_t outsize)
 {
+    if (!lpg_name_is_safe(env_name) || !lpg_name_is_safe(method)) /* never a path of its own */
+        return lpg_error("%s: environment name \"%s\" cannot name a file", c->source, env_name);
     int n = snprintf(out, outsize, "%s/%s.%s.csv", c->output_dir, env_name, method);
     return (n < 0 || (size_t)n >= outsize) ? -1 : 0;
 }
@@ -126,22 +127,6 @@ static int load_envs(const EvalConfig *c, EnvSpec *specs)
     return 0;
 }
 
-/* Creates dir and the folders above it that do not exist yet. */
-static int make_dirs(const char *dir)
-{
-    char path[LPG_PATH_MAX];
-    snprintf(path, sizeof path, "%s/", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return lpg_error("%s: cannot create folder: %s", path, strerror(errno));
-        *p = '/';
-    }
-    return 0;
-}
-
 /* Everything the runs need, checked before the first one starts. */
 static int setup_load(const EvalConfig *c, EvalSetup *setup)
 {
@@ -161,7 +146,8 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
     }
     char curve[LPG_PATH_MAX];
     for (int i = 0; i < c->envs.count; i++)
-        if (eval_curve_path(c, setup->specs[i].name, "a2c", curve, sizeof curve) ||
+        if (!lpg_name_is_safe(setup->specs[i].name) ||
+            eval_curve_path(c, setup->specs[i].name, "a2c", curve, sizeof curve) ||
             eval_curve_path(c, setup->specs[i].name, c->rules[0].name, curve, sizeof curve))
             return lpg_error("%s: key 'output_dir': path too long", c->source);
     return make_dirs(c->output_dir);

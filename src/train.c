@@ -2,20 +2,20 @@
  * rule, spread over pthreads, a learning curve per seed, a progress line, and the curve CSV. */
 #include "train.h"
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "inner_update.h"
+#include "linalg.h"
 #include "rollout.h"
+#include "stats.h"
 #include "util.h"
 
 /* ---- one seed's run ------------------------------------------------------------------- */
@@ -105,14 +105,6 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
     rule_input_from_rollout(&run->agent, &run->rollout, run->gammas, run->y, run->y_next, &in);
     return inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
                         (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta, run->grad);
-}
-
-static int all_finite(const real *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
-    return 1;
 }
 
 /* ---- the run over seeds --------------------------------------------------------------- */
@@ -452,35 +444,17 @@ int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layou
 
 /* ---- results -------------------------------------------------------------------------- */
 
-void train_seed_stats(const double *values, int count, int stride, double *mean, double *se,
-                      int *used)
-{
-    double sum = 0, sum_sq = 0;
-    int n = 0;
-    for (int s = 0; s < count; s++)
-        if (!isnan(values[(size_t)s * stride]))
-            sum += values[(size_t)s * stride], n++;
-    *used = n;
-    *mean = n ? sum / n : NAN;
-    for (int s = 0; s < count; s++) {
-        double v = values[(size_t)s * stride];
-        if (!isnan(v))
-            sum_sq += (v - *mean) * (v - *mean);
-    }
-    *se = n > 1 ? sqrt(sum_sq / (n - 1) / n) : n == 1 ? 0 : NAN;
-}
-
 void train_point_stats(const TrainResult *r, int k, double *mean, double *se, int *count)
 {
-    train_seed_stats(r->curve + k, r->num_seeds, r->num_points, mean, se, count);
+    *count = mean_se_skip_nan(r->curve + k, r->num_seeds, (size_t)r->num_points, mean, se);
 }
 
 void train_final_score(const TrainResult *r, TrainScore *score)
 {
     memset(score, 0, sizeof *score);
-    train_seed_stats(r->final_reward, r->num_seeds, 1, &score->mean, &score->se, &score->seeds);
-    train_seed_stats(r->final_return, r->num_seeds, 1, &score->return_mean, &score->return_se,
-                     &score->return_seeds);
+    score->seeds = mean_se_skip_nan(r->final_reward, r->num_seeds, 1, &score->mean, &score->se);
+    score->return_seeds = mean_se_skip_nan(r->final_return, r->num_seeds, 1, &score->return_mean,
+                                           &score->return_se);
     for (int s = 0; s < r->num_seeds; s++)
         score->episodes += r->final_episodes[s];
     score->steps = r->final_steps;
@@ -531,8 +505,8 @@ char *train_curve_csv(const TrainResult *r, const TrainConfig *c)
         double mean, se, rate_mean, rate_se;
         int count;
         train_point_stats(r, k, &mean, &se, &count);
-        train_seed_stats(r->reward_curve + k, r->num_seeds, r->num_points, &rate_mean, &rate_se,
-                         &count);
+        mean_se_skip_nan(r->reward_curve + k, r->num_seeds, (size_t)r->num_points, &rate_mean,
+                         &rate_se);
         bad = append(&buf, &len, &cap, "%lld", (long long)r->point_steps[k]) ||
               append_value(&buf, &len, &cap, mean) || append_value(&buf, &len, &cap, se) ||
               append_value(&buf, &len, &cap, rate_mean) || append_value(&buf, &len, &cap, rate_se);
@@ -548,22 +522,6 @@ char *train_curve_csv(const TrainResult *r, const TrainConfig *c)
         return NULL;
     }
     return buf;
-}
-
-/* Creates the folders above path that do not exist yet. */
-static int make_parent_dirs(const char *path)
-{
-    char dir[LPG_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return lpg_error("%s: cannot create folder: %s", dir, strerror(errno));
-        *p = '/';
-    }
-    return 0;
 }
 
 int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path)

@@ -153,12 +153,11 @@ TEST(train_final_score_is_reward_per_step_over_seeds)
     CHECK_NEAR(score.return_se, 1, 1e-12);
     CHECK_INT(score.episodes, 12);
     CHECK_INT(score.steps, 640);
-    /* One value: standard error 0; none: NaN. */
-    double one = 2;
-    train_seed_stats(&one, 1, 1, &score.mean, &score.se, &score.seeds);
-    CHECK(score.mean == 2 && score.se == 0 && score.seeds == 1);
-    train_seed_stats(reward + 2, 1, 1, &score.mean, &score.se, &score.seeds);
-    CHECK(isnan(score.mean) && isnan(score.se) && score.seeds == 0);
+    /* One seed: standard error 0; none with a value: NaN. */
+    r.num_seeds = 1;
+    train_final_score(&r, &score);
+    CHECK(score.mean == 0.25 && score.se == 0 && score.seeds == 1 && score.return_seeds == 0);
+    CHECK(isnan(score.return_mean) && isnan(score.return_se));
 }
 
 TEST(train_final_score_counts_every_step_of_the_last_tenth)
