@@ -254,7 +254,7 @@ TEST(procgrid_meta_training_mixes_and_resumes_exactly)
         CHECK_INT(meta_run_step(&run, &st), 0);
     CHECK_INT(meta_run_save(&run, path), 0);
     meta_run_free(&run);
-    CHECK_INT(meta_run_resume(&run, cfg, 0, NULL, path), 0);
+    CHECK_INT(meta_run_resume(&run, cfg, 0, NULL, path, 0), 0);
     for (int s = 0; s < 3; s++)
         CHECK_INT(meta_run_step(&run, &st), 0);
     CHECK(memcmp(run.eta, straight, n * sizeof(real)) == 0);
