@@ -8,7 +8,7 @@
 TEST(cli_every_command_refuses_unknown_flags_alike)
 {
     const char *commands[][2] = {
-        {"env", "configs/envs/tabular_dense.json"}, {"train", "configs/demo.json"},
+        {"env", "configs/envs/tabular_dense.json"}, {"train", "tests/configs/train_chain.json"},
         {"eval", "configs/eval_quick.json"},        {"meta-train", "configs/grid.json"},
         {"info", "checkpoints/grid.lpg"},           {"gradcheck", "configs/grid.json"},
     };
@@ -31,8 +31,8 @@ TEST(cli_every_command_refuses_unknown_flags_alike)
 TEST(cli_second_file_and_missing_option_value)
 {
     char out[4096];
-    CHECK_INT(run_lpg("train configs/demo.json stray", out, sizeof out), 2);
-    CHECK(strcmp(out, "lpg: train: more than one config given ('configs/demo.json', 'stray')\n") == 0);
+    CHECK_INT(run_lpg("train tests/configs/train_chain.json stray", out, sizeof out), 2);
+    CHECK(strcmp(out, "lpg: train: more than one config given ('tests/configs/train_chain.json', 'stray')\n") == 0);
     CHECK_INT(run_lpg("info a.lpg b.lpg", out, sizeof out), 2);
     CHECK(strcmp(out, "lpg: info: more than one file given ('a.lpg', 'b.lpg')\n") == 0);
     CHECK_INT(run_lpg("gradcheck configs/grid.json --copies", out, sizeof out), 2);
@@ -44,9 +44,9 @@ TEST(cli_second_file_and_missing_option_value)
 TEST(cli_override_errors_name_the_key_once)
 {
     char out[4096];
-    CHECK_INT(run_lpg("train configs/demo.json lr=abc", out, sizeof out), 1);
+    CHECK_INT(run_lpg("train tests/configs/train_chain.json lr=abc", out, sizeof out), 1);
     CHECK(strcmp(out, "lpg: command line: key 'lr': expected a number, got 'abc'\n") == 0);
-    CHECK_INT(run_lpg("train configs/demo.json bogus=1", out, sizeof out), 1);
+    CHECK_INT(run_lpg("train tests/configs/train_chain.json bogus=1", out, sizeof out), 1);
     CHECK(strcmp(out, "lpg: command line: unknown key 'bogus'\n") == 0);
     CHECK_INT(run_lpg("meta-train configs/grid.json seeds=-1", out, sizeof out), 1);
     CHECK(strcmp(out, "lpg: command line: unknown key 'seeds'\n") == 0);
