@@ -166,16 +166,6 @@ void env_batch_step(EnvBatch *batch, const int32_t *actions);
  * padded sizes, every free cell reachable. The same seed gives the same layout. */
 void env_draw_layout(const EnvSpec *family, uint64_t seed, EnvSpec *layout);
 
-/* Adds the batch's whole mutable state (observations, per-copy state and generators, episode
- * statistics, the chain drawn for this lifetime) to a checkpoint as one section `name`. */
-int env_batch_save_state(const EnvBatch *batch, void *checkpoint_writer, const char *name);
-
-/* Restores what env_batch_save_state wrote into a batch made by env_batch_init with the same
- * spec and copies (a procedural batch redraws the saved layout first; the sections are `name`
- * and, for procedural kinds, `name`_layout). Returns 0, or -1 after reporting (missing section,
- * wrong size). */
-int env_batch_load_state(EnvBatch *batch, const void *checkpoint, const char *name);
-
 /* Draws copy i's current state as text (a grid of characters, or the chain), to out. */
 void env_render(const EnvBatch *batch, int i, FILE *out);
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
-#include "env.h"
+#include "env_state.h"
 #include "env_minatar.h"
 #include "util.h"
 
@@ -107,9 +107,9 @@ static int load_layout(EnvBatch *batch, const Checkpoint *ck, const char *name)
     return env_batch_init(batch, family, n, (uint64_t)seed);
 }
 
-int env_batch_save_state(const EnvBatch *batch, void *checkpoint_writer, const char *name)
+int env_batch_save_state(const EnvBatch *batch, CheckpointWriter *writer, const char *name)
 {
-    if (save_layout(batch, checkpoint_writer, name))
+    if (save_layout(batch, writer, name))
         return -1;
     Part parts[STATE_PARTS_MAX];
     int count = state_parts(batch, parts);
@@ -124,7 +124,7 @@ int env_batch_save_state(const EnvBatch *batch, void *checkpoint_writer, const c
             memcpy(buf + at, parts[i].ptr, bytes);
         at += bytes;
     }
-    int rc = checkpoint_add_bytes(checkpoint_writer, name, buf, total);
+    int rc = checkpoint_add_bytes(writer, name, buf, total);
     free(buf);
     return rc;
 }
@@ -281,9 +281,8 @@ static int check_state(const EnvBatch *b, const char *path, const char *name)
     return 0;
 }
 
-int env_batch_load_state(EnvBatch *batch, const void *checkpoint, const char *name)
+int env_batch_load_state(EnvBatch *batch, const Checkpoint *ck, const char *name)
 {
-    const Checkpoint *ck = checkpoint;
     if (load_layout(batch, ck, name))
         return -1;
     Part parts[STATE_PARTS_MAX];

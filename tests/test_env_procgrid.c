@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "env.h"
+#include "env_state.h"
 #include "meta_train.h"
 #include "test.h"
 
