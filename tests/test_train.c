@@ -123,7 +123,7 @@ TEST(train_curve_csv_has_mean_se_and_seed_columns)
     CHECK_NEAR(mean, 4, 1e-12);
     CHECK_NEAR(se, 1, 1e-12); /* sample std sqrt(2), over sqrt(2) seeds */
     char *csv = train_curve_csv(&r, &c);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv)
         CHECK(strcmp(csv, "steps,mean_return,se_return,seed_7,seed_8\n"
                           "100,1,0,1,nan\n"
@@ -154,7 +154,7 @@ TEST(train_command_writes_the_curve)
     CHECK(strstr(out, "(2 seeds, 20160 steps each") != NULL);
     size_t len = 0;
     char *csv = read_whole_file("build/test_train_chain.csv", &len);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv) {
         CHECK(strncmp(csv, "steps,mean_return,se_return,seed_0,seed_1\n", 42) == 0);
         int lines = 0;
