@@ -75,7 +75,7 @@ TEST(eval_runs_in_process_with_a_fresh_rule)
     CHECK_INT(write_fresh_rule("build/test_eval_fresh.lpg"), 0);
     char *over[] = {"rule=build/test_eval_fresh.lpg", "output_dir=build/test_eval_inprocess"};
     EvalConfig c;
-    CHECK_INT(eval_config_load(&c, TINY, 2, over), 0);
+    REQUIRE(eval_config_load(&c, TINY, 2, over) == 0);
     CHECK_INT(c.envs.count, 2);
     CHECK_INT(c.num_rules, 1);
     CHECK(strcmp(c.rules[0].name, "lpg") == 0);
@@ -227,7 +227,7 @@ TEST(eval_command_writes_the_tables_and_curves)
     CHECK(strstr(out, "| environment | kind | lpg | A2C | lpg vs A2C |") != NULL);
     CHECK(strstr(out, "results: tests/configs/../../build/test_eval_tiny/results.md") != NULL);
     char *md = read_whole_file("build/test_eval_tiny/results.md", NULL);
-    CHECK(md != NULL);
+    REQUIRE(md != NULL);
     if (md) {
         CHECK(strstr(md, "reward per step over its last 10% of steps (the last 160)") != NULL);
         CHECK(strstr(md, "2 seeds (5 to 6)") != NULL);
@@ -238,7 +238,7 @@ TEST(eval_command_writes_the_tables_and_curves)
     }
     free(md);
     char *csv = read_whole_file("build/test_eval_tiny/results.csv", NULL);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv) {
         const char *header = "environment,kind,method,seeds,steps,final_steps,mean,se,"
                              "scored_seeds,episodes,final_return,final_return_se,verdict\n";
@@ -412,7 +412,7 @@ TEST(eval_config_defaults_are_relative_to_the_config)
 {
     EvalConfig c;
     char *over[] = {"envs=configs/envs/chain_short.json"};
-    CHECK_INT(eval_config_load(&c, "tests/configs/eval_defaults.json", 1, over), 0);
+    REQUIRE(eval_config_load(&c, "tests/configs/eval_defaults.json", 1, over) == 0);
     CHECK(strcmp(c.rule, "tests/configs/../checkpoints/grid.lpg") == 0);
     CHECK(strcmp(c.a2c_random_grid, "tests/configs/a2c/random_grid.json") == 0);
     CHECK(strcmp(c.output_dir, "tests/configs/../results/eval") == 0);
@@ -427,8 +427,8 @@ TEST(eval_default_config_matches_the_meta_training_lifetime)
      * one lifetime of configs/grid.json (same copies and unroll). */
     EvalConfig c;
     MetaConfig grid;
-    CHECK_INT(eval_config_load(&c, "configs/eval.json", 0, NULL), 0);
-    CHECK_INT(meta_config_load(&grid, "configs/grid.json", 0, NULL), 0);
+    REQUIRE(eval_config_load(&c, "configs/eval.json", 0, NULL) == 0);
+    REQUIRE(meta_config_load(&grid, "configs/grid.json", 0, NULL) == 0);
     CHECK_INT(c.envs.count, 14);
     CHECK_INT(c.seeds, 16);
     CHECK_INT(c.steps, (long long)grid.lifetime_updates * grid.copies * grid.unroll);
@@ -442,12 +442,12 @@ TEST(eval_default_config_matches_the_meta_training_lifetime)
     CHECK(trained_with);
     /* A2C on the grids is tuned at the evaluation's own budget: same steps and copies. */
     TrainConfig a2c;
-    CHECK_INT(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL), 0);
+    REQUIRE(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL) == 0);
     CHECK_INT(a2c.steps, c.steps);
     CHECK_INT(a2c.copies, c.copies);
     CHECK_INT(a2c.unroll, c.unroll);
     EvalConfig quick;
-    CHECK_INT(eval_config_load(&quick, "configs/eval_quick.json", 0, NULL), 0);
+    REQUIRE(eval_config_load(&quick, "configs/eval_quick.json", 0, NULL) == 0);
     CHECK_INT(quick.envs.count, 14);
     CHECK_INT(quick.seeds, 4);
     CHECK(quick.steps < c.steps);

@@ -128,7 +128,7 @@ TEST(train_curve_csv_has_mean_se_and_seed_columns)
     CHECK_NEAR(se, 1, 1e-12); /* sample std sqrt(2), over sqrt(2) seeds */
     curve[2] = -NAN; /* printf may write "-nan"; the CSV never does */
     char *csv = train_curve_csv(&r, &c);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv)
         CHECK(strcmp(csv, "steps,mean_return,se_return,mean_reward_per_step,se_reward_per_step,"
                           "seed_7,seed_8,reward_per_step_seed_7,reward_per_step_seed_8\n"
@@ -218,7 +218,7 @@ TEST(train_command_writes_the_curve)
     CHECK(strstr(out, "a2c on chain_short: final return ") != NULL);
     size_t len = 0;
     char *csv = read_whole_file("build/test_train_chain.csv", &len);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv) {
         const char *header = "steps,mean_return,se_return,mean_reward_per_step,"
                              "se_reward_per_step,seed_0,seed_1,reward_per_step_seed_0,"
