@@ -17,10 +17,11 @@ static void print_train_usage(void)
     printf("usage: lpg train <config.json> [key=value ...]\n\n"
            "Trains one agent per seed on one environment, with A2C (method \"a2c\": the agent\n"
            "plus a value head) or with a saved rule (method \"lpg\": the agent with 30 y outputs,\n"
-           "updated by Eq. 2 with the rule's outputs). Writes a learning curve CSV (steps, mean\n"
-           "return over seeds, its standard error, one column per seed; each point is the mean\n"
-           "return of the episodes that ended since the previous point) and prints the final\n"
-           "return. A progress line goes to stderr. Results do not depend on 'threads'.\n\n"
+           "updated by Eq. 2 with the rule's outputs; docs/method.md section 4). Writes a\n"
+           "learning curve CSV (steps, mean return over seeds, its standard error, one column\n"
+           "per seed; each point is the mean return of the episodes that ended since the\n"
+           "previous point) and prints the final return. A progress line goes to stderr.\n"
+           "Results do not depend on 'threads'.\n\n"
            "config keys (paths are relative to the config file; key=value overrides one key):\n");
     config_print_fields(train_config_fields, train_config_num_fields, &defaults);
 }
