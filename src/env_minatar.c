@@ -77,6 +77,21 @@ int minatar_batch_init(EnvBatch *batch)
     return batch->game_state ? 0 : -1;
 }
 
+int minatar_pick_lane(const int8_t *lane_dir, Rng *rng, int8_t *dir, int8_t *x)
+{
+    int empty[MINATAR_LANES], count = 0;
+    for (int l = 0; l < MINATAR_LANES; l++)
+        if (!lane_dir[l])
+            empty[count++] = l;
+    if (count == 0)
+        return -1;
+    int lane = empty[rng_below(rng, (uint32_t)count)];
+    int right = (rng_u32(rng) & 1u) == 0;
+    *dir = right ? 1 : -1;
+    *x = right ? 0 : MINATAR_SIDE - 1;
+    return lane;
+}
+
 void minatar_redraw(EnvBatch *batch, int i)
 {
     MinatarCopy *c = minatar_copies(batch) + i;
