@@ -4,8 +4,10 @@
  *
  * Speed: a copy keeps its observation as bit rows too; a step draws the new rows and writes only
  * the cells whose bit changed, instead of rewriting 100 * channels reals. */
-#include <cJSON.h>
+#include <assert.h>
 #include <string.h>
+
+#include <cJSON.h>
 
 #include "config.h"
 #include "env_kinds.h"
@@ -63,7 +65,7 @@ int minatar_load(const cJSON *root, EnvSpec *spec, const char *path)
         config_get_double(root, "sticky", 0, 0.0, 1.0, &spec->sticky, path) ||
         read_ramping(root, spec, path))
         return -1;
-    spec->num_actions = 6;
+    spec->num_actions = MINATAR_NUM_ACTIONS;
     spec->obs_dim = MINATAR_CELLS * minatar_game(spec->game)->channels;
     spec->width = spec->height = MINATAR_SIDE;
     spec->start_cell = -1;
@@ -138,6 +140,7 @@ void minatar_step(EnvBatch *batch, const int32_t *actions)
         MinatarCopy *c = copies + i;
         Rng rng = batch->rng[i];
         int action = actions[i];
+        assert(action >= 0 && action < MINATAR_NUM_ACTIONS);
         if ((uint64_t)rng_u32(&rng) < sticky)
             action = c->last_action;
         c->last_action = action;
