@@ -14,7 +14,7 @@ static const double grid_ys[3] = {0.1, 0.5, 1.0};
 TEST(bandit_grid_is_the_cartesian_product)
 {
     Bandit b;
-    CHECK_INT(bandit_init(&b, grid_lrs, 3, grid_ys, 3), 0);
+    REQUIRE(bandit_init(&b, grid_lrs, 3, grid_ys, 3) == 0);
     CHECK_INT(b.num_arms, 9);
     CHECK_NEAR(b.arms[5].alpha_lr, 40, 0); /* arm = i_lr * 3 + i_y */
     CHECK_NEAR(b.arms[5].alpha_y, 1.0, 0);
@@ -151,7 +151,7 @@ TEST(bandit_resumes_with_identical_samples)
 
     Checkpoint ck;
     Rng resumed_rng;
-    CHECK_INT(checkpoint_open(&ck, path), 0);
+    REQUIRE(checkpoint_open(&ck, path) == 0);
     CHECK_INT(bandit_load(resumed, 2, &ck, "bandit"), 0);
     CHECK_INT(checkpoint_get_bytes(&ck, "rng", &resumed_rng, sizeof resumed_rng), 0);
     run_lifetimes(resumed, &resumed_rng, 200, arms_resumed);
@@ -177,7 +177,7 @@ TEST(bandit_resumes_with_identical_samples)
     bandit_save(damaged, 2, &w, "bandit");
     CHECK_INT(checkpoint_write(&w, path), 0);
     checkpoint_writer_free(&w);
-    CHECK_INT(checkpoint_open(&ck, path), 0);
+    REQUIRE(checkpoint_open(&ck, path) == 0);
     mute_stderr();
     int negative_tries = bandit_load(resumed, 2, &ck, "bandit");
     int wrong_number = bandit_load(resumed, 1, &ck, "bandit");
