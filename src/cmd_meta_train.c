@@ -106,6 +106,11 @@ static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *s
         fprintf(log, "%s\"%s\": ", e ? ", " : "", run->specs[e].name);
         json_number(log, meta_run_final_return(run, e));
     }
+    fprintf(log, "}, \"critic_fvu\": {");
+    for (int e = 0; e < run->num_envs; e++) {
+        fprintf(log, "%s\"%s\": ", e ? ", " : "", run->specs[e].name);
+        json_number(log, st->critic_fvu[e]);
+    }
     fprintf(log, "}}\n");
     fflush(log);
 }

@@ -20,10 +20,13 @@ static const ConfigDoubleList *lrs_for(const MetaRun *run, const EnvSpec *spec)
     return spec->num_states > 0 ? &run->config.tabular_lrs : &run->config.mlp_lrs;
 }
 
-/* Agent updates per life, rounded up to whole windows. */
-static int life_length(const MetaConfig *c)
+/* Agent updates per life on spec (MLP agents: mlp_lifetime_updates when set), rounded up to
+ * whole windows. */
+static int life_length(const MetaConfig *c, const EnvSpec *spec)
 {
-    return (c->lifetime_updates + c->K - 1) / c->K * c->K;
+    int updates = spec->num_states == 0 && c->mlp_lifetime_updates > 0 ? c->mlp_lifetime_updates
+                                                                       : c->lifetime_updates;
+    return (updates + c->K - 1) / c->K * c->K;
 }
 
 /* Starts lifetime i: draws its environment, arm and seed from the run's generator. A first
@@ -34,14 +37,14 @@ static int start_life(MetaRun *run, int i, int first)
     int env_index = (int)rng_below(&run->rng, (uint32_t)run->num_envs);
     int arm = bandit_sample(&run->bandits[env_index], &run->rng);
     uint64_t seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
-    int length = life_length(c);
+    int full = life_length(c, &run->specs[env_index]), length = full;
     if (first) {
         int windows = length / c->K;
         length = c->K * (1 + (int)((int64_t)(windows - 1) * (i + 1) / c->lifetimes));
     }
     const BanditArm *a = &run->bandits[env_index].arms[arm];
     return lifetime_start(&run->lives[i], c, &run->specs[env_index], env_index, arm, a->alpha_lr,
-                          a->alpha_y, length, !first || length == life_length(c), &run->layout,
+                          a->alpha_y, length, !first || length == full, &run->layout,
                           seed);
 }
 
@@ -238,7 +241,7 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
         int e = (int)meta[3 * i], arm = (int)meta[3 * i + 1];
         int64_t length = meta[3 * i + 2] / 2;
         if (e < 0 || e >= run->num_envs || arm < 0 || arm >= (int)run->bandits[e].num_arms ||
-            length < 1 || length > life_length(&run->config)) {
+            length < 1 || length > life_length(&run->config, &run->specs[e])) {
             rc = lpg_error("%s: section lives: lifetime %d is inconsistent with the config", ck->path, i);
             break;
         }
@@ -410,6 +413,21 @@ static int all_finite(const real *x, size_t n)
     return 1;
 }
 
+/* Per environment, the mean critic_fvu of its lifetimes that have a finite one. */
+static void critic_fvu_means(const MetaRun *run, MetaStepStats *stats)
+{
+    int count[CONFIG_LIST_MAX] = {0};
+    for (int i = 0; i < run->config.lifetimes; i++) {
+        const Lifetime *life = &run->lives[i];
+        if (isfinite(life->critic_fvu)) {
+            stats->critic_fvu[life->env_index] += life->critic_fvu;
+            count[life->env_index]++;
+        }
+    }
+    for (int e = 0; e < run->num_envs; e++)
+        stats->critic_fvu[e] = count[e] ? stats->critic_fvu[e] / count[e] : NAN;
+}
+
 int meta_run_step(MetaRun *run, MetaStepStats *stats)
 {
     const MetaConfig *c = &run->config;
@@ -417,6 +435,7 @@ int meta_run_step(MetaRun *run, MetaStepStats *stats)
     run_all_windows(run, stats);
     size_t count = run->layout.count;
     memset(run->grad, 0, count * sizeof(real));
+    critic_fvu_means(run, stats);
     for (int i = 0; i < c->lifetimes; i++) { /* in lifetime order: deterministic sums */
         const real *d = run->lives[i].d_eta;
         for (size_t j = 0; j < count; j++)

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "inner_update.h"
 #include "rollout.h"
+#include "train_stats.h"
 #include "util.h"
 
 /* ---- one seed's run ------------------------------------------------------------------- */
@@ -31,6 +32,8 @@ typedef struct {
     A2c a2c;                 /* method a2c */
     RuleWork *rwork;         /* method lpg: the rule's activations */
     real *y, *y_next, *gammas, *grad; /* method lpg: rule inputs and the gradient */
+    double stats[STAT_COUNT]; /* stats_output: sums since the last curve point */
+    int64_t stats_updates;
 } SeedRun;
 
 static void seed_run_free(SeedRun *run)
@@ -103,8 +106,14 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
                           run->gamma, NULL);
     RuleInput in;
     rule_input_from_rollout(&run->agent, &run->rollout, run->gammas, run->y, run->y_next, &in);
-    return inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
-                        (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta, run->grad);
+    real loss = inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
+                             (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta,
+                             run->grad);
+    if (c->stats_output[0]) {
+        train_stats_add(run->stats, &run->agent, &run->work, &run->rollout, run->rwork, run->theta);
+        run->stats_updates++;
+    }
+    return loss;
 }
 
 static int all_finite(const real *x, size_t n)
@@ -152,6 +161,17 @@ static void record_point(TrainShared *sh, int s, int k, const EnvBatch *env,
     }
 }
 
+/* Stores seed s's rule statistics at point k (when measured) and starts the next interval. */
+static void record_stats(TrainResult *result, int s, int k, SeedRun *run)
+{
+    if (!result->stats)
+        return;
+    double *point = result->stats + ((size_t)s * result->num_points + k) * train_stats_num_columns;
+    train_stats_point(run->stats, run->stats_updates, point);
+    memset(run->stats, 0, sizeof run->stats);
+    run->stats_updates = 0;
+}
+
 /* Adds one update's steps to the shared count; returns 1 when another seed failed. */
 static int report_update(TrainShared *sh)
 {
@@ -194,8 +214,10 @@ static int run_seed(TrainShared *sh, int s)
             rc = -1;
             break;
         }
-        if (u == sh->point_update[k])
+        if (u == sh->point_update[k]) {
+            record_stats(sh->result, s, k, &run);
             record_point(sh, s, k++, &run.env, &prev_episodes, &prev_sum);
+        }
         if (report_update(sh))
             break;
     }
@@ -296,14 +318,17 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
 
 /* ---- train_run ------------------------------------------------------------------------ */
 
-static int result_init(TrainResult *r, int num_seeds, int num_points)
+static int result_init(TrainResult *r, int num_seeds, int num_points, int stats)
 {
     memset(r, 0, sizeof *r);
     r->num_seeds = num_seeds;
     r->num_points = num_points;
     r->point_steps = lpg_calloc((size_t)num_points, sizeof(int64_t), "curve steps");
     r->curve = lpg_calloc((size_t)num_seeds * num_points, sizeof(double), "learning curve");
-    if (!r->point_steps || !r->curve) {
+    if (stats)
+        r->stats = lpg_calloc((size_t)num_seeds * num_points * train_stats_num_columns,
+                              sizeof(double), "rule statistics");
+    if (!r->point_steps || !r->curve || (stats && !r->stats)) {
         train_result_free(r);
         return -1;
     }
@@ -316,6 +341,7 @@ void train_result_free(TrainResult *r)
 {
     free(r->point_steps);
     free(r->curve);
+    free(r->stats);
     memset(r, 0, sizeof *r);
 }
 
@@ -325,7 +351,8 @@ static int shared_init(TrainShared *sh, const TrainConfig *c, TrainResult *resul
     sh->steps_per_update = (int64_t)c->unroll * c->copies;
     sh->updates = (c->steps + sh->steps_per_update - 1) / sh->steps_per_update;
     int points = c->log_points < sh->updates ? c->log_points : (int)sh->updates;
-    if (result_init(result, c->seeds, points))
+    int stats = c->method_kind == TRAIN_LPG && c->stats_output[0];
+    if (result_init(result, c->seeds, points, stats))
         return -1;
     sh->result = result;
     sh->point_update = lpg_calloc((size_t)points, sizeof(int64_t), "curve points");
@@ -465,6 +492,36 @@ char *train_curve_csv(const TrainResult *r, const TrainConfig *c)
     return buf;
 }
 
+char *train_stats_csv(const TrainResult *r)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    int cols = train_stats_num_columns, bad = !buf || append(&buf, &len, &cap, "steps");
+    for (int j = 0; !bad && j < cols; j++)
+        bad = append(&buf, &len, &cap, ",%s", train_stats_columns[j]);
+    bad = bad || append(&buf, &len, &cap, "\n");
+    for (int k = 0; !bad && k < r->num_points; k++) {
+        bad = append(&buf, &len, &cap, "%lld", (long long)r->point_steps[k]);
+        for (int j = 0; !bad && j < cols; j++) {
+            double sum = 0;
+            int n = 0;
+            for (int s = 0; s < r->num_seeds; s++) {
+                double v = r->stats[((size_t)s * r->num_points + k) * cols + j];
+                if (!isnan(v))
+                    sum += v, n++;
+            }
+            bad = append(&buf, &len, &cap, ",%.6g", n ? sum / n : NAN);
+        }
+        bad = bad || append(&buf, &len, &cap, "\n");
+    }
+    if (bad) {
+        free(buf);
+        lpg_error("out of memory writing the rule statistics");
+        return NULL;
+    }
+    return buf;
+}
+
 /* Creates the folders above path that do not exist yet. */
 static int make_parent_dirs(const char *path)
 {
@@ -481,9 +538,8 @@ static int make_parent_dirs(const char *path)
     return 0;
 }
 
-int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path)
+static int write_text(char *csv, const char *path)
 {
-    char *csv = train_curve_csv(r, c);
     if (!csv)
         return -1;
     int rc = make_parent_dirs(path);
@@ -491,4 +547,14 @@ int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path
         rc = write_file_atomic(path, csv, strlen(csv));
     free(csv);
     return rc;
+}
+
+int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path)
+{
+    return write_text(train_curve_csv(r, c), path);
+}
+
+int train_write_stats_csv(const TrainResult *r, const char *path)
+{
+    return write_text(train_stats_csv(r), path);
 }

@@ -50,7 +50,7 @@ TEST(eval_final_return_averages_the_last_tenth_of_each_seed)
     curve[9] = 1, curve[10] = 3;          /* seed 0: 2 */
     curve[20] = NAN, curve[21] = 6;       /* seed 1: 6 (NaN points are skipped) */
     curve[31] = NAN, curve[32] = NAN;     /* seed 2: no value, left out */
-    TrainResult r = {3, 11, steps, curve, 0};
+    TrainResult r = {3, 11, steps, curve, 0, NULL};
     EvalScore score;
     int final_points;
     eval_final_return(&r, &score, &final_points);
@@ -59,14 +59,14 @@ TEST(eval_final_return_averages_the_last_tenth_of_each_seed)
     CHECK_NEAR(score.mean, 4, 1e-12);
     CHECK_NEAR(score.se, 2, 1e-12); /* sample std 2 sqrt(2), over sqrt(2) seeds */
     /* 5 points (curve[6..10]): the last one only; one seed: standard error 0. */
-    TrainResult one = {1, 5, steps, curve + 6, 0};
+    TrainResult one = {1, 5, steps, curve + 6, 0, NULL};
     eval_final_return(&one, &score, &final_points);
     CHECK_INT(final_points, 1);
     CHECK_INT(score.count, 1);
     CHECK_NEAR(score.mean, 3, 1e-12);
     CHECK_NEAR(score.se, 0, 0);
     /* No value anywhere: NaN. */
-    TrainResult none = {1, 2, steps, curve + 31, 0};
+    TrainResult none = {1, 2, steps, curve + 31, 0, NULL};
     eval_final_return(&none, &score, &final_points);
     CHECK_INT(score.count, 0);
     CHECK(isnan(score.mean) && isnan(score.se));
