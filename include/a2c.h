@@ -1,4 +1,4 @@
-/* a2c.h: the A2C baseline (DESIGN.md section 8): advantage actor-critic on the agent of agent.h
+/* a2c.h: the A2C baseline (docs/method.md §9): advantage actor-critic on the agent of agent.h
  * with a value head (has_value = 1; num_y is normally 0 and its outputs get no gradient).
  *
  * One update uses one T x n time-major rollout (rollout.h) collected with the current θ:

@@ -1,4 +1,4 @@
-/* agent.h: the agent network θ (DESIGN.md section 2) and every derivative of it the project needs.
+/* agent.h: the agent network θ (docs/method.md §2) and every derivative of it the project needs.
  *
  * The agent maps an observation to one row of outputs
  *     out[b * num_outputs + j]:  j in [0, A)        action logits (π = softmax)
@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "env.h"
 #include "real.h"
 #include "rng.h"
 
@@ -89,6 +90,16 @@ typedef struct {
     int32_t *visits; /* tabular: [num_states] scratch of agent_per_state_mean */
     void *mem;       /* the one allocation behind every buffer above (buffers.h) */
 } AgentWork;
+
+/* Checks MLP hidden widths from a config (the key mlp_hidden): at most AGENT_MAX_HIDDEN layers,
+ * integer widths. `where` names the config in the message. Returns 0 or -1 (reported). */
+int agent_check_hidden(const double *widths, int count, const char *where);
+
+/* Fills an AgentSpec for an environment: a tabular agent where it observes a state index, an
+ * MLP with the given hidden widths where it observes a vector; num_y prediction logits and a
+ * value output when has_value. Returns 0, or -1 after reporting. */
+int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, const double *hidden, int num_hidden,
+                       int num_y, int has_value);
 
 /* Validates spec and fills agent's sizes and layout. Returns 0, or -1 after reporting. */
 int agent_setup(Agent *agent, const AgentSpec *spec);

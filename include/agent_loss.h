@@ -1,4 +1,4 @@
-/* agent_loss.h: the agent's LPG loss (DESIGN.md Eq. 2) and its first and second derivatives.
+/* agent_loss.h: the agent's LPG loss (docs/method.md §4, Eq. 2) and its first and second derivatives.
  *
  * Per sample b, with π = softmax(action logits l), q = softmax(y logits u) and the rule's
  * outputs π̂ (a scalar) and ŷ (a distribution, given as log ŷ as rule.h provides it):

@@ -1,4 +1,4 @@
-/* bandit.h: the hyperparameter bandit p(alpha|E) of meta-training (DESIGN.md section 6).
+/* bandit.h: the hyperparameter bandit p(alpha|E) of meta-training (docs/method.md §7).
  *
  * One bandit per environment, over the grid of (alpha_lr, alpha_y) pairs (the cartesian product
  * of two config lists). Each arm keeps the final returns of its last BANDIT_WINDOW lifetimes in

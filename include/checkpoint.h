@@ -16,9 +16,9 @@
  *     u32 name length (1..CHECKPOINT_NAME_MAX-1), the name (no NUL), u32 type, u64 element
  *     count, then count elements: reals of the header's size, int64s, or raw bytes.
  *
- * Real sizes are never converted: a checkpoint written by the double (test) build is refused by
- * the float (product) build and vice versa, with a message naming both, because a silently
- * narrowed or widened eta would no longer resume bit for bit. */
+ * Either build reads files of either precision: real sections are converted on read (a double
+ * that does not fit a float is refused, naming the section). Only a file read by the build that
+ * wrote it resumes bit for bit. */
 #ifndef LPG_CHECKPOINT_H
 #define LPG_CHECKPOINT_H
 
@@ -57,6 +57,7 @@ typedef struct {
 /* A loaded, validated checkpoint. */
 typedef struct {
     char path[LPG_PATH_MAX];
+    unsigned real_size;     /* bytes per real in the file: 4 or 8 (converted on read) */
     unsigned char *payload; /* uncompressed (owned) */
     size_t payload_len;
     CheckpointSection *sections; /* owned */
@@ -79,6 +80,12 @@ int checkpoint_write(CheckpointWriter *w, const char *path);
 
 void checkpoint_writer_free(CheckpointWriter *w);
 
+/* Writes an already built payload (a sequence of sections, reals of real_size bytes) to path
+ * with a valid header and CRC, atomically. checkpoint_write goes through it; tests and the
+ * fuzzer use it to make files whose framing is right but whose contents are not. */
+int checkpoint_write_payload(const void *payload, size_t len, unsigned real_size,
+                             const char *path);
+
 /* Loads and validates path (magic, version, real size, sizes, zlib stream, CRC, section table).
  * On error reports "lpg: <path>: <what is wrong>", leaves ck empty and returns -1. Free a loaded
  * checkpoint with checkpoint_close (also safe on an empty one). */
@@ -89,7 +96,9 @@ void checkpoint_close(Checkpoint *ck);
 const CheckpointSection *checkpoint_find(const Checkpoint *ck, const char *name);
 
 /* Copy a section into the caller's buffer, which must hold exactly `count` elements (`len`
- * bytes); a missing section, another type or another count is reported and returns -1. */
+ * bytes); a missing section, another type or another count is reported and returns -1. Reals
+ * are converted from the file's precision; checkpoint_get_real also refuses values that are not
+ * finite (every real a file holds is a parameter or an optimiser moment). */
 int checkpoint_get_real(const Checkpoint *ck, const char *name, real *out, size_t count);
 int checkpoint_get_int64(const Checkpoint *ck, const char *name, int64_t *out, size_t count);
 int checkpoint_get_bytes(const Checkpoint *ck, const char *name, void *out, size_t len);
@@ -97,13 +106,21 @@ int checkpoint_get_bytes(const Checkpoint *ck, const char *name, void *out, size
 /* A text section as a new NUL-terminated string the caller frees; NULL (reported) on error. */
 char *checkpoint_get_text(const Checkpoint *ck, const char *name);
 
+/* Reads an int64 scalar section and checks it lies in [min, max]; the error names the file and
+ * the section. */
+int checkpoint_get_int64_in(const Checkpoint *ck, const char *name, int64_t min, int64_t max,
+                            int64_t *out);
+
+/* Checks that every value is finite and at most max_abs in magnitude; the error names the file,
+ * the section and the first bad index. */
+int checkpoint_check_reals(const Checkpoint *ck, const char *name, const real *values,
+                           size_t count, double max_abs);
+
+/* "float" or "double": the precision of the build that wrote ck. */
+const char *checkpoint_precision(const Checkpoint *ck);
+
 /* "real", "int64", "bytes" or "text". */
 const char *checkpoint_type_name(CheckpointType type);
-
-/* The real size (4 or 8) that path's header claims, without validating the rest, so a command
- * can say which build reads a file this build refuses; 0 if path is not readable as a checkpoint
- * header. Reports nothing. */
-unsigned checkpoint_peek_real_size(const char *path);
 
 /* The message of this thread's last checkpoint error (without the "lpg: " prefix), or "". */
 const char *checkpoint_last_error(void);

@@ -45,7 +45,7 @@ typedef struct {
 } ConfigField;
 
 /* Parses a JSON file; returns the tree (caller frees with cJSON_Delete) or NULL after reporting
- * "lpg: <path>: line N: invalid JSON". */
+ * "lpg: <path>: invalid JSON: line L, column C: <what was expected>" (json_check.h). */
 struct cJSON *config_parse_file(const char *path);
 
 /* Applies the members of JSON object obj to out by the field table. `where` names the place in

@@ -1,4 +1,4 @@
-/* critic.h: the value function behind the meta-objective's advantage Â (DESIGN.md sections 5, 7).
+/* critic.h: the value function behind the meta-objective's advantage Â (docs/method.md §5).
  *
  * A value-only network (agent.h with no action or y outputs and one value output): tabular where
  * the environment observes a state index, an MLP otherwise. It is trained alongside the agent,

@@ -156,4 +156,9 @@ static inline MinatarCopy *minatar_copies(const EnvBatch *batch)
 /* Redraws copy i's observation from its state. */
 void minatar_redraw(EnvBatch *batch, int i);
 
+/* NULL when copy i (restored from a checkpoint) is a state the game can reach: positions on the
+ * board, directions and counts in range, observation and lit cells as the state draws them;
+ * otherwise what is wrong (env_minatar_check.c). */
+const char *minatar_check_copy(const EnvBatch *batch, int i);
+
 #endif

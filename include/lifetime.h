@@ -1,4 +1,4 @@
-/* lifetime.h: one lifetime of meta-training (DESIGN.md section 7): one environment, one fresh
+/* lifetime.h: one lifetime of meta-training (docs/method.md §5, §8): one environment, one fresh
  * agent θ_0, one (α_lr, α_y) from the bandit, a critic for Â, and the window of K updates whose
  * meta-gradient it contributes each meta-step. Everything a lifetime needs is allocated when it
  * starts and freed when it ends; its randomness comes from its own generator. */

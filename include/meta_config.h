@@ -1,9 +1,12 @@
 /* meta_config.h: the config of `lpg meta-train` (and of `lpg gradcheck`, which checks the
- * meta-gradient of the same setup). Defaults are the CPU-sized run of DESIGN.md section 7. */
+ * meta-gradient of the same setup). Defaults are sized for a 2-core CPU (docs/method.md §8, §10). */
 #ifndef LPG_META_CONFIG_H
 #define LPG_META_CONFIG_H
 
 #include "config.h"
+
+#define META_STEPS_MAX 100000000 /* largest meta_steps; also bounds a checkpoint's step */
+#define META_LIFETIMES_MAX 4096  /* largest lifetimes */
 
 typedef struct {
     ConfigPathList envs;        /* environment files; lifetimes draw from them uniformly */

@@ -1,4 +1,4 @@
-/* meta_train.h: the meta-training run (DESIGN.md section 7). Parallel lifetimes over the
+/* meta_train.h: the meta-training run (docs/method.md §8). Parallel lifetimes over the
  * config's environments each contribute dJ/dη from one window per meta-step; the mean goes to
  * Adam on η (ascending J). Lifetimes that end report their final return to their environment's
  * bandit and are replaced. A checkpoint holds everything, lifetimes included, so a resumed run

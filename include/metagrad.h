@@ -1,38 +1,9 @@
-/* metagrad.h: the exact meta-gradient dJ/dη through K agent updates (DESIGN.md sections 4-5).
- *
- * A window is K rollouts R_0..R_{K-1}, each followed by one SGD step of the agent on the LPG
- * loss (Eq. 2) with the rule's outputs, and one more rollout R_K with θ_K on which the
- * meta-objective is measured:
- *     J = mean_b [log π_θK(a_b|s_b) Â_b + β0 H(π_θK(s_b)) + β1 H(y_θK(s_b))]
- *         - β2 mean_{k,b} π̂²  - β3 mean_{k,b} ‖ŷ‖²
- * The data (observations, actions, rewards, dones and Â) are fixed once collected: trajectories
- * are not differentiated (the states visited and actions taken do not move with η). dJ/dη runs
- * the adjoint recursion  λ_K = ∇_θK J;  g_η += -α VJP_η(∇_θ L(θ_k), λ_{k+1});
- * λ_k = λ_{k+1} - α H_k λ_{k+1}, with Hessian-vector products through the agent (agent_loss.h)
- * and BPTT through the rule (rule.h). Plain SGD in the inner loop keeps it exact.
- *
- * The rule's inputs x_k = [r, d, γ, π_θk(a|s), φ(y_θk(s)), φ(y_θk(s'))]. By default (DESIGN.md
- * section 3) they are stop-gradient: stored at collection and used as constants. With
- * WindowParams.input_grad the meta-gradient also follows their dependence on θ_k, which depends
- * on η for k >= 1. Forward: window_replay recomputes π(a_t|s_t), y(s_t) and y(s_{t+1}) of update
- * k >= 1 from θ_k at the rollout's stored observations and actions (at the nominal η these equal
- * the collected values; under a perturbed η they follow θ_k). The inner update still treats the
- * rule's outputs o_k as constants of ∇_θ L. Backward: with
- * θ_{k+1} = θ_k - α D g(θ_k, o_k(η, x(θ_k))) the recursion gains one term,
- *     λ_k = λ_{k+1} - α H_k D λ_{k+1} + (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k    (k >= 1),
- * u_k being the upstream gradient into the rule's outputs that the η part already builds (-α
- * times the mixed term along D λ_{k+1}, plus J's L2 terms on window k's outputs). (∂o/∂x)ᵀ is
- * rule_backward_log_inputs; (∂x/∂θ)ᵀ is the agent's backward pass from its logits at s_t
- * (π(a_t|s_t) and y_t) and at s_{t+1} (y'_t; rollout row t+1, the bootstrap row for the last
- * step). For tabular agents this path is the only way the y head reaches J: the π and y logits
- * of a state are disjoint parameters, so without it ŷ is trained by the L2/entropy terms alone.
- *
- * Tabular agents take a per-state mean step: θ_{k+1} = θ_k - α D_k ∇L(θ_k), D_k diagonal with
- * batch / visits(s) on the rows of state s (agent_per_state_mean), so a rarely visited state
- * learns as fast as a frequent one and α is a fraction of the way per update. D_k is a constant
- * of the data, so the recursion only changes to λ_k = λ_{k+1} - α H_k D_k λ_{k+1} and the mixed
- * term is taken along D_k λ_{k+1}. MLP agents use D = I.
- * All buffers of a window are allocated once by window_init; nothing here allocates after. */
+/* metagrad.h: one window of K inner updates and its exact meta-gradient dJ/dη
+ * (docs/method.md §5-6: the meta-objective J, the adjoint recursion, the per-state factors D and
+ * input_grad). window_collect is the forward, window_meta_gradient the backward; window_replay
+ * re-runs the forward from θ_0 for finite differences.
+ * A Window owns every buffer of one lifetime's window, allocated once by window_init (one block,
+ * buffers.h); nothing here allocates after. Rows are time-major, t*n + i, as in rollout.h. */
 #ifndef LPG_METAGRAD_H
 #define LPG_METAGRAD_H
 
@@ -54,7 +25,7 @@ typedef struct {
     real alpha_lr;               /* inner SGD step size */
     real alpha_y;                /* weight of the KL term of Eq. 2 */
     real beta0, beta1, beta2, beta3; /* H(π), H(y), L2 on π̂, L2 on ŷ */
-    int input_grad;              /* 1: the rule's inputs of updates k >= 1 follow θ_k (see above) */
+    int input_grad;              /* 1: the rule's inputs of updates k >= 1 follow θ_k (§6) */
 } WindowParams;
 
 typedef struct {
@@ -109,7 +80,7 @@ double window_replay(Window *window, const Agent *agent, AgentWork *awork, RuleW
                      const real *eta, const RuleLayout *layout, const WindowParams *params);
 
 /* Given θ_0..θ_K in the window (from collection or window_replay), returns J and ADDS dJ/dη to
- * d_eta [layout->count]. With params->input_grad, also through the rule's inputs (see above;
+ * d_eta [layout->count]. With params->input_grad, also through the rule's inputs (docs/method.md §6;
  * awork must then hold (t_len+1)*n rows). */
 double window_meta_gradient(Window *window, const Agent *agent, AgentWork *awork,
                             RuleWork *rwork, const real *eta, const RuleLayout *layout,

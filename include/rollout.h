@@ -26,12 +26,6 @@ typedef struct {
     void *mem;
 } Rollout;
 
-/* Fills an AgentSpec for an environment: a tabular agent where it observes a state index, an
- * MLP with the given hidden widths where it observes a vector; num_y prediction logits and a
- * value output when has_value. Returns 0, or -1 after reporting. */
-int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, const double *hidden, int num_hidden,
-                       int num_y, int has_value);
-
 /* Allocates a rollout of t_len steps for n copies of an environment with spec's sizes and an
  * agent with agent's outputs. Returns 0, or -1 after reporting; free with rollout_free. */
 int rollout_init(Rollout *rollout, const EnvSpec *spec, const Agent *agent, int t_len, int n);

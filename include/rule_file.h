@@ -10,8 +10,9 @@
 /* Adds the rule's sections to a checkpoint being written. */
 int rule_file_add(CheckpointWriter *writer, const RuleLayout *layout, const real *eta);
 
-/* Reads a rule from an open checkpoint: fills layout and returns a new eta array (the caller
- * frees it), or NULL after reporting. */
+/* Reads a rule from an open checkpoint (either precision, converted): fills layout and returns
+ * a new eta array (the caller frees it), or NULL after reporting. rule_hidden must be in
+ * [1, 4096] and every element of eta finite and at most 1e3 in magnitude. */
 real *rule_file_read(const Checkpoint *ck, RuleLayout *layout);
 
 /* Opens path and reads its rule (see rule_file_read). */

@@ -25,6 +25,24 @@ char *read_whole_file(const char *path, size_t *len);
  * A failed write leaves any old file at path untouched. Returns 0 or -1 (reported). */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
+/* Creates the folder dir and every folder above it that does not exist yet (mkdir -p).
+ * Returns 0 or -1 (reported). */
+int make_dirs(const char *dir);
+
+/* Creates the folders above the file path that do not exist yet. Returns 0 or -1 (reported). */
+int make_parent_dirs(const char *path);
+
+/* Reads all of text as one number (strtod syntax). Returns 0, or -1 (not reported). */
+int parse_double(const char *text, double *value);
+
+/* Reads all of text as a decimal integer in [0, max]. Returns 0, or -1 (not reported). */
+int parse_unsigned(const char *text, unsigned long long max, unsigned long long *value);
+
+/* True when name is safe as one component of a file name and inside JSON or CSV without
+ * quoting: 1 to 63 of letters, digits, '_', '-' and '.', not starting with '.'. Names read
+ * from files (environment names) must pass before they name output files. */
+int lpg_name_is_safe(const char *name);
+
 /* True when argv[1..argc) holds -h or --help (commands print their usage then). */
 int wants_help(int argc, char **argv);
 

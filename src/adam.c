@@ -100,6 +100,10 @@ int adam_load(Adam *adam, const Checkpoint *ck, const char *prefix)
     section_name(name, sizeof name, prefix, "v");
     if (checkpoint_get_real(ck, name, adam->v, adam->n))
         return -1;
+    for (size_t i = 0; i < adam->n; i++)
+        if (adam->v[i] < 0)
+            return lpg_error("%s: section '%s': element %zu is negative (%g)", ck->path, name, i,
+                             (double)adam->v[i]);
     adam->step = step;
     return 0;
 }

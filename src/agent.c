@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buffers.h"
+#include "linalg.h"
 #include "util.h"
 
 /* ---- setup ---------------------------------------------------------------------------- */
@@ -48,6 +49,34 @@ static int check_spec(const AgentSpec *spec)
     for (int l = 0; l < spec->num_hidden; l++)
         if (spec->hidden[l] < 1)
             return lpg_error("agent: hidden layer %d has width %d", l, spec->hidden[l]);
+    return 0;
+}
+
+int agent_check_hidden(const double *widths, int count, const char *where)
+{
+    if (count > AGENT_MAX_HIDDEN)
+        return lpg_error("%s: key 'mlp_hidden': at most %d hidden layers", where, AGENT_MAX_HIDDEN);
+    for (int i = 0; i < count; i++)
+        if (widths[i] != (int)widths[i])
+            return lpg_error("%s: key 'mlp_hidden': widths must be integers", where);
+    return 0;
+}
+
+int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, const double *hidden, int num_hidden,
+                       int num_y, int has_value)
+{
+    memset(spec, 0, sizeof *spec);
+    if (agent_check_hidden(hidden, num_hidden, "agent"))
+        return -1;
+    spec->kind = env->num_states > 0 ? AGENT_TABULAR : AGENT_MLP;
+    spec->num_states = env->num_states;
+    spec->obs_dim = env->obs_dim;
+    spec->num_hidden = spec->kind == AGENT_MLP ? num_hidden : 0;
+    for (int i = 0; i < spec->num_hidden; i++)
+        spec->hidden[i] = (int)hidden[i];
+    spec->num_actions = env->num_actions;
+    spec->num_y = num_y;
+    spec->has_value = has_value;
     return 0;
 }
 
@@ -192,47 +221,18 @@ static void scatter_add_rows(real *table, const real *rows, const int32_t *index
 
 /* ---- MLP building blocks -------------------------------------------------------------- */
 
-/* out [batch x n_out] = in [batch x n_in] W [n_in x n_out] + bias (broadcast over rows). */
-static void linear_forward(real *out, const real *in, const real *w, const real *bias, int batch,
-                           int n_in, int n_out)
-{
-    for (int b = 0; b < batch; b++)
-        memcpy(out + (size_t)b * n_out, bias, (size_t)n_out * sizeof(real));
-    real_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n_out, n_in, 1, in, n_in, w,
-              n_out, 1, out, n_out);
-}
-
-/* out [batch x n_out] += in [batch x n_in] W [n_in x n_out]. */
-static void matmul_add(real *out, const real *in, const real *w, int batch, int n_in, int n_out)
-{
-    real_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, n_out, n_in, 1, in, n_in, w,
-              n_out, 1, out, n_out);
-}
-
 /* din [batch x n_in] = beta * din + dz [batch x n_out] Wᵀ (W is [n_in x n_out]). */
 static void matmul_transposed(real *din, const real *dz, const real *w, int batch, int n_in,
                               int n_out, real beta)
 {
-    real_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, n_in, n_out, 1, dz, n_out, w,
-              n_out, beta, din, n_in);
+    matmul(din, dz, w, batch, n_in, n_out, 0, 1, beta);
 }
 
 /* dw [n_in x n_out] += inᵀ dz. */
 static void weight_gradient_add(real *dw, const real *in, const real *dz, int batch, int n_in,
                                 int n_out)
 {
-    real_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_in, n_out, batch, 1, in, n_in, dz,
-              n_out, 1, dw, n_out);
-}
-
-/* db [n] += Σ_b dz[b]. */
-static void bias_gradient_add(real *db, const real *dz, int batch, int n)
-{
-    for (int b = 0; b < batch; b++) {
-        const real *row = dz + (size_t)b * n;
-        for (int j = 0; j < n; j++)
-            db[j] += row[j];
-    }
+    matmul(dw, in, dz, n_in, n_out, batch, 1, 0, 1);
 }
 
 static void relu_in_place(real *x, size_t count)
@@ -280,7 +280,7 @@ static void mlp_backward(const Agent *agent, AgentWork *work, const real *theta,
         int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
         weight_gradient_add(dtheta + agent->weight[l], layer_input(work, obs, l), dz, batch, n_in,
                             n_out);
-        bias_gradient_add(dtheta + agent->bias[l], dz, batch, n_out);
+        add_column_sums(dtheta + agent->bias[l], dz, batch, n_out);
         if (l == 0)
             break;
         real *da = work->grad[l - 1];
@@ -300,7 +300,7 @@ static void mlp_forward_tangent(const Agent *agent, AgentWork *work, const real 
         linear_forward(dz, layer_input(work, obs, l), v + agent->weight[l], v + agent->bias[l],
                        batch, n_in, n_out);
         if (l > 0)
-            matmul_add(dz, work->tangent[l - 1], theta + agent->weight[l], batch, n_in, n_out);
+            matmul(dz, work->tangent[l - 1], theta + agent->weight[l], batch, n_out, n_in, 0, 0, 1);
         if (l < last)
             relu_mask(dz, work->act[l], (size_t)batch * n_out);
     }
@@ -317,7 +317,7 @@ static void mlp_backward_tangent(const Agent *agent, AgentWork *work, const real
         weight_gradient_add(hv_w, layer_input(work, obs, l), dz_tangent, batch, n_in, n_out);
         if (l > 0)
             weight_gradient_add(hv_w, work->tangent[l - 1], dz, batch, n_in, n_out);
-        bias_gradient_add(hv + agent->bias[l], dz_tangent, batch, n_out);
+        add_column_sums(hv + agent->bias[l], dz_tangent, batch, n_out);
         if (l == 0)
             break;
         real *da = work->grad[l - 1], *da_tangent = work->grad_tangent[l - 1];

@@ -3,7 +3,9 @@
  * damaged or foreign file is refused with a message, never read past. */
 #include "checkpoint.h"
 
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,36 +236,36 @@ int checkpoint_add_text(CheckpointWriter *w, const char *name, const char *text)
     return add_section(w, name, CHECKPOINT_TEXT, text, strlen(text));
 }
 
-static void fill_header(unsigned char *h, size_t payload_len, size_t compressed_len, uint32_t crc)
+static void fill_header(unsigned char *h, unsigned real_size, size_t payload_len,
+                        size_t compressed_len, uint32_t crc)
 {
     memcpy(h, CHECKPOINT_MAGIC, 8);
     put_u32(h + 8, CHECKPOINT_VERSION);
-    put_u32(h + 12, (uint32_t)sizeof(real));
+    put_u32(h + 12, real_size);
     put_u64(h + 16, (uint64_t)payload_len);
     put_u64(h + 24, (uint64_t)compressed_len);
     put_u32(h + 32, crc);
 }
 
-int checkpoint_write(CheckpointWriter *w, const char *path)
+int checkpoint_write_payload(const void *payload, size_t len, unsigned real_size,
+                             const char *path)
 {
-    if (w->failed)
-        return checkpoint_error("%s: not written: a section could not be added", path);
-    if (w->len > ULONG_MAX / 2)
-        return checkpoint_error("%s: checkpoint too large (%zu bytes)", path, w->len);
-    uLong bound = compressBound((uLong)w->len);
+    if (len > ULONG_MAX / 2)
+        return checkpoint_error("%s: checkpoint too large (%zu bytes)", path, len);
+    uLong bound = compressBound((uLong)len);
     unsigned char *file = malloc(CHECKPOINT_HEADER_SIZE + (size_t)bound);
     if (!file)
-        return checkpoint_error("%s: out of memory compressing %zu bytes", path, w->len);
+        return checkpoint_error("%s: out of memory compressing %zu bytes", path, len);
     uLongf compressed_len = bound;
-    const unsigned char *src = w->data ? w->data : (const unsigned char *)"";
-    int z = compress2(file + CHECKPOINT_HEADER_SIZE, &compressed_len, src, (uLong)w->len,
+    const unsigned char *src = payload ? payload : (const unsigned char *)"";
+    int z = compress2(file + CHECKPOINT_HEADER_SIZE, &compressed_len, src, (uLong)len,
                       Z_DEFAULT_COMPRESSION);
     if (z != Z_OK) {
         free(file);
         return checkpoint_error("%s: zlib compress failed (%s)", path, zError(z));
     }
-    uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), src, w->len);
-    fill_header(file, w->len, compressed_len, crc);
+    uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), src, len);
+    fill_header(file, real_size, len, compressed_len, crc);
     int rc = write_file_atomic(path, file, CHECKPOINT_HEADER_SIZE + (size_t)compressed_len);
     free(file);
     if (rc)
@@ -271,12 +273,14 @@ int checkpoint_write(CheckpointWriter *w, const char *path)
     return 0;
 }
 
-/* ---- reading ---- */
-
-static const char *build_name(uint32_t real_size)
+int checkpoint_write(CheckpointWriter *w, const char *path)
 {
-    return real_size == 4 ? "float" : "double";
+    if (w->failed)
+        return checkpoint_error("%s: not written: a section could not be added", path);
+    return checkpoint_write_payload(w->data, w->len, (unsigned)sizeof(real), path);
 }
+
+/* ---- reading ---- */
 
 /* Checks everything the 36-byte header says against itself, this build and the file's length. */
 static int parse_header(const unsigned char *file, size_t len, const char *path, Header *h)
@@ -303,11 +307,6 @@ static int parse_header(const unsigned char *file, size_t len, const char *path,
     if (h->real_size != 4 && h->real_size != 8)
         return checkpoint_error("%s: bad real size %u in the header (expected 4 or 8)", path,
                                 h->real_size);
-    if (h->real_size != sizeof(real))
-        return checkpoint_error("%s: written by a %s build (real is %u bytes) but this is a %s "
-                                "build (real is %zu bytes); checkpoints are not converted",
-                                path, build_name(h->real_size), h->real_size, REAL_NAME,
-                                sizeof(real));
     uint64_t have = len - CHECKPOINT_HEADER_SIZE;
     if (h->compressed_size > have)
         return checkpoint_error("%s: truncated checkpoint (%zu bytes, the header says %llu)",
@@ -349,20 +348,6 @@ static int inflate_payload(Checkpoint *ck, const unsigned char *src, const Heade
     return 0;
 }
 
-unsigned checkpoint_peek_real_size(const char *path)
-{
-    unsigned char head[16];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    if (n < sizeof head || memcmp(head, CHECKPOINT_MAGIC, strlen(CHECKPOINT_MAGIC)) != 0)
-        return 0;
-    uint32_t real_size = get_u32(head + 12);
-    return real_size == 4 || real_size == 8 ? real_size : 0;
-}
-
 static int add_to_index(Checkpoint *ck, const CheckpointSection *s, int *cap)
 {
     if (checkpoint_find(ck, s->name))
@@ -387,7 +372,7 @@ static int index_sections(Checkpoint *ck)
     while (pos < ck->payload_len) {
         CheckpointSection s;
         size_t start = pos;
-        if (next_section(ck->payload, ck->payload_len, &pos, sizeof(real), &s))
+        if (next_section(ck->payload, ck->payload_len, &pos, ck->real_size, &s))
             return checkpoint_error("%s: corrupt section table at payload byte %zu", ck->path,
                                     start);
         if (add_to_index(ck, &s, &cap))
@@ -407,6 +392,7 @@ int checkpoint_open(Checkpoint *ck, const char *path)
     const unsigned char *bytes = (const unsigned char *)file;
     Header h = {0};
     int rc = parse_header(bytes, len, path, &h);
+    ck->real_size = h.real_size;
     if (rc == 0)
         rc = inflate_payload(ck, bytes + CHECKPOINT_HEADER_SIZE, &h);
     if (rc == 0)
@@ -461,18 +447,71 @@ static int copy_section(const Checkpoint *ck, const char *name, CheckpointType t
     if (!s)
         return -1;
     if (count)
-        memcpy(out, ck->payload + s->offset, count * element_size(type, sizeof(real)));
+        memcpy(out, ck->payload + s->offset, count * element_size(type, ck->real_size));
     return 0;
 }
 
+const char *checkpoint_precision(const Checkpoint *ck)
+{
+    return ck->real_size == 4 ? "float" : "double";
+}
+
+/* Element i of a real section in the file's precision, as a double (the payload is not aligned). */
+static double stored_real(const Checkpoint *ck, const CheckpointSection *s, size_t i)
+{
+    const unsigned char *p = ck->payload + s->offset + i * ck->real_size;
+    if (ck->real_size == 4) {
+        float f;
+        memcpy(&f, p, sizeof f);
+        return f;
+    }
+    double d;
+    memcpy(&d, p, sizeof d);
+    return d;
+}
+
+/* Reals are converted from the file's precision. Every real in a file is a parameter or an
+ * optimiser moment, so a value that is not finite (or does not fit this build's real) is a
+ * damaged or crafted file. */
 int checkpoint_get_real(const Checkpoint *ck, const char *name, real *out, size_t count)
 {
-    return copy_section(ck, name, CHECKPOINT_REAL, out, count);
+    const CheckpointSection *s = expect_section(ck, name, CHECKPOINT_REAL, count);
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        double x = stored_real(ck, s, i);
+        if (!isfinite(x) || (sizeof(real) == 4 && fabs(x) > FLT_MAX))
+            return checkpoint_error("%s: section '%s': element %zu is %s", ck->path, name, i,
+                                    isfinite(x) ? "too large for a float" : "not finite");
+        out[i] = (real)x;
+    }
+    return 0;
+}
+
+int checkpoint_check_reals(const Checkpoint *ck, const char *name, const real *values,
+                           size_t count, double max_abs)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(values[i]) || fabs((double)values[i]) > max_abs)
+            return checkpoint_error("%s: section '%s': element %zu is %g, outside [-%g, %g]",
+                                    ck->path, name, i, (double)values[i], max_abs, max_abs);
+    return 0;
 }
 
 int checkpoint_get_int64(const Checkpoint *ck, const char *name, int64_t *out, size_t count)
 {
     return copy_section(ck, name, CHECKPOINT_INT64, out, count);
+}
+
+int checkpoint_get_int64_in(const Checkpoint *ck, const char *name, int64_t min, int64_t max,
+                            int64_t *out)
+{
+    if (copy_section(ck, name, CHECKPOINT_INT64, out, 1))
+        return -1;
+    if (*out < min || *out > max)
+        return checkpoint_error("%s: section '%s': %lld is out of range [%lld, %lld]", ck->path,
+                                name, (long long)*out, (long long)min, (long long)max);
+    return 0;
 }
 
 int checkpoint_get_bytes(const Checkpoint *ck, const char *name, void *out, size_t len)
@@ -485,6 +524,10 @@ char *checkpoint_get_text(const Checkpoint *ck, const char *name)
     const CheckpointSection *s = expect_section(ck, name, CHECKPOINT_TEXT, SIZE_MAX);
     if (!s)
         return NULL;
+    if (memchr(ck->payload + s->offset, '\0', s->count)) {
+        checkpoint_error("%s: section '%s': text holds a NUL byte", ck->path, name);
+        return NULL;
+    }
     char *text = malloc(s->count + 1);
     if (!text) {
         checkpoint_error("%s: out of memory reading section '%s'", ck->path, name);

@@ -1,6 +1,5 @@
 /* cmd_env.c: `lpg env <file.json>`: loads an environment file, prints its sizes, and with
  * --render plays random actions in copy 0, drawing every step as text. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +27,11 @@ static void print_env_usage(FILE *out)
                  "  --seed S     the environment seed (default 0)\n");
 }
 
-static int parse_number(const char *option, const char *text, unsigned long long max,
-                        unsigned long long *out)
+static int parse_count(const char *option, const char *text, unsigned long long max,
+                       unsigned long long *out)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (!text[0] || text[0] == '-' || *end || errno == ERANGE || value > max)
+    if (parse_unsigned(text, max, out))
         return lpg_error("env: %s: expected an integer in [0, %llu], got '%s'", option, max, text);
-    *out = value;
     return 0;
 }
 
@@ -53,7 +48,7 @@ static int parse_env_args(int argc, char **argv, EnvArgs *args)
             if (k + 1 >= argc)
                 return lpg_error("env: %s needs a value", arg);
             int is_steps = strcmp(arg, "--steps") == 0;
-            if (parse_number(arg, argv[++k], is_steps ? 1000000ull : UINT64_MAX, &value))
+            if (parse_count(arg, argv[++k], is_steps ? 1000000ull : UINT64_MAX, &value))
                 return -1;
             if (is_steps)
                 args->steps = (long)value;

@@ -2,7 +2,6 @@
  * against finite differences on every environment of a meta-train config (gradcheck.h) and
  * prints one line per environment and parameter group of η, then a verdict. Exit code 0 when
  * every group passes, 1 when one fails, 2 on bad arguments or a bad config. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,7 @@ static void print_gradcheck_usage(FILE *out)
     fprintf(out,
             "usage: lpg gradcheck <meta-config.json> [key=value ...] [--env NAME] [--copies N]\n"
             "                     [--unroll T] [--samples N] [--step H] [--floor R]\n\n"
-            "Checks the exact meta-gradient dJ/deta (K inner updates, DESIGN.md section 5)\n"
+            "Checks the exact meta-gradient dJ/deta (K inner updates, docs/method.md section 6)\n"
             "against central finite differences of J (fourth-order stencil) on the setup of a\n"
             "meta-train config: for each environment in 'envs', the agent (mlp_hidden, 30 y\n"
             "outputs), a random rule of width rule_hidden, a window of K updates with alpha_lr the\n"
@@ -56,10 +55,8 @@ static void print_gradcheck_usage(FILE *out)
 
 static int parse_count(const char *option, const char *text, int max, int *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (!text[0] || *end || errno == ERANGE || value < 1 || value > max)
+    unsigned long long value;
+    if (parse_unsigned(text, (unsigned long long)max, &value) || value < 1)
         return lpg_error("gradcheck: %s: expected an integer in [1, %d], got '%s'", option, max,
                          text);
     *out = (int)value;
@@ -68,10 +65,8 @@ static int parse_count(const char *option, const char *text, int max, int *out)
 
 static int parse_fraction(const char *option, const char *text, double *out)
 {
-    char *end = NULL;
-    errno = 0;
-    double value = strtod(text, &end);
-    if (!text[0] || *end || errno == ERANGE || !(value > 0 && value <= 1))
+    double value;
+    if (parse_double(text, &value) || !(value > 0 && value <= 1))
         return lpg_error("gradcheck: %s: expected a number in (0, 1], got '%s'", option, text);
     *out = value;
     return 0;

@@ -8,6 +8,7 @@
 
 #include "checkpoint.h"
 #include "commands.h"
+#include "meta_config.h"
 #include "rule_file.h"
 #include "util.h"
 
@@ -18,7 +19,7 @@ static void print_info_usage(FILE *out)
             "Shows what a rule file (<run_dir>/rule.lpg, <run_dir>/rules/rule_<step>.lpg) or a\n"
             "meta-training checkpoint (<run_dir>/checkpoint.lpg) holds and how it was made: the\n"
             "kind of file, the precision of the build that wrote it (float: build/lpg, double:\n"
-            "build/lpg-double; each build reads only its own files), the meta-step, the rule's LSTM\n"
+            "build/lpg-double; either build reads both, converting), the meta-step, the rule's LSTM\n"
             "width and parameter count, the command-line overrides of the run (key=value, as given)\n"
             "and the effective config: every key's value after defaults, the config file and the\n"
             "overrides (paths as resolved then). Files written before effective configs were\n"
@@ -45,15 +46,17 @@ static void print_sections(const Checkpoint *ck)
     }
 }
 
-/* Prints an optional int64 scalar as "label: value", or "label: not recorded". */
-static int print_scalar(const Checkpoint *ck, const char *name, const char *label)
+/* Prints an optional int64 scalar as "label: value", or "label: not recorded"; a value outside
+ * [min, max] is an error naming the section. */
+static int print_scalar(const Checkpoint *ck, const char *name, const char *label, int64_t min,
+                        int64_t max)
 {
     int64_t value = 0;
     if (!checkpoint_find(ck, name)) {
         printf("%s: not recorded\n", label);
         return 0;
     }
-    if (checkpoint_get_int64(ck, name, &value, 1))
+    if (checkpoint_get_int64_in(ck, name, min, max, &value))
         return -1;
     printf("%s: %lld\n", label, (long long)value);
     return 0;
@@ -114,16 +117,6 @@ static int print_config_record(const Checkpoint *ck)
     return 0;
 }
 
-/* Explains a refusal caused by the other precision, which checkpoint_open already reported. */
-static void hint_other_build(const char *path)
-{
-    unsigned size = checkpoint_peek_real_size(path);
-    if (size != 0 && size != sizeof(real))
-        lpg_error("info: %s was written by a %s build; read it with the %s build (%s)", path,
-                  size == 4 ? "float" : "double", size == 4 ? "float" : "double",
-                  size == 4 ? "build/lpg" : "build/lpg-double");
-}
-
 int cmd_info(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -150,21 +143,21 @@ int cmd_info(int argc, char **argv)
         return 2;
     }
     Checkpoint ck;
-    if (checkpoint_open(&ck, path)) {
-        hint_other_build(path);
+    if (checkpoint_open(&ck, path))
         return 1;
-    }
     int full = checkpoint_find(&ck, "shape") != NULL;
     int has_rule = checkpoint_find(&ck, "rule_hidden") != NULL;
     printf("file: %s\n", path);
     printf("kind: %s\n", full ? "meta-training checkpoint (the whole run state; also a rule file)"
                         : has_rule ? "rule file" : "lpg checkpoint file without a rule");
-    printf("precision: %s (%zu-byte reals)\n", REAL_NAME, sizeof(real));
+    printf("precision: %s (%u-byte reals)%s\n", checkpoint_precision(&ck), ck.real_size,
+           ck.real_size == sizeof(real) ? "" : "; converted on read by this build");
     int rc = 0;
     if (has_rule) {
-        rc = print_scalar(&ck, "step", "meta-step");
+        rc = print_scalar(&ck, "step", "meta-step", 0, META_STEPS_MAX);
         if (rc == 0 && full)
-            rc = print_scalar(&ck, "lifetimes_finished", "lifetimes finished");
+            rc = print_scalar(&ck, "lifetimes_finished", "lifetimes finished", 0,
+                              (int64_t)META_STEPS_MAX * META_LIFETIMES_MAX);
         rc = rc || print_rule(&ck);
         rc = rc || print_config_record(&ck);
     }

@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cJSON.h>
 
 #include "commands.h"
 #include "meta_train.h"
@@ -39,39 +40,30 @@ static void usage(FILE *out)
     config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
 }
 
-static int make_dir(const char *path)
+/* The "step" of one log line, or -1 when the line is not a log record. */
+static long long log_line_step(const char *line, size_t len)
 {
-    char buf[LPG_PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return lpg_error("%s: cannot create folder: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return lpg_error("%s: cannot create folder: %s", buf, strerror(errno));
-    return 0;
+    cJSON *record = cJSON_ParseWithLength(line, len);
+    const cJSON *step = cJSON_GetObjectItemCaseSensitive(record, "step");
+    long long s = cJSON_IsNumber(step) ? (long long)step->valuedouble : -1;
+    cJSON_Delete(record);
+    return s;
 }
 
 /* Keeps only the log lines of meta-steps up to step (those after it are redone on resume). */
 static int trim_log(const char *path, long long step)
 {
     size_t len;
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
+    if (access(path, F_OK) != 0)
         return 0; /* no log yet */
-    fclose(probe);
     char *text = read_whole_file(path, &len);
     if (!text)
         return -1;
     size_t keep = 0;
     for (char *line = text; line < text + len;) {
         char *end = memchr(line, '\n', (size_t)(text + len - line));
-        long long s;
-        if (!end || sscanf(line, "{\"step\": %lld", &s) != 1 || s > step)
+        long long s = end ? log_line_step(line, (size_t)(end - line)) : -1;
+        if (s < 0 || s > step)
             break;
         keep = (size_t)(end + 1 - text);
         line = end + 1;
@@ -81,38 +73,41 @@ static int trim_log(const char *path, long long step)
     return rc;
 }
 
-static void json_number(FILE *f, double x)
+/* A number for the log, to 6 significant digits; not-finite values print as null. */
+static cJSON *log_number(double x)
 {
-    if (isfinite(x))
-        fprintf(f, "%.6g", x);
-    else
-        fputs("null", f);
+    char text[32];
+    snprintf(text, sizeof text, "%.6g", x);
+    return cJSON_CreateNumber(isfinite(x) ? strtod(text, NULL) : NAN);
 }
 
+/* One JSON object per meta-step, built with cJSON so that environment names are escaped. */
 static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *st, double seconds)
 {
-    fprintf(log, "{\"step\": %lld, \"J\": ", (long long)run->step);
-    json_number(log, st->J);
-    fprintf(log, ", \"grad_norm\": ");
-    json_number(log, st->grad_norm);
-    fprintf(log, ", \"lifetimes_finished\": %lld, \"env_steps\": %lld, \"seconds\": %.3f, \"returns\": {",
-            (long long)run->lifetimes_finished, (long long)st->env_steps, seconds);
+    cJSON *line = cJSON_CreateObject();
+    cJSON *returns = cJSON_CreateObject(), *finals = cJSON_CreateObject();
+    cJSON *fvus = cJSON_CreateObject();
+    cJSON_AddNumberToObject(line, "step", (double)run->step);
+    cJSON_AddItemToObject(line, "J", log_number(st->J));
+    cJSON_AddItemToObject(line, "grad_norm", log_number(st->grad_norm));
+    cJSON_AddNumberToObject(line, "lifetimes_finished", (double)run->lifetimes_finished);
+    cJSON_AddNumberToObject(line, "env_steps", (double)st->env_steps);
+    cJSON_AddItemToObject(line, "seconds", log_number(seconds));
     for (int e = 0; e < run->num_envs; e++) {
-        fprintf(log, "%s\"%s\": ", e ? ", " : "", run->specs[e].name);
-        json_number(log, st->episodes[e] ? st->return_sum[e] / (double)st->episodes[e] : NAN);
+        double mean = st->episodes[e] ? st->return_sum[e] / (double)st->episodes[e] : NAN;
+        cJSON_AddItemToObject(returns, run->specs[e].name, log_number(mean));
+        cJSON_AddItemToObject(finals, run->specs[e].name, log_number(meta_run_final_return(run, e)));
+        cJSON_AddItemToObject(fvus, run->specs[e].name, log_number(st->critic_fvu[e]));
     }
-    fprintf(log, "}, \"final_returns\": {");
-    for (int e = 0; e < run->num_envs; e++) {
-        fprintf(log, "%s\"%s\": ", e ? ", " : "", run->specs[e].name);
-        json_number(log, meta_run_final_return(run, e));
-    }
-    fprintf(log, "}, \"critic_fvu\": {");
-    for (int e = 0; e < run->num_envs; e++) {
-        fprintf(log, "%s\"%s\": ", e ? ", " : "", run->specs[e].name);
-        json_number(log, st->critic_fvu[e]);
-    }
-    fprintf(log, "}}\n");
+    cJSON_AddItemToObject(line, "returns", returns);
+    cJSON_AddItemToObject(line, "final_returns", finals);
+    cJSON_AddItemToObject(line, "critic_fvu", fvus);
+    char *text = cJSON_PrintUnformatted(line);
+    if (text)
+        fprintf(log, "%s\n", text);
     fflush(log);
+    cJSON_free(text);
+    cJSON_Delete(line);
 }
 
 static void progress_line(const MetaRun *run, const MetaStepStats *st, double steps_per_s,
@@ -254,12 +249,12 @@ int cmd_meta_train(int argc, char **argv)
     if (rc == 0) {
         snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.lpg", probe.run_dir);
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", probe.run_dir);
-        rc = make_dir(probe.run_dir);
+        rc = make_dirs(probe.run_dir);
     }
     if (rc == 0 && probe.rule_every > 0) {
         char rules_dir[LPG_PATH_MAX + 32];
         snprintf(rules_dir, sizeof rules_dir, "%s/rules", probe.run_dir);
-        rc = make_dir(rules_dir);
+        rc = make_dirs(rules_dir);
     }
     if (rc == 0 && !resume && !overwrite && access(ckpt_path, F_OK) == 0)
         rc = lpg_error("%s exists: continue that run with --resume, or start afresh with --overwrite",

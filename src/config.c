@@ -2,24 +2,29 @@
 #include "config.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_check.h"
+
 struct cJSON *config_parse_file(const char *path)
 {
-    char *text = read_whole_file(path, NULL);
+    size_t len = 0;
+    char *text = read_whole_file(path, &len);
     if (!text)
         return NULL;
+    char why[256];
+    if (json_check(text, len, why, sizeof why)) {
+        lpg_error("%s: invalid JSON: %s", path, why);
+        free(text);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) {
-        int line = 1;
-        for (const char *p = text; end && p < end && *p; p++)
-            line += (*p == '\n');
-        lpg_error("%s: line %d: invalid JSON", path, line);
+    if (!root) { /* the check above passed, so cJSON itself gave up (out of memory?) */
+        lpg_error("%s: cJSON could not parse it", path);
     } else if (!cJSON_IsObject(root)) {
         lpg_error("%s: the top level must be a JSON object", path);
         cJSON_Delete(root);
@@ -202,14 +207,6 @@ int config_apply_json(const cJSON *obj, const ConfigField *fields, int nfields, 
     return 0;
 }
 
-static int parse_number(const char *s, double *value)
-{
-    char *end = NULL;
-    errno = 0;
-    *value = strtod(s, &end);
-    return (end == s || *end != '\0' || errno == ERANGE) ? -1 : 0;
-}
-
 int config_apply_override(const char *arg, const ConfigField *fields, int nfields, void *out)
 {
     const char *eq = strchr(arg, '=');
@@ -228,7 +225,7 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
     switch (f->type) {
     case CONFIG_INT:
     case CONFIG_DOUBLE:
-        if (parse_number(value, &number))
+        if (parse_double(value, &number))
             return lpg_error("%s: key '%s': expected %s, got '%s'", where, key,
                              type_phrase(f->type), value);
         return store_number(f, number, out, where);
@@ -254,7 +251,7 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
              tok = strtok_r(NULL, ",", &save)) {
             if (f->type == CONFIG_PATH_LIST) {
                 cJSON_AddItemToArray(array, cJSON_CreateString(tok));
-            } else if (parse_number(tok, &number)) {
+            } else if (parse_double(tok, &number)) {
                 bad = lpg_error("%s: key '%s': '%s' is not a number", where, key, tok);
                 break;
             } else {

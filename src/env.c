@@ -96,6 +96,9 @@ static int read_name(const cJSON *root, EnvSpec *spec, const char *path)
     size_t len = strlen(item->valuestring);
     if (len == 0 || len >= ENV_NAME_MAX)
         return lpg_error("%s: key 'name': must have 1 to %d characters", path, ENV_NAME_MAX - 1);
+    if (!lpg_name_is_safe(item->valuestring)) /* it names output files and log keys */
+        return lpg_error("%s: key 'name': \"%s\" may hold only letters, digits, '_', '-' and '.', "
+                         "and must not start with '.'", path, item->valuestring);
     memcpy(spec->name, item->valuestring, len + 1);
     return 0;
 }

@@ -2,14 +2,13 @@
  * environment through train_run, final returns over seeds, and the results tables. */
 #include "eval.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "rule_file.h"
+#include "stats.h"
 #include "util.h"
 
 /* The environment families that have their own tuned A2C config. */
@@ -46,43 +45,26 @@ const char *eval_winner_name(EvalWinner winner)
     return "-";
 }
 
-/* Mean of the finite values among curve[first .. first+count); NaN when none. */
-static double finite_mean(const double *curve, int first, int count)
-{
-    double sum = 0;
-    int n = 0;
-    for (int k = first; k < first + count; k++)
-        if (!isnan(curve[k]))
-            sum += curve[k], n++;
-    return n ? sum / n : NAN;
-}
-
 void eval_final_return(const TrainResult *r, EvalScore *score, int *final_points)
 {
     int points = r->num_points;
     int last = (points * EVAL_FINAL_PERCENT + 99) / 100;
     last = last < 1 ? 1 : last > points ? points : last;
     *final_points = last;
-    double sum = 0, sum_sq = 0;
-    int n = 0;
     double *value = lpg_calloc((size_t)r->num_seeds + 1, sizeof(double), "final returns");
-    for (int s = 0; value && s < r->num_seeds; s++) {
-        value[s] = finite_mean(r->curve + (size_t)s * points, points - last, last);
-        if (!isnan(value[s]))
-            sum += value[s], n++;
-    }
-    score->count = n;
-    score->mean = n ? sum / n : NAN;
     for (int s = 0; value && s < r->num_seeds; s++)
-        if (!isnan(value[s]))
-            sum_sq += (value[s] - score->mean) * (value[s] - score->mean);
-    score->se = n > 1 ? sqrt(sum_sq / (n - 1) / n) : n == 1 ? 0 : NAN;
+        mean_se_skip_nan(r->curve + (size_t)s * points + (points - last), last, 1, &value[s], NULL);
+    score->count = value ? mean_se_skip_nan(value, r->num_seeds, 1, &score->mean, &score->se) : 0;
+    if (!value)
+        score->mean = score->se = NAN;
     free(value);
 }
 
 int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method, char *out,
                     size_t outsize)
 {
+    if (!lpg_name_is_safe(env_name) || !lpg_name_is_safe(method)) /* never a path of its own */
+        return lpg_error("%s: environment name \"%s\" cannot name a file", c->source, env_name);
     int n = snprintf(out, outsize, "%s/%s.%s.csv", c->output_dir, env_name, method);
     return (n < 0 || (size_t)n >= outsize) ? -1 : 0;
 }
@@ -157,22 +139,6 @@ static int load_envs(const EvalConfig *c, EnvSpec *specs)
     return 0;
 }
 
-/* Creates dir and the folders above it that do not exist yet. */
-static int make_dirs(const char *dir)
-{
-    char path[LPG_PATH_MAX];
-    snprintf(path, sizeof path, "%s/", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return lpg_error("%s: cannot create folder: %s", path, strerror(errno));
-        *p = '/';
-    }
-    return 0;
-}
-
 /* Everything the runs need, checked before the first one starts. */
 static int setup_load(const EvalConfig *c, EvalSetup *setup)
 {
@@ -191,7 +157,8 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
     }
     char curve[LPG_PATH_MAX];
     for (int i = 0; i < c->envs.count; i++)
-        if (eval_curve_path(c, setup->specs[i].name, "lpg", curve, sizeof curve))
+        if (!lpg_name_is_safe(setup->specs[i].name) ||
+            eval_curve_path(c, setup->specs[i].name, "lpg", curve, sizeof curve))
             return lpg_error("%s: key 'output_dir': path too long", c->source);
     return make_dirs(c->output_dir);
 }

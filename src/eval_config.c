@@ -76,11 +76,8 @@ static int eval_config_check(const EvalConfig *c, const char *where)
 {
     if (c->envs.count < 1)
         return lpg_error("%s: key 'envs': at least one environment file is required", where);
-    if (c->mlp_hidden.count > AGENT_MAX_HIDDEN)
-        return lpg_error("%s: key 'mlp_hidden': at most %d hidden layers", where, AGENT_MAX_HIDDEN);
-    for (int i = 0; i < c->mlp_hidden.count; i++)
-        if (c->mlp_hidden.item[i] != (int)c->mlp_hidden.item[i])
-            return lpg_error("%s: key 'mlp_hidden': widths must be integers", where);
+    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where))
+        return -1;
     return 0;
 }
 

@@ -4,18 +4,21 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "agent.h"
+#include "bandit.h"
+
 #define F(key, type, member, min, max, help) {key, type, offsetof(MetaConfig, member), min, max, help}
 
 const ConfigField meta_config_fields[] = {
     F("envs", CONFIG_PATH_LIST, envs, 0, 0, "environment files (relative to this config)"),
     F("seed", CONFIG_INT, seed, 0, 2147483647, "seed of the whole run"),
-    F("lifetimes", CONFIG_INT, lifetimes, 1, 4096, "parallel lifetimes"),
+    F("lifetimes", CONFIG_INT, lifetimes, 1, META_LIFETIMES_MAX, "parallel lifetimes"),
     F("copies", CONFIG_INT, copies, 1, 1024, "environment copies per lifetime"),
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per trajectory (T)"),
     F("K", CONFIG_INT, K, 1, 16, "agent updates per meta-gradient window"),
     F("lifetime_updates", CONFIG_INT, lifetime_updates, 1, 100000000, "agent updates per lifetime"),
     F("mlp_lifetime_updates", CONFIG_INT, mlp_lifetime_updates, 0, 100000000, "agent updates per lifetime of MLP agents (0: lifetime_updates)"),
-    F("meta_steps", CONFIG_INT, meta_steps, 1, 100000000, "meta-steps of the run"),
+    F("meta_steps", CONFIG_INT, meta_steps, 1, META_STEPS_MAX, "meta-steps of the run"),
     F("rule_hidden", CONFIG_INT, rule_hidden, 1, 4096, "LSTM width of the rule"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("meta_lr", CONFIG_DOUBLE, meta_lr, 0, 1, "Adam learning rate on eta"),
@@ -35,7 +38,7 @@ const ConfigField meta_config_fields[] = {
     F("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
     F("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
-    F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient as DESIGN.md)"),
+    F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
@@ -85,13 +88,11 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         return -1;
     if (c->envs.count == 0)
         return lpg_error("%s: key 'envs': at least one environment file is required", path);
-    if (c->mlp_hidden.count > 4)
-        return lpg_error("%s: key 'mlp_hidden': at most 4 hidden layers", path);
-    for (int i = 0; i < c->mlp_hidden.count; i++)
-        if (c->mlp_hidden.item[i] != (int)c->mlp_hidden.item[i])
-            return lpg_error("%s: key 'mlp_hidden': widths must be integers", path);
-    if ((long long)c->tabular_lrs.count * c->alpha_ys.count > 64 ||
-        (long long)c->mlp_lrs.count * c->alpha_ys.count > 64)
-        return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most 64 bandit arms", path);
+    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, path))
+        return -1;
+    if ((long long)c->tabular_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS ||
+        (long long)c->mlp_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS)
+        return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most %d bandit arms",
+                         path, BANDIT_MAX_ARMS);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <cJSON.h>
 
 #include "checkpoint.h"
+#include "linalg.h"
 #include "rule_file.h"
 #include "util.h"
 
@@ -147,26 +148,36 @@ static int add_config_record(const MetaRun *run, CheckpointWriter *w)
     return rc ? -1 : 0;
 }
 
-/* The keys whose values fix the shape of the saved state. */
-static void shape_of(const MetaRun *run, int64_t shape[6])
+/* The "shape" section: the keys whose values fix the shape of the saved state, in this order. */
+enum { SHAPE_LIFETIMES, SHAPE_COPIES, SHAPE_UNROLL, SHAPE_K, SHAPE_RULE_HIDDEN, SHAPE_ENVS,
+       SHAPE_FIELDS };
+static const char *const shape_keys[SHAPE_FIELDS] = {"lifetimes", "copies", "unroll", "K",
+                                                     "rule_hidden", "envs"};
+
+/* The "lives" section: per lifetime, these int64 fields in this order. */
+enum { LIVES_ENV, LIVES_ARM, LIVES_LENGTH_REPORT /* length * 2 + report */, LIVES_FIELDS };
+
+static void shape_of(const MetaRun *run, int64_t shape[SHAPE_FIELDS])
 {
     const MetaConfig *c = &run->config;
-    shape[0] = c->lifetimes, shape[1] = c->copies, shape[2] = c->unroll;
-    shape[3] = c->K, shape[4] = c->rule_hidden, shape[5] = run->num_envs;
+    shape[SHAPE_LIFETIMES] = c->lifetimes, shape[SHAPE_COPIES] = c->copies;
+    shape[SHAPE_UNROLL] = c->unroll, shape[SHAPE_K] = c->K;
+    shape[SHAPE_RULE_HIDDEN] = c->rule_hidden, shape[SHAPE_ENVS] = run->num_envs;
 }
 
 static int save_lives(const MetaRun *run, CheckpointWriter *w)
 {
     int n = run->config.lifetimes;
-    int64_t *meta = lpg_calloc((size_t)n * 3, sizeof(int64_t), "lifetime table");
+    int64_t *meta = lpg_calloc((size_t)n * LIVES_FIELDS, sizeof(int64_t), "lifetime table");
     if (!meta)
         return -1;
     for (int i = 0; i < n; i++) {
-        meta[3 * i] = run->lives[i].env_index;
-        meta[3 * i + 1] = run->lives[i].arm;
-        meta[3 * i + 2] = (int64_t)run->lives[i].length * 2 + run->lives[i].report;
+        int64_t *m = meta + (size_t)i * LIVES_FIELDS;
+        m[LIVES_ENV] = run->lives[i].env_index;
+        m[LIVES_ARM] = run->lives[i].arm;
+        m[LIVES_LENGTH_REPORT] = (int64_t)run->lives[i].length * 2 + run->lives[i].report;
     }
-    int rc = checkpoint_add_int64(w, "lives", meta, (size_t)n * 3);
+    int rc = checkpoint_add_int64(w, "lives", meta, (size_t)n * LIVES_FIELDS);
     free(meta);
     char prefix[32];
     for (int i = 0; rc == 0 && i < n; i++) {
@@ -180,10 +191,10 @@ int meta_run_save(const MetaRun *run, const char *path)
 {
     CheckpointWriter w;
     checkpoint_writer_init(&w);
-    int64_t shape[6], step = run->step, finished = run->lifetimes_finished;
+    int64_t shape[SHAPE_FIELDS], step = run->step, finished = run->lifetimes_finished;
     shape_of(run, shape);
     int rc = add_config_record(run, &w);
-    rc = rc || checkpoint_add_int64(&w, "shape", shape, 6);
+    rc = rc || checkpoint_add_int64(&w, "shape", shape, SHAPE_FIELDS);
     rc = rc || checkpoint_add_int64(&w, "step", &step, 1);
     rc = rc || checkpoint_add_int64(&w, "lifetimes_finished", &finished, 1);
     rc = rc || rule_file_add(&w, &run->layout, run->eta);
@@ -211,15 +222,13 @@ int meta_run_save_rule(const MetaRun *run, const char *path)
     return rc ? -1 : 0;
 }
 
-static const char *shape_keys[6] = {"lifetimes", "copies", "unroll", "K", "rule_hidden", "envs"};
-
 static int check_shape(const MetaRun *run, const Checkpoint *ck)
 {
-    int64_t saved[6], now[6];
-    if (checkpoint_get_int64(ck, "shape", saved, 6))
+    int64_t saved[SHAPE_FIELDS], now[SHAPE_FIELDS];
+    if (checkpoint_get_int64(ck, "shape", saved, SHAPE_FIELDS))
         return -1;
     shape_of(run, now);
-    for (int j = 0; j < 6; j++)
+    for (int j = 0; j < SHAPE_FIELDS; j++)
         if (saved[j] != now[j])
             return lpg_error("%s: was made with %s = %lld but %s says %lld; resume with the same value",
                              ck->path, shape_keys[j], (long long)saved[j], run->config_path,
@@ -227,28 +236,43 @@ static int check_shape(const MetaRun *run, const Checkpoint *ck)
     return 0;
 }
 
+/* Checks one row of the "lives" table against the config; NULL when it fits. */
+static const char *check_life_row(const MetaRun *run, const int64_t *m)
+{
+    int64_t e = m[LIVES_ENV], arm = m[LIVES_ARM], length = m[LIVES_LENGTH_REPORT] / 2;
+    if (e < 0 || e >= run->num_envs)
+        return "environment index out of range";
+    if (arm < 0 || arm >= (int64_t)run->bandits[e].num_arms)
+        return "bandit arm out of range";
+    if (m[LIVES_LENGTH_REPORT] < 0 || length < 1 || length > life_length(&run->config, &run->specs[e]) ||
+        length % run->config.K != 0)
+        return "length is not a whole number of windows within lifetime_updates (mlp_lifetime_updates)";
+    return NULL;
+}
+
 static int load_lives(MetaRun *run, const Checkpoint *ck)
 {
     int n = run->config.lifetimes;
-    int64_t *meta = lpg_calloc((size_t)n * 3, sizeof(int64_t), "lifetime table");
-    if (!meta || checkpoint_get_int64(ck, "lives", meta, (size_t)n * 3)) {
+    int64_t *meta = lpg_calloc((size_t)n * LIVES_FIELDS, sizeof(int64_t), "lifetime table");
+    if (!meta || checkpoint_get_int64(ck, "lives", meta, (size_t)n * LIVES_FIELDS)) {
         free(meta);
         return -1;
     }
     int rc = 0;
     char prefix[32];
     for (int i = 0; rc == 0 && i < n; i++) {
-        int e = (int)meta[3 * i], arm = (int)meta[3 * i + 1];
-        int64_t length = meta[3 * i + 2] / 2;
-        if (e < 0 || e >= run->num_envs || arm < 0 || arm >= (int)run->bandits[e].num_arms ||
-            length < 1 || length > life_length(&run->config, &run->specs[e])) {
-            rc = lpg_error("%s: section lives: lifetime %d is inconsistent with the config", ck->path, i);
+        const int64_t *m = meta + (size_t)i * LIVES_FIELDS;
+        const char *why = check_life_row(run, m);
+        if (why) {
+            rc = lpg_error("%s: section 'lives': lifetime %d: %s", ck->path, i, why);
             break;
         }
+        int e = (int)m[LIVES_ENV], arm = (int)m[LIVES_ARM];
         const BanditArm *a = &run->bandits[e].arms[arm];
         snprintf(prefix, sizeof prefix, "life%d", i);
         rc = lifetime_start(&run->lives[i], &run->config, &run->specs[e], e, arm, a->alpha_lr,
-                            a->alpha_y, (int)length, (int)(meta[3 * i + 2] & 1), &run->layout, 0);
+                            a->alpha_y, (int)(m[LIVES_LENGTH_REPORT] / 2),
+                            (int)(m[LIVES_LENGTH_REPORT] & 1), &run->layout, 0);
         rc = rc || lifetime_load(&run->lives[i], ck, prefix);
     }
     free(meta);
@@ -302,6 +326,36 @@ static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     free(saved_text);
 }
 
+/* The run-wide counters: the step, the lifetimes finished, the final-return rings and the
+ * generator, each checked against the config (a crafted value would index out of bounds). */
+static int load_counters(MetaRun *run, const Checkpoint *ck)
+{
+    int64_t step = 0, finished = 0;
+    if (checkpoint_get_int64_in(ck, "step", 0, META_STEPS_MAX, &step) ||
+        checkpoint_get_int64_in(ck, "lifetimes_finished", 0, step * run->config.lifetimes,
+                                &finished) ||
+        checkpoint_get_bytes(ck, "rng", &run->rng, sizeof run->rng) ||
+        checkpoint_get_bytes(ck, "final_returns", run->final_returns, sizeof run->final_returns) ||
+        checkpoint_get_int64(ck, "final_count", run->final_count, CONFIG_LIST_MAX))
+        return -1;
+    if ((run->rng.inc & 1u) == 0)
+        return lpg_error("%s: section 'rng': the stream selector is even", ck->path);
+    for (int e = 0; e < CONFIG_LIST_MAX; e++) {
+        int64_t count = run->final_count[e];
+        if (count < 0 || count > finished || (e >= run->num_envs && count != 0))
+            return lpg_error("%s: section 'final_count': environment %d has %lld final returns "
+                             "(%lld lifetimes finished)", ck->path, e, (long long)count,
+                             (long long)finished);
+        for (int64_t j = 0; j < count && j < META_FINAL_WINDOW; j++)
+            if (!isfinite(run->final_returns[e][j]))
+                return lpg_error("%s: section 'final_returns': environment %d holds a value that "
+                                 "is not finite", ck->path, e);
+    }
+    run->step = step;
+    run->lifetimes_finished = finished;
+    return 0;
+}
+
 int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
                     const char *checkpoint_path)
 {
@@ -310,27 +364,22 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     Checkpoint ck;
     if (checkpoint_open(&ck, checkpoint_path))
         return -1;
-    int64_t step = 0, finished = 0;
     RuleLayout saved_layout;
     real *eta = NULL;
     int rc = check_shape(run, &ck);
     if (rc == 0)
         note_config_changes(run, &ck, config_path);
-    rc = rc || checkpoint_get_int64(&ck, "step", &step, 1);
-    rc = rc || checkpoint_get_int64(&ck, "lifetimes_finished", &finished, 1);
+    rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
         rc = -1;
     rc = rc || adam_load(&run->adam, &ck, "adam");
+    if (rc == 0 && run->adam.step != run->step)
+        rc = lpg_error("%s: section 'adam_step' is %lld but section 'step' is %lld", ck.path,
+                       (long long)run->adam.step, (long long)run->step);
     rc = rc || bandit_load(run->bandits, run->num_envs, &ck, "bandits");
-    rc = rc || checkpoint_get_bytes(&ck, "rng", &run->rng, sizeof run->rng);
-    rc = rc || checkpoint_get_bytes(&ck, "final_returns", run->final_returns, sizeof run->final_returns);
-    rc = rc || checkpoint_get_int64(&ck, "final_count", run->final_count, CONFIG_LIST_MAX);
     rc = rc || load_lives(run, &ck);
-    if (rc == 0) {
+    if (rc == 0)
         memcpy(run->eta, eta, run->layout.count * sizeof(real));
-        run->step = step;
-        run->lifetimes_finished = finished;
-    }
     free(eta);
     checkpoint_close(&ck);
     return rc ? -1 : 0;
@@ -403,14 +452,6 @@ static int run_all_windows(MetaRun *run, MetaStepStats *stats)
             stats->return_sum[e] += workers[t].return_sum[e];
         }
     return 0;
-}
-
-static int all_finite(const real *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
-    return 1;
 }
 
 /* Per environment, the mean critic_fvu of its lifetimes that have a finite one. */

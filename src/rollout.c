@@ -8,24 +8,6 @@
 #include "softmax.h"
 #include "util.h"
 
-int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, const double *hidden, int num_hidden,
-                       int num_y, int has_value)
-{
-    memset(spec, 0, sizeof *spec);
-    if (num_hidden > AGENT_MAX_HIDDEN)
-        return lpg_error("agent: at most %d hidden layers, got %d", AGENT_MAX_HIDDEN, num_hidden);
-    spec->kind = env->num_states > 0 ? AGENT_TABULAR : AGENT_MLP;
-    spec->num_states = env->num_states;
-    spec->obs_dim = env->obs_dim;
-    spec->num_hidden = spec->kind == AGENT_MLP ? num_hidden : 0;
-    for (int i = 0; i < spec->num_hidden; i++)
-        spec->hidden[i] = (int)hidden[i];
-    spec->num_actions = env->num_actions;
-    spec->num_y = num_y;
-    spec->has_value = has_value;
-    return 0;
-}
-
 int rollout_init(Rollout *r, const EnvSpec *spec, const Agent *agent, int t_len, int n)
 {
     memset(r, 0, sizeof *r);

@@ -6,6 +6,9 @@
 #include "util.h"
 
 #define RULE_MAX_HIDDEN 4096
+/* Largest |η| a rule file may hold. Trained rules stay far below (the committed ones below 4);
+ * a larger value is a damaged or crafted file and would only saturate or overflow the rule. */
+#define RULE_ETA_MAX 1e3
 
 int rule_file_add(CheckpointWriter *writer, const RuleLayout *layout, const real *eta)
 {
@@ -31,12 +34,10 @@ real *rule_file_read(const Checkpoint *ck, RuleLayout *layout)
         free(eta);
         return NULL;
     }
-    for (size_t i = 0; eta && i < layout->count; i++)
-        if (!isfinite(eta[i])) {
-            lpg_error("%s: eta[%zu] is not finite", ck->path, i);
-            free(eta);
-            return NULL;
-        }
+    if (eta && checkpoint_check_reals(ck, "eta", eta, layout->count, RULE_ETA_MAX)) {
+        free(eta);
+        return NULL;
+    }
     return eta;
 }
 

@@ -2,20 +2,20 @@
  * rule, spread over pthreads, a learning curve per seed, a progress line, and the curve CSV. */
 #include "train.h"
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "inner_update.h"
+#include "linalg.h"
 #include "rollout.h"
+#include "stats.h"
 #include "train_stats.h"
 #include "util.h"
 
@@ -114,14 +114,6 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
         run->stats_updates++;
     }
     return loss;
-}
-
-static int all_finite(const real *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return 0;
-    return 1;
 }
 
 /* ---- the run over seeds --------------------------------------------------------------- */
@@ -426,21 +418,7 @@ int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layou
 
 void train_point_stats(const TrainResult *r, int k, double *mean, double *se, int *count)
 {
-    double sum = 0, sum_sq = 0;
-    int n = 0;
-    for (int s = 0; s < r->num_seeds; s++) {
-        double v = r->curve[(size_t)s * r->num_points + k];
-        if (!isnan(v))
-            sum += v, n++;
-    }
-    *count = n;
-    *mean = n ? sum / n : NAN;
-    for (int s = 0; s < r->num_seeds; s++) {
-        double v = r->curve[(size_t)s * r->num_points + k];
-        if (!isnan(v))
-            sum_sq += (v - *mean) * (v - *mean);
-    }
-    *se = n > 1 ? sqrt(sum_sq / (n - 1) / n) : n == 1 ? 0 : NAN;
+    *count = mean_se_skip_nan(r->curve + k, r->num_seeds, (size_t)r->num_points, mean, se);
 }
 
 /* Appends printf output to a growing buffer; returns -1 when out of memory. */
@@ -503,14 +481,10 @@ char *train_stats_csv(const TrainResult *r)
     for (int k = 0; !bad && k < r->num_points; k++) {
         bad = append(&buf, &len, &cap, "%lld", (long long)r->point_steps[k]);
         for (int j = 0; !bad && j < cols; j++) {
-            double sum = 0;
-            int n = 0;
-            for (int s = 0; s < r->num_seeds; s++) {
-                double v = r->stats[((size_t)s * r->num_points + k) * cols + j];
-                if (!isnan(v))
-                    sum += v, n++;
-            }
-            bad = append(&buf, &len, &cap, ",%.6g", n ? sum / n : NAN);
+            double mean, se;
+            mean_se_skip_nan(r->stats + (size_t)k * cols + j, r->num_seeds,
+                             (size_t)r->num_points * cols, &mean, &se);
+            bad = append(&buf, &len, &cap, ",%.6g", mean);
         }
         bad = bad || append(&buf, &len, &cap, "\n");
     }
@@ -520,22 +494,6 @@ char *train_stats_csv(const TrainResult *r)
         return NULL;
     }
     return buf;
-}
-
-/* Creates the folders above path that do not exist yet. */
-static int make_parent_dirs(const char *path)
-{
-    char dir[LPG_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return lpg_error("%s: cannot create folder: %s", dir, strerror(errno));
-        *p = '/';
-    }
-    return 0;
 }
 
 static int write_text(char *csv, const char *path)

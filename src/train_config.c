@@ -79,11 +79,8 @@ int train_config_finish(TrainConfig *c, const char *where)
     if (optimizer_parse(c->optimizer, &c->a2c.optimizer))
         return lpg_error("%s: key 'optimizer': expected \"sgd\", \"rmsprop\" or \"adam\", got \"%s\"",
                          where, c->optimizer);
-    if (c->mlp_hidden.count > AGENT_MAX_HIDDEN)
-        return lpg_error("%s: key 'mlp_hidden': at most %d hidden layers", where, AGENT_MAX_HIDDEN);
-    for (int i = 0; i < c->mlp_hidden.count; i++)
-        if (c->mlp_hidden.item[i] != (int)c->mlp_hidden.item[i])
-            return lpg_error("%s: key 'mlp_hidden': widths must be integers", where);
+    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where))
+        return -1;
     c->a2c.lr = c->lr;
     c->a2c.entropy_cost = c->entropy_cost;
     c->a2c.value_cost = c->value_cost;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 
 int lpg_error(const char *fmt, ...)
 {
@@ -107,10 +108,75 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     return 0;
 }
 
+int lpg_name_is_safe(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 63 || name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-' || c == '.';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
 int wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return 1;
     return 0;
+}
+
+/* mkdir of every prefix of path that ends just before a '/', path being a copy we may edit. */
+static int make_prefix_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int failed = mkdir(path, 0755) != 0 && errno != EEXIST;
+        *p = '/';
+        if (failed)
+            return lpg_error("%.*s: cannot create folder: %s", (int)(p - path), path,
+                             strerror(errno));
+    }
+    return 0;
+}
+
+int make_parent_dirs(const char *path)
+{
+    char copy[LPG_PATH_MAX];
+    if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
+        return lpg_error("%s: path too long", path);
+    return make_prefix_dirs(copy);
+}
+
+int make_dirs(const char *dir)
+{
+    char copy[LPG_PATH_MAX];
+    if (snprintf(copy, sizeof copy, "%s/", dir) >= (int)sizeof copy)
+        return lpg_error("%s: path too long", dir);
+    return make_prefix_dirs(copy);
+}
+
+int parse_double(const char *text, double *value)
+{
+    char *end = NULL;
+    errno = 0;
+    *value = strtod(text, &end);
+    return (end == text || *end != '\0' || errno == ERANGE) ? -1 : 0;
+}
+
+int parse_unsigned(const char *text, unsigned long long max, unsigned long long *value)
+{
+    char *end = NULL;
+    errno = 0;
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    *value = strtoull(text, &end, 10);
+    return (*end != '\0' || errno == ERANGE || *value > max) ? -1 : 0;
 }

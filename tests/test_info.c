@@ -220,25 +220,6 @@ TEST(info_reports_files_it_cannot_show)
     CHECK(strstr(out, "build/test_info_norule.lpg: holds no rule") != NULL);
     CHECK(strstr(out, "step ") != NULL); /* --sections still lists what is there */
 
-    /* A file of the other precision: refused, and the right build is named. */
-    const char *rule = "build/test_info_rule.lpg", *other = "build/test_info_other.lpg";
-    MetaRun run;
-    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
-    CHECK_INT(meta_run_save_rule(&run, rule), 0);
-    meta_run_free(&run);
-    size_t len = 0;
-    unsigned char *bytes = (unsigned char *)read_whole_file(rule, &len);
-    CHECK(bytes && len > 36);
-    if (bytes) {
-        bytes[12] = sizeof(real) == 8 ? 4 : 8;
-        CHECK_INT(write_file_atomic(other, bytes, len), 0);
-    }
-    free(bytes);
-    char *argv2[] = {"info", (char *)other};
-    CHECK_INT(info_in_process(2, argv2, out, sizeof out), 1);
-    CHECK(strstr(out, sizeof(real) == 8 ? "was written by a float build; read it with the float build"
-                                        : "was written by a double build; read it with the double build"));
-
     /* Usage errors. */
     char *argv3[] = {"info", "a.lpg", "b.lpg"};
     CHECK_INT(info_in_process(3, argv3, out, sizeof out), 2);

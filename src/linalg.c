@@ -1,0 +1,42 @@
+/* linalg.c: row-major products, bias broadcast and bias gradients (see linalg.h). */
+#include "linalg.h"
+
+#include <string.h>
+
+void matmul(real *c, const real *a, const real *b, int m, int n, int k, int trans_a, int trans_b,
+            real beta)
+{
+    real_gemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, (real)1, a, trans_a ? m : k, b,
+              trans_b ? k : n, beta, c, n);
+}
+
+void fill_rows(real *out, const real *bias, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++)
+        memcpy(out + (size_t)r * cols, bias, (size_t)cols * sizeof(real));
+}
+
+void linear_forward(real *out, const real *in, const real *w, const real *bias, int rows,
+                    int n_in, int n_out)
+{
+    fill_rows(out, bias, rows, n_out);
+    matmul(out, in, w, rows, n_out, n_in, 0, 0, 1);
+}
+
+void add_column_sums(real *dbias, const real *dout, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++) {
+        const real *row = dout + (size_t)r * cols;
+        for (int j = 0; j < cols; j++)
+            dbias[j] += row[j];
+    }
+}
+
+int all_finite(const real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
