@@ -60,7 +60,7 @@ static void bench_width(int n, int t_len, int hidden)
     double t0 = now_seconds(), elapsed = 0;
     while (elapsed < 1.0 || reps < 10) {
         rule_forward(work, eta, &layout, &in, n, t_len);
-        rule_backward(work, d_eta, eta, &layout, dpi, dy);
+        rule_backward(work, d_eta, eta, &layout, dpi, dy, NULL);
         reps++;
         elapsed = now_seconds() - t0;
     }

@@ -63,7 +63,7 @@ void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const real *
                         const real *out_tangent, int batch, real *h_out);
 
 /* ADDS scale * the mixed derivatives of each row to dpi_hat [batch] and dlog_y_hat
- * [batch x num_y] (not touched when num_y == 0), ready for rule_backward_log. */
+ * [batch x num_y] (not touched when num_y == 0), ready for rule_backward. */
 void lpg_loss_batch_mixed(const Agent *agent, const LpgLossInput *in, const real *out,
                           const real *out_tangent, int batch, real *dpi_hat, real *dlog_y_hat);
 

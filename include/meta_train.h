@@ -15,6 +15,7 @@
 #include "meta_config.h"
 #include "rule.h"
 
+#define META_MAX_THREADS 256 /* worker threads of a meta-step, at most */
 #define META_FINAL_WINDOW 10 /* final returns kept per environment for the progress line */
 
 /* What happened in one meta-step, for the log and the progress line. */
@@ -47,6 +48,9 @@ typedef struct {
     double final_returns[CONFIG_LIST_MAX][META_FINAL_WINDOW]; /* ring per environment */
     int64_t final_count[CONFIG_LIST_MAX];
     Lifetime *lives;          /* [config.lifetimes] */
+    int *order;               /* [config.lifetimes] scratch: the order threads take lifetimes in */
+    int64_t *window_episodes; /* [config.lifetimes] scratch: episodes ended in each one's window */
+    double *window_return_sum; /* [config.lifetimes] scratch: the sum of their returns */
 } MetaRun;
 
 /* Loads the config (with overrides) and sets up a fresh run: η and lifetimes initialised from
@@ -54,9 +58,12 @@ typedef struct {
 int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **overrides);
 
 /* Continues from a checkpoint written by meta_run_save with the same config shape (lifetimes,
- * copies, unroll, K, rule_hidden, envs); meta_steps and the logging keys may differ. */
+ * copies, unroll, K, rule_hidden, envs). meta_steps, threads and where and how often files are
+ * written may differ; any other (learning) key that differs from the run that wrote the
+ * checkpoint is named and refused unless allow_changes, when it is only noted. Every value read
+ * is checked against the config before use. */
 int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
-                    const char *checkpoint_path);
+                    const char *checkpoint_path, int allow_changes);
 
 /* One meta-step: a window in every lifetime (on config.threads threads), Adam on η, lifetime
  * replacement. Returns 0, or -1 after reporting (a non-finite meta-gradient or η: the run

@@ -40,7 +40,7 @@ typedef struct {
     real *grad, *lambda, *hv;      /* [num_params] scratch */
     real *lambda_scaled;           /* [num_params] D λ, the per-state factors applied */
     real *dpi_hat;                 /* [t_len*n] */
-    real *dy_hat, *dlog_y_hat;     /* [t_len*n*num_y] */
+    real *dlog_y_hat;              /* [t_len*n*num_y] */
     real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t) recomputed (input_grad) */
     real *d_pi_taken;              /* [t_len*n] ∂J/∂ of the rule's inputs (input_grad) */
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */

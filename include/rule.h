@@ -1,4 +1,4 @@
-/* rule.h: the learned update rule η (DESIGN.md section 3), a backward-in-time LSTM.
+/* rule.h: the learned update rule η (docs/method.md §3), a backward-in-time LSTM.
  *
  * For a batch of n trajectories of t_len steps the rule reads, at each step t,
  *     x_t = [r_t, d_t, γ, π(a_t|s_t), φ(y_t), φ(y'_t)]
@@ -14,11 +14,11 @@
  * in a RuleWork allocated once for the largest batch. Matrices are row-major [rows x cols].
  *
  * Gradients: the backward pass accumulates (+=) dη into a flat array of the same layout; callers
- * zero it once per meta-step. DESIGN.md treats the inputs as constants (stop-gradient), and so do
- * rule_backward and rule_backward_log. rule_backward_log_inputs also returns the gradient wrt the
- * inputs that depend on the agent, π(a_t|s_t), y_t and y'_t (through the LSTM's input weights,
- * φ, and the zeroing of φ(y') at episode ends): the meta-gradient's optional path through the
- * inputs' dependence on θ_k (metagrad.h, input_grad). r, d and γ are data and get none. */
+ * zero it once per meta-step. The method treats the inputs as constants (stop-gradient) by
+ * default (docs/method.md §6); on request rule_backward also returns the gradient wrt the inputs
+ * that depend on the agent, π(a_t|s_t), y_t and y'_t (through the LSTM's input weights, φ, and
+ * the zeroing of φ(y') at episode ends): the meta-gradient's optional path through the inputs'
+ * dependence on θ_k (metagrad.h, input_grad). r, d and γ are data and get none. */
 #ifndef LPG_RULE_H
 #define LPG_RULE_H
 
@@ -103,17 +103,6 @@ void rule_work_free(RuleWork *work);
 void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, const RuleInput *in,
                   int n, int t_len);
 
-/* Backpropagates the last forward pass: given dpi_hat [t_len*n] = ∂J/∂π̂ and dy_hat
- * [t_len*n*30] = ∂J/∂ŷ (wrt the probabilities; the softmax Jacobian is applied here), ADDS ∂J/∂η
- * to d_eta [layout->count]. Either upstream pointer may be NULL (no gradient from that head). */
-void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
-                   const real *dpi_hat, const real *dy_hat);
-
-/* As rule_backward, but dlog_y_hat [t_len*n*30] is ∂J/∂log ŷ (= ŷ ⊙ ∂J/∂ŷ). Use it when the
- * objective is written in log ŷ (a KL term): no division by a tiny ŷ is then needed. */
-void rule_backward_log(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
-                       const real *dpi_hat, const real *dlog_y_hat);
-
 /* The gradient wrt the rule's agent-dependent inputs (t_len*n rows, time-major as RuleInput).
  * The arrays are the caller's. */
 typedef struct {
@@ -122,21 +111,23 @@ typedef struct {
     real *y_next;   /* [t_len*n*30] ∂J/∂y(s_{t+1}); zero where d_t = 1 (φ(y') is zeroed there) */
 } RuleInputGrad;
 
-/* As rule_backward_log (ADDS ∂J/∂η to d_eta), and when d_in is not NULL also WRITES ∂J/∂ of the
- * inputs pi_taken, y and y_next of the last forward pass into d_in's arrays. With d_in NULL it
- * costs exactly what rule_backward_log does. */
-void rule_backward_log_inputs(RuleWork *work, real *d_eta, const real *eta,
-                              const RuleLayout *layout, const real *dpi_hat,
-                              const real *dlog_y_hat, const RuleInputGrad *d_in);
+/* Backpropagates the last forward pass: given dpi_hat [t_len*n] = ∂J/∂π̂ and dlog_y_hat
+ * [t_len*n*30] = ∂J/∂log ŷ (= ŷ ⊙ ∂J/∂ŷ; objectives written in log ŷ then need no division by
+ * a tiny ŷ), ADDS ∂J/∂η to d_eta [layout->count]. Either upstream pointer may be NULL (no
+ * gradient from that head). When d_in is not NULL it also WRITES ∂J/∂ of the inputs pi_taken, y
+ * and y_next of the last forward pass into d_in's arrays; with d_in NULL that part costs nothing. */
+void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
+                   const real *dpi_hat, const real *dlog_y_hat, const RuleInputGrad *d_in);
 
-/* The L2 penalty on the rule's outputs (DESIGN.md section 5) over rows = t_len*n steps:
+/* The L2 penalty on the rule's outputs (docs/method.md §5) over rows = t_len*n steps:
  * returns beta_pi Σ π̂² + beta_y Σ ‖ŷ‖². */
 double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,
                        double beta_y);
 
-/* Adds scale * ∂/∂(π̂, ŷ) of rule_l2_penalty to dpi_hat [rows] and dy_hat [rows*30], ready for
- * rule_backward (scale = -1 for a penalty subtracted from J; fold a batch mean in too). */
-void rule_l2_backward(real *dpi_hat, real *dy_hat, const real *pi_hat, const real *y_hat,
+/* Adds scale * the gradient of rule_l2_penalty wrt π̂ to dpi_hat [rows] and wrt log ŷ to
+ * dlog_y_hat [rows*30], ready for rule_backward (scale = -1 for a penalty subtracted from J; fold
+ * a batch mean in too). */
+void rule_l2_backward(real *dpi_hat, real *dlog_y_hat, const real *pi_hat, const real *y_hat,
                       int rows, double beta_pi, double beta_y, double scale);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd_meta_train.c: `lpg meta-train`: runs (or resumes) meta-training with progress lines, a
  * JSONL log per meta-step and atomic checkpoints, also on SIGINT/SIGTERM. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -25,16 +26,24 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: lpg meta-train <config.json> [key=value ...] [--resume | --overwrite]\n\n"
-            "Meta-trains an update rule over the config's environments. Writes <run_dir>/checkpoint.lpg\n"
-            "and <run_dir>/rule.lpg (the rule alone) (every checkpoint_every meta-steps, at the end, and on Ctrl-C/SIGTERM) and one JSON line\n"
-            "per meta-step to <run_dir>/log.jsonl. --resume continues from <run_dir>/checkpoint.lpg\n"
-            "exactly where it stopped (raise meta_steps=N to go further); a fresh start refuses to replace an\n"
-            "existing checkpoint unless given --overwrite. The checkpoint is itself a\n"
-            "rule file for `lpg train` and `lpg eval`. With rule_every=N it also keeps a snapshot of the\n"
-            "rule every N meta-steps, <run_dir>/rules/rule_<step>.lpg, to pick the best one by evaluating\n"
-            "them (snapshots change nothing in the run). `lpg info <file>` shows how a file was made:\n"
-            "its meta-step, the overrides and every key's effective value.\n\nconfig keys:\n");
+            "usage: lpg meta-train <config.json> [key=value ...] [--resume [--allow-changes] | --overwrite]\n\n"
+            "Meta-trains an update rule over the config's environments. Writes <run_dir>/rule.lpg (the rule\n"
+            "alone) and then <run_dir>/checkpoint.lpg every checkpoint_every meta-steps, at the end and on\n"
+            "Ctrl-C/SIGTERM, and one JSON line per meta-step to <run_dir>/log.jsonl.\n\n"
+            "  --resume         continue from <run_dir>/checkpoint.lpg exactly where it stopped (raise\n"
+            "                   meta_steps=N to go further). Only meta_steps, threads and where and how\n"
+            "                   often files are written may change; a changed learning key (seed,\n"
+            "                   input_grad, betas, lrs, ...) is named and refused.\n"
+            "  --allow-changes  with --resume: continue with the changed learning keys (each is noted).\n"
+            "  --overwrite      start afresh where a run exists: the old run folder is moved to\n"
+            "                   <run_dir>.replaced and removed once the new run's first checkpoint is\n"
+            "                   written, so stopping early never loses it. Without it a fresh start\n"
+            "                   refuses to replace a checkpoint.\n\n"
+            "The checkpoint is itself a rule file for `lpg train` and `lpg eval`. With rule_every=N it also\n"
+            "keeps a snapshot of the rule every N meta-steps, <run_dir>/rules/rule_<step>.lpg, to pick the\n"
+            "best one by evaluating them (snapshots change nothing in the run). `lpg info <file>` shows\n"
+            "how a file was made: its meta-step, the overrides and every key's effective value.\n\n"
+            "config keys:\n");
     MetaConfig defaults;
     meta_config_defaults(&defaults);
     config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
@@ -124,15 +133,79 @@ static void progress_line(const MetaRun *run, const MetaStepStats *st, double st
     fputc('\n', stderr);
 }
 
-/* Writes the full checkpoint and, beside it, rule.lpg: only the rule, its config and step (small
- * enough to commit; what `lpg train` and `lpg eval` need). */
-static int save(const MetaRun *run, const char *path)
+/* The files of a run folder, and the previous run an --overwrite moved aside. */
+typedef struct {
+    char dir[LPG_PATH_MAX];
+    char ckpt[LPG_PATH_MAX + 32], rule[LPG_PATH_MAX + 32], log[LPG_PATH_MAX + 32];
+    char aside[LPG_PATH_MAX + 32]; /* <run_dir>.replaced */
+    int remove_aside;              /* once this run's first checkpoint is in place */
+} RunFiles;
+
+static int run_files(RunFiles *f, const char *run_dir)
 {
-    char rule_path[LPG_PATH_MAX + 32];
-    snprintf(rule_path, sizeof rule_path, "%s/rule.lpg", run->config.run_dir);
-    if (meta_run_save(run, path) || meta_run_save_rule(run, rule_path))
+    memset(f, 0, sizeof *f);
+    size_t len = strlen(run_dir);
+    while (len > 1 && run_dir[len - 1] == '/')
+        len--;
+    if (len >= sizeof f->dir)
+        return lpg_error("%s: key 'run_dir': path too long", run_dir);
+    memcpy(f->dir, run_dir, len);
+    snprintf(f->ckpt, sizeof f->ckpt, "%s/checkpoint.lpg", f->dir);
+    snprintf(f->rule, sizeof f->rule, "%s/rule.lpg", f->dir);
+    snprintf(f->log, sizeof f->log, "%s/log.jsonl", f->dir);
+    snprintf(f->aside, sizeof f->aside, "%s.replaced", f->dir);
+    return 0;
+}
+
+/* Removes what a run writes in dir (the files lpg names, snapshots, leftover .tmp files); with
+ * remove_dir also the folders when nothing else is left in them. */
+static void remove_run_files(const char *dir, int remove_dir)
+{
+    static const char *const names[] = {"checkpoint.lpg", "rule.lpg", "log.jsonl",
+                                        "checkpoint.lpg.tmp", "rule.lpg.tmp", "log.jsonl.tmp"};
+    char path[LPG_PATH_MAX + 300];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (remove_dir || strstr(names[i], ".tmp"))
+            unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/rules", dir);
+    DIR *rules = opendir(path);
+    for (struct dirent *e = rules ? readdir(rules) : NULL; e; e = readdir(rules)) {
+        size_t n = strlen(e->d_name);
+        int snapshot = strncmp(e->d_name, "rule_", 5) == 0 &&
+                       ((n > 4 && strcmp(e->d_name + n - 4, ".lpg") == 0) ||
+                        (n > 8 && strcmp(e->d_name + n - 8, ".lpg.tmp") == 0));
+        if (snapshot && (remove_dir || strcmp(e->d_name + n - 4, ".tmp") == 0)) {
+            snprintf(path, sizeof path, "%s/rules/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    if (rules)
+        closedir(rules);
+    if (remove_dir) {
+        snprintf(path, sizeof path, "%s/rules", dir);
+        rmdir(path);
+        if (rmdir(dir) != 0 && errno != ENOENT)
+            fprintf(stderr, "lpg: note: %s still holds files lpg did not write; left in place\n",
+                    dir);
+    }
+}
+
+/* Writes rule.lpg (only the rule, its config and step: small enough to commit; what `lpg train`
+ * and `lpg eval` need) and then the full checkpoint, so rule.lpg is never behind it; a resume
+ * rewrites rule.lpg from the checkpoint. The first checkpoint of an --overwrite run removes the
+ * previous run it moved aside. */
+static int save(const MetaRun *run, RunFiles *files)
+{
+    if (meta_run_save_rule(run, files->rule) || meta_run_save(run, files->ckpt))
         return -1;
-    fprintf(stderr, "checkpoint: %s and %s (meta-step %lld)\n", path, rule_path, (long long)run->step);
+    fprintf(stderr, "checkpoint: %s and %s (meta-step %lld)\n", files->ckpt, files->rule,
+            (long long)run->step);
+    if (files->remove_aside) {
+        remove_run_files(files->aside, 1);
+        files->remove_aside = 0;
+    }
     return 0;
 }
 
@@ -165,11 +238,11 @@ static void print_bandits(const MetaRun *run)
 }
 
 /* The main loop: steps until meta_steps or a signal, saving as configured. */
-static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
+static int train_loop(MetaRun *run, RunFiles *files)
 {
-    FILE *log = fopen(log_path, "a");
+    FILE *log = fopen(files->log, "a");
     if (!log)
-        return lpg_error("%s: cannot open for appending: %s", log_path, strerror(errno));
+        return lpg_error("%s: cannot open for appending: %s", files->log, strerror(errno));
     double start = now_seconds(), last_time = start;
     int64_t last_step = run->step, env_steps = 0;
     int rc = 0, snapshot_failed = 0;
@@ -186,7 +259,7 @@ static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
             progress_line(run, &st, (double)(run->step - last_step) / dt, (double)env_steps / dt);
             last_time = now, last_step = run->step, env_steps = 0;
         }
-        if (run->step % run->config.checkpoint_every == 0 && save(run, ckpt_path)) {
+        if (run->step % run->config.checkpoint_every == 0 && save(run, files)) {
             rc = -1;
             break;
         }
@@ -198,7 +271,7 @@ static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
     }
     fclose(log);
     if (rc == 0 && run->step % run->config.checkpoint_every != 0)
-        rc = save(run, ckpt_path);
+        rc = save(run, files);
     if (rc == 0 && snapshot_failed) {
         lpg_error("stopped at meta-step %lld: the rule snapshot could not be written (the "
                   "checkpoint was); continue with --resume", (long long)run->step);
@@ -213,6 +286,52 @@ static int train_loop(MetaRun *run, const char *ckpt_path, const char *log_path)
     return rc ? 1 : 0;
 }
 
+/* Before a fresh start in a folder that holds a run: refuse, or with --overwrite move that run
+ * aside as a whole (one rename), so it stays intact until the new run's first checkpoint is in
+ * place; then it is removed. A folder moved aside by an --overwrite that was stopped before its
+ * first checkpoint is named, not silently lost. */
+static int prepare_fresh_start(RunFiles *f, int overwrite)
+{
+    int have_run = access(f->ckpt, F_OK) == 0, have_aside = access(f->aside, F_OK) == 0;
+    if (have_aside && have_run) { /* an overwrite got its checkpoint but was stopped before cleaning up */
+        remove_run_files(f->aside, 1);
+        have_aside = access(f->aside, F_OK) == 0;
+    }
+    if (have_aside && !overwrite)
+        return lpg_error("%s holds the run that an interrupted --overwrite moved aside: move it "
+                         "back to %s to continue it, or pass --overwrite to replace it", f->aside,
+                         f->dir);
+    if (have_aside) { /* --overwrite again: the run aside goes once this one has a checkpoint */
+        f->remove_aside = 1;
+        return 0;
+    }
+    if (!have_run)
+        return 0;
+    if (!overwrite)
+        return lpg_error("%s exists: continue that run with --resume, or start afresh with "
+                         "--overwrite", f->ckpt);
+    if (rename(f->dir, f->aside) != 0)
+        return lpg_error("%s: cannot move the previous run aside to %s: %s (remove it yourself, or "
+                         "choose another run_dir)", f->dir, f->aside, strerror(errno));
+    fprintf(stderr, "meta-train: moved the previous run to %s; it is removed once this run's "
+            "first checkpoint is written\n", f->aside);
+    f->remove_aside = 1;
+    return 0;
+}
+
+/* Folders, leftovers and the log before the loop: a resume rewrites rule.lpg from the checkpoint
+ * (so it matches) and keeps the log lines up to its step; a fresh start begins an empty log. */
+static int start_run(MetaRun *run, RunFiles *f, int resume)
+{
+    if (resume && run->step >= run->config.meta_steps)
+        fprintf(stderr, "meta-train: %s is at meta-step %lld and meta_steps is %d: nothing to do "
+                "(raise meta_steps=N to go further)\n", f->ckpt, (long long)run->step,
+                run->config.meta_steps);
+    if (resume)
+        return meta_run_save_rule(run, f->rule) || trim_log(f->log, run->step) ? -1 : 0;
+    return write_file_atomic(f->log, "", 0);
+}
+
 int cmd_meta_train(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -220,13 +339,15 @@ int cmd_meta_train(int argc, char **argv)
         return 0;
     }
     const char *config_path = NULL;
-    int resume = 0, overwrite = 0, noverrides = 0;
+    int resume = 0, overwrite = 0, allow_changes = 0, noverrides = 0;
     char **overrides = calloc((size_t)argc, sizeof *overrides);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--resume") == 0)
             resume = 1;
         else if (strcmp(argv[i], "--overwrite") == 0)
             overwrite = 1;
+        else if (strcmp(argv[i], "--allow-changes") == 0)
+            allow_changes = 1;
         else if (strchr(argv[i], '='))
             overrides[noverrides++] = argv[i];
         else if (!config_path && argv[i][0] != '-')
@@ -237,33 +358,34 @@ int cmd_meta_train(int argc, char **argv)
             return 2;
         }
     }
-    if (!config_path) {
+    if (!config_path || (resume && overwrite) || (allow_changes && !resume)) {
         free(overrides);
-        usage(stderr);
+        if (config_path)
+            lpg_error("meta-train: %s", resume ? "--resume and --overwrite exclude each other"
+                                               : "--allow-changes goes with --resume");
+        else
+            usage(stderr);
         return 2;
     }
     MetaRun run;
     MetaConfig probe;
-    char ckpt_path[LPG_PATH_MAX + 32], log_path[LPG_PATH_MAX + 32];
+    RunFiles files;
     int rc = meta_config_load(&probe, config_path, noverrides, overrides);
-    if (rc == 0) {
-        snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.lpg", probe.run_dir);
-        snprintf(log_path, sizeof log_path, "%s/log.jsonl", probe.run_dir);
-        rc = make_dirs(probe.run_dir);
-    }
+    rc = rc || run_files(&files, probe.run_dir);
+    rc = rc || (!resume && prepare_fresh_start(&files, overwrite));
+    rc = rc || make_dirs(files.dir);
     if (rc == 0 && probe.rule_every > 0) {
         char rules_dir[LPG_PATH_MAX + 32];
-        snprintf(rules_dir, sizeof rules_dir, "%s/rules", probe.run_dir);
+        snprintf(rules_dir, sizeof rules_dir, "%s/rules", files.dir);
         rc = make_dirs(rules_dir);
     }
-    if (rc == 0 && !resume && !overwrite && access(ckpt_path, F_OK) == 0)
-        rc = lpg_error("%s exists: continue that run with --resume, or start afresh with --overwrite",
-                       ckpt_path);
+    if (rc == 0)
+        remove_run_files(files.dir, 0); /* .tmp files a killed run left behind */
     if (rc == 0) {
-        rc = resume ? meta_run_resume(&run, config_path, noverrides, overrides, ckpt_path)
+        rc = resume ? meta_run_resume(&run, config_path, noverrides, overrides, files.ckpt,
+                                      allow_changes)
                     : meta_run_init(&run, config_path, noverrides, overrides);
-        if (rc == 0 && (resume ? trim_log(log_path, run.step) : write_file_atomic(log_path, "", 0)))
-            rc = -1;
+        rc = rc || start_run(&run, &files, resume);
         if (rc == 0) {
             fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, %s at meta-step %lld of %d\n",
                     config_path, run.config.lifetimes, run.config.copies, run.num_envs,
@@ -271,7 +393,7 @@ int cmd_meta_train(int argc, char **argv)
                     run.config.meta_steps);
             signal(SIGINT, on_signal);
             signal(SIGTERM, on_signal);
-            rc = train_loop(&run, ckpt_path, log_path);
+            rc = train_loop(&run, &files);
         } else {
             rc = 1;
         }

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,11 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
     run->specs = lpg_calloc((size_t)run->num_envs, sizeof *run->specs, "environment specs");
     run->bandits = lpg_calloc((size_t)run->num_envs, sizeof *run->bandits, "bandits");
     run->lives = lpg_calloc((size_t)c->lifetimes, sizeof *run->lives, "lifetimes");
-    if (!run->config_text || !run->specs || !run->bandits || !run->lives)
+    run->order = lpg_calloc((size_t)c->lifetimes, sizeof *run->order, "lifetime order");
+    run->window_episodes = lpg_calloc((size_t)c->lifetimes, sizeof(int64_t), "episode counts");
+    run->window_return_sum = lpg_calloc((size_t)c->lifetimes, sizeof(double), "return sums");
+    if (!run->config_text || !run->specs || !run->bandits || !run->lives || !run->order ||
+        !run->window_episodes || !run->window_return_sum)
         return -1;
     for (int e = 0; e < run->num_envs; e++) {
         if (env_load(c->envs.item[e], &run->specs[e]))
@@ -280,7 +285,7 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
 }
 
 /* Keys that only say how long to run, where and how often to write: changing them on resume is
- * routine and not worth a note. */
+ * routine (no note, no refusal). */
 static int is_bookkeeping_key(const char *key)
 {
     static const char *const keys[] = {"meta_steps", "threads", "run_dir", "checkpoint_every",
@@ -292,10 +297,12 @@ static int is_bookkeeping_key(const char *key)
 }
 
 /* On resume, names every learning key whose value differs from the run that wrote the
- * checkpoint (its effective config), so a changed algorithm (input_grad, betas, lrs) never goes
- * unnoticed; older checkpoints without an effective config get the coarser note on the file's
- * text. Notes only: the shape keys are checked (and refused) elsewhere. */
-static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const char *config_path)
+ * checkpoint (its effective config), so a changed algorithm (seed, input_grad, betas, lrs) never
+ * goes unnoticed. Without allow_changes such a change is refused (-1); with it, each is a note.
+ * Older checkpoints without an effective config get a note on the file's text (which keys
+ * changed cannot be told). The shape keys are checked (and always refused) elsewhere. */
+static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const char *config_path,
+                                int allow_changes)
 {
     const CheckpointSection *section = checkpoint_find(ck, "effective_config");
     if (!section) {
@@ -304,11 +311,12 @@ static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const 
             fprintf(stderr, "lpg: note: %s differs from the config saved in %s; continuing with %s "
                     "(the shape keys match)\n", config_path, ck->path, config_path);
         free(saved);
-        return;
+        return 0;
     }
     char *saved_text = checkpoint_get_text(ck, "effective_config");
     cJSON *saved = saved_text ? cJSON_Parse(saved_text) : NULL;
     cJSON *now = cJSON_Parse(run->effective_config);
+    int changed = 0;
     for (const cJSON *item = now ? now->child : NULL; saved && item; item = item->next) {
         if (is_bookkeeping_key(item->string))
             continue;
@@ -316,14 +324,21 @@ static void note_config_changes(const MetaRun *run, const Checkpoint *ck, const 
         if (old && cJSON_Compare(old, item, 1))
             continue;
         char *was = old ? cJSON_PrintUnformatted(old) : NULL, *is = cJSON_PrintUnformatted(item);
-        fprintf(stderr, "lpg: note: %s was %s in the run that wrote %s, now %s\n", item->string,
-                was ? was : "(absent)", ck->path, is ? is : "?");
+        fprintf(stderr, "lpg: %s%s was %s in the run that wrote %s, now %s\n",
+                allow_changes ? "note: " : "", item->string, was ? was : "(absent)", ck->path,
+                is ? is : "?");
         cJSON_free(was);
         cJSON_free(is);
+        changed++;
     }
     cJSON_Delete(saved);
     cJSON_Delete(now);
     free(saved_text);
+    if (changed && !allow_changes)
+        return lpg_error("%s: not resumed: %d learning key%s changed (above); resume with the "
+                         "values of that run, or pass --allow-changes to continue with the new "
+                         "ones", ck->path, changed, changed == 1 ? "" : "s");
+    return 0;
 }
 
 /* The run-wide counters: the step, the lifetimes finished, the final-return rings and the
@@ -357,7 +372,7 @@ static int load_counters(MetaRun *run, const Checkpoint *ck)
 }
 
 int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
-                    const char *checkpoint_path)
+                    const char *checkpoint_path, int allow_changes)
 {
     if (setup_common(run, config_path, noverrides, overrides))
         return -1;
@@ -367,8 +382,7 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     RuleLayout saved_layout;
     real *eta = NULL;
     int rc = check_shape(run, &ck);
-    if (rc == 0)
-        note_config_changes(run, &ck, config_path);
+    rc = rc || check_config_changes(run, &ck, config_path, allow_changes);
     rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
         rc = -1;
@@ -391,6 +405,9 @@ void meta_run_free(MetaRun *run)
         for (int i = 0; i < run->config.lifetimes; i++)
             lifetime_free(&run->lives[i]);
     free(run->lives);
+    free(run->order);
+    free(run->window_episodes);
+    free(run->window_return_sum);
     free(run->specs);
     free(run->bandits);
     free(run->eta);
@@ -404,53 +421,63 @@ void meta_run_free(MetaRun *run)
 
 /* ---- one meta-step ------------------------------------------------------------------------ */
 
+/* The windows of one meta-step, shared by the worker threads: each takes the next lifetime from
+ * `order` until none is left, so a thread that drew cheap lifetimes takes more of them. What a
+ * window counts goes to its lifetime's own slot and is summed in lifetime order afterwards, so
+ * neither the thread count nor which thread ran which lifetime changes any number. */
 typedef struct {
     MetaRun *run;
-    int thread, threads;
-    int64_t episodes[CONFIG_LIST_MAX];
-    double return_sum[CONFIG_LIST_MAX];
-} Worker;
+    const int *order;           /* [lifetimes] lifetime indices, costliest first */
+    atomic_int next;            /* position in order of the next lifetime to run */
+    int64_t *episodes;          /* [lifetimes] episodes ended in the lifetime's window */
+    double *return_sum;         /* [lifetimes] the sum of their returns */
+} WindowQueue;
 
 static void *run_windows(void *arg)
 {
-    Worker *wk = arg;
-    MetaRun *run = wk->run;
-    for (int i = wk->thread; i < run->config.lifetimes; i += wk->threads) {
-        Lifetime *life = &run->lives[i];
-        lifetime_window(life, run->eta, &run->layout, &wk->episodes[life->env_index],
-                        &wk->return_sum[life->env_index]);
+    WindowQueue *q = arg;
+    MetaRun *run = q->run;
+    for (int at; (at = atomic_fetch_add(&q->next, 1)) < run->config.lifetimes;) {
+        int i = q->order[at];
+        lifetime_window(&run->lives[i], run->eta, &run->layout, &q->episodes[i],
+                        &q->return_sum[i]);
     }
     return NULL;
 }
 
-/* Runs every lifetime's window, on threads; results do not depend on the thread count since
- * each lifetime has its own generator and gradient buffer. */
+/* The lifetimes in the order threads should take them: MLP agents (the costlier windows) first,
+ * then tabular ones, each in index order. Fills order [lifetimes]. */
+static void order_by_cost(const MetaRun *run, int *order)
+{
+    int at = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < run->config.lifetimes; i++)
+            if ((run->lives[i].agent.spec.kind == AGENT_MLP) == (pass == 0))
+                order[at++] = i;
+}
+
+/* Runs every lifetime's window on config.threads threads (the calling one included). */
 static int run_all_windows(MetaRun *run, MetaStepStats *stats)
 {
-    int threads = run->config.threads < run->config.lifetimes ? run->config.threads : run->config.lifetimes;
-    Worker workers[256];
-    pthread_t ids[256];
-    for (int t = 0; t < threads; t++) {
-        memset(&workers[t], 0, sizeof workers[t]);
-        workers[t].run = run;
-        workers[t].thread = t;
-        workers[t].threads = threads;
-    }
+    int lifetimes = run->config.lifetimes;
+    int threads = run->config.threads < lifetimes ? run->config.threads : lifetimes;
+    WindowQueue q = {run, run->order, 0, run->window_episodes, run->window_return_sum};
+    order_by_cost(run, run->order);
+    memset(q.episodes, 0, (size_t)lifetimes * sizeof *q.episodes);
+    memset(q.return_sum, 0, (size_t)lifetimes * sizeof *q.return_sum);
+    pthread_t ids[META_MAX_THREADS];
     int started = 0;
-    for (int t = 1; t < threads; t++, started++)
-        if (pthread_create(&ids[t], NULL, run_windows, &workers[t]) != 0)
-            break;
-    run_windows(&workers[0]);
-    for (int t = 1; t <= started; t++)
+    while (started < threads - 1 && started < META_MAX_THREADS &&
+           pthread_create(&ids[started], NULL, run_windows, &q) == 0)
+        started++;
+    run_windows(&q); /* also finishes what a thread that failed to start would have done */
+    for (int t = 0; t < started; t++)
         pthread_join(ids[t], NULL);
-    if (started != threads - 1) /* finish what a thread that failed to start would have done */
-        for (int t = started + 1; t < threads; t++)
-            run_windows(&workers[t]);
-    for (int t = 0; t < threads; t++)
-        for (int e = 0; e < run->num_envs; e++) {
-            stats->episodes[e] += workers[t].episodes[e];
-            stats->return_sum[e] += workers[t].return_sum[e];
-        }
+    for (int i = 0; i < lifetimes; i++) {
+        int e = run->lives[i].env_index;
+        stats->episodes[e] += q.episodes[i];
+        stats->return_sum[e] += q.return_sum[i];
+    }
     return 0;
 }
 

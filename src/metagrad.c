@@ -32,10 +32,9 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
         BUFFER(w->theta, (size_t)(K + 1) * P),
         BUFFER(w->grad, P),                 BUFFER(w->lambda, P),
         BUFFER(w->hv, P),                   BUFFER(w->lambda_scaled, P),
-        BUFFER(w->dpi_hat, rows),           BUFFER(w->dy_hat, ys),
-        BUFFER(w->dlog_y_hat, ys),          BUFFER(w->pi_taken, (size_t)K * rows),
-        BUFFER(w->d_pi_taken, rows),        BUFFER(w->d_y, ys),
-        BUFFER(w->d_y_next, ys),
+        BUFFER(w->dpi_hat, rows),           BUFFER(w->dlog_y_hat, ys),
+        BUFFER(w->pi_taken, (size_t)K * rows), BUFFER(w->d_pi_taken, rows),
+        BUFFER(w->d_y, ys),                 BUFFER(w->d_y_next, ys),
     };
     w->mem = buffers_alloc(table, BUFFER_COUNT(table), "meta-gradient window");
     if (!w->mem) {
@@ -271,22 +270,18 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
 
     memset(w->dpi_hat, 0, (size_t)rows * sizeof(real));
     memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
-    memset(w->dy_hat, 0, (size_t)rows * m * sizeof(real));
     lpg_loss_batch_mixed(agent, &li, awork->out, awork->out_tangent, rows, w->dpi_hat,
                          w->dlog_y_hat);
     for (int b = 0; b < rows; b++)
         w->dpi_hat[b] *= -params->alpha_lr;
     for (size_t j = 0; j < (size_t)rows * m; j++)
         w->dlog_y_hat[j] *= -params->alpha_lr;
-    /* The L2 terms are written in ŷ; ∂/∂log ŷ = ŷ ⊙ ∂/∂ŷ folds them into the log form. */
-    rule_l2_backward(w->dpi_hat, w->dy_hat, rwork->pi_hat, rwork->y_hat, rows, params->beta2,
+    rule_l2_backward(w->dpi_hat, w->dlog_y_hat, rwork->pi_hat, rwork->y_hat, rows, params->beta2,
                      params->beta3, -1.0 / ((double)rows * w->K));
-    for (size_t j = 0; j < (size_t)rows * m; j++)
-        w->dlog_y_hat[j] += rwork->y_hat[j] * w->dy_hat[j];
     int through_inputs = input_follows_theta(params, k);
     RuleInputGrad d_in = {w->d_pi_taken, w->d_y, w->d_y_next};
-    rule_backward_log_inputs(rwork, d_eta, eta, layout, w->dpi_hat, w->dlog_y_hat,
-                             through_inputs ? &d_in : NULL);
+    rule_backward(rwork, d_eta, eta, layout, w->dpi_hat, w->dlog_y_hat,
+                  through_inputs ? &d_in : NULL);
     if (through_inputs) /* hv was taken along a copy of λ_{k+1}: λ itself is free to change */
         window_input_backward(w, agent, awork, k, w->lambda);
     return l2_share(w, rwork, params);

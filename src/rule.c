@@ -233,21 +233,18 @@ static void softmax_forward(real *probs, real *log_probs, int rows, int dim)
     vec_exp(probs, log_probs, count);
 }
 
-/* dlogits [rows x dim] = g - p Σ g, where g is the gradient wrt log p; with from_probs, dout is
- * the gradient wrt p and g = p ⊙ dout. */
-static void softmax_backward(real *dlogits, const real *dout, const real *probs, int rows,
-                             int dim, int from_probs)
+/* dlogits [rows x dim] = g - p Σ g, where g = dlog_p is the gradient wrt log p. */
+static void softmax_backward(real *dlogits, const real *dlog_p, const real *probs, int rows,
+                             int dim)
 {
     for (int r = 0; r < rows; r++) {
-        const real *p = probs + (size_t)r * dim, *d = dout + (size_t)r * dim;
+        const real *p = probs + (size_t)r * dim, *g = dlog_p + (size_t)r * dim;
         real *dl = dlogits + (size_t)r * dim;
         real sum = 0;
-        for (int j = 0; j < dim; j++) {
-            dl[j] = from_probs ? p[j] * d[j] : d[j];
-            sum += dl[j];
-        }
         for (int j = 0; j < dim; j++)
-            dl[j] -= p[j] * sum;
+            sum += g[j];
+        for (int j = 0; j < dim; j++)
+            dl[j] = g[j] - p[j] * sum;
     }
 }
 
@@ -430,18 +427,16 @@ static void phi_input_backward(real *d_y, const real *dhidden, const real *w1, i
     matmul(d_y, dhidden, w1, rows, RULE_Y_DIM, RULE_PHI_HIDDEN, 0, 1, 0);
 }
 
-/* The shared backward pass; dy is wrt ŷ when from_probs, else wrt log ŷ. d_in (may be NULL)
- * receives the gradient wrt the inputs π(a|s), y and y'. */
-static void backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *layout,
-                     const real *dpi_hat, const real *dy, int from_probs, const RuleInputGrad *d_in)
+void rule_backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *layout,
+                   const real *dpi_hat, const real *dlog_y_hat, const RuleInputGrad *d_in)
 {
     int n = w->n, rows = n * w->t_len;
     const real *e = eta;
     real *d = d_eta;
-    if (dy)
-        softmax_backward(w->dlogits, dy, w->y_hat, rows, RULE_Y_DIM, from_probs);
+    if (dlog_y_hat)
+        softmax_backward(w->dlogits, dlog_y_hat, w->y_hat, rows, RULE_Y_DIM);
     heads_backward(d + layout->pi_w, d + layout->pi_b, d + layout->y_w, d + layout->y_b, w->dh,
-                   dpi_hat, dy ? w->dlogits : NULL, w->h, e + layout->pi_w, e + layout->y_w,
+                   dpi_hat, dlog_y_hat ? w->dlogits : NULL, w->h, e + layout->pi_w, e + layout->y_w,
                    rows, layout->hidden);
     lstm_backward(w, d + layout->lstm_wx, d + layout->lstm_wh, d + layout->lstm_b,
                   e + layout->lstm_wx, e + layout->lstm_wh);
@@ -465,25 +460,6 @@ static void backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout
         d_in->pi_taken[r] = w->dx[(size_t)r * RULE_X_DIM + 3];
 }
 
-void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
-                   const real *dpi_hat, const real *dy_hat)
-{
-    backward(work, d_eta, eta, layout, dpi_hat, dy_hat, 1, NULL);
-}
-
-void rule_backward_log(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
-                       const real *dpi_hat, const real *dlog_y_hat)
-{
-    backward(work, d_eta, eta, layout, dpi_hat, dlog_y_hat, 0, NULL);
-}
-
-void rule_backward_log_inputs(RuleWork *work, real *d_eta, const real *eta,
-                              const RuleLayout *layout, const real *dpi_hat,
-                              const real *dlog_y_hat, const RuleInputGrad *d_in)
-{
-    backward(work, d_eta, eta, layout, dpi_hat, dlog_y_hat, 0, d_in);
-}
-
 double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,
                        double beta_y)
 {
@@ -495,12 +471,12 @@ double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double b
     return beta_pi * sum_pi + beta_y * sum_y;
 }
 
-void rule_l2_backward(real *dpi_hat, real *dy_hat, const real *pi_hat, const real *y_hat,
+void rule_l2_backward(real *dpi_hat, real *dlog_y_hat, const real *pi_hat, const real *y_hat,
                       int rows, double beta_pi, double beta_y, double scale)
 {
     real k_pi = (real)(2 * beta_pi * scale), k_y = (real)(2 * beta_y * scale);
     for (int r = 0; r < rows; r++)
         dpi_hat[r] += k_pi * pi_hat[r];
     for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
-        dy_hat[i] += k_y * y_hat[i];
+        dlog_y_hat[i] += y_hat[i] * (k_y * y_hat[i]);
 }

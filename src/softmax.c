@@ -22,23 +22,17 @@ static real row_max(const real *x, int n)
     return m;
 }
 
-/* e^(x[j] - shift) for the EXP_BLOCK entries of block, in place. */
-VEC_KERNEL static void exp_block(real *block, real shift)
-{
-#pragma omp simd
-    for (int l = 0; l < EXP_BLOCK; l++)
-        block[l] = real_exp(block[l] - shift);
-}
-
 /* Writes e[j] = e^(x[j] - shift) for j < n (e may be NULL) and returns their sum, in blocks. */
-static real exp_shifted(const real *x, int n, real shift, real *e)
+VEC_KERNEL static real exp_shifted(const real *x, int n, real shift, real *e)
 {
     real sum = 0, block[EXP_BLOCK];
     for (int c = 0; c < n; c += EXP_BLOCK) {
         int len = n - c < EXP_BLOCK ? n - c : EXP_BLOCK;
         for (int l = 0; l < EXP_BLOCK; l++)
             block[l] = l < len ? x[c + l] : -(real)INFINITY;
-        exp_block(block, shift);
+#pragma omp simd
+        for (int l = 0; l < EXP_BLOCK; l++)
+            block[l] = real_exp(block[l] - shift);
         for (int l = 0; l < len; l++) {
             sum += block[l];
             if (e)

@@ -34,7 +34,7 @@ static int resume_capturing(const char *path, char *msg, size_t msgsize)
     dup2(fd, 2);
     close(fd);
     MetaRun run;
-    int rc = meta_run_resume(&run, TINY, NOVERRIDES, overrides, path);
+    int rc = meta_run_resume(&run, TINY, NOVERRIDES, overrides, path, 0);
     meta_run_free(&run);
     fflush(stderr);
     dup2(saved, 2);

@@ -185,7 +185,7 @@ TEST(meta_train_resumes_a_checkpoint_that_predates_effective_configs)
     CHECK_INT(checkpoint_open(&ck, old), 0);
     CHECK(checkpoint_find(&ck, "effective_config") == NULL && checkpoint_find(&ck, "overrides") == NULL);
     checkpoint_close(&ck);
-    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, old), 0);
+    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, old, 0), 0);
     CHECK_INT(run.step, 3);
     for (int s = 0; s < 2; s++)
         CHECK_INT(meta_run_step(&run, &st), 0);

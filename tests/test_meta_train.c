@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "checkpoint.h"
 #include "meta_train.h"
 #include "test.h"
 
@@ -84,7 +86,7 @@ TEST(meta_train_resume_gives_the_same_eta)
         CHECK_INT(meta_run_step(&run, &st), 0);
     CHECK_INT(meta_run_save(&run, path), 0);
     meta_run_free(&run);
-    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, path), 0);
+    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, path, 0), 0);
     CHECK_INT(run.step, 5);
     for (int s = 0; s < 3; s++)
         CHECK_INT(meta_run_step(&run, &st), 0);
@@ -101,12 +103,12 @@ TEST(meta_train_refuses_a_checkpoint_of_another_shape)
     CHECK_INT(meta_run_save(&run, path), 0);
     meta_run_free(&run);
     char *over[] = {"lifetimes=4"};
-    CHECK_INT(meta_run_resume(&run, TINY, 1, over, path), -1);
+    CHECK_INT(meta_run_resume(&run, TINY, 1, over, path, 0), -1);
     meta_run_free(&run);
     char *over2[] = {"rule_hidden=9"};
-    CHECK_INT(meta_run_resume(&run, TINY, 1, over2, path), -1);
+    CHECK_INT(meta_run_resume(&run, TINY, 1, over2, path, 0), -1);
     meta_run_free(&run);
-    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, "tests/configs/meta_tiny.json"), -1);
+    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, "tests/configs/meta_tiny.json", 0), -1);
     meta_run_free(&run);
 }
 
@@ -161,7 +163,7 @@ TEST(meta_train_cli_runs_resumes_and_keeps_the_checkpoint_on_bad_input)
     CHECK(strstr(out, "lifetime_updates") != NULL);
 }
 
-TEST(meta_train_resume_names_changed_learning_keys)
+TEST(meta_train_resume_refuses_changed_learning_keys_unless_allowed)
 {
     char out[8192];
     const char *dir = " run_dir=build/test_runs/meta_notes";
@@ -172,13 +174,92 @@ TEST(meta_train_resume_names_changed_learning_keys)
     snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=3 threads=1%s --resume", dir);
     CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
     CHECK(strstr(out, "note:") == NULL);
-    /* A changed algorithm is named, with both values. */
-    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=4 input_grad=true beta0=0.5%s --resume", dir);
+    /* A changed algorithm or seed is named, with both values, and refused... */
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=4 input_grad=true seed=8%s --resume", dir);
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: input_grad was false in the run that wrote") != NULL);
+    CHECK(strstr(out, "lpg: seed was 3 in the run that wrote") != NULL);
+    CHECK(strstr(out, ", now 8") != NULL);
+    CHECK(strstr(out, "not resumed: 2 learning keys changed (above)") != NULL);
+    CHECK(strstr(out, "--allow-changes") != NULL);
+    /* ...unless allowed, when each is a note. */
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=4 input_grad=true beta0=0.5%s "
+             "--resume --allow-changes", dir);
     CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
     CHECK(strstr(out, "note: input_grad was false in the run that wrote") != NULL);
     CHECK(strstr(out, ", now true") != NULL);
     CHECK(strstr(out, "note: beta0 was") != NULL);
     CHECK(strstr(out, "note: meta_steps") == NULL);
+    CHECK_INT(run_lpg("meta-train " TINY " --allow-changes", out, sizeof out), 2);
+    CHECK_INT(run_lpg("meta-train " TINY " --resume --overwrite", out, sizeof out), 2);
+}
+
+/* The meta-step recorded in the file at path, or -1. */
+static long long file_step(const char *path)
+{
+    Checkpoint ck;
+    int64_t step = -1;
+    if (checkpoint_open(&ck, path) == 0) {
+        if (checkpoint_get_int64(&ck, "step", &step, 1))
+            step = -1;
+        checkpoint_close(&ck);
+    }
+    return step;
+}
+
+/* --overwrite stopped (SIGKILL) before its first checkpoint: the old run is intact beside it,
+ * a plain start is refused with where it is, a resume cannot mix the two, and the next
+ * --overwrite that reaches a checkpoint removes it. */
+TEST(meta_train_overwrite_keeps_the_old_run_until_the_first_checkpoint)
+{
+    const char *bin = getenv("LPG_BIN") ? getenv("LPG_BIN") : "build/lpg";
+    char cmd[1024], out[8192];
+    CHECK_INT(system("rm -rf build/test_runs/meta_over build/test_runs/meta_over.replaced"), 0);
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=2 run_dir=build/test_runs/meta_over", out,
+                      sizeof out), 0);
+    size_t len_old = 0, len_log = 0;
+    char *old = read_whole_file("build/test_runs/meta_over/checkpoint.lpg", &len_old);
+    char *old_log = read_whole_file("build/test_runs/meta_over/log.jsonl", &len_log);
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 2 %s meta-train " TINY " seed=7 meta_steps=100000000 "
+             "checkpoint_every=100000000 run_dir=build/test_runs/meta_over --overwrite >/dev/null "
+             "2>&1", bin);
+    CHECK(system(cmd) != 0);
+    size_t len_kept = 0, len_kept_log = 0;
+    char *kept = read_whole_file("build/test_runs/meta_over.replaced/checkpoint.lpg", &len_kept);
+    char *kept_log = read_whole_file("build/test_runs/meta_over.replaced/log.jsonl", &len_kept_log);
+    CHECK(old && kept && len_old == len_kept && memcmp(old, kept, len_old) == 0);
+    CHECK(old_log && kept_log && len_log == len_kept_log && memcmp(old_log, kept_log, len_log) == 0);
+    free(old), free(kept), free(old_log), free(kept_log);
+    CHECK(access("build/test_runs/meta_over/checkpoint.lpg", F_OK) != 0);
+    CHECK(run_lpg("meta-train " TINY " run_dir=build/test_runs/meta_over", out, sizeof out) != 0);
+    CHECK(strstr(out, "build/test_runs/meta_over.replaced holds the run that an interrupted "
+                      "--overwrite moved aside") != NULL);
+    CHECK(run_lpg("meta-train " TINY " seed=8 run_dir=build/test_runs/meta_over --resume", out,
+                  sizeof out) != 0);
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=2 run_dir=build/test_runs/meta_over "
+                      "--overwrite", out, sizeof out), 0);
+    CHECK(access("build/test_runs/meta_over.replaced", F_OK) != 0);
+    CHECK_INT(file_step("build/test_runs/meta_over/checkpoint.lpg"), 2);
+}
+
+/* A resume removes .tmp files a killed run left and rewrites rule.lpg to the checkpoint's step. */
+TEST(meta_train_resume_cleans_leftovers_and_matches_rule_to_checkpoint)
+{
+    char out[8192];
+    CHECK_INT(system("rm -rf build/test_runs/meta_left"), 0);
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=2 rule_every=1 run_dir=build/test_runs/meta_left",
+                      out, sizeof out), 0);
+    CHECK_INT(system("cp build/test_runs/meta_left/rules/rule_1.lpg build/test_runs/meta_left/rule.lpg && "
+                     "touch build/test_runs/meta_left/checkpoint.lpg.tmp "
+                     "build/test_runs/meta_left/rules/rule_3.lpg.tmp"), 0);
+    CHECK_INT(file_step("build/test_runs/meta_left/rule.lpg"), 1);
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=2 rule_every=1 run_dir=build/test_runs/meta_left "
+                      "--resume", out, sizeof out), 0);
+    CHECK(strstr(out, "is at meta-step 2 and meta_steps is 2: nothing to do") != NULL);
+    CHECK_INT(file_step("build/test_runs/meta_left/rule.lpg"), 2);
+    CHECK(access("build/test_runs/meta_left/checkpoint.lpg.tmp", F_OK) != 0);
+    CHECK(access("build/test_runs/meta_left/rules/rule_3.lpg.tmp", F_OK) != 0);
+    CHECK(access("build/test_runs/meta_left/rules/rule_1.lpg", F_OK) == 0);
 }
 
 TEST(meta_train_saves_on_sigint_and_resumes_from_there)

@@ -137,18 +137,20 @@ static void analytic_gradient(real *d_eta, RuleWork *w, const real *eta, const R
     memset(d_eta, 0, layout->count * sizeof(real));
     rule_forward(w, eta, layout, &b->in, b->n, b->t_len);
     if (spec->kind == OBJ_LOG) {
-        rule_backward_log(w, d_eta, eta, layout, spec->c_pi, spec->c_y);
+        rule_backward(w, d_eta, eta, layout, spec->c_pi, spec->c_y, NULL);
         return;
     }
+    /* A term c·ŷ has gradient ŷ ⊙ c wrt log ŷ, the form rule_backward takes. */
     real *dpi = malloc((size_t)rows * sizeof(real));
-    real *dy = malloc((size_t)rows * RULE_Y_DIM * sizeof(real));
+    real *dlog_y = malloc((size_t)rows * RULE_Y_DIM * sizeof(real));
     memcpy(dpi, spec->c_pi, (size_t)rows * sizeof(real));
-    memcpy(dy, spec->c_y, (size_t)rows * RULE_Y_DIM * sizeof(real));
+    for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
+        dlog_y[i] = w->y_hat[i] * spec->c_y[i];
     if (spec->kind == OBJ_L2)
-        rule_l2_backward(dpi, dy, w->pi_hat, w->y_hat, rows, spec->beta_pi, spec->beta_y, -1);
-    rule_backward(w, d_eta, eta, layout, dpi, dy);
+        rule_l2_backward(dpi, dlog_y, w->pi_hat, w->y_hat, rows, spec->beta_pi, spec->beta_y, -1);
+    rule_backward(w, d_eta, eta, layout, dpi, dlog_y, NULL);
     free(dpi);
-    free(dy);
+    free(dlog_y);
 }
 
 /* ∂J/∂eta[k] by the fourth-order central difference (error O(h^4), so truncation stays far
@@ -234,7 +236,7 @@ TEST(rule_backward_matches_finite_differences)
     run_gradient_check("dJ/deta", OBJ_LINEAR, 5, 20, 6);
 }
 
-TEST(rule_backward_log_matches_finite_differences)
+TEST(rule_backward_log_form_matches_finite_differences)
 {
     run_gradient_check("dJ/deta (log y_hat)", OBJ_LOG, 4, 9, 5);
 }
@@ -249,14 +251,14 @@ TEST(rule_l2_backward_is_the_penalty_gradient)
 {
     enum { ROWS = 3 };
     real pi[ROWS] = {0.5, -1.5, 2.0}, y[ROWS * RULE_Y_DIM];
-    real dpi[ROWS] = {0}, dy[ROWS * RULE_Y_DIM] = {0};
+    real dpi[ROWS] = {0}, dlog_y[ROWS * RULE_Y_DIM] = {0};
     for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
         y[i] = (real)(0.01 * (i % 7));
-    rule_l2_backward(dpi, dy, pi, y, ROWS, 0.2, 0.4, 0.5);
+    rule_l2_backward(dpi, dlog_y, pi, y, ROWS, 0.2, 0.4, 0.5);
     for (int r = 0; r < ROWS; r++)
         CHECK_NEAR(dpi[r], 0.5 * 2 * 0.2 * pi[r], 1e-15);
     for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
-        CHECK_NEAR(dy[i], 0.5 * 2 * 0.4 * y[i], 1e-15);
+        CHECK_NEAR(dlog_y[i], y[i] * 0.5 * 2 * 0.4 * y[i], 1e-15);
     double sum_y = 0;
     for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
         sum_y += y[i] * y[i];
@@ -276,9 +278,9 @@ TEST(rule_backward_accumulates)
     real *c_pi = random_vector(18, &rng), *c_y = random_vector(18 * RULE_Y_DIM, &rng);
     real *once = calloc(lay.count, sizeof(real)), *twice = calloc(lay.count, sizeof(real));
     rule_forward(w, eta, &lay, &b.in, 3, 6);
-    rule_backward(w, once, eta, &lay, c_pi, c_y);
-    rule_backward(w, twice, eta, &lay, c_pi, c_y);
-    rule_backward(w, twice, eta, &lay, c_pi, c_y);
+    rule_backward(w, once, eta, &lay, c_pi, c_y, NULL);
+    rule_backward(w, twice, eta, &lay, c_pi, c_y, NULL);
+    rule_backward(w, twice, eta, &lay, c_pi, c_y, NULL);
     double worst = 0;
     for (size_t k = 0; k < lay.count; k++)
         worst = fmax(worst, rel_error(twice[k], 2 * once[k], 1e-12));
@@ -497,9 +499,9 @@ static double check_input_group(const char *name, RuleWork *w, const real *eta,
     return worst;
 }
 
-/* rule_backward_log_inputs: the gradient wrt π(a|s), y and y' against finite differences of
+/* rule_backward's input gradient: wrt π(a|s), y and y' against finite differences of
  * J = Σ c_pi·π̂ + Σ c_y·log ŷ, with episode ends in the batch (φ(y') zeroed there); its dη
- * equals rule_backward_log's. */
+ * equals that of the pass without the input gradient. */
 TEST(rule_input_gradient_matches_finite_differences)
 {
     enum { N = 4, T = 9 };
@@ -520,8 +522,8 @@ TEST(rule_input_gradient_matches_finite_differences)
     real *d_y_next = malloc((size_t)rows * RULE_Y_DIM * sizeof(real));
     RuleInputGrad d_in = {d_pi, d_y, d_y_next};
     rule_forward(w, eta, &lay, &b.in, N, T);
-    rule_backward_log_inputs(w, d_eta, eta, &lay, c_pi, c_y, &d_in);
-    rule_backward_log(w, d_eta_plain, eta, &lay, c_pi, c_y);
+    rule_backward(w, d_eta, eta, &lay, c_pi, c_y, &d_in);
+    rule_backward(w, d_eta_plain, eta, &lay, c_pi, c_y, NULL);
     CHECK(memcmp(d_eta, d_eta_plain, lay.count * sizeof(real)) == 0);
     int ends = 0;
     for (int r = 0; r < rows; r++) {
