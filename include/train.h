@@ -31,16 +31,15 @@ typedef struct {
     int threads;                   /* pthreads running seeds */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents */
     double tabular_init_std;       /* std of a tabular agent's initial rows */
-    char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" */
-    double lr, entropy_cost, value_cost, gae_lambda, grad_clip, rmsprop_decay, optimizer_eps;
+    char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" (a2c.optimizer from it) */
+    A2cParams a2c;                 /* a2c: its settings; the config keys point into it */
     double alpha_lr, alpha_y;      /* lpg: inner SGD step and KL weight (Eq. 2) */
     int log_points;                /* points of the learning curve */
     char output[LPG_PATH_MAX];     /* the learning curve CSV */
     char stats_output[LPG_PATH_MAX]; /* lpg: CSV of the rule's statistics per point ("": off) */
 
-    /* Derived by train_config_load. */
+    /* Derived by train_config_load (with a2c.optimizer). */
     TrainMethod method_kind;
-    A2cParams a2c;
 } TrainConfig;
 
 extern const ConfigField train_config_fields[];
@@ -53,8 +52,8 @@ void train_config_defaults(TrainConfig *config);
  * derived fields. Returns 0, or -1 after reporting "lpg: <file>: key '<k>': ...". */
 int train_config_load(TrainConfig *config, const char *path, int noverrides, char **overrides);
 
-/* Checks the string keys and fills method_kind and a2c (train_config_load calls it; call it
- * after changing fields by hand). where names the config in errors. */
+/* Checks the string keys and fills method_kind and a2c.optimizer (train_config_load calls it;
+ * call it after changing fields by hand). where names the config in errors. */
 int train_config_finish(TrainConfig *config, const char *where);
 
 typedef struct {

@@ -39,31 +39,23 @@ static int parse_env_args(int argc, char **argv, EnvArgs *args)
 {
     memset(args, 0, sizeof *args);
     args->steps = 10;
-    for (int k = 1; k < argc; k++) {
-        const char *arg = argv[k];
-        unsigned long long value = 0;
-        if (strcmp(arg, "--render") == 0) {
-            args->render = 1;
-        } else if (strcmp(arg, "--steps") == 0 || strcmp(arg, "--seed") == 0) {
-            if (k + 1 >= argc)
-                return lpg_error("env: %s needs a value", arg);
-            int is_steps = strcmp(arg, "--steps") == 0;
-            if (parse_count(arg, argv[++k], is_steps ? 1000000ull : UINT64_MAX, &value))
-                return -1;
-            if (is_steps)
-                args->steps = (long)value;
-            else
-                args->seed = value;
-        } else if (arg[0] == '-') {
-            return lpg_error("env: unknown option '%s' (try 'lpg env --help')", arg);
-        } else if (args->path) {
-            return lpg_error("env: more than one file given ('%s', '%s')", args->path, arg);
-        } else {
-            args->path = arg;
-        }
+    const char *steps = NULL, *seed = NULL;
+    const CommandFlag flags[] = {
+        {"--render", NULL, &args->render}, {"--steps", &steps, NULL}, {"--seed", &seed, NULL}};
+    CommandArgs words;
+    unsigned long long value;
+    if (command_args_parse("env", "environment file", argc, argv, flags, 3, 0, &words))
+        return -1;
+    args->path = words.path;
+    if (steps) {
+        if (parse_count("--steps", steps, 1000000ull, &value))
+            return -1;
+        args->steps = (long)value;
     }
-    if (!args->path)
-        return lpg_error("env: no environment file given (try 'lpg env --help')");
+    if (seed && parse_count("--seed", seed, UINT64_MAX, &value))
+        return -1;
+    if (seed)
+        args->seed = value;
     return 0;
 }
 

@@ -53,10 +53,12 @@ int cmd_eval(int argc, char **argv)
         print_eval_usage();
         return 0;
     }
-    if (argc < 2)
-        return lpg_error("eval: no config given (try 'lpg eval --help')"), 2;
+    CommandArgs args;
+    int bad = command_args_parse("eval", "config", argc, argv, NULL, 0, 1, &args);
+    if (bad)
+        return bad;
     EvalConfig config;
-    if (eval_config_load(&config, argv[1], argc - 2, argv + 2))
+    if (eval_config_load(&config, args.path, args.noverrides, args.overrides))
         return 1;
     EvalRow *rows = lpg_calloc((size_t)config.envs.count, sizeof *rows, "results");
     if (!rows)

@@ -12,12 +12,10 @@
 #include "real.h"
 
 typedef struct {
-    const char *config_path;
+    CommandArgs words;        /* the config (words.path) and its key=value overrides */
     const char *env_name;     /* only this environment (its name or file), or NULL for all */
     int copies, unroll, samples; /* 0: the default */
     double step, floor_ratio; /* 0: the default */
-    int noverrides;
-    char **overrides;         /* the key=value words, in order (points into argv) */
 } GradcheckArgs;
 
 static void print_gradcheck_usage(FILE *out)
@@ -72,52 +70,24 @@ static int parse_fraction(const char *option, const char *text, double *out)
     return 0;
 }
 
-/* Parses one "--option value" pair at argv[*k]; returns 0, or -1 after reporting. */
-static int parse_option(int argc, char **argv, int *k, GradcheckArgs *args)
-{
-    const char *option = argv[*k];
-    if (*k + 1 >= argc)
-        return lpg_error("gradcheck: %s needs a value", option);
-    const char *value = argv[++*k];
-    if (strcmp(option, "--env") == 0) {
-        args->env_name = value;
-        return 0;
-    }
-    if (strcmp(option, "--copies") == 0)
-        return parse_count(option, value, 1024, &args->copies);
-    if (strcmp(option, "--unroll") == 0)
-        return parse_count(option, value, 1000, &args->unroll);
-    if (strcmp(option, "--samples") == 0)
-        return parse_count(option, value, 1000000, &args->samples);
-    if (strcmp(option, "--step") == 0)
-        return parse_fraction(option, value, &args->step);
-    if (strcmp(option, "--floor") == 0)
-        return parse_fraction(option, value, &args->floor_ratio);
-    return lpg_error("gradcheck: unknown option '%s' (try 'lpg gradcheck --help')", option);
-}
-
 static int parse_gradcheck_args(int argc, char **argv, GradcheckArgs *args)
 {
     memset(args, 0, sizeof *args);
-    args->overrides = calloc((size_t)argc, sizeof(char *));
-    if (!args->overrides)
-        return lpg_error("gradcheck: out of memory");
-    for (int k = 1; k < argc; k++) {
-        const char *arg = argv[k];
-        if (arg[0] == '-' && arg[1] == '-') {
-            if (parse_option(argc, argv, &k, args))
-                return -1;
-        } else if (strchr(arg, '=')) {
-            args->overrides[args->noverrides++] = argv[k];
-        } else if (args->config_path) {
-            return lpg_error("gradcheck: more than one config given ('%s', '%s')",
-                             args->config_path, arg);
-        } else {
-            args->config_path = arg;
-        }
-    }
-    if (!args->config_path)
-        return lpg_error("gradcheck: no config given (try 'lpg gradcheck --help')");
+    const char *copies = NULL, *unroll = NULL, *samples = NULL, *step = NULL, *floor_ratio = NULL;
+    const CommandFlag flags[] = {
+        {"--env", &args->env_name, NULL}, {"--copies", &copies, NULL},
+        {"--unroll", &unroll, NULL},      {"--samples", &samples, NULL},
+        {"--step", &step, NULL},          {"--floor", &floor_ratio, NULL},
+    };
+    int bad = command_args_parse("gradcheck", "config", argc, argv, flags, 6, 1, &args->words);
+    if (bad)
+        return bad;
+    if ((copies && parse_count("--copies", copies, 1024, &args->copies)) ||
+        (unroll && parse_count("--unroll", unroll, 1000, &args->unroll)) ||
+        (samples && parse_count("--samples", samples, 1000000, &args->samples)) ||
+        (step && parse_fraction("--step", step, &args->step)) ||
+        (floor_ratio && parse_fraction("--floor", floor_ratio, &args->floor_ratio)))
+        return 2;
     return 0;
 }
 
@@ -131,7 +101,7 @@ static void print_header(const GradcheckArgs *args, const GradcheckOptions *o, i
 {
     int exact = sizeof(real) == sizeof(double);
     printf("lpg gradcheck %s: precision %s%s, K = %d, rollouts %d copies x %d steps, "
-           "input_grad %s\n", args->config_path, REAL_NAME,
+           "input_grad %s\n", args->words.path, REAL_NAME,
            exact ? "" : " (a loose check; build/lpg-double is the exact one)", K, o->copies,
            o->unroll, input_grad ? "on (through the rule's inputs too)" : "off");
     printf("finite differences: fourth-order central stencil, h = %g (a failing coordinate is "
@@ -181,7 +151,7 @@ static int check_envs(const MetaConfig *config, const GradcheckArgs *args)
     }
     if (selected == 0)
         return lpg_error("gradcheck: no environment named '%s' in %s", args->env_name,
-                         args->config_path);
+                         args->words.path);
     return 0;
 }
 
@@ -220,11 +190,8 @@ int cmd_gradcheck(int argc, char **argv)
     GradcheckArgs args;
     MetaConfig config;
     if (parse_gradcheck_args(argc, argv, &args) ||
-        meta_config_load(&config, args.config_path, args.noverrides, args.overrides)) {
-        free(args.overrides);
+        meta_config_load(&config, args.words.path, args.words.noverrides, args.words.overrides))
         return 2;
-    }
-    free(args.overrides);
     if (check_envs(&config, &args))
         return 2;
     GradcheckOptions o;

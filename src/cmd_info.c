@@ -123,25 +123,13 @@ int cmd_info(int argc, char **argv)
         print_info_usage(stdout);
         return 0;
     }
-    const char *path = NULL;
     int sections = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--sections") == 0) {
-            sections = 1;
-        } else if (argv[i][0] == '-') {
-            lpg_error("info: unknown option '%s' (try 'lpg info --help')", argv[i]);
-            return 2;
-        } else if (path) {
-            lpg_error("info: more than one file given ('%s', '%s')", path, argv[i]);
-            return 2;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        print_info_usage(stderr);
-        return 2;
-    }
+    const CommandFlag flags[] = {{"--sections", NULL, &sections}};
+    CommandArgs args;
+    int bad = command_args_parse("info", "file", argc, argv, flags, 1, 0, &args);
+    if (bad)
+        return bad;
+    const char *path = args.path;
     Checkpoint ck;
     if (checkpoint_open(&ck, path))
         return 1;

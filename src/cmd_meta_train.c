@@ -338,35 +338,21 @@ int cmd_meta_train(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    const char *config_path = NULL;
-    int resume = 0, overwrite = 0, allow_changes = 0, noverrides = 0;
-    char **overrides = calloc((size_t)argc, sizeof *overrides);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--resume") == 0)
-            resume = 1;
-        else if (strcmp(argv[i], "--overwrite") == 0)
-            overwrite = 1;
-        else if (strcmp(argv[i], "--allow-changes") == 0)
-            allow_changes = 1;
-        else if (strchr(argv[i], '='))
-            overrides[noverrides++] = argv[i];
-        else if (!config_path && argv[i][0] != '-')
-            config_path = argv[i];
-        else {
-            free(overrides);
-            lpg_error("meta-train: unexpected argument '%s' (see lpg meta-train --help)", argv[i]);
-            return 2;
-        }
-    }
-    if (!config_path || (resume && overwrite) || (allow_changes && !resume)) {
-        free(overrides);
-        if (config_path)
-            lpg_error("meta-train: %s", resume ? "--resume and --overwrite exclude each other"
-                                               : "--allow-changes goes with --resume");
-        else
-            usage(stderr);
-        return 2;
-    }
+    int resume = 0, overwrite = 0, allow_changes = 0;
+    const CommandFlag flags[] = {{"--resume", NULL, &resume},
+                                 {"--overwrite", NULL, &overwrite},
+                                 {"--allow-changes", NULL, &allow_changes}};
+    CommandArgs args;
+    int bad = command_args_parse("meta-train", "config", argc, argv, flags, 3, 1, &args);
+    if (bad)
+        return bad;
+    if (resume && overwrite)
+        return lpg_error("meta-train: --resume and --overwrite exclude each other"), 2;
+    if (allow_changes && !resume)
+        return lpg_error("meta-train: --allow-changes goes with --resume"), 2;
+    const char *config_path = args.path;
+    int noverrides = args.noverrides;
+    char **overrides = args.overrides;
     MetaRun run;
     MetaConfig probe;
     RunFiles files;
@@ -401,6 +387,5 @@ int cmd_meta_train(int argc, char **argv)
     } else {
         rc = 1;
     }
-    free(overrides);
     return rc;
 }

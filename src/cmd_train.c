@@ -49,10 +49,12 @@ int cmd_train(int argc, char **argv)
         print_train_usage();
         return 0;
     }
-    if (argc < 2)
-        return lpg_error("train: no config given (try 'lpg train --help')"), 2;
+    CommandArgs args;
+    int bad = command_args_parse("train", "config", argc, argv, NULL, 0, 1, &args);
+    if (bad)
+        return bad;
     TrainConfig config;
-    if (train_config_load(&config, argv[1], argc - 2, argv + 2))
+    if (train_config_load(&config, args.path, args.noverrides, args.overrides))
         return 1;
     EnvSpec spec;
     if (env_load(config.env, &spec))

@@ -212,13 +212,12 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
     const char *eq = strchr(arg, '=');
     char key[CONFIG_STR_MAX];
     if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof key)
-        return lpg_error("override '%s': expected key=value", arg);
+        return lpg_error("command line: '%s': expected key=value", arg);
     memcpy(key, arg, (size_t)(eq - arg));
     key[eq - arg] = '\0';
     const char *value = eq + 1;
     const ConfigField *f = find_field(fields, nfields, key);
-    char where[CONFIG_STR_MAX + 32];
-    snprintf(where, sizeof where, "override '%s'", key);
+    const char *where = "command line"; /* messages go on with "key '<key>': ..." */
     if (!f)
         return lpg_error("%s: unknown key '%s'", where, key);
     double number;
@@ -244,7 +243,7 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
         char buf[4096];
         if (snprintf(buf, sizeof buf, "%s", value) >= (int)sizeof buf) {
             cJSON_Delete(array);
-            return lpg_error("%s: value too long", where);
+            return lpg_error("%s: key '%s': value too long", where, key);
         }
         int bad = 0;
         for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;

@@ -194,13 +194,7 @@ static TrainConfig a2c_train_config(const EvalConfig *c, const EnvSpec *spec,
     TrainConfig t = shared_train_config(c, spec);
     strcpy(t.method, "a2c");
     strcpy(t.optimizer, tuned->optimizer);
-    t.lr = tuned->lr;
-    t.entropy_cost = tuned->entropy_cost;
-    t.value_cost = tuned->value_cost;
-    t.gae_lambda = tuned->gae_lambda;
-    t.grad_clip = tuned->grad_clip;
-    t.rmsprop_decay = tuned->rmsprop_decay;
-    t.optimizer_eps = tuned->optimizer_eps;
+    t.a2c = tuned->a2c;
     return t;
 }
 

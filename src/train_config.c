@@ -20,13 +20,13 @@ const ConfigField train_config_fields[] = {
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("tabular_init_std", CONFIG_DOUBLE, tabular_init_std, 0, 100, "std of initial tabular rows"),
     F("optimizer", CONFIG_STRING, optimizer, 0, 0, "a2c: \"sgd\", \"rmsprop\" or \"adam\""),
-    F("lr", CONFIG_DOUBLE, lr, 0, 1e6, "a2c: learning rate"),
-    F("entropy_cost", CONFIG_DOUBLE, entropy_cost, 0, 100, "a2c: weight of the entropy bonus"),
-    F("value_cost", CONFIG_DOUBLE, value_cost, 0, 100, "a2c: weight of the value loss"),
-    F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "a2c: GAE lambda (1: n-step returns)"),
-    F("grad_clip", CONFIG_DOUBLE, grad_clip, 0, 1e9, "a2c: global-norm gradient clip (0: off)"),
-    F("rmsprop_decay", CONFIG_DOUBLE, rmsprop_decay, 0, 1, "a2c: RMSprop decay"),
-    F("optimizer_eps", CONFIG_DOUBLE, optimizer_eps, 0, 1, "a2c: RMSprop/Adam epsilon"),
+    F("lr", CONFIG_DOUBLE, a2c.lr, 0, 1e6, "a2c: learning rate"),
+    F("entropy_cost", CONFIG_DOUBLE, a2c.entropy_cost, 0, 100, "a2c: weight of the entropy bonus"),
+    F("value_cost", CONFIG_DOUBLE, a2c.value_cost, 0, 100, "a2c: weight of the value loss"),
+    F("gae_lambda", CONFIG_DOUBLE, a2c.gae_lambda, 0, 1, "a2c: GAE lambda (1: n-step returns)"),
+    F("grad_clip", CONFIG_DOUBLE, a2c.grad_clip, 0, 1e9, "a2c: global-norm gradient clip (0: off)"),
+    F("rmsprop_decay", CONFIG_DOUBLE, a2c.rmsprop_decay, 0, 1, "a2c: RMSprop decay"),
+    F("optimizer_eps", CONFIG_DOUBLE, a2c.eps, 0, 1, "a2c: RMSprop/Adam epsilon"),
     F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner step (tabular: per-state mean, 2-8 as meta-trained; MLP: SGD)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
@@ -48,13 +48,13 @@ void train_config_defaults(TrainConfig *c)
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
     strcpy(c->optimizer, "adam");
-    c->lr = 1e-3;
-    c->entropy_cost = 0.01;
-    c->value_cost = 0.5;
-    c->gae_lambda = 1;
-    c->grad_clip = 0;
-    c->rmsprop_decay = 0.99;
-    c->optimizer_eps = 1e-5;
+    c->a2c.lr = 1e-3;
+    c->a2c.entropy_cost = 0.01;
+    c->a2c.value_cost = 0.5;
+    c->a2c.gae_lambda = 1;
+    c->a2c.grad_clip = 0;
+    c->a2c.rmsprop_decay = 0.99;
+    c->a2c.eps = 1e-5;
     c->alpha_lr = 1;
     c->alpha_y = 0.5;
     c->log_points = 50;
@@ -81,13 +81,6 @@ int train_config_finish(TrainConfig *c, const char *where)
                          where, c->optimizer);
     if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where))
         return -1;
-    c->a2c.lr = c->lr;
-    c->a2c.entropy_cost = c->entropy_cost;
-    c->a2c.value_cost = c->value_cost;
-    c->a2c.gae_lambda = c->gae_lambda;
-    c->a2c.grad_clip = c->grad_clip;
-    c->a2c.rmsprop_decay = c->rmsprop_decay;
-    c->a2c.eps = c->optimizer_eps;
     return 0;
 }
 

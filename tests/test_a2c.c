@@ -234,7 +234,7 @@ static int train_a2c(const char *env_path, int seeds, int steps, int copies, dou
     TrainConfig c;
     train_config_defaults(&c);
     snprintf(c.env, sizeof c.env, "%s", env_path);
-    c.seed = 11, c.seeds = seeds, c.steps = steps, c.copies = copies, c.lr = lr;
+    c.seed = 11, c.seeds = seeds, c.steps = steps, c.copies = copies, c.a2c.lr = lr;
     c.log_points = points, c.threads = 2;
     EnvSpec spec;
     if (train_config_finish(&c, "test") || env_load(env_path, &spec))

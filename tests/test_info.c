@@ -225,7 +225,7 @@ TEST(info_reports_files_it_cannot_show)
     CHECK_INT(info_in_process(3, argv3, out, sizeof out), 2);
     char *argv4[] = {"info"};
     CHECK_INT(info_in_process(1, argv4, out, sizeof out), 2);
-    CHECK(strstr(out, "usage: lpg info") != NULL);
+    CHECK(strstr(out, "lpg: info: no file given (try 'lpg info --help')") != NULL);
 }
 
 TEST(info_cli_shows_how_a_meta_train_run_made_its_rule)

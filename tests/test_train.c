@@ -18,7 +18,7 @@ static TrainConfig small_config(const char *env_path, int seeds, int steps)
     train_config_defaults(&c);
     snprintf(c.env, sizeof c.env, "%s", env_path);
     c.seed = 3, c.seeds = seeds, c.steps = steps;
-    c.copies = 8, c.unroll = 20, c.log_points = 3, c.threads = 2, c.lr = 0.03;
+    c.copies = 8, c.unroll = 20, c.log_points = 3, c.threads = 2, c.a2c.lr = 0.03;
     return c;
 }
 
