@@ -22,8 +22,7 @@
 #define MINATAR_SIDE 10
 #define MINATAR_CELLS 100
 #define MINATAR_LANES 8       /* rows 1..8 carry the lanes of Asterix, Freeway, Seaquest */
-#define MINATAR_MAX_CHANNELS 10
-#define MINATAR_MAX_LIT 128   /* cells lit at once; every game stays well below */
+#define MINATAR_MAX_CHANNELS 10  /* 100 rows of bits: a whole number of 64-bit words */
 #define SEAQUEST_MAX_SHOTS 4
 #define SEAQUEST_MAX_ENEMY_SHOTS 16
 
@@ -61,7 +60,7 @@ typedef struct {
     int8_t cooldown;               /* frames until the chicken may move again */
     int8_t car_x[MINATAR_LANES];
     int8_t car_dir[MINATAR_LANES]; /* -1 or +1 */
-    int8_t car_period[MINATAR_LANES]; /* moves one cell every car_period frames (1..5) */
+    int8_t car_speed[MINATAR_LANES]; /* 1..5: moves one cell every car_speed + 1 frames */
     int8_t car_timer[MINATAR_LANES];
     int16_t time;                  /* frames played */
 } Freeway;
@@ -101,8 +100,8 @@ typedef struct {
     uint16_t enemy_shots[MINATAR_SIDE]; /* the aliens' bullets, moving down */
 } SpaceInvaders;
 
-/* One copy's whole state: the game, the sticky action, and which observation cells are lit
- * (so that a step clears and writes only those, not the whole plane stack). */
+/* One copy's whole state: the game, the sticky action, and the observation as bit rows (so that
+ * a step writes only the observation cells that changed, not the whole plane stack). */
 typedef struct {
     union {
         Breakout breakout;
@@ -112,13 +111,13 @@ typedef struct {
         SpaceInvaders space_invaders;
     } g;
     int32_t last_action;
-    int32_t num_lit;
-    uint16_t lit[MINATAR_MAX_LIT];
+    uint16_t frame[MINATAR_MAX_CHANNELS * MINATAR_SIDE]; /* bit x of channel * 10 + y */
 } MinatarCopy;
 
 /* A game: its channels and three functions on one copy. step applies one (already sticky)
  * action, adds what it pays to *reward and returns 1 when the episode ends; ramping = 0 keeps
- * the difficulty at its start. draw lights the copy's cells with minatar_light. */
+ * the difficulty at its start. draw sets the bits of the copy's objects in a zeroed frame
+ * (bit x of frame[channel * 10 + y], see minatar_light). */
 typedef struct {
     const char *name;
     int channels;
@@ -126,7 +125,7 @@ typedef struct {
     const char *glyphs; /* one character per channel for text rendering */
     void (*reset)(MinatarCopy *c, Rng *rng);
     int (*step)(MinatarCopy *c, int action, int ramping, Rng *rng, int *reward);
-    void (*draw)(MinatarCopy *c, real *obs);
+    void (*draw)(const MinatarCopy *c, uint16_t *frame);
     void (*status)(const MinatarCopy *c, FILE *out);
 } MinatarGame;
 
@@ -137,14 +136,10 @@ extern const MinatarGame minatar_breakout, minatar_asterix, minatar_freeway, min
 const MinatarGame *minatar_game(int id);
 int minatar_game_id(const char *name);
 
-/* Sets cell (x, y) of channel in obs and remembers it in c (for the next clear). */
-static inline void minatar_light(MinatarCopy *c, real *obs, int channel, int x, int y)
+/* Sets cell (x, y) of channel in a frame. */
+static inline void minatar_light(uint16_t *frame, int channel, int x, int y)
 {
-    int k = channel * MINATAR_CELLS + y * MINATAR_SIDE + x;
-    if (obs[k] == 0 && c->num_lit < MINATAR_MAX_LIT) {
-        obs[k] = 1;
-        c->lit[c->num_lit++] = (uint16_t)k;
-    }
+    frame[channel * MINATAR_SIDE + y] |= (uint16_t)(1u << x);
 }
 
 /* The copies of a batch (batch->game_state). */

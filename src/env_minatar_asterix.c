@@ -119,17 +119,17 @@ static int asterix_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *
     return 0;
 }
 
-static void asterix_draw(MinatarCopy *c, real *obs)
+static void asterix_draw(const MinatarCopy *c, uint16_t *frame)
 {
     const Asterix *a = &c->g.asterix;
-    minatar_light(c, obs, PLAYER, a->x, a->y);
+    minatar_light(frame, PLAYER, a->x, a->y);
     for (int l = 0; l < MINATAR_LANES; l++) {
         if (!a->lane_dir[l])
             continue;
         int x = a->lane_x[l], behind = x - a->lane_dir[l];
-        minatar_light(c, obs, a->lane_gold[l] ? GOLD : ENEMY, x, l + 1);
+        minatar_light(frame, a->lane_gold[l] ? GOLD : ENEMY, x, l + 1);
         if (behind >= 0 && behind < MINATAR_SIDE)
-            minatar_light(c, obs, TRAIL, behind, l + 1);
+            minatar_light(frame, TRAIL, behind, l + 1);
     }
 }
 

@@ -80,16 +80,14 @@ static int breakout_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
     return done;
 }
 
-static void breakout_draw(MinatarCopy *c, real *obs)
+static void breakout_draw(const MinatarCopy *c, uint16_t *frame)
 {
     const Breakout *b = &c->g.breakout;
-    minatar_light(c, obs, PADDLE, b->paddle, MINATAR_SIDE - 1);
-    minatar_light(c, obs, BALL, b->ball_x, b->ball_y);
-    minatar_light(c, obs, TRAIL, b->last_x, b->last_y);
+    minatar_light(frame, PADDLE, b->paddle, MINATAR_SIDE - 1);
+    minatar_light(frame, BALL, b->ball_x, b->ball_y);
+    minatar_light(frame, TRAIL, b->last_x, b->last_y);
     for (int y = 1; y <= 3; y++)
-        for (int x = 0; x < MINATAR_SIDE; x++)
-            if (brick_at(b, x, y))
-                minatar_light(c, obs, BRICK, x, y);
+        frame[BRICK * MINATAR_SIDE + y] = b->bricks[y - 1];
 }
 
 static void breakout_status(const MinatarCopy *c, FILE *out)

@@ -261,34 +261,34 @@ static int seaquest_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
     return 0;
 }
 
-static void seaquest_draw(MinatarCopy *c, real *obs)
+static void seaquest_draw(const MinatarCopy *c, uint16_t *frame)
 {
     const Seaquest *s = &c->g.seaquest;
-    minatar_light(c, obs, SUB_FRONT, s->x, s->y);
+    minatar_light(frame, SUB_FRONT, s->x, s->y);
     if (on_board(s->x - s->dir))
-        minatar_light(c, obs, SUB_BACK, s->x - s->dir, s->y);
+        minatar_light(frame, SUB_BACK, s->x - s->dir, s->y);
     for (int k = 0; k < s->num_shots; k++)
-        minatar_light(c, obs, FRIENDLY_BULLET, s->shots[k].x, s->shots[k].y);
+        minatar_light(frame, FRIENDLY_BULLET, s->shots[k].x, s->shots[k].y);
     for (int k = 0; k < s->num_enemy_shots; k++)
-        minatar_light(c, obs, ENEMY_BULLET, s->enemy_shots[k].x, s->enemy_shots[k].y);
+        minatar_light(frame, ENEMY_BULLET, s->enemy_shots[k].x, s->enemy_shots[k].y);
     for (int l = 0; l < MINATAR_LANES; l++) {
         if (s->enemy_dir[l]) {
             int x = s->enemy_x[l];
-            minatar_light(c, obs, s->enemy_is_sub[l] ? ENEMY_SUB : ENEMY_FISH, x, l + 1);
+            minatar_light(frame, s->enemy_is_sub[l] ? ENEMY_SUB : ENEMY_FISH, x, l + 1);
             if (on_board(x - s->enemy_dir[l]))
-                minatar_light(c, obs, TRAIL, x - s->enemy_dir[l], l + 1);
+                minatar_light(frame, TRAIL, x - s->enemy_dir[l], l + 1);
         }
         if (s->diver_dir[l]) {
             int x = s->diver_x[l];
-            minatar_light(c, obs, DIVER, x, l + 1);
+            minatar_light(frame, DIVER, x, l + 1);
             if (on_board(x - s->diver_dir[l]))
-                minatar_light(c, obs, TRAIL, x - s->diver_dir[l], l + 1);
+                minatar_light(frame, TRAIL, x - s->diver_dir[l], l + 1);
         }
     }
     for (int x = 0; x < s->oxygen * 10 / SEAQUEST_MAX_OXYGEN; x++)
-        minatar_light(c, obs, OXYGEN_GAUGE, x, MINATAR_SIDE - 1);
+        minatar_light(frame, OXYGEN_GAUGE, x, MINATAR_SIDE - 1);
     for (int x = 0; x < s->divers; x++)
-        minatar_light(c, obs, DIVER_GAUGE, x, MINATAR_SIDE - 1);
+        minatar_light(frame, DIVER_GAUGE, x, MINATAR_SIDE - 1);
 }
 
 static void seaquest_status(const MinatarCopy *c, FILE *out)

@@ -139,7 +139,10 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
         if (v->aliens[bottom])
             return 1;
     }
-    if (count_aliens(v) == 0) {
+    uint16_t any = 0;
+    for (int y = 0; y < MINATAR_SIDE; y++)
+        any |= v->aliens[y];
+    if (!any) {
         if (ramping && v->move_interval > INVADERS_MIN_MOVE_INTERVAL)
             v->move_interval--;
         invaders_new_wave(v);
@@ -149,25 +152,16 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
     return 0;
 }
 
-static void invaders_draw(MinatarCopy *c, real *obs)
+static void invaders_draw(const MinatarCopy *c, uint16_t *frame)
 {
     const SpaceInvaders *v = &c->g.space_invaders;
     int direction = v->alien_dir < 0 ? ALIEN_LEFT : ALIEN_RIGHT;
-    minatar_light(c, obs, CANNON, v->x, MINATAR_SIDE - 1);
+    minatar_light(frame, CANNON, v->x, MINATAR_SIDE - 1);
     for (int y = 0; y < MINATAR_SIDE; y++) {
-        uint16_t aliens = v->aliens[y], shots = v->shots[y], enemy = v->enemy_shots[y];
-        if (!(aliens | shots | enemy))
-            continue;
-        for (int x = 0; x < MINATAR_SIDE; x++) {
-            if (aliens >> x & 1u) {
-                minatar_light(c, obs, ALIEN, x, y);
-                minatar_light(c, obs, direction, x, y);
-            }
-            if (shots >> x & 1u)
-                minatar_light(c, obs, FRIENDLY_BULLET, x, y);
-            if (enemy >> x & 1u)
-                minatar_light(c, obs, ENEMY_BULLET, x, y);
-        }
+        frame[ALIEN * MINATAR_SIDE + y] = v->aliens[y];
+        frame[direction * MINATAR_SIDE + y] = v->aliens[y];
+        frame[FRIENDLY_BULLET * MINATAR_SIDE + y] = v->shots[y];
+        frame[ENEMY_BULLET * MINATAR_SIDE + y] = v->enemy_shots[y];
     }
 }
 

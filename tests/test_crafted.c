@@ -358,7 +358,7 @@ TEST(crafted_minatar_states_are_refused_and_real_ones_pass)
         switch (g) {
         case 0: c->g.breakout.ball_x = 100; break;
         case 1: c->g.asterix.y = 0; break;
-        case 2: c->g.freeway.car_period[3] = 9; break;
+        case 2: c->g.freeway.car_speed[3] = 9; break;
         case 3: c->g.seaquest.num_enemy_shots = 100; break;
         case 4: c->g.space_invaders.alien_dir = 0; break;
         }

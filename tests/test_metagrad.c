@@ -246,3 +246,10 @@ TEST(metagrad_per_state_mean_scales_visited_rows_only)
             CHECK_NEAR(vec[2 * s + a], factor[s] * (2 * s + a + 1), 1e-12);
     agent_work_free(&work);
 }
+
+/* A MinAtar board (Seaquest: 10 channels, obs_dim 1000) through the MLP agent. */
+TEST(metagrad_mlp_on_minatar_matches_finite_differences)
+{
+    CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 0) < 1e-6);
+    CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 1) < 1e-6);
+}
