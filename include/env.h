@@ -134,14 +134,6 @@ void env_batch_reset(EnvBatch *batch);
 /* Takes actions[i] in copy i, for every copy; see the file comment for what it writes. */
 void env_batch_step(EnvBatch *batch, const int32_t *actions);
 
-/* Adds the batch's whole mutable state (observations, per-copy state and generators, episode
- * statistics, the chain drawn for this lifetime) to a checkpoint as one section `name`. */
-int env_batch_save_state(const EnvBatch *batch, void *checkpoint_writer, const char *name);
-
-/* Restores what env_batch_save_state wrote into a batch made by env_batch_init with the same
- * spec and copies. Returns 0, or -1 after reporting (missing section, wrong size). */
-int env_batch_load_state(EnvBatch *batch, const void *checkpoint, const char *name);
-
 /* Draws copy i's current state as text (a grid of characters, or the chain), to out. */
 void env_render(const EnvBatch *batch, int i, FILE *out);
 

@@ -7,6 +7,7 @@
 
 #define META_STEPS_MAX 100000000 /* largest meta_steps; also bounds a checkpoint's step */
 #define META_LIFETIMES_MAX 4096  /* largest lifetimes */
+#define META_MAX_THREADS 256     /* worker threads of a meta-step, at most */
 
 typedef struct {
     ConfigPathList envs;        /* environment files; lifetimes draw from them uniformly */

@@ -15,7 +15,6 @@
 #include "meta_config.h"
 #include "rule.h"
 
-#define META_MAX_THREADS 256 /* worker threads of a meta-step, at most */
 #define META_FINAL_WINDOW 10 /* final returns kept per environment for the progress line */
 
 /* What happened in one meta-step, for the log and the progress line. */

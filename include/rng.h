@@ -11,6 +11,15 @@ typedef struct {
     uint64_t inc; /* stream selector, always odd */
 } Rng;
 
+/* The streams rng_seed is called with, one per consumer of a seed, so that two consumers given
+ * the same seed never draw the same sequence. Changing one changes every run's numbers. */
+#define RNG_STREAM_META_RUN  0x3e7aULL          /* meta_train: environments, arms, life seeds */
+#define RNG_STREAM_LIFETIME  0x11feULL          /* one lifetime: θ_0, actions, critic, env seed */
+#define RNG_STREAM_ENV       0x656e76ULL        /* "env": an environment batch's master */
+#define RNG_STREAM_TRAIN     0x747261696eULL    /* "train": one seed of lpg train / eval */
+#define RNG_STREAM_GRADCHECK 0x67726164ULL      /* "grad": gradcheck's setup */
+#define RNG_STREAM_RENDER    0x72656e646572ULL  /* "render": lpg env --render's actions */
+
 /* Seeds rng from (seed, stream): different streams give independent sequences. */
 void rng_seed(Rng *rng, uint64_t seed, uint64_t stream);
 

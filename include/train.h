@@ -17,6 +17,8 @@
 #include "env.h"
 #include "rule.h"
 
+#define TRAIN_MAX_THREADS 256 /* threads running seeds, at most (lpg train and lpg eval) */
+
 typedef enum { TRAIN_A2C, TRAIN_LPG } TrainMethod;
 
 typedef struct {

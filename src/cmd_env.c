@@ -116,7 +116,7 @@ static void print_summary(const EnvSpec *spec, const EnvBatch *batch, uint64_t s
 static void play_random_steps(EnvBatch *batch, long steps, uint64_t seed)
 {
     Rng rng;
-    rng_seed(&rng, seed, 0x72656e646572ULL); /* apart from the environment's own streams */
+    rng_seed(&rng, seed, RNG_STREAM_RENDER);
     printf("\nstep 0 (start)\n");
     env_render(batch, 0, stdout);
     for (long t = 1; t <= steps; t++) {

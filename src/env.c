@@ -40,10 +40,6 @@
 #include "config.h"
 #include "env_kinds.h"
 
-/* Stream of the batch's master generator, from which L, the good action and every copy's
- * generator are drawn. */
-#define ENV_SEED_STREAM 0x656e76ULL
-
 const char *env_kind_name(EnvKind kind)
 {
     switch (kind) {
@@ -183,7 +179,7 @@ static void seed_batch(EnvBatch *batch, uint64_t seed)
 {
     const EnvSpec *spec = batch->spec;
     Rng master;
-    rng_seed(&master, seed, ENV_SEED_STREAM);
+    rng_seed(&master, seed, RNG_STREAM_ENV); /* draws L, the good action, every copy's generator */
     if (spec->kind == ENV_CHAIN) {
         uint32_t span = (uint32_t)(spec->length_max - spec->length_min + 1);
         batch->chain_length = spec->length_min + (int)rng_below(&master, span);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
-#include "env.h"
+#include "env_state.h"
 #include "env_minatar.h"
 #include "util.h"
 
@@ -70,7 +70,7 @@ static size_t total_bytes(const Part *parts, int count, size_t real_size)
     return total;
 }
 
-int env_batch_save_state(const EnvBatch *batch, void *checkpoint_writer, const char *name)
+int env_batch_save_state(const EnvBatch *batch, CheckpointWriter *writer, const char *name)
 {
     Part parts[STATE_PARTS_MAX];
     int count = state_parts(batch, parts);
@@ -85,7 +85,7 @@ int env_batch_save_state(const EnvBatch *batch, void *checkpoint_writer, const c
             memcpy(buf + at, parts[i].ptr, bytes);
         at += bytes;
     }
-    int rc = checkpoint_add_bytes(checkpoint_writer, name, buf, total);
+    int rc = checkpoint_add_bytes(writer, name, buf, total);
     free(buf);
     return rc;
 }
@@ -241,9 +241,8 @@ static int check_state(const EnvBatch *b, const char *path, const char *name)
     return 0;
 }
 
-int env_batch_load_state(EnvBatch *batch, const void *checkpoint, const char *name)
+int env_batch_load_state(EnvBatch *batch, const Checkpoint *ck, const char *name)
 {
-    const Checkpoint *ck = checkpoint;
     Part parts[STATE_PARTS_MAX];
     int count = state_parts(batch, parts);
     size_t total = total_bytes(parts, count, ck->real_size);

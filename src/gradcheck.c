@@ -65,7 +65,7 @@ static int check_init(Check *c, const MetaConfig *config, const EnvSpec *env,
                       const GradcheckOptions *o, uint64_t seed)
 {
     memset(c, 0, sizeof *c);
-    rng_seed(&c->rng, seed, 0x67726164ULL);
+    rng_seed(&c->rng, seed, RNG_STREAM_GRADCHECK);
     MetaConfig sized = *config;
     sized.copies = o->copies;
     sized.unroll = o->unroll;

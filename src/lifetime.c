@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env_state.h"
 #include "rollout.h"
 #include "util.h"
 
@@ -18,7 +19,7 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     life->arm = arm;
     life->length = length;
     life->report = report;
-    rng_seed(&life->rng, seed, 0x11fe);
+    rng_seed(&life->rng, seed, RNG_STREAM_LIFETIME);
     const int n = config->copies, t_len = config->unroll;
     AgentSpec as;
     if (agent_spec_for_env(&as, spec, config->mlp_hidden.item, config->mlp_hidden.count,

@@ -33,7 +33,7 @@ const ConfigField meta_config_fields[] = {
     F("critic_lr", CONFIG_DOUBLE, critic_lr, 0, 1e6, "SGD step of the MLP critic behind A-hat"),
     F("critic_tabular_lr", CONFIG_DOUBLE, critic_tabular_lr, 0, 1, "tabular critic: fraction of the way to the mean target per update"),
     F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "lambda of the critic's GAE"),
-    F("threads", CONFIG_INT, threads, 1, 256, "worker threads"),
+    F("threads", CONFIG_INT, threads, 1, META_MAX_THREADS, "worker threads"),
     F("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
     F("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),

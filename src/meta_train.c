@@ -126,7 +126,7 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
     hyper.clip = c->meta_clip;
     if (adam_init(&run->adam, run->layout.count, hyper))
         return -1;
-    rng_seed(&run->rng, (uint64_t)c->seed, 0x3e7a);
+    rng_seed(&run->rng, (uint64_t)c->seed, RNG_STREAM_META_RUN);
     return 0;
 }
 

@@ -79,7 +79,7 @@ static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec
                            lpg ? RULE_Y_DIM : 0, lpg ? 0 : 1))
         return -1;
     as.tabular_init_std = c->tabular_init_std;
-    rng_seed(&run->rng, seed, 0x747261696eull);
+    rng_seed(&run->rng, seed, RNG_STREAM_TRAIN);
     uint64_t env_seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
     run->gamma = (real)spec->gamma;
     if (agent_setup(&run->agent, &as) ||
@@ -392,7 +392,7 @@ int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layou
     pthread_cond_init(&sh.finished, NULL);
     int rc = shared_init(&sh, c, result);
     int nthreads = c->threads < c->seeds ? c->threads : c->seeds;
-    pthread_t threads[256];
+    pthread_t threads[TRAIN_MAX_THREADS];
     double start = now_seconds();
     if (rc == 0) {
         int started = start_workers(&sh, threads, nthreads);

@@ -1,6 +1,6 @@
 /* test.h: the tiny test framework. A test is `TEST(name) { ... }` at the start of a line in any
  * test file under tests/; the Makefile collects the names, so nothing else registers it. CHECK records a
- * failure with file:line and goes on. */
+ * failure with file:line and goes on; REQUIRE records one and stops the test. */
 #ifndef LPG_TEST_H
 #define LPG_TEST_H
 
@@ -18,6 +18,20 @@ extern int test_failures; /* failures in the current test */
             fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);   \
         }                                                                                \
     } while (0)
+
+/* REQUIRE: a setup step the rest of the test depends on. On failure it counts as a failed check
+ * and ends the current function at once (REQUIRE_OR(cond, value) returns value from a helper
+ * that returns one), so a broken setup fails cleanly instead of running on garbage. */
+#define REQUIRE_OR(cond, retval)                                                         \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            test_failures++;                                                             \
+            fprintf(stderr, "  %s:%d: REQUIRE(%s) failed; the test stops here\n",        \
+                    __FILE__, __LINE__, #cond);                                          \
+            return retval;                                                               \
+        }                                                                                \
+    } while (0)
+#define REQUIRE(cond) REQUIRE_OR(cond, )
 
 #define CHECK_INT(a, b)                                                                  \
     do {                                                                                 \

@@ -84,7 +84,7 @@ static double check_gradient(const char *env_path, int num_y)
 {
     A2cSetup s;
     A2cParams p = test_params(OPTIMIZER_SGD, 0.1);
-    CHECK_INT(setup(&s, env_path, num_y, 5, 4, &p), 0);
+    REQUIRE_OR(setup(&s, env_path, num_y, 5, 4, &p) == 0, INFINITY);
     int rows = s.rollout.t_len * s.rollout.n;
     a2c_loss(&s.agent, &s.work, s.theta, rollout_obs(&s.rollout, 0), rows, s.rollout.action,
              s.a2c.advantage, s.a2c.targets, &s.params, s.grad);
@@ -126,8 +126,8 @@ TEST(a2c_loss_of_one_row_by_hand)
     AgentSpec as = {.kind = AGENT_TABULAR, .num_states = 1, .num_actions = 2, .has_value = 1};
     Agent agent;
     AgentWork work;
-    CHECK_INT(agent_setup(&agent, &as), 0);
-    CHECK_INT(agent_work_init(&work, &agent, 1), 0);
+    REQUIRE(agent_setup(&agent, &as) == 0);
+    REQUIRE(agent_work_init(&work, &agent, 1) == 0);
     real theta[3] = {0, 0, 0.5}, grad[3] = {0, 0, 0};
     int32_t index = 0, action = 1;
     real advantage = 2, target = 1.5;
@@ -149,7 +149,7 @@ TEST(a2c_targets_are_bootstrapped_returns)
 {
     A2cSetup s;
     A2cParams p = test_params(OPTIMIZER_SGD, 0.1);
-    CHECK_INT(setup(&s, "configs/envs/chain_short_noisy.json", 0, 6, 3, &p), 0);
+    REQUIRE(setup(&s, "configs/envs/chain_short_noisy.json", 0, 6, 3, &p) == 0);
     const Rollout *r = &s.rollout;
     real gamma = (real)s.spec.gamma;
     int outs = s.agent.num_outputs, v = s.agent.value_offset, n = r->n;
@@ -180,7 +180,7 @@ TEST(a2c_optimizers_lower_the_loss_and_clip_bounds_the_step)
     for (int k = 0; k < 3; k++) {
         A2cSetup s;
         A2cParams p = test_params(kinds[k], lrs[k]);
-        CHECK_INT(setup(&s, "configs/envs/chain_distraction.json", 0, 5, 4, &p), 0);
+        REQUIRE(setup(&s, "configs/envs/chain_distraction.json", 0, 5, 4, &p) == 0);
         int rows = s.rollout.t_len * s.rollout.n;
         AgentObs obs = rollout_obs(&s.rollout, 0);
         double before = a2c_loss(&s.agent, &s.work, s.theta, obs, rows, s.rollout.action,
@@ -200,7 +200,7 @@ TEST(a2c_optimizers_lower_the_loss_and_clip_bounds_the_step)
     A2cSetup s;
     A2cParams p = test_params(OPTIMIZER_SGD, 0.5);
     p.grad_clip = 1e-3;
-    CHECK_INT(setup(&s, "configs/envs/chain_distraction.json", 0, 5, 4, &p), 0);
+    REQUIRE(setup(&s, "configs/envs/chain_distraction.json", 0, 5, 4, &p) == 0);
     real *before = malloc(s.agent.num_params * sizeof(real));
     memcpy(before, s.theta, s.agent.num_params * sizeof(real));
     double norm = 0;

@@ -15,7 +15,7 @@
 TEST(adam_two_steps_match_hand_computation)
 {
     Adam adam;
-    CHECK_INT(adam_init(&adam, 2, adam_defaults(0.1)), 0);
+    REQUIRE(adam_init(&adam, 2, adam_defaults(0.1)) == 0);
     real params[2] = {0.5, -0.25};
     real g1[2] = {1.0, -2.0}, g2[2] = {0.5, 0.5};
 
@@ -49,7 +49,7 @@ TEST(adam_clip_scales_gradient_to_the_clip_norm)
     AdamHyper hyper = adam_defaults(0.1);
     hyper.clip = 1.0;
     Adam adam;
-    CHECK_INT(adam_init(&adam, 2, hyper), 0);
+    REQUIRE(adam_init(&adam, 2, hyper) == 0);
     real params[2] = {0, 0};
     real grad[2] = {3.0, 4.0}; /* norm 5 > clip 1: used as (0.6, 0.8) */
     CHECK_NEAR(adam_step(&adam, params, grad), 5.0, TIGHT);
@@ -62,7 +62,7 @@ TEST(adam_clip_scales_gradient_to_the_clip_norm)
     adam_free(&adam);
 
     hyper.clip = 10.0; /* norm 5 <= clip: unchanged */
-    CHECK_INT(adam_init(&adam, 2, hyper), 0);
+    REQUIRE(adam_init(&adam, 2, hyper) == 0);
     adam_step(&adam, params, grad);
     CHECK_NEAR(adam.m[0], 0.3, TIGHT);
     CHECK_NEAR(adam.m[1], 0.4, TIGHT);
@@ -73,8 +73,8 @@ TEST(adam_save_load_continues_identically)
 {
     const size_t n = 50;
     Adam a, b;
-    CHECK_INT(adam_init(&a, n, adam_defaults(0.01)), 0);
-    CHECK_INT(adam_init(&b, n, adam_defaults(0.01)), 0);
+    REQUIRE(adam_init(&a, n, adam_defaults(0.01)) == 0);
+    REQUIRE(adam_init(&b, n, adam_defaults(0.01)) == 0);
     real pa[50], pb[50], grad[50];
     for (size_t i = 0; i < n; i++) {
         pa[i] = (real)(0.01 * (double)i);
@@ -103,7 +103,7 @@ TEST(adam_save_load_continues_identically)
     CHECK(memcmp(a.m, b.m, n * sizeof(real)) == 0 && memcmp(a.v, b.v, n * sizeof(real)) == 0);
 
     Adam small;
-    CHECK_INT(adam_init(&small, n - 1, adam_defaults(0.01)), 0);
+    REQUIRE(adam_init(&small, n - 1, adam_defaults(0.01)) == 0);
     CHECK_INT(checkpoint_open(&ck, path), 0);
     mute_stderr();
     int rc = adam_load(&small, &ck, "adam"); /* another parameter count */

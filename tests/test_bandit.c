@@ -14,7 +14,7 @@ static const double grid_ys[3] = {0.1, 0.5, 1.0};
 TEST(bandit_grid_is_the_cartesian_product)
 {
     Bandit b;
-    CHECK_INT(bandit_init(&b, grid_lrs, 3, grid_ys, 3), 0);
+    REQUIRE(bandit_init(&b, grid_lrs, 3, grid_ys, 3) == 0);
     CHECK_INT(b.num_arms, 9);
     CHECK_NEAR(b.arms[5].alpha_lr, 40, 0); /* arm = i_lr * 3 + i_y */
     CHECK_NEAR(b.arms[5].alpha_y, 1.0, 0);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env_state.h"
 #include "checkpoint.h"
 #include "env_minatar.h"
 #include "meta_train.h"

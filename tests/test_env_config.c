@@ -57,27 +57,27 @@ TEST(env_shipped_files_load_with_expected_sizes)
 TEST(env_shipped_grids_match_the_design_table)
 {
     EnvSpec spec;
-    CHECK_INT(env_load("configs/envs/tabular_dense.json", &spec), 0);
+    REQUIRE(env_load("configs/envs/tabular_dense.json", &spec) == 0);
     CHECK_INT(spec.num_objects, 4);
     CHECK_INT(spec.num_types, 3);
     CHECK_NEAR(spec.type[1].reward, -1, 0);
     CHECK_NEAR(spec.type[1].p_end, 0.5, 0);
     CHECK_NEAR(spec.type[1].p_respawn, 0.1, 0);
-    CHECK_INT(env_load("configs/envs/tabular_longer.json", &spec), 0);
+    REQUIRE(env_load("configs/envs/tabular_longer.json", &spec) == 0);
     CHECK_INT(spec.num_objects, 7);
     int walls = 0;
     for (int c = 0; c < 81; c++)
         walls += spec.wall[c];
     CHECK_INT(walls, 7); /* the middle column less two gaps */
-    CHECK_INT(env_load("configs/envs/tabular_long_dense.json", &spec), 0);
+    REQUIRE(env_load("configs/envs/tabular_long_dense.json", &spec) == 0);
     walls = 0;
     for (int c = 0; c < 121; c++)
         walls += spec.wall[c];
     CHECK_INT(walls, 11 + 11 - 1 - 4); /* a cross less four gaps */
-    CHECK_INT(env_load("configs/envs/random_sparse.json", &spec), 0);
+    REQUIRE(env_load("configs/envs/random_sparse.json", &spec) == 0);
     CHECK_INT(spec.num_objects, 3);
     CHECK_INT(spec.start_cell, -1);
-    CHECK_INT(env_load("configs/envs/chain_short_noisy.json", &spec), 0);
+    REQUIRE(env_load("configs/envs/chain_short_noisy.json", &spec) == 0);
     CHECK_INT(spec.noisy, 1);
     CHECK_INT(spec.length_min, 5);
     CHECK_INT(spec.length_max, 30);
@@ -189,7 +189,7 @@ TEST(env_command_prints_sizes_and_renders)
     CHECK_INT(run_lpg("env configs/envs/chain_long.json --seed 5", out, sizeof out), 0);
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(env_load("configs/envs/chain_long.json", &spec), 0);
+    REQUIRE(env_load("configs/envs/chain_long.json", &spec) == 0);
     if (env_batch_init(&b, &spec, 1, 5) == 0) {
         char expected[128];
         snprintf(expected, sizeof expected, "chain_length: %d (drawn for seed 5 from [5, 50])",

@@ -272,7 +272,7 @@ TEST(env_tabular_state_index_formula_on_shipped_grid)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(env_load("configs/envs/tabular_longer.json", &spec), 0);
+    REQUIRE(env_load("configs/envs/tabular_longer.json", &spec) == 0);
     CHECK_INT(spec.num_states, 81 * 128);
     if (env_batch_init(&b, &spec, 32, 9) != 0) {
         CHECK(0);
@@ -427,7 +427,7 @@ static void check_planes_over_play(const char *path)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(env_load(path, &spec), 0);
+    REQUIRE(env_load(path, &spec) == 0);
     CHECK_INT(spec.obs_dim, (spec.num_types + 1) * spec.width * spec.height);
     if (env_batch_init(&b, &spec, 16, 21) != 0) {
         CHECK(0);

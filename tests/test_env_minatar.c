@@ -7,6 +7,7 @@
 
 #include "checkpoint.h"
 #include "env.h"
+#include "env_state.h"
 #include "env_minatar.h"
 #include "test.h"
 

@@ -146,7 +146,7 @@ TEST(meta_train_files_record_the_effective_config_and_overrides)
     char *over[] = {"tabular_lrs=2,4,8", "seed=5"};
     MetaRun run;
     MetaStepStats st;
-    CHECK_INT(meta_run_init(&run, TINY, 2, over), 0);
+    REQUIRE(meta_run_init(&run, TINY, 2, over) == 0);
     CHECK_INT(meta_run_step(&run, &st), 0);
     CHECK_INT(meta_run_save_rule(&run, rule), 0);
     CHECK_INT(meta_run_save(&run, ckpt), 0);
@@ -155,7 +155,7 @@ TEST(meta_train_files_record_the_effective_config_and_overrides)
     check_effective_config(ckpt);
 
     /* Without overrides the section is there and empty. */
-    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
     CHECK_INT(meta_run_save_rule(&run, rule), 0);
     meta_run_free(&run);
     char *overrides = text_section(rule, "overrides");
@@ -169,7 +169,7 @@ TEST(meta_train_resumes_a_checkpoint_that_predates_effective_configs)
     static const char *const record[] = {"effective_config", "overrides", NULL};
     MetaRun run;
     MetaStepStats st;
-    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
     for (int s = 0; s < 3; s++)
         CHECK_INT(meta_run_step(&run, &st), 0);
     CHECK_INT(meta_run_save(&run, ckpt), 0);

@@ -81,7 +81,7 @@ TEST(meta_train_resume_gives_the_same_eta)
     real *straight = eta_after(8, NULL); /* crosses lifetime ends (lifetime_updates 6, K 2) */
     MetaRun run;
     MetaStepStats st;
-    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
     for (int s = 0; s < 5; s++)
         CHECK_INT(meta_run_step(&run, &st), 0);
     CHECK_INT(meta_run_save(&run, path), 0);
@@ -99,7 +99,7 @@ TEST(meta_train_refuses_a_checkpoint_of_another_shape)
 {
     const char *path = "build/test_resume_shape.lpg";
     MetaRun run;
-    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
     CHECK_INT(meta_run_save(&run, path), 0);
     meta_run_free(&run);
     char *over[] = {"lifetimes=4"};
@@ -116,7 +116,7 @@ TEST(meta_train_stops_on_a_non_finite_meta_gradient)
 {
     MetaRun run;
     MetaStepStats st;
-    CHECK_INT(meta_run_init(&run, TINY, 0, NULL), 0);
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
     run.eta[run.layout.pi_b] = NAN;
     CHECK_INT(meta_run_step(&run, &st), -1);
     CHECK_INT(run.step, 0);
@@ -315,5 +315,45 @@ TEST(meta_train_mlp_lifetime_updates_sets_the_length_of_mlp_lives)
     }
     CHECK(seen_mlp > 0 && seen_tabular > 0);
     CHECK(fvu_finite > 0);
+    meta_run_free(&run);
+}
+
+/* Total tries over every arm of every environment's bandit: lifetimes that reported back. */
+static int64_t bandit_reports(const MetaRun *run)
+{
+    int64_t total = 0;
+    for (int e = 0; e < run->num_envs; e++)
+        for (uint32_t a = 0; a < run->bandits[e].num_arms; a++)
+            total += run->bandits[e].arms[a].tries;
+    return total;
+}
+
+/* The first lifetimes of a run end at staggered lengths, whole windows apart, so that they do
+ * not all end together; only the one of full length reports to the bandit. Their replacements
+ * live the full length and report. With 4 lifetimes, K = 2 and 10 updates per life (5 windows),
+ * the first lives last 2, 3, 4 and 5 windows. */
+TEST(meta_train_first_lifetimes_are_staggered_and_only_full_ones_report)
+{
+    char *over[] = {"lifetimes=4", "lifetime_updates=10", "K=2"};
+    MetaRun run;
+    MetaStepStats st;
+    REQUIRE(meta_run_init(&run, TINY, 3, over) == 0);
+    const int expected_length[4] = {4, 6, 8, 10};
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(run.lives[i].length, expected_length[i]);
+        CHECK_INT(run.lives[i].report, i == 3);
+    }
+    /* Meta-steps 1-4 end lives 0, 1 and 2 (2, 3 and 4 windows): none reports. Step 5 ends
+     * life 3, the full one. */
+    for (int s = 1; s <= 5; s++) {
+        CHECK_INT(meta_run_step(&run, &st), 0);
+        CHECK_INT(bandit_reports(&run), s < 5 ? 0 : 1);
+        if (s == 2) { /* life 0 was replaced by a full-length life that will report */
+            CHECK_INT(run.lives[0].length, 10);
+            CHECK_INT(run.lives[0].report, 1);
+            CHECK_INT(run.lives[0].updates, 0);
+        }
+    }
+    CHECK_INT(run.lifetimes_finished, 4);
     meta_run_free(&run);
 }

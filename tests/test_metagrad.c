@@ -88,7 +88,7 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
                                   int input_grad)
 {
     Setup s;
-    CHECK_INT(setup_window(&s, env_path, kind, K, alpha_lr, input_grad), 0);
+    REQUIRE_OR(setup_window(&s, env_path, kind, K, alpha_lr, input_grad) == 0, INFINITY);
     real *grad = calloc(s.layout.count, sizeof(real));
     /* θ_1..θ_K from collection must equal a replay's (the data are fixed). With input_grad the
      * replay recomputes the inputs from θ_k in one batch of (T+1)n rows where collection went
@@ -194,7 +194,7 @@ static double input_path_share(size_t start, size_t end, const real *on, const r
 static void check_input_path(const char *env_path, AgentKind kind, int K)
 {
     Setup s;
-    CHECK_INT(setup_window(&s, env_path, kind, K, 0.5, 0), 0);
+    REQUIRE(setup_window(&s, env_path, kind, K, 0.5, 0) == 0);
     real *off = calloc(s.layout.count, sizeof(real)), *on = calloc(s.layout.count, sizeof(real));
     window_meta_gradient(&s.window, &s.agent, &s.awork, s.rwork, s.eta, &s.layout, &s.params, off);
     s.params.input_grad = 1;
@@ -232,8 +232,8 @@ TEST(metagrad_per_state_mean_scales_visited_rows_only)
     spec.num_actions = 2;
     Agent agent;
     AgentWork work;
-    CHECK_INT(agent_setup(&agent, &spec), 0);
-    CHECK_INT(agent_work_init(&work, &agent, 6), 0);
+    REQUIRE(agent_setup(&agent, &spec) == 0);
+    REQUIRE(agent_work_init(&work, &agent, 6) == 0);
     int32_t states[6] = {0, 2, 2, 5, 2, 0};
     AgentObs obs = {states, NULL};
     real vec[14];

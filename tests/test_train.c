@@ -154,7 +154,7 @@ TEST(train_results_do_not_depend_on_the_thread_count)
     c.log_points = 5;
     EnvSpec spec;
     CHECK_INT(train_config_finish(&c, "test"), 0);
-    CHECK_INT(env_load(c.env, &spec), 0);
+    REQUIRE(env_load(c.env, &spec) == 0);
     TrainResult one, three;
     c.threads = 1;
     CHECK_INT(train_run(&c, &spec, NULL, NULL, 0, &one), 0);
