@@ -27,7 +27,8 @@ static void print_usage(FILE *out)
 {
     fprintf(out, "usage: lpg <command> [args]    (lpg <command> --help for details)\n\n"
                  "Learned Policy Gradient (Oh et al., NeurIPS 2020): meta-learn an RL update rule\n"
-                 "on toy environments and train fresh agents with it.\n\ncommands:\n");
+                 "on toy environments and train fresh agents with it. The method as implemented:\n"
+                 "docs/method.md.\n\ncommands:\n");
     for (const Command *c = commands; c->name; c++)
         fprintf(out, "  %-12s %s\n", c->name, c->summary);
     fprintf(out, "  %-12s %s\n  %-12s %s\n", "help", "this text", "--version", "print the version");
