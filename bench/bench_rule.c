@@ -1,28 +1,76 @@
-/* bench_rule.c: forward + backward of the update rule η on a meta-training batch (64 trajectories
- * of 20 steps), at the CPU width (H = 64) and the full-size width (H = 256). */
+/* bench_rule.c: forward + backward of the update rule η on a meta-training batch (32 or 64
+ * trajectories of 20 steps) at widths 32 (the configs'), 64 and 256 (the paper's): the rate of
+ * its matrix products' FLOPs against what sgemm alone reaches on the same shapes, in the same
+ * run. The rule's figure includes all its pointwise work (gates, softmax, φ), so the ratio says
+ * how close the whole pass comes to its products run bare. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <cblas.h>
 
 #include "bench.h"
 #include "rule.h"
 #include "util.h"
 
-/* FLOPs of the matrix products of one forward + backward pass (2mnk each); the pointwise work
- * (gates, softmax) is left out, so the figure is comparable with the sgemm yardstick. */
-static double rule_matmul_flops(int n, int t_len, int hidden)
+/* The matrix products of one rule forward + backward pass on n trajectories of t_len steps, as
+ * sgemm shapes m x n x k with a repeat count, mirroring rule.c (the π head's products are
+ * [rows x H] times a vector, counted as k = H, n = 1). */
+typedef struct {
+    int m, n, k, repeat;
+} GemmShape;
+
+static int rule_gemm_shapes(GemmShape *s, int n, int t_len, int hidden)
 {
-    double rows = (double)n * t_len, h = hidden, gates = 4.0 * hidden;
-    double steps_with_state = (double)n * (t_len - 1);
-    double phi = 2 * (2 * rows * RULE_Y_DIM * RULE_PHI_HIDDEN + 2 * rows * RULE_PHI_HIDDEN);
-    double lstm = 2 * rows * RULE_X_DIM * gates + 2 * steps_with_state * h * gates;
-    double heads = 2 * rows * h * (1 + RULE_Y_DIM);
-    double forward = phi + lstm + heads;
-    double backward = 2 * phi                               /* dW1, dw2 (and dhidden) */
-                      + 2 * (2 * rows * RULE_X_DIM * gates) /* dWx, dx */
-                      + 2 * rows * h * gates                /* dWh */
-                      + 2 * steps_with_state * gates * h    /* dh into the entering state */
-                      + 2 * heads;                          /* head weights and dh */
-    return forward + backward;
+    int rows = n * t_len, g = 4 * hidden, y = RULE_Y_DIM, ph = RULE_PHI_HIDDEN, x = RULE_X_DIM;
+    GemmShape list[] = {
+        {rows, ph, y, 2},      {rows, g, x, 1},     {n, g, hidden, t_len - 1}, /* φ, x, recurrence */
+        {rows, y, hidden, 1},  {rows, 1, hidden, 1},                          /* heads */
+        {hidden, y, rows, 1},  {rows, hidden, y, 1}, {hidden, 1, rows, 1},     /* heads backward */
+        {x, g, rows, 1},       {hidden, g, rows, 1}, {rows, x, g, 1},          /* dWx, dWh, dx */
+        {n, hidden, g, t_len - 1},                                             /* dh carried */
+        {y, ph, rows, 2},                                                      /* dW1 of φ */
+    };
+    int count = (int)(sizeof list / sizeof list[0]);
+    for (int i = 0; i < count; i++)
+        s[i] = list[i];
+    return count;
+}
+
+static double shapes_flops(const GemmShape *s, int count)
+{
+    double flops = 0;
+    for (int i = 0; i < count; i++)
+        flops += 2.0 * s[i].m * s[i].n * s[i].k * s[i].repeat;
+    return flops;
+}
+
+/* What sgemm alone reaches on the shapes of one pass, run back to back (GFLOP/s). */
+static double sgemm_on_shapes(const GemmShape *s, int count)
+{
+    size_t most = 1;
+    for (int i = 0; i < count; i++) {
+        size_t a = (size_t)s[i].m * s[i].k, b = (size_t)s[i].k * s[i].n, c = (size_t)s[i].m * s[i].n;
+        most = a > most ? a : most;
+        most = b > most ? b : most;
+        most = c > most ? c : most;
+    }
+    float *a = calloc(most, sizeof(float)), *b = calloc(most, sizeof(float));
+    float *c = calloc(most, sizeof(float));
+    for (size_t i = 0; i < most; i++)
+        a[i] = 0.001f * (float)(i % 97), b[i] = 0.002f * (float)(i % 89);
+    long reps = 0;
+    double t0 = now_seconds(), elapsed = 0;
+    while (elapsed < 1.0 || reps < 10) {
+        for (int i = 0; i < count; i++)
+            for (int r = 0; r < s[i].repeat; r++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s[i].m, s[i].n, s[i].k, 1.0f,
+                            a, s[i].k, b, s[i].n, 1.0f, c, s[i].n);
+        reps++;
+        elapsed = now_seconds() - t0;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return shapes_flops(s, count) * reps / elapsed * 1e-9;
 }
 
 static void bench_width(int n, int t_len, int hidden)
@@ -64,13 +112,22 @@ static void bench_width(int n, int t_len, int hidden)
         reps++;
         elapsed = now_seconds() - t0;
     }
+    GemmShape shapes[16];
+    int count = rule_gemm_shapes(shapes, n, t_len, hidden);
+    double rule_rate = shapes_flops(shapes, count) * reps / elapsed * 1e-9;
+    double sgemm_rate = sgemm_on_shapes(shapes, count);
     char what[128];
     snprintf(what, sizeof what, "rule fwd+bwd N=%d T=%d H=%d: trajectories", n, t_len, hidden);
     bench_row(what, reps * (double)n / elapsed, "traj/s");
     snprintf(what, sizeof what, "rule fwd+bwd N=%d T=%d H=%d: one batch", n, t_len, hidden);
     bench_row(what, elapsed / reps * 1e6, "us");
-    snprintf(what, sizeof what, "rule fwd+bwd N=%d T=%d H=%d: matrix products", n, t_len, hidden);
-    bench_row(what, rule_matmul_flops(n, t_len, hidden) * reps / elapsed * 1e-9, "GFLOP/s");
+    snprintf(what, sizeof what, "rule fwd+bwd N=%d T=%d H=%d: its matrix products' FLOPs", n, t_len,
+             hidden);
+    bench_row(what, rule_rate, "GFLOP/s");
+    snprintf(what, sizeof what, "  sgemm alone on the same shapes, same run");
+    bench_row(what, sgemm_rate, "GFLOP/s");
+    snprintf(what, sizeof what, "  rule / sgemm");
+    bench_row(what, 100 * rule_rate / sgemm_rate, "%");
 
     rule_work_free(work);
     free(eta);
@@ -86,6 +143,7 @@ static void bench_width(int n, int t_len, int hidden)
 
 BENCH(rule_forward_backward)
 {
+    bench_width(32, 20, 32); /* one lifetime of configs/grid.json and all.json */
     bench_width(64, 20, 64);
     bench_width(64, 20, 256);
 }

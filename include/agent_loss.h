@@ -80,4 +80,10 @@ real lpg_loss_gradient(const Agent *agent, AgentWork *work, const real *theta, A
 real lpg_loss_hvp(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
                   int batch, const LpgLossInput *in, const real *v, real *hv);
 
+/* As lpg_loss_hvp without the loss: work->out, out_tangent and dout_tangent are left the same,
+ * and work->dout too for an MLP; a tabular agent's Hessian does not read the loss's gradient,
+ * so for it dout is not computed (the meta-gradient's inner loop, where this is the cost). */
+void lpg_loss_hvp_only(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                       int batch, const LpgLossInput *in, const real *v, real *hv);
+
 #endif

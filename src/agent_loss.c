@@ -81,20 +81,9 @@ real lpg_loss_sample_mixed(const real *logits, const real *logits_tangent, int n
                            int action, const real *y_logits, const real *y_logits_tangent,
                            int num_y, real alpha_y, real scale, real *dlog_y_hat)
 {
-    real lse = log_sum_exp_row(logits, num_actions);
-    real pi_dl = 0;
-    for (int j = 0; j < num_actions; j++)
-        pi_dl += real_exp(logits[j] - lse) * logits_tangent[j];
-    if (num_y > 0) {
-        real lse_y = log_sum_exp_row(y_logits, num_y);
-        real q_du = 0;
-        for (int j = 0; j < num_y; j++)
-            q_du += real_exp(y_logits[j] - lse_y) * y_logits_tangent[j];
-        for (int j = 0; j < num_y; j++) {
-            real q = real_exp(y_logits[j] - lse_y);
-            dlog_y_hat[j] -= scale * alpha_y * q * (y_logits_tangent[j] - q_du);
-        }
-    }
+    real pi_dl = softmax_row_dot(logits, logits_tangent, num_actions);
+    if (num_y > 0)
+        softmax_row_tangent_add(y_logits, y_logits_tangent, num_y, -scale * alpha_y, dlog_y_hat);
     return scale * (pi_dl - logits_tangent[action]);
 }
 
@@ -169,13 +158,30 @@ real lpg_loss_gradient(const Agent *agent, AgentWork *work, const real *theta, A
     return loss;
 }
 
+/* H v into hv after work->out holds the outputs at theta (and work->dout their loss gradient
+ * for an MLP). */
+static void hvp_from_outputs(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                             int batch, const LpgLossInput *in, const real *v, real *hv)
+{
+    agent_forward_tangent(agent, work, theta, v, obs, batch, work->out_tangent);
+    lpg_loss_batch_hvp(agent, in, work->out, work->out_tangent, batch, work->dout_tangent);
+    agent_backward_tangent(agent, work, theta, v, obs, batch, work->dout, work->dout_tangent, hv);
+}
+
 real lpg_loss_hvp(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
                   int batch, const LpgLossInput *in, const real *v, real *hv)
 {
     agent_forward(agent, work, theta, obs, batch, work->out);
     real loss = lpg_loss_batch(agent, in, work->out, batch, work->dout);
-    agent_forward_tangent(agent, work, theta, v, obs, batch, work->out_tangent);
-    lpg_loss_batch_hvp(agent, in, work->out, work->out_tangent, batch, work->dout_tangent);
-    agent_backward_tangent(agent, work, theta, v, obs, batch, work->dout, work->dout_tangent, hv);
+    hvp_from_outputs(agent, work, theta, obs, batch, in, v, hv);
     return loss;
+}
+
+void lpg_loss_hvp_only(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
+                       int batch, const LpgLossInput *in, const real *v, real *hv)
+{
+    agent_forward(agent, work, theta, obs, batch, work->out);
+    if (agent->spec.kind != AGENT_TABULAR)
+        (void)lpg_loss_batch(agent, in, work->out, batch, work->dout);
+    hvp_from_outputs(agent, work, theta, obs, batch, in, v, hv);
 }

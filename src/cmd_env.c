@@ -130,12 +130,10 @@ static void play_random_steps(EnvBatch *batch, long steps, uint64_t seed)
 
 int cmd_env(int argc, char **argv)
 {
-    /* Not wants_help(): that lives in main.c, which the test and bench binaries leave out. */
-    for (int k = 1; k < argc; k++)
-        if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
-            print_env_usage(stdout);
-            return 0;
-        }
+    if (wants_help(argc, argv)) {
+        print_env_usage(stdout);
+        return 0;
+    }
     EnvArgs args;
     if (parse_env_args(argc, argv, &args))
         return 2;

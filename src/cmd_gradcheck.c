@@ -182,11 +182,10 @@ static int run_checks(const MetaConfig *config, const GradcheckArgs *args,
 
 int cmd_gradcheck(int argc, char **argv)
 {
-    for (int k = 1; k < argc; k++)
-        if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
-            print_gradcheck_usage(stdout);
-            return 0;
-        }
+    if (wants_help(argc, argv)) {
+        print_gradcheck_usage(stdout);
+        return 0;
+    }
     GradcheckArgs args;
     MetaConfig config;
     if (parse_gradcheck_args(argc, argv, &args) ||

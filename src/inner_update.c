@@ -11,11 +11,14 @@ void rule_input_from_rollout(const Agent *agent, const Rollout *r, const real *g
 {
     size_t rows = (size_t)r->t_len * r->n, m = (size_t)agent->num_y;
     int outs = agent->num_outputs;
-    for (size_t row = 0; row < rows; row++) {
+    size_t n = (size_t)r->n;
+    for (size_t row = 0; row < rows; row++)
         softmax_row(r->out + row * outs + agent->y_offset, (int)m, y + row * m);
-        softmax_row(r->out + (row + (size_t)r->n) * outs + agent->y_offset, (int)m,
-                    y_next + row * m);
-    }
+    /* y' of row b is y of row b + n; only the last step's y' reads the bootstrap rows.
+     * softmax_row gives an entry the same value wherever it is computed. */
+    memcpy(y_next, y + n * m, (rows - n) * m * sizeof(real));
+    for (size_t row = rows - n; row < rows; row++)
+        softmax_row(r->out + (row + n) * outs + agent->y_offset, (int)m, y_next + row * m);
     in->reward = r->reward;
     in->done = r->done;
     in->gamma = gamma;

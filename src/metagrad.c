@@ -129,8 +129,13 @@ static void window_recompute_input(Window *w, const Agent *agent, AgentWork *awo
         const real *row = awork->out + (size_t)b * outs;
         pi_taken[b] = real_exp(row[r->action[b]] - log_sum_exp_row(row, A));
         softmax_row(row + agent->y_offset, (int)m, y + (size_t)b * m);
-        softmax_row(row + (size_t)n * outs + agent->y_offset, (int)m, y_next + (size_t)b * m);
     }
+    /* y' of row b is y of row b + n (same observation, same θ_k); only the last step's y' reads
+     * the bootstrap rows. softmax_row gives an entry the same value wherever it is computed. */
+    memcpy(y_next, y + (size_t)n * m, (size_t)(rows - n) * m * sizeof(real));
+    for (int b = rows - n; b < rows; b++)
+        softmax_row(awork->out + (size_t)(b + n) * outs + agent->y_offset, (int)m,
+                    y_next + (size_t)b * m);
 }
 
 /* The rule's input of update k under params: recomputed from θ_k when it follows θ_k (see
@@ -148,7 +153,7 @@ static void window_update_input(Window *w, const Agent *agent, AgentWork *awork,
  * gradient of rollout k (w->d_pi_taken, w->d_y, w->d_y_next): π(a_t|s_t) from the action logits
  * at s_t, y_t from the y logits at s_t (row t*n+i) and y'_t from those at s_{t+1} (row
  * (t+1)*n+i, the bootstrap row for t = t_len-1). Uses awork->out and awork->dout over
- * (t_len+1)*n rows. */
+ * (t_len+1)*n rows; window_recompute_input must have run for k (its y and y' are reused). */
 static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork, int k,
                                   real *dtheta)
 {
@@ -158,7 +163,10 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
     AgentObs obs = rollout_obs(r, 0);
     agent_forward(agent, awork, window_theta(w, k), obs, rows + n, awork->out);
     memset(awork->dout, 0, (size_t)(rows + n) * outs * sizeof(real));
-    real prob[RULE_Y_DIM];
+    /* y at every row is already in the window: window_recompute_input took it from the same
+     * outputs (y' of the last step for the bootstrap rows). */
+    size_t ys = (size_t)rows * m;
+    const real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
     for (int b = 0; b < rows + n; b++) {
         const real *row = awork->out + (size_t)b * outs;
         real *drow = awork->dout + (size_t)b * outs;
@@ -174,7 +182,7 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
         /* ∂y/∂u: du = y ⊙ (g - y·g), g the sum of the gradients wrt y at this row. */
         const real *g_y = b < rows ? w->d_y + (size_t)b * m : NULL;
         const real *g_next = b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL;
-        softmax_row(row + agent->y_offset, m, prob);
+        const real *prob = b < rows ? y + (size_t)b * m : y_next + (size_t)(b - n) * m;
         real dot = 0;
         for (int j = 0; j < m; j++) {
             real g = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
@@ -265,8 +273,8 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     memcpy(w->lambda_scaled, w->lambda, w->num_params * sizeof(real));
     agent_per_state_mean(agent, awork, rollout_obs(r, 0), rows, w->lambda_scaled);
     memset(w->hv, 0, w->num_params * sizeof(real));
-    lpg_loss_hvp(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li, w->lambda_scaled,
-                 w->hv);
+    lpg_loss_hvp_only(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li,
+                      w->lambda_scaled, w->hv);
 
     memset(w->dpi_hat, 0, (size_t)rows * sizeof(real));
     memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));

@@ -3,11 +3,12 @@
  *
  * Rows are short (a few actions, 30 prediction categories), too short for a vectorised loop of
  * unknown length: its scalar remainder would do most of the work. So the exponentials of a row
- * go through exp_shifted, which works in blocks of a fixed EXP_BLOCK lanes, the last block
- * padded with -inf (whose exponential, 0, adds nothing to the sum); see vecmath.h. */
+ * go through exp_block, which works in blocks of a fixed EXP_BLOCK lanes, the last block padded
+ * with -inf (whose exponential, 0, adds nothing to the sum); see vecmath.h. */
 #include "softmax.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "vecmath.h"
 
@@ -22,24 +23,74 @@ static real row_max(const real *x, int n)
     return m;
 }
 
-/* Writes e[j] = e^(x[j] - shift) for j < n (e may be NULL) and returns their sum, in blocks. */
+/* Fills block [EXP_BLOCK] with e^(x[c + l] - shift) for the lanes l < len = min(n - c,
+ * EXP_BLOCK) and 0 beyond (-inf goes in), and returns len. The exponentials run as whole
+ * vectors, so an entry's value does not depend on where it sits in the row. */
+static inline int exp_block(const real *x, int n, int c, real shift, real *block)
+{
+    int len = n - c < EXP_BLOCK ? n - c : EXP_BLOCK;
+    for (int l = 0; l < EXP_BLOCK; l++)
+        block[l] = l < len ? x[c + l] : -(real)INFINITY;
+#pragma omp simd
+    for (int l = 0; l < EXP_BLOCK; l++)
+        block[l] = real_exp(block[l] - shift);
+    return len;
+}
+
+/* Sums a block's EXP_BLOCK lanes as one vector reduction. */
+static inline real block_sum(const real *block)
+{
+    real sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int l = 0; l < EXP_BLOCK; l++)
+        sum += block[l];
+    return sum;
+}
+
+/* Writes e[j] = e^(x[j] - shift) for j < n (e may be NULL) and returns their sum. */
 VEC_KERNEL static real exp_shifted(const real *x, int n, real shift, real *e)
 {
     real sum = 0, block[EXP_BLOCK];
     for (int c = 0; c < n; c += EXP_BLOCK) {
-        int len = n - c < EXP_BLOCK ? n - c : EXP_BLOCK;
-        for (int l = 0; l < EXP_BLOCK; l++)
-            block[l] = l < len ? x[c + l] : -(real)INFINITY;
-#pragma omp simd
-        for (int l = 0; l < EXP_BLOCK; l++)
-            block[l] = real_exp(block[l] - shift);
-        for (int l = 0; l < len; l++) {
-            sum += block[l];
-            if (e)
-                e[c + l] = block[l];
-        }
+        int len = exp_block(x, n, c, shift, block);
+        sum += block_sum(block);
+        if (e)
+            memcpy(e + c, block, (size_t)len * sizeof(real));
     }
     return sum;
+}
+
+/* Returns Σ_j e^(x[j] - shift) and sets *dot = Σ_j e^(x[j] - shift) v[j]. */
+VEC_KERNEL static real exp_shifted_dot(const real *x, const real *v, int n, real shift, real *dot)
+{
+    real sum = 0, block[EXP_BLOCK];
+    *dot = 0;
+    for (int c = 0; c < n; c += EXP_BLOCK) {
+        int len = exp_block(x, n, c, shift, block);
+        sum += block_sum(block);
+        for (int l = 0; l < len; l++)
+            *dot += block[l] * v[c + l];
+    }
+    return sum;
+}
+
+real softmax_row_dot(const real *x, const real *v, int n)
+{
+    real dot, sum = exp_shifted_dot(x, v, n, row_max(x, n), &dot);
+    return dot / sum;
+}
+
+VEC_KERNEL void softmax_row_tangent_add(const real *x, const real *dx, int n, real scale,
+                                        real *out)
+{
+    real m = row_max(x, n), dot, block[EXP_BLOCK];
+    real sum = exp_shifted_dot(x, dx, n, m, &dot);
+    real p_dx = dot / sum, inv = 1 / sum;
+    for (int c = 0; c < n; c += EXP_BLOCK) {
+        int len = exp_block(x, n, c, m, block);
+        for (int l = 0; l < len; l++)
+            out[c + l] += scale * (block[l] * inv) * (dx[c + l] - p_dx);
+    }
 }
 
 real log_sum_exp_row(const real *x, int n)
