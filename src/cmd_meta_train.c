@@ -27,9 +27,10 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: lpg meta-train <config.json> [key=value ...] [--resume [--allow-changes] | --overwrite]\n\n"
-            "Meta-trains an update rule over the config's environments. Writes <run_dir>/rule.lpg (the rule\n"
-            "alone) and then <run_dir>/checkpoint.lpg every checkpoint_every meta-steps, at the end and on\n"
-            "Ctrl-C/SIGTERM, and one JSON line per meta-step to <run_dir>/log.jsonl.\n\n"
+            "Meta-trains an update rule over the config's environments (docs/method.md sections 5-8).\n"
+            "Writes <run_dir>/rule.lpg (the rule alone) and then <run_dir>/checkpoint.lpg every\n"
+            "checkpoint_every meta-steps, at the end and on Ctrl-C/SIGTERM, and one JSON line per\n"
+            "meta-step to <run_dir>/log.jsonl.\n\n"
             "  --resume         continue from <run_dir>/checkpoint.lpg exactly where it stopped (raise\n"
             "                   meta_steps=N to go further). Only meta_steps, threads and where and how\n"
             "                   often files are written may change; a changed learning key (seed,\n"

@@ -27,7 +27,8 @@ static void print_train_usage(void)
            "step over its last %d%% of steps, then mean +- standard error over seeds (defined\n"
            "however long episodes are; lpg eval and scripts/sweep use the same score), and the\n"
            "mean return of the episodes that ended in that window. A progress line goes to\n"
-           "stderr. Results do not depend on 'threads'.\n\n"
+           "stderr. Results do not depend on 'threads'. The method: docs/method.md (the rule's\n"
+           "update: section 4; A2C: section 9).\n\n"
            "config keys (paths are relative to the config file; key=value overrides one key):\n",
            TRAIN_FINAL_PERCENT);
     config_print_fields(train_config_fields, train_config_num_fields, &defaults);

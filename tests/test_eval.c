@@ -472,3 +472,26 @@ TEST(eval_demo_config_covers_each_family_in_a_small_budget)
     CHECK(strcmp(c.rules[0].path, "configs/../checkpoints/grid.lpg") == 0);
     CHECK(strcmp(c.output_dir, "configs/../results/demo") == 0);
 }
+
+TEST(eval_config_reads_a_list_of_rules_and_the_one_rule_override)
+{
+    EvalConfig c;
+    CHECK_INT(eval_config_load(&c, "tests/configs/eval_rules.json", 0, NULL), 0);
+    CHECK_INT(c.num_rules, 2);
+    CHECK(strcmp(c.rules[0].name, "first") == 0 && strcmp(c.rules[1].name, "second") == 0);
+    CHECK(strcmp(c.rules[1].path, "tests/configs/../../build/test_eval_rule/rule.lpg") == 0);
+    /* Each rule's own alphas, else the config's (tabular_alpha_lr 4 in the file, mlp 0.5). */
+    CHECK(c.rules[0].tabular_alpha_lr == 2 && c.rules[0].mlp_alpha_lr == 0.5);
+    CHECK(c.rules[1].tabular_alpha_lr == 4 && c.rules[1].mlp_alpha_lr == 0.25);
+    /* rule=<file> replaces the list with that one rule, named lpg; an alpha override reaches
+     * the rules that do not set their own. */
+    char *over[] = {"rule=x.lpg", "mlp_alpha_lr=0.125"};
+    CHECK_INT(eval_config_load(&c, "tests/configs/eval_rules.json", 2, over), 0);
+    CHECK_INT(c.num_rules, 1);
+    CHECK(strcmp(c.rules[0].name, "lpg") == 0 && strcmp(c.rules[0].path, "x.lpg") == 0);
+    CHECK(c.rules[0].tabular_alpha_lr == 4 && c.rules[0].mlp_alpha_lr == 0.125);
+    char *two[] = {"rules=a:x.lpg,b:y.lpg"};
+    CHECK_INT(eval_config_load(&c, TINY, 1, two), 0);
+    CHECK_INT(c.num_rules, 2);
+    CHECK(strcmp(c.rules[1].name, "b") == 0 && strcmp(c.rules[1].path, "y.lpg") == 0);
+}
