@@ -311,3 +311,24 @@ TEST(procgrid_env_command_shows_several_draws)
     CHECK(strstr(out, "random steps in the layout of seed 5:") != NULL);
     CHECK(strstr(out, "step 2: action ") != NULL);
 }
+
+TEST(procgrid_heldout_distributions_are_larger_than_the_training_one)
+{
+    /* configs/envs/heldout/procgrid*_large.json: layouts no training draw can produce (every
+     * side above the training files' 10), padded sizes to match. */
+    const char *files[] = {"configs/envs/heldout/procgrid_large.json",
+                           "configs/envs/heldout/procgrid_random_large.json"};
+    for (int f = 0; f < 2; f++) {
+        EnvSpec family, s;
+        REQUIRE(env_load(files[f], &family) == 0);
+        CHECK(family.proc.width[0] > 10 && family.proc.height[0] > 10);
+        CHECK_INT(f == 0 ? family.num_states : family.obs_dim, f == 0 ? 196 * 32 : 6 * 196);
+        for (uint64_t seed = 0; seed < 50; seed++) {
+            env_draw_layout(&family, seed, &s);
+            int walls = count_walls(&s);
+            CHECK(s.width >= 11 && s.width <= 14 && walls >= 1 && walls <= 30);
+            CHECK_INT(count_reachable(&s), s.width * s.height - walls);
+            CHECK(s.max_steps >= 100 && s.max_steps <= 1500);
+        }
+    }
+}
