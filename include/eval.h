@@ -37,6 +37,7 @@ typedef struct {
     int seed, seeds;               /* seeds seed .. seed+seeds-1, the same for every method */
     int steps;                     /* environment steps per seed (all copies), every method */
     int copies, unroll, threads;
+    double max_memory;             /* GiB one run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents, every method */
     double tabular_alpha_lr;       /* rules: inner step of tabular agents */
     double mlp_alpha_lr;           /* rules: inner step of MLP agents */

@@ -41,6 +41,7 @@ typedef struct {
     int copies;                    /* environment copies (n) */
     int unroll;                    /* steps per rollout (T) */
     int threads;                   /* pthreads running seeds */
+    double max_memory;             /* GiB the run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents */
     double tabular_init_std;       /* std of a tabular agent's initial rows */
     char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" (a2c.optimizer from it) */

@@ -360,7 +360,7 @@ int cmd_meta_train(int argc, char **argv)
     int rc = meta_config_load(&probe, config_path, noverrides, overrides);
     rc = rc || run_files(&files, probe.run_dir);
     rc = rc || (!resume && prepare_fresh_start(&files, overwrite));
-    rc = rc || make_dirs(files.dir);
+    rc = rc || check_output_dir(files.dir, "run_dir");
     if (rc == 0 && probe.rule_every > 0) {
         char rules_dir[LPG_PATH_MAX + 32];
         snprintf(rules_dir, sizeof rules_dir, "%s/rules", files.dir);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "memory_estimate.h"
 #include "env.h"
 #include "rule_file.h"
 #include "stats.h"
@@ -79,6 +80,13 @@ int cmd_train(int argc, char **argv)
     real *eta = NULL;
     if (config.method_kind == TRAIN_LPG && !(eta = rule_file_load(config.rule, &layout)))
         return 1;
+    /* Refused before any work: an output that cannot be written, a run too big for memory. */
+    if (check_output_file(config.output, "output") ||
+        memory_check(memory_train(&config, &spec, eta ? layout.hidden : 0), config.max_memory,
+                     args.path)) {
+        free(eta);
+        return 1;
+    }
     TrainResult result;
     int rc = train_run(&config, &spec, &layout, eta, 1, &result);
     free(eta);

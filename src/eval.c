@@ -2,6 +2,7 @@
  * environment through train_run, final scores over seeds, and the results in Markdown, CSV and
  * JSON. */
 #include "eval.h"
+#include "memory_estimate.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -127,6 +128,25 @@ static int load_envs(const EvalConfig *c, EnvSpec *specs)
     return 0;
 }
 
+static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec);
+
+/* Before the first run: the output folder is writable and the largest run fits in memory. */
+static int check_resources(const EvalConfig *c, const EvalSetup *setup)
+{
+    if (check_output_dir(c->output_dir, "output_dir"))
+        return lpg_error("%s: key 'output_dir': cannot write the results there", c->source);
+    double need = 0;
+    for (int i = 0; i < c->envs.count; i++) {
+        TrainConfig t = shared_train_config(c, &setup->specs[i]);
+        for (int r = 0; r <= c->num_rules; r++) { /* the rules, then A2C (no rule) */
+            int hidden = r < c->num_rules ? setup->layout[r].hidden : 0;
+            double bytes = memory_train(&t, &setup->specs[i], hidden);
+            need = bytes > need ? bytes : need;
+        }
+    }
+    return memory_check(need, c->max_memory, c->source);
+}
+
 /* Everything the runs need, checked before the first one starts. */
 static int setup_load(const EvalConfig *c, EvalSetup *setup)
 {
@@ -150,7 +170,7 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
             eval_curve_path(c, setup->specs[i].name, "a2c", curve, sizeof curve) ||
             eval_curve_path(c, setup->specs[i].name, c->rules[0].name, curve, sizeof curve))
             return lpg_error("%s: key 'output_dir': path too long", c->source);
-    return make_dirs(c->output_dir);
+    return check_resources(c, setup);
 }
 
 /* ---- the runs ------------------------------------------------------------------------- */
