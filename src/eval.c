@@ -52,7 +52,8 @@ int eval_curve_path(const EvalConfig *c, const char *env_name, const char *metho
                     size_t outsize)
 {
     if (!lpg_name_is_safe(env_name) || !lpg_name_is_safe(method)) /* never a path of its own */
-        return lpg_error("%s: environment name \"%s\" cannot name a file", c->source, env_name);
+        return lpg_error("%s: \"%s\" cannot name a file", c->source,
+                         lpg_name_is_safe(env_name) ? method : env_name);
     int n = snprintf(out, outsize, "%s/%s.%s.csv", c->output_dir, env_name, method);
     return (n < 0 || (size_t)n >= outsize) ? -1 : 0;
 }
