@@ -1,6 +1,6 @@
 # lpg: Learned Policy Gradient in C. `make` builds build/lpg; `make test` installs missing
 # dependencies, builds, and runs every test (plain, then under ASan+UBSan); `make demo` runs a
-# small default job; `make bench` prints speed figures.
+# small evaluation (the shipped rule against A2C); `make bench` prints speed figures.
 
 CC      ?= cc
 ARCH    := $(shell uname -m)
@@ -9,7 +9,15 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp-simd $(WARN) -Iinclude $(if $(BLAS_INC),-I$(BLAS_INC)) -I/usr/include/cjson
 LDLIBS  := -lopenblas -lcjson -lz -lm -lpthread
-SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# The sanitized build uses clang: besides ASan and UBSan's defaults it has the checks UBSan
+# leaves off by default and GCC lacks: float-cast-overflow (a float converted to an integer type
+# that cannot hold it), float-divide-by-zero, local-bounds, and implicit-conversion (an implicit
+# integer conversion that changes the value). Left off: unsigned-integer-overflow (the RNG and
+# hashes wrap on purpose) and nullability (no annotations). Every report stops the run.
+SAN_CC  ?= clang
+SAN     := -fsanitize=address,undefined,float-cast-overflow,float-divide-by-zero,local-bounds \
+           -fsanitize=implicit-conversion \
+           -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-pass-failed
 
 SRC      := $(wildcard src/*.c)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
@@ -24,7 +32,7 @@ OBJ_ASAN   := $(patsubst src/%.c,build/asan/%.o,$(SRC))
 LIB_FLOAT  := $(filter-out build/float/main.o,$(OBJ_FLOAT))
 LIB_ASAN   := $(filter-out build/asan/main.o,$(OBJ_ASAN))
 
-.PHONY: all deps test test-plain sanitize demo bench clean
+.PHONY: all deps test test-plain sanitize fuzz demo bench clean
 all: build/lpg build/lpg-double
 
 deps:
@@ -43,7 +51,7 @@ build/float/%.o: src/%.c $(HDRS) | build/float
 build/double/%.o: src/%.c $(HDRS) | build/double
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_DOUBLE -c -o $@ $<
 build/asan/%.o: src/%.c $(HDRS) | build/asan
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -c -o $@ $<
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -c -o $@ $<
 
 # Test names come from the TEST(name) lines of tests/*.c, so a new test file needs no registration.
 build/test_list.h: $(TEST_SRC) | build
@@ -53,17 +61,35 @@ build/test_lpg: $(TEST_SRC) $(OBJ_DOUBLE) build/test_list.h $(HDRS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_DOUBLE -Ibuild -o $@ $(TEST_SRC) $(OBJ_DOUBLE) $(LDLIBS)
 
 build/asan/test_lpg: $(TEST_SRC) $(LIB_ASAN) build/test_list.h $(HDRS)
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -Ibuild -o $@ $(TEST_SRC) $(LIB_ASAN) $(LDLIBS)
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -Ibuild -o $@ $(TEST_SRC) $(LIB_ASAN) $(LDLIBS)
 build/asan/lpg: $(OBJ_ASAN)
-	$(CC) -O1 -g $(SAN) -o $@ $^ $(LDLIBS)
+	$(SAN_CC) -O1 -g $(SAN) -o $@ $^ $(LDLIBS)
 
-build build/float build/double build/asan:
+build build/float build/double build/asan build/fuzzobj:
 	@mkdir -p $@
+
+# Fuzz targets (fuzz/*.c) with clang's libFuzzer over the product (float) sources, sanitized as
+# above. `make fuzz` builds them; fuzz/run runs each on its committed seed corpus and regression
+# inputs and then for FUZZ_SECONDS (`make test` does, with 30 s each).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := build/fuzz/fuzz_config build/fuzz/fuzz_env build/fuzz/fuzz_checkpoint \
+                build/fuzz/fuzz_checkpoint_wrapped
+OBJ_FUZZ := $(patsubst src/%.c,build/fuzzobj/%.o,$(LIB_SRC))
+build/fuzzobj/%.o: src/%.c $(HDRS) | build/fuzzobj
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/fuzz_checkpoint_wrapped: fuzz/fuzz_checkpoint.c fuzz/fuzz.h $(OBJ_FUZZ)
+	@mkdir -p build/fuzz
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer -DFUZZ_WRAP -o $@ $< $(OBJ_FUZZ) $(LDLIBS)
+build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(OBJ_FUZZ)
+	@mkdir -p build/fuzz
+	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer -o $@ $< $(OBJ_FUZZ) $(LDLIBS)
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 
 # The test command of README.md and .ci/run.
 test: deps
-	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg
-	@bash tests/run-all
+	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run-all
 
 test-plain: build/lpg build/test_lpg
 	@LPG_BIN=build/lpg ./build/test_lpg
@@ -81,9 +107,12 @@ bench: deps
 	@$(MAKE) --no-print-directory build/bench_lpg
 	@./build/bench_lpg
 
+# The main job in small: the shipped rule trains fresh agents against tuned A2C on a tabular grid,
+# a held-out tabular grid, a random grid and a chain; prints the table, draws results/demo/curves.png.
 demo: deps
 	@$(MAKE) --no-print-directory build/lpg
-	./build/lpg train configs/demo.json
+	./build/lpg eval configs/demo.json
+	scripts/plot results/demo
 
 clean:
 	rm -rf build

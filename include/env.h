@@ -16,7 +16,9 @@
  * - chain with distraction bits: [branch == 0, branch == 1, the random bits...] (all 0 at the
  *   start).
  * - minatar: one binary 10x10 plane per channel of the game, element channel * 100 + y * 10 + x
- *   (see env_minatar.h). */
+ *   (see env_minatar.h).
+ * - procedural grids: those of the tabular or random grid drawn, within sizes padded to the
+ *   largest layout (cells = the drawn width * height). */
 #ifndef LPG_ENV_H
 #define LPG_ENV_H
 
@@ -27,7 +29,14 @@
 #include "rng.h"
 #include "util.h"
 
-typedef enum { ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN, ENV_MINATAR } EnvKind;
+typedef enum {
+    ENV_TABULAR_GRID,
+    ENV_RANDOM_GRID,
+    ENV_CHAIN,
+    ENV_MINATAR,
+    ENV_PROCEDURAL_GRID,        /* a tabular grid drawn per batch from ranges (env_procgrid.c) */
+    ENV_PROCEDURAL_RANDOM_GRID, /* the same draw with random-grid objects and observation */
+} EnvKind;
 
 #define ENV_NAME_MAX 64
 #define ENV_MAX_TYPES 8     /* object types per grid */
@@ -40,6 +49,16 @@ typedef struct {
     double p_end;     /* probability that collecting it ends the episode */
     double p_respawn; /* probability per step that a collected object reappears */
 } ObjectType;
+
+/* The ranges a procedural grid draws its layouts from ([lo, hi] each; see env_procgrid.c). */
+typedef struct {
+    int width[2], height[2];
+    int types[2];         /* object types, one object each */
+    double reward[2];     /* uniform; the first type's from max(lo, 0) */
+    double p_end[2], p_respawn[2]; /* log-uniform */
+    int walls[2];         /* wall cells tried */
+    int max_steps[2];     /* log-uniform integer */
+} EnvProcRanges;
 
 typedef struct {
     EnvKind kind;
@@ -75,11 +94,18 @@ typedef struct {
     int game;                   /* MinatarGameId */
     double sticky;              /* probability that a step repeats the previous action */
     int ramping;                /* 1: difficulty ramps up within an episode */
+
+    /* Procedural grids: the ranges. Their num_states or obs_dim fit the largest layout, and
+     * max_steps is the largest limit; each batch draws its own layout. */
+    EnvProcRanges proc;
 } EnvSpec;
 
 typedef struct {
-    const EnvSpec *spec;
+    const EnvSpec *spec; /* what runs: the spec given, or the layout drawn from it */
     int n; /* copies */
+    const EnvSpec *family; /* procedural kinds: the spec given (its ranges); else NULL */
+    EnvSpec *layout;       /* procedural kinds: the layout drawn for this batch (owned) */
+    uint64_t layout_seed;  /* procedural kinds: the seed it was drawn from */
 
     /* Outputs of the last reset or step, per copy. */
     int32_t *obs_index; /* [n], when spec->num_states > 0 */
@@ -124,7 +150,8 @@ typedef struct {
 /* Reads and validates an environment file. Errors name the file and the key. */
 int env_load(const char *path, EnvSpec *spec);
 
-/* Allocates n copies and resets them; all randomness comes from seed. */
+/* Allocates n copies and resets them; all randomness comes from seed. A procedural spec first
+ * draws the batch's layout from seed (env_draw_layout), and the batch runs that layout. */
 int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed);
 void env_batch_free(EnvBatch *batch);
 
@@ -134,10 +161,16 @@ void env_batch_reset(EnvBatch *batch);
 /* Takes actions[i] in copy i, for every copy; see the file comment for what it writes. */
 void env_batch_step(EnvBatch *batch, const int32_t *actions);
 
+/* Draws the layout of procedural spec `family` for seed into layout: a tabular grid
+ * (procedural_grid) or a random grid (procedural_random_grid) with family's name, gamma and
+ * padded sizes, every free cell reachable. The same seed gives the same layout. */
+void env_draw_layout(const EnvSpec *family, uint64_t seed, EnvSpec *layout);
+
 /* Draws copy i's current state as text (a grid of characters, or the chain), to out. */
 void env_render(const EnvBatch *batch, int i, FILE *out);
 
-/* "tabular_grid", "random_grid", "chain" or "minatar". */
+/* "tabular_grid", "random_grid", "chain", "minatar", "procedural_grid" or
+ * "procedural_random_grid". */
 const char *env_kind_name(EnvKind kind);
 
 /* A short name for action a of this spec ("up", "stay", ...; chains: "0", "1"). */

@@ -8,11 +8,13 @@
 #include "checkpoint.h"
 #include "env.h"
 
-/* Adds the batch's whole mutable state to a checkpoint as one section `name`. */
+/* Adds the batch's whole mutable state to a checkpoint as one section `name` (and, for
+ * procedural grids, the seed of the batch's layout as `name`_layout). */
 int env_batch_save_state(const EnvBatch *batch, CheckpointWriter *writer, const char *name);
 
 /* Restores what env_batch_save_state wrote into a batch made by env_batch_init with the same
- * spec and copies, checking it against the spec. Returns 0, or -1 after reporting (missing
+ * spec and copies, checking it against the spec. A procedural batch first redraws the layout
+ * whose seed the section `name`_layout holds. Returns 0, or -1 after reporting (missing
  * section, wrong size, a state the spec cannot produce). */
 int env_batch_load_state(EnvBatch *batch, const Checkpoint *ck, const char *name);
 

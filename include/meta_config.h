@@ -27,6 +27,7 @@ typedef struct {
     double critic_tabular_lr;   /* the same for tabular critics (a row sees few of the samples) */
     double gae_lambda;          /* λ of the critic's GAE advantages */
     int threads;                /* worker threads (lifetimes are split among them) */
+    double max_memory;          /* GiB the run may need (0: the machine's memory) */
     char run_dir[LPG_PATH_MAX]; /* where checkpoint.lpg and log.jsonl go */
     int checkpoint_every;       /* meta-steps between checkpoints */
     int log_every;              /* meta-steps between progress lines */

@@ -6,7 +6,14 @@
  * learner, all allocated when the seed starts. Seeds run on `threads` pthreads; nothing depends
  * on which thread runs a seed, so results are identical for any thread count. The curve has
  * num_points points evenly spaced in updates; a point's value for a seed is the mean undiscounted
- * return of the episodes that ended since the previous point (NaN when none did). */
+ * return of the episodes that ended since the previous point (NaN when none did), and the reward
+ * per environment step since the previous point (always defined).
+ *
+ * The final score of a seed is its reward per step over the last TRAIN_FINAL_PERCENT % of its
+ * steps (its last ceil(updates / 10) updates): every step counts, so it is defined however long
+ * the episodes are, unlike a mean of episode returns, which needs episodes to end. It ranks runs
+ * on one environment as returns do when episodes have a fixed length; with episodes that end
+ * early it also rewards reaching reward sooner. */
 #ifndef LPG_TRAIN_H
 #define LPG_TRAIN_H
 
@@ -21,6 +28,9 @@
 
 typedef enum { TRAIN_A2C, TRAIN_LPG } TrainMethod;
 
+/* The final score's window: the last TRAIN_FINAL_PERCENT % of each seed's updates. */
+#define TRAIN_FINAL_PERCENT 10
+
 typedef struct {
     char env[LPG_PATH_MAX];        /* environment file */
     char method[CONFIG_STR_MAX];   /* "a2c" or "lpg" */
@@ -31,6 +41,7 @@ typedef struct {
     int copies;                    /* environment copies (n) */
     int unroll;                    /* steps per rollout (T) */
     int threads;                   /* pthreads running seeds */
+    double max_memory;             /* GiB the run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents */
     double tabular_init_std;       /* std of a tabular agent's initial rows */
     char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" (a2c.optimizer from it) */
@@ -60,7 +71,13 @@ int train_config_finish(TrainConfig *config, const char *where);
 typedef struct {
     int num_seeds, num_points;
     int64_t *point_steps; /* [num_points] steps per seed done at each point */
-    double *curve;        /* [num_seeds x num_points] seed s, point k at s * num_points + k */
+    double *curve;        /* [num_seeds x num_points] seed s, point k at s * num_points + k:
+                             mean return of the episodes ended since the last point, or NaN */
+    double *reward_curve; /* [num_seeds x num_points] reward per step since the last point */
+    double *final_reward; /* [num_seeds] reward per step over the final window (the score) */
+    double *final_return; /* [num_seeds] mean return of the episodes ending in it, or NaN */
+    int64_t *final_episodes; /* [num_seeds] episodes ending in the final window */
+    int64_t final_steps;  /* steps per seed in the final window */
     double seconds;       /* wall-clock time of the run */
 } TrainResult;
 
@@ -73,12 +90,27 @@ int train_run(const TrainConfig *config, const EnvSpec *spec, const RuleLayout *
               const real *eta, int progress, TrainResult *result);
 void train_result_free(TrainResult *result);
 
-/* Mean and standard error over seeds of point k, over the seeds with a finite value (*count
- * of them); NaN when none, standard error 0 with one. */
+/* A run's final score over seeds (see the top of this file). */
+typedef struct {
+    double mean, se;   /* of the seeds' final reward per step; NaN when no seed has one */
+    int seeds;         /* seeds with a finite final reward per step */
+    double return_mean, return_se; /* of the seeds' final mean return, over return_seeds */
+    int return_seeds;  /* seeds that saw an episode end in their final window */
+    int64_t episodes;  /* episodes that ended in the final windows, over all seeds */
+    int64_t steps;     /* steps per seed in the final window */
+} TrainScore;
+
+void train_final_score(const TrainResult *result, TrainScore *score);
+
+/* Mean and standard error over seeds of point k of the return curve, over the seeds with a
+ * finite value (*count of them); NaN when none, standard error 0 with one. */
 void train_point_stats(const TrainResult *result, int k, double *mean, double *se, int *count);
 
-/* The curve as CSV text: "steps,mean_return,se_return,seed_<s>..." then one row per point.
- * Returns a new string the caller frees, or NULL after reporting. */
+/* The curve as CSV text, one row per point: "steps,mean_return,se_return,
+ * mean_reward_per_step,se_reward_per_step,seed_<s>...,reward_per_step_seed_<s>..." (the seed_<s>
+ * columns hold returns). Missing values (no episode ended) are written "nan", which pandas,
+ * numpy and gnuplot read as NaN. Returns a new string the caller frees, or NULL after
+ * reporting. */
 char *train_curve_csv(const TrainResult *result, const TrainConfig *config);
 
 /* Writes the curve CSV to path atomically, creating missing parent folders. Returns 0 or -1. */

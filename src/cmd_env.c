@@ -8,6 +8,9 @@
 #include "env.h"
 #include "env_minatar.h"
 
+/* How many more layouts --render shows for procedural grids (seeds S+1 ...). */
+#define EXTRA_DRAWS 3
+
 typedef struct {
     const char *path;
     int render;
@@ -19,12 +22,14 @@ static void print_env_usage(FILE *out)
 {
     fprintf(out, "usage: lpg env <file.json> [--render] [--steps N] [--seed S]\n\n"
                  "Loads an environment file (configs/envs/*.json) and prints its kind, name and\n"
-                 "sizes; for chains also the length L and good first action drawn for the seed.\n\n"
+                 "sizes; for chains also the length L and good first action drawn for the seed;\n"
+                 "for procedural grids the ranges and the layout drawn for the seed.\n\n"
                  "  --render     play random actions in one copy, drawing each step as text\n"
                  "               ('#' wall, 'A' agent, 'a', 'b', ... object types, '.' free;\n"
-                 "               MinAtar games print their own legend)\n"
+                 "               MinAtar games print their own legend); procedural grids\n"
+                 "               first show the layouts of %d more seeds\n"
                  "  --steps N    how many steps --render plays (default 10)\n"
-                 "  --seed S     the environment seed (default 0)\n");
+                 "  --seed S     the environment seed (default 0)\n", EXTRA_DRAWS);
 }
 
 static int parse_count(const char *option, const char *text, unsigned long long max,
@@ -79,6 +84,24 @@ static void print_grid_summary(const EnvSpec *spec)
     }
 }
 
+static void print_ranges(const EnvProcRanges *r)
+{
+    printf("ranges: width [%d, %d], height [%d, %d], object types [%d, %d], reward [%g, %g] "
+           "(the first type's from max(lo, 0)), p_end [%g, %g] and p_respawn [%g, %g] "
+           "log-uniform, walls tried [%d, %d], max_steps [%d, %d] log-uniform\n",
+           r->width[0], r->width[1], r->height[0], r->height[1], r->types[0], r->types[1],
+           r->reward[0], r->reward[1], r->p_end[0], r->p_end[1], r->p_respawn[0],
+           r->p_respawn[1], r->walls[0], r->walls[1], r->max_steps[0], r->max_steps[1]);
+}
+
+/* The layout a procedural batch drew: its grid summary and step limit. */
+static void print_layout(const EnvBatch *batch)
+{
+    printf("layout drawn for seed %llu: ", (unsigned long long)batch->layout_seed);
+    print_grid_summary(batch->spec);
+    printf("layout max_steps: %d\n", batch->spec->max_steps);
+}
+
 static void print_minatar_summary(const EnvSpec *spec)
 {
     const MinatarGame *game = minatar_game(spec->game);
@@ -98,6 +121,11 @@ static void print_summary(const EnvSpec *spec, const EnvBatch *batch, uint64_t s
     else
         printf("obs_dim: %d\n", spec->obs_dim);
     printf("gamma: %g\nmax_steps: %d\n", spec->gamma, spec->max_steps);
+    if (batch->family) {
+        print_ranges(&spec->proc);
+        print_layout(batch);
+        return;
+    }
     if (spec->kind == ENV_MINATAR) {
         print_minatar_summary(spec);
         return;
@@ -128,6 +156,22 @@ static void play_random_steps(EnvBatch *batch, long steps, uint64_t seed)
     }
 }
 
+/* The layouts of seeds seed+1 .. seed+EXTRA_DRAWS, each at the start of an episode. */
+static int show_more_layouts(const EnvSpec *spec, uint64_t seed)
+{
+    for (int d = 1; d <= EXTRA_DRAWS; d++) {
+        EnvBatch batch;
+        if (env_batch_init(&batch, spec, 1, seed + (uint64_t)d))
+            return -1;
+        printf("\n");
+        print_layout(&batch);
+        env_render(&batch, 0, stdout);
+        env_batch_free(&batch);
+    }
+    printf("\nrandom steps in the layout of seed %llu:\n", (unsigned long long)seed);
+    return 0;
+}
+
 int cmd_env(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -142,8 +186,9 @@ int cmd_env(int argc, char **argv)
     if (env_load(args.path, &spec) || env_batch_init(&batch, &spec, 1, args.seed))
         return 1;
     print_summary(&spec, &batch, args.seed);
-    if (args.render)
+    int rc = args.render && batch.family ? show_more_layouts(&spec, args.seed) : 0;
+    if (args.render && rc == 0)
         play_random_steps(&batch, args.steps, args.seed);
     env_batch_free(&batch);
-    return 0;
+    return rc ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-/* cmd_eval.c: `lpg eval <config> [key=value ...]`: a saved rule against tuned A2C on several
+/* cmd_eval.c: `lpg eval <config> [key=value ...]`: saved rules against tuned A2C on several
  * environments over seeds; writes the curves and results tables and prints the table. The
  * work lives in eval.c. */
 #include <stdio.h>
@@ -13,23 +13,33 @@ static void print_eval_usage(void)
     EvalConfig defaults;
     eval_config_defaults(&defaults);
     printf("usage: lpg eval <config.json> [key=value ...]\n\n"
-           "Trains fresh agents on each environment of 'envs' with the saved rule (LPG) and with\n"
-           "A2C, over the same seeds, step budget, copies and unroll. A2C's learning keys\n"
+           "Trains fresh agents on each environment of 'envs' with each saved rule and with A2C,\n"
+           "over the same seeds, step budget, copies and unroll. The rules are either 'rule' (one\n"
+           "file, method \"lpg\") or a list in the file:\n"
+           "  \"rules\": [{\"name\": \"general\", \"path\": \"../checkpoints/general.lpg\"},\n"
+           "            {\"name\": \"grid\", \"path\": \"../checkpoints/grid.lpg\",\n"
+           "             \"tabular_alpha_lr\": 4, \"mlp_alpha_lr\": 0.5}]\n"
+           "(up to %d; the alphas are optional, default the keys below); on the command line\n"
+           "rules=general:<file>,grid:<file>, or rule=<file> for one. A2C's learning keys\n"
            "(optimizer, lr, entropy_cost, value_cost, gae_lambda, grad_clip, rmsprop_decay,\n"
            "optimizer_eps) come from the tuned train config of the environment's family\n"
            "(a2c_tabular_grid, a2c_random_grid, a2c_chain, a2c_chain_distraction for chains with\n"
-           "distraction bits); their other keys are ignored. LPG's inner step is\n"
-           "tabular_alpha_lr for tabular agents, mlp_alpha_lr for MLP agents.\n\n"
+           "distraction bits); their other keys are ignored. A rule's inner step is\n"
+           "tabular_alpha_lr for tabular agents, mlp_alpha_lr for MLP agents (docs/method.md\n"
+           "section 9).\n\n"
            "Writes into output_dir one learning curve per environment and method\n"
-           "(<env>.lpg.csv, <env>.a2c.csv, as `lpg train` writes them) and the table of final\n"
-           "returns, results.md and results.csv, and prints the table. Final return: each seed's\n"
-           "mean return over the last %d%% of the curve points, then mean and standard error over\n"
-           "seeds; 'better' names the method ahead by more than two standard errors of the\n"
-           "difference, else 'tie'. One line per environment and method goes to stderr.\n"
-           "scripts/plot <output_dir> draws the curves.\n\n"
+           "(<env>.<rule name>.csv, <env>.a2c.csv, as `lpg train` writes them) and the results:\n"
+           "results.md (the table it prints), results.csv (one row per environment and method)\n"
+           "and results.json (per environment and method: mean, se, seeds, episodes, verdict).\n"
+           "Final score: each seed's reward per step over its last %d%% of steps (every step\n"
+           "counts, so it is defined however long episodes are; scripts/sweep uses the same),\n"
+           "then mean and standard error over seeds. The mean return of the episodes that ended\n"
+           "in that window is given beside it. A rule's verdict against A2C names the one ahead\n"
+           "by more than two standard errors of the difference, else 'tie'. One line per\n"
+           "environment and method goes to stderr. scripts/plot <output_dir> draws the curves.\n\n"
            "config keys (paths, defaults too, are relative to the config file; key=value\n"
            "overrides one key, its paths relative to the working folder):\n",
-           EVAL_FINAL_PERCENT);
+           EVAL_MAX_RULES, TRAIN_FINAL_PERCENT);
     config_print_fields(eval_config_fields, eval_config_num_fields, &defaults);
 }
 
@@ -41,8 +51,8 @@ static int report(const EvalConfig *config, const EvalRow *rows)
     char *table = eval_table_markdown(config, rows, config->envs.count);
     if (!table)
         return -1;
-    printf("%s\nresults: %s/results.md, %s/results.csv\n", table, config->output_dir,
-           config->output_dir);
+    printf("%s\nresults: %s/results.md, %s/results.csv, %s/results.json\n", table,
+           config->output_dir, config->output_dir, config->output_dir);
     free(table);
     return 0;
 }

@@ -27,9 +27,10 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: lpg meta-train <config.json> [key=value ...] [--resume [--allow-changes] | --overwrite]\n\n"
-            "Meta-trains an update rule over the config's environments. Writes <run_dir>/rule.lpg (the rule\n"
-            "alone) and then <run_dir>/checkpoint.lpg every checkpoint_every meta-steps, at the end and on\n"
-            "Ctrl-C/SIGTERM, and one JSON line per meta-step to <run_dir>/log.jsonl.\n\n"
+            "Meta-trains an update rule over the config's environments (docs/method.md sections 5-8).\n"
+            "Writes <run_dir>/rule.lpg (the rule alone) and then <run_dir>/checkpoint.lpg every\n"
+            "checkpoint_every meta-steps, at the end and on Ctrl-C/SIGTERM, and one JSON line per\n"
+            "meta-step to <run_dir>/log.jsonl.\n\n"
             "  --resume         continue from <run_dir>/checkpoint.lpg exactly where it stopped (raise\n"
             "                   meta_steps=N to go further). Only meta_steps, threads and where and how\n"
             "                   often files are written may change; a changed learning key (seed,\n"
@@ -356,7 +357,7 @@ int cmd_meta_train(int argc, char **argv)
     int rc = meta_config_load(&probe, config_path, noverrides, overrides);
     rc = rc || run_files(&files, probe.run_dir);
     rc = rc || (!resume && prepare_fresh_start(&files, overwrite));
-    rc = rc || make_dirs(files.dir);
+    rc = rc || check_output_dir(files.dir, "run_dir");
     if (rc == 0 && probe.rule_every > 0) {
         char rules_dir[LPG_PATH_MAX + 32];
         snprintf(rules_dir, sizeof rules_dir, "%s/rules", files.dir);

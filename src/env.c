@@ -47,6 +47,8 @@ const char *env_kind_name(EnvKind kind)
     case ENV_RANDOM_GRID: return "random_grid";
     case ENV_CHAIN: return "chain";
     case ENV_MINATAR: return "minatar";
+    case ENV_PROCEDURAL_GRID: return "procedural_grid";
+    case ENV_PROCEDURAL_RANDOM_GRID: return "procedural_random_grid";
     }
     return "?";
 }
@@ -72,14 +74,16 @@ static int read_kind(const cJSON *root, EnvKind *kind, const char *path)
         return lpg_error("%s: missing required key 'kind'", path);
     if (!cJSON_IsString(item))
         return lpg_error("%s: key 'kind': expected a string", path);
-    const EnvKind kinds[] = {ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN, ENV_MINATAR};
-    for (int k = 0; k < 4; k++)
+    const EnvKind kinds[] = {ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN, ENV_MINATAR,
+                             ENV_PROCEDURAL_GRID, ENV_PROCEDURAL_RANDOM_GRID};
+    for (int k = 0; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
         if (strcmp(item->valuestring, env_kind_name(kinds[k])) == 0) {
             *kind = kinds[k];
             return 0;
         }
     return lpg_error("%s: key 'kind': unknown kind '%s' (expected tabular_grid, random_grid, "
-                     "chain or minatar)", path, item->valuestring);
+                     "chain, minatar, procedural_grid or procedural_random_grid)", path,
+                     item->valuestring);
 }
 
 static int read_name(const cJSON *root, EnvSpec *spec, const char *path)
@@ -103,6 +107,8 @@ static int load_root(const cJSON *root, EnvSpec *spec, const char *path)
 {
     if (read_kind(root, &spec->kind, path) || read_name(root, spec, path))
         return -1;
+    if (spec->kind == ENV_PROCEDURAL_GRID || spec->kind == ENV_PROCEDURAL_RANDOM_GRID)
+        return procgrid_load(root, spec, path);
     if (config_get_double(root, "gamma", 1, 0.0, 1.0, &spec->gamma, path) ||
         config_get_int(root, "max_steps", 1, 1, 10000000, &spec->max_steps, path))
         return -1;
@@ -144,6 +150,7 @@ void env_batch_free(EnvBatch *batch)
     free(batch->open_cells);
     free(batch->start_cells);
     free(batch->game_state);
+    free(batch->layout);
     memset(batch, 0, sizeof *batch);
 }
 
@@ -196,6 +203,14 @@ int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed)
         return lpg_error("%s: a batch needs at least one copy, got %d", spec->path, n);
     batch->spec = spec;
     batch->n = n;
+    if (spec->kind == ENV_PROCEDURAL_GRID || spec->kind == ENV_PROCEDURAL_RANDOM_GRID) {
+        if (!(batch->layout = lpg_calloc(1, sizeof *batch->layout, "grid layout")))
+            return -1;
+        env_draw_layout(spec, seed, batch->layout);
+        batch->family = spec;
+        batch->layout_seed = seed;
+        spec = batch->spec = batch->layout;
+    }
     int is_grid = spec->kind == ENV_TABULAR_GRID || spec->kind == ENV_RANDOM_GRID;
     if (allocate_copies(batch) || (is_grid && grid_batch_init(batch)) ||
         (spec->kind == ENV_MINATAR && minatar_batch_init(batch))) {
@@ -215,6 +230,7 @@ void env_batch_reset(EnvBatch *batch)
         case ENV_RANDOM_GRID: random_grid_reset_copy(batch, i); break;
         case ENV_CHAIN: chain_reset_copy(batch, i); break;
         case ENV_MINATAR: minatar_reset_copy(batch, i); break;
+        case ENV_PROCEDURAL_GRID: case ENV_PROCEDURAL_RANDOM_GRID: break; /* runs its layout */
         }
         batch->reward[i] = 0;
         batch->done[i] = 0;
@@ -229,6 +245,7 @@ void env_batch_step(EnvBatch *batch, const int32_t *actions)
     case ENV_RANDOM_GRID: random_grid_step(batch, actions); break;
     case ENV_CHAIN: chain_step(batch, actions); break;
     case ENV_MINATAR: minatar_step(batch, actions); break;
+    case ENV_PROCEDURAL_GRID: case ENV_PROCEDURAL_RANDOM_GRID: break; /* runs its layout */
     }
 }
 

@@ -14,10 +14,13 @@
 static const int move_dx[9] = {0, 1, 0, -1, 1, 1, -1, -1, 0};
 static const int move_dy[9] = {-1, 0, 1, 0, -1, 1, 1, -1, 0};
 
-/* rng_u32() < threshold happens with probability p (for 0 < p < 1). */
+/* rng_u32() < threshold happens with probability p (for 0 < p < 1). Probabilities 0 and 1
+ * take no draw; p = 1 still gets an in-range value (2^32 does not fit a uint32_t). */
 static uint32_t probability_threshold(double p)
 {
-    return p <= 0.0 ? 0u : (uint32_t)(p * 4294967296.0);
+    if (p <= 0.0)
+        return 0u;
+    return p >= 1.0 ? UINT32_MAX : (uint32_t)(p * 4294967296.0);
 }
 
 static void build_moves(EnvBatch *batch)

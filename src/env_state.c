@@ -70,8 +70,47 @@ static size_t total_bytes(const Part *parts, int count, size_t real_size)
     return total;
 }
 
+/* The section holding a procedural batch's layout seed: "<name>_layout". */
+static int layout_section(char *out, const char *name)
+{
+    int len = snprintf(out, CHECKPOINT_NAME_MAX, "%s_layout", name);
+    return (len < 0 || len >= CHECKPOINT_NAME_MAX)
+               ? lpg_error("section name %s_layout too long", name) : 0;
+}
+
+/* Saves the seed a procedural batch drew its layout from (the layout itself is redrawn). */
+static int save_layout(const EnvBatch *batch, CheckpointWriter *writer, const char *name)
+{
+    char section[CHECKPOINT_NAME_MAX];
+    int64_t seed = (int64_t)batch->layout_seed;
+    if (!batch->family)
+        return 0;
+    return layout_section(section, name) || checkpoint_add_int64(writer, section, &seed, 1);
+}
+
+/* Makes a procedural batch run the layout the checkpoint drew: when its seed differs from the
+ * batch's, the batch is made again for that seed (its other state is restored afterwards). Any
+ * seed is a valid layout. */
+static int load_layout(EnvBatch *batch, const Checkpoint *ck, const char *name)
+{
+    char section[CHECKPOINT_NAME_MAX];
+    int64_t seed;
+    if (!batch->family)
+        return 0;
+    if (layout_section(section, name) || checkpoint_get_int64(ck, section, &seed, 1))
+        return -1;
+    if ((uint64_t)seed == batch->layout_seed)
+        return 0;
+    const EnvSpec *family = batch->family;
+    int n = batch->n;
+    env_batch_free(batch);
+    return env_batch_init(batch, family, n, (uint64_t)seed);
+}
+
 int env_batch_save_state(const EnvBatch *batch, CheckpointWriter *writer, const char *name)
 {
+    if (save_layout(batch, writer, name))
+        return -1;
     Part parts[STATE_PARTS_MAX];
     int count = state_parts(batch, parts);
     size_t total = total_bytes(parts, count, sizeof(real));
@@ -218,6 +257,7 @@ static const char *check_copy(const EnvBatch *b, int i)
     case ENV_RANDOM_GRID: return check_random_grid(b, i);
     case ENV_CHAIN: return check_chain(b, i);
     case ENV_MINATAR: return minatar_check_copy(b, i);
+    case ENV_PROCEDURAL_GRID: case ENV_PROCEDURAL_RANDOM_GRID: break; /* runs its drawn layout */
     }
     return "unknown environment kind";
 }
@@ -243,6 +283,8 @@ static int check_state(const EnvBatch *b, const char *path, const char *name)
 
 int env_batch_load_state(EnvBatch *batch, const Checkpoint *ck, const char *name)
 {
+    if (load_layout(batch, ck, name))
+        return -1;
     Part parts[STATE_PARTS_MAX];
     int count = state_parts(batch, parts);
     size_t total = total_bytes(parts, count, ck->real_size);

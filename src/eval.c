@@ -1,7 +1,10 @@
-/* eval.c: `lpg eval` (see eval.h): a saved rule and tuned A2C trained side by side on each
- * environment through train_run, final returns over seeds, and the results tables. */
+/* eval.c: `lpg eval` (see eval.h): saved rules and tuned A2C trained side by side on each
+ * environment through train_run, final scores over seeds, and the results in Markdown, CSV and
+ * JSON. */
 #include "eval.h"
+#include "memory_estimate.h"
 
+#include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,26 +48,12 @@ const char *eval_winner_name(EvalWinner winner)
     return "-";
 }
 
-void eval_final_return(const TrainResult *r, EvalScore *score, int *final_points)
-{
-    int points = r->num_points;
-    int last = (points * EVAL_FINAL_PERCENT + 99) / 100;
-    last = last < 1 ? 1 : last > points ? points : last;
-    *final_points = last;
-    double *value = lpg_calloc((size_t)r->num_seeds + 1, sizeof(double), "final returns");
-    for (int s = 0; value && s < r->num_seeds; s++)
-        mean_se_skip_nan(r->curve + (size_t)s * points + (points - last), last, 1, &value[s], NULL);
-    score->count = value ? mean_se_skip_nan(value, r->num_seeds, 1, &score->mean, &score->se) : 0;
-    if (!value)
-        score->mean = score->se = NAN;
-    free(value);
-}
-
 int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method, char *out,
                     size_t outsize)
 {
     if (!lpg_name_is_safe(env_name) || !lpg_name_is_safe(method)) /* never a path of its own */
-        return lpg_error("%s: environment name \"%s\" cannot name a file", c->source, env_name);
+        return lpg_error("%s: \"%s\" cannot name a file", c->source,
+                         lpg_name_is_safe(env_name) ? method : env_name);
     int n = snprintf(out, outsize, "%s/%s.%s.csv", c->output_dir, env_name, method);
     return (n < 0 || (size_t)n >= outsize) ? -1 : 0;
 }
@@ -72,15 +61,16 @@ int eval_curve_path(const EvalConfig *c, const char *env_name, const char *metho
 /* ---- setup: rule, environments, A2C configs ------------------------------------------ */
 
 typedef struct {
-    RuleLayout layout;
-    real *eta;
+    RuleLayout layout[EVAL_MAX_RULES];
+    real *eta[EVAL_MAX_RULES];
     EnvSpec *specs;              /* [envs.count] */
     TrainConfig a2c[NUM_FAMILIES]; /* tuned A2C keys of each listed family */
 } EvalSetup;
 
 static void setup_free(EvalSetup *setup)
 {
-    free(setup->eta);
+    for (int r = 0; r < EVAL_MAX_RULES; r++)
+        free(setup->eta[r]);
     free(setup->specs);
     memset(setup, 0, sizeof *setup);
 }
@@ -89,8 +79,8 @@ static void setup_free(EvalSetup *setup)
 static A2cFamily a2c_family(const EnvSpec *spec)
 {
     switch (spec->kind) {
-    case ENV_TABULAR_GRID: return FAMILY_TABULAR_GRID;
-    case ENV_RANDOM_GRID: return FAMILY_RANDOM_GRID;
+    case ENV_TABULAR_GRID: case ENV_PROCEDURAL_GRID: return FAMILY_TABULAR_GRID;
+    case ENV_RANDOM_GRID: case ENV_PROCEDURAL_RANDOM_GRID: return FAMILY_RANDOM_GRID;
     case ENV_MINATAR: return FAMILY_RANDOM_GRID; /* vector observations, until MinAtar has its own */
     case ENV_CHAIN: break;
     }
@@ -139,12 +129,32 @@ static int load_envs(const EvalConfig *c, EnvSpec *specs)
     return 0;
 }
 
+static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec);
+
+/* Before the first run: the output folder is writable and the largest run fits in memory. */
+static int check_resources(const EvalConfig *c, const EvalSetup *setup)
+{
+    if (check_output_dir(c->output_dir, "output_dir"))
+        return lpg_error("%s: key 'output_dir': cannot write the results there", c->source);
+    double need = 0;
+    for (int i = 0; i < c->envs.count; i++) {
+        TrainConfig t = shared_train_config(c, &setup->specs[i]);
+        for (int r = 0; r <= c->num_rules; r++) { /* the rules, then A2C (no rule) */
+            int hidden = r < c->num_rules ? setup->layout[r].hidden : 0;
+            double bytes = memory_train(&t, &setup->specs[i], hidden);
+            need = bytes > need ? bytes : need;
+        }
+    }
+    return memory_check(need, c->max_memory, c->source);
+}
+
 /* Everything the runs need, checked before the first one starts. */
 static int setup_load(const EvalConfig *c, EvalSetup *setup)
 {
     memset(setup, 0, sizeof *setup);
-    if (!(setup->eta = rule_file_load(c->rule, &setup->layout)))
-        return -1;
+    for (int r = 0; r < c->num_rules; r++)
+        if (!(setup->eta[r] = rule_file_load(c->rules[r].path, &setup->layout[r])))
+            return -1;
     setup->specs = lpg_calloc((size_t)c->envs.count, sizeof(EnvSpec), "environments");
     if (!setup->specs || load_envs(c, setup->specs))
         return -1;
@@ -158,9 +168,10 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
     char curve[LPG_PATH_MAX];
     for (int i = 0; i < c->envs.count; i++)
         if (!lpg_name_is_safe(setup->specs[i].name) ||
-            eval_curve_path(c, setup->specs[i].name, "lpg", curve, sizeof curve))
+            eval_curve_path(c, setup->specs[i].name, "a2c", curve, sizeof curve) ||
+            eval_curve_path(c, setup->specs[i].name, c->rules[0].name, curve, sizeof curve))
             return lpg_error("%s: key 'output_dir': path too long", c->source);
-    return make_dirs(c->output_dir);
+    return check_resources(c, setup);
 }
 
 /* ---- the runs ------------------------------------------------------------------------- */
@@ -178,12 +189,13 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
     return t;
 }
 
-static TrainConfig lpg_train_config(const EvalConfig *c, const EnvSpec *spec)
+static TrainConfig lpg_train_config(const EvalConfig *c, const EvalRule *rule,
+                                    const EnvSpec *spec)
 {
     TrainConfig t = shared_train_config(c, spec);
     strcpy(t.method, "lpg");
-    snprintf(t.rule, sizeof t.rule, "%s", c->rule);
-    t.alpha_lr = spec->num_states > 0 ? c->tabular_alpha_lr : c->mlp_alpha_lr;
+    snprintf(t.rule, sizeof t.rule, "%s", rule->path);
+    t.alpha_lr = spec->num_states > 0 ? rule->tabular_alpha_lr : rule->mlp_alpha_lr;
     t.alpha_y = c->alpha_y;
     return t;
 }
@@ -198,32 +210,34 @@ static TrainConfig a2c_train_config(const EvalConfig *c, const EnvSpec *spec,
     return t;
 }
 
-/* Trains one method on one environment, writes its curve and scores it. Returns 0 or -1
- * (reported; score->failed is set). */
-static int run_method(const EvalConfig *c, TrainConfig *t, const EnvSpec *spec,
-                      const EvalSetup *setup, EvalRow *row, EvalScore *score)
+/* Trains one method (name: a rule's or "a2c"; layout and eta: the rule, NULL for A2C) on one
+ * environment, writes its curve and scores it. Returns 0 or -1 (reported; score->failed is
+ * set). */
+static int run_method(const EvalConfig *c, TrainConfig *t, const char *name, const EnvSpec *spec,
+                      const RuleLayout *layout, const real *eta, EvalScore *score)
 {
     memset(score, 0, sizeof *score);
-    score->mean = score->se = NAN;
+    score->score.mean = score->score.se = NAN;
+    score->score.return_mean = score->score.return_se = NAN;
     score->failed = 1;
     TrainResult result;
-    if (eval_curve_path(c, spec->name, t->method, t->output, sizeof t->output) ||
+    if (eval_curve_path(c, spec->name, name, t->output, sizeof t->output) ||
         train_config_finish(t, c->source))
         return -1;
     double start = now_seconds();
-    int rc = train_run(t, spec, &setup->layout, setup->eta, 0, &result);
+    int rc = train_run(t, spec, layout, eta, 0, &result);
     score->seconds = now_seconds() - start;
     if (rc) {
-        fprintf(stderr, "eval: %s %s: failed after %.1fs\n", spec->name, t->method, score->seconds);
+        fprintf(stderr, "eval: %s %s: failed after %.1fs\n", spec->name, name, score->seconds);
         return -1;
     }
     rc = train_write_csv(&result, t, t->output);
-    eval_final_return(&result, score, &row->final_points);
-    row->points = result.num_points;
+    train_final_score(&result, &score->score);
     score->failed = rc != 0;
     train_result_free(&result);
-    fprintf(stderr, "eval: %s %s: final return %.4g +- %.2g over %d seeds (%.1fs)\n", spec->name,
-            t->method, score->mean, score->se, score->count, score->seconds);
+    fprintf(stderr, "eval: %s %s: final score %.4g +- %.2g reward per step over %d seeds, "
+            "return %.4g (%.1fs)\n", spec->name, name, score->score.mean, score->score.se,
+            score->score.seeds, score->score.return_mean, score->seconds);
     return rc;
 }
 
@@ -234,8 +248,8 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
         setup_free(&setup);
         return -1;
     }
-    fprintf(stderr, "eval: %s against A2C on %d environments, %d seeds, %d steps per seed\n",
-            c->rule, c->envs.count, c->seeds, c->steps);
+    fprintf(stderr, "eval: %d rule%s against A2C on %d environments, %d seeds, %d steps per seed\n",
+            c->num_rules, c->num_rules == 1 ? "" : "s", c->envs.count, c->seeds, c->steps);
     int failed = 0;
     for (int i = 0; i < c->envs.count; i++) {
         const EnvSpec *spec = &setup.specs[i];
@@ -244,10 +258,13 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
         snprintf(row->name, sizeof row->name, "%s", spec->name);
         snprintf(row->path, sizeof row->path, "%s", spec->path);
         row->kind = spec->kind;
-        TrainConfig lpg = lpg_train_config(c, spec);
+        for (int r = 0; r < c->num_rules; r++) {
+            TrainConfig lpg = lpg_train_config(c, &c->rules[r], spec);
+            failed |= run_method(c, &lpg, c->rules[r].name, spec, &setup.layout[r],
+                                 setup.eta[r], &row->method[r]) != 0;
+        }
         TrainConfig a2c = a2c_train_config(c, spec, &setup.a2c[a2c_family(spec)]);
-        failed |= run_method(c, &lpg, spec, &setup, row, &row->lpg) != 0;
-        failed |= run_method(c, &a2c, spec, &setup, row, &row->a2c) != 0;
+        failed |= run_method(c, &a2c, "a2c", spec, NULL, NULL, &row->method[c->num_rules]) != 0;
     }
     setup_free(&setup);
     return failed ? 1 : 0;
@@ -255,24 +272,31 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
 
 /* ---- tables --------------------------------------------------------------------------- */
 
-/* "12.3 ± 0.45", with "(n=3)" when fewer seeds than run have a value; "failed" or "-". */
+/* "0.0123 ± 0.0045", with "(n=3)" when fewer seeds than run have a value; "failed" or "-". */
 static void format_score(const EvalScore *s, int seeds, char *out, size_t size)
 {
     if (s->failed)
         snprintf(out, size, "failed");
-    else if (isnan(s->mean))
+    else if (isnan(s->score.mean))
         snprintf(out, size, "-");
-    else if (s->count < seeds)
-        snprintf(out, size, "%.4g ± %.2g (n=%d)", s->mean, s->se, s->count);
+    else if (s->score.seeds < seeds)
+        snprintf(out, size, "%.4g ± %.2g (n=%d)", s->score.mean, s->score.se, s->score.seeds);
     else
-        snprintf(out, size, "%.4g ± %.2g", s->mean, s->se);
+        snprintf(out, size, "%.4g ± %.2g", s->score.mean, s->score.se);
 }
 
-static EvalWinner row_winner(const EvalRow *row)
+EvalWinner eval_row_winner(const EvalConfig *c, const EvalRow *row, int r)
 {
-    if (row->lpg.failed || row->a2c.failed)
+    const EvalScore *rule = &row->method[r], *a2c = &row->method[c->num_rules];
+    if (rule->failed || a2c->failed)
         return EVAL_UNKNOWN;
-    return eval_better(row->lpg.mean, row->lpg.se, row->a2c.mean, row->a2c.se);
+    return eval_better(rule->score.mean, rule->score.se, a2c->score.mean, a2c->score.se);
+}
+
+/* The verdict cell of rule r: the rule's name, "A2C", "tie" or "-". */
+static const char *verdict_cell(const EvalConfig *c, EvalWinner w, int r)
+{
+    return w == EVAL_LPG ? c->rules[r].name : eval_winner_name(w);
 }
 
 /* Closes a memory stream and returns its text (open_memstream sets *text only at the close),
@@ -288,20 +312,29 @@ static char *close_text(FILE *f, char **text)
     return *text;
 }
 
-static void markdown_header(FILE *f, const EvalConfig *c, const EvalRow *rows, int num_rows)
+/* Steps per seed in the final window, as train_run counts them. */
+static long long final_steps(const EvalConfig *c)
 {
-    int points = 0, final_points = 0; /* the same in every row that ran */
-    for (int i = 0; i < num_rows && !points; i++)
-        points = rows[i].points, final_points = rows[i].final_points;
-    fprintf(f, "# lpg eval\n\n"
-               "Rule `%s` (LPG) against tuned A2C. %d seeds (%d to %d) per environment and "
-               "method, %d environment steps per seed (%d copies, %d steps per update).\n\n",
-            c->rule, c->seeds, c->seed, c->seed + c->seeds - 1, c->steps, c->copies, c->unroll);
-    fprintf(f, "Final return: each seed's mean return over the last %d%% of its learning curve "
-               "(the last %d of %d points), then the mean ± standard error over seeds. "
-               "Better: the method with the higher mean where the difference exceeds two "
-               "standard errors of the difference, sqrt(se_LPG² + se_A2C²); else tie.\n\n",
-            EVAL_FINAL_PERCENT, final_points, points);
+    long long per_update = (long long)c->copies * c->unroll;
+    long long updates = (c->steps + per_update - 1) / per_update;
+    return (updates * TRAIN_FINAL_PERCENT + 99) / 100 * per_update;
+}
+
+static void markdown_header(FILE *f, const EvalConfig *c)
+{
+    fprintf(f, "# lpg eval\n\n");
+    for (int r = 0; r < c->num_rules; r++)
+        fprintf(f, "%s: rule `%s` (α_lr %g for tabular agents, %g for MLP agents).\n",
+                c->rules[r].name, c->rules[r].path, c->rules[r].tabular_alpha_lr,
+                c->rules[r].mlp_alpha_lr);
+    fprintf(f, "A2C: tuned per family.\n\n%d seeds (%d to %d) per environment and method, %d "
+               "environment steps per seed (%d copies, %d steps per update).\n\n",
+            c->seeds, c->seed, c->seed + c->seeds - 1, c->steps, c->copies, c->unroll);
+    fprintf(f, "Final score: each seed's reward per step over its last %d%% of steps (the last "
+               "%lld), then the mean ± standard error over seeds. Every step counts, so the score "
+               "is defined however long the episodes are. A verdict names the method ahead of "
+               "A2C by more than two standard errors of the difference, sqrt(se_rule² + "
+               "se_A2C²); else tie.\n\n", TRAIN_FINAL_PERCENT, final_steps(c));
 }
 
 char *eval_table_markdown(const EvalConfig *c, const EvalRow *rows, int num_rows)
@@ -311,24 +344,71 @@ char *eval_table_markdown(const EvalConfig *c, const EvalRow *rows, int num_rows
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return lpg_error("out of memory writing the results table"), NULL;
-    markdown_header(f, c, rows, num_rows);
-    fprintf(f, "| environment | kind | LPG | A2C | better |\n|---|---|---:|---:|---|\n");
-    int wins[4] = {0};
+    markdown_header(f, c);
+    fprintf(f, "| environment | kind |");
+    for (int r = 0; r < c->num_rules; r++)
+        fprintf(f, " %s |", c->rules[r].name);
+    fprintf(f, " A2C |");
+    for (int r = 0; r < c->num_rules; r++)
+        fprintf(f, " %s vs A2C |", c->rules[r].name);
+    fprintf(f, "\n|---|---|");
+    for (int m = 0; m <= c->num_rules; m++)
+        fprintf(f, "---:|");
+    for (int r = 0; r < c->num_rules; r++)
+        fprintf(f, "---|");
+    fprintf(f, "\n");
+    int wins[EVAL_MAX_RULES][4] = {{0}};
     for (int i = 0; i < num_rows; i++) {
-        char lpg[64], a2c[64];
-        format_score(&rows[i].lpg, c->seeds, lpg, sizeof lpg);
-        format_score(&rows[i].a2c, c->seeds, a2c, sizeof a2c);
-        EvalWinner w = row_winner(&rows[i]);
-        wins[w]++;
-        fprintf(f, "| %s | %s | %s | %s | %s |\n", rows[i].name, env_kind_name(rows[i].kind),
-                lpg, a2c, eval_winner_name(w));
+        fprintf(f, "| %s | %s |", rows[i].name, env_kind_name(rows[i].kind));
+        for (int m = 0; m <= c->num_rules; m++) {
+            char cell[64];
+            format_score(&rows[i].method[m], c->seeds, cell, sizeof cell);
+            fprintf(f, " %s |", cell);
+        }
+        for (int r = 0; r < c->num_rules; r++) {
+            EvalWinner w = eval_row_winner(c, &rows[i], r);
+            wins[r][w]++;
+            fprintf(f, " %s |", verdict_cell(c, w, r));
+        }
+        fprintf(f, "\n");
     }
-    fprintf(f, "\nLPG better on %d, A2C better on %d, tie on %d", wins[EVAL_LPG], wins[EVAL_A2C],
-            wins[EVAL_TIE]);
-    if (wins[EVAL_UNKNOWN])
-        fprintf(f, ", undecided on %d", wins[EVAL_UNKNOWN]);
-    fprintf(f, " of %d environments.\n", num_rows);
+    fprintf(f, "\n");
+    for (int r = 0; r < c->num_rules; r++) {
+        fprintf(f, "%s better on %d, A2C better on %d, tie on %d", c->rules[r].name,
+                wins[r][EVAL_LPG], wins[r][EVAL_A2C], wins[r][EVAL_TIE]);
+        if (wins[r][EVAL_UNKNOWN])
+            fprintf(f, ", undecided on %d", wins[r][EVAL_UNKNOWN]);
+        fprintf(f, " of %d environments.\n", num_rows);
+    }
     return close_text(f, &text);
+}
+
+/* "better", "worse" or "tie": rule r against A2C; "" when undecided or for A2C itself. */
+static const char *verdict_word(const EvalConfig *c, const EvalRow *row, int m)
+{
+    if (m >= c->num_rules)
+        return "";
+    switch (eval_row_winner(c, row, m)) {
+    case EVAL_LPG: return "better";
+    case EVAL_A2C: return "worse";
+    case EVAL_TIE: return "tie";
+    case EVAL_UNKNOWN: break;
+    }
+    return "";
+}
+
+static const char *method_name(const EvalConfig *c, int m)
+{
+    return m < c->num_rules ? c->rules[m].name : "a2c";
+}
+
+/* printf's %.6g, or "nan" whatever the NaN's sign. */
+static void format_number(double x, char *out, size_t size)
+{
+    if (isnan(x))
+        snprintf(out, size, "nan");
+    else
+        snprintf(out, size, "%.6g", x);
 }
 
 char *eval_table_csv(const EvalConfig *c, const EvalRow *rows, int num_rows)
@@ -338,16 +418,103 @@ char *eval_table_csv(const EvalConfig *c, const EvalRow *rows, int num_rows)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return lpg_error("out of memory writing the results table"), NULL;
-    fprintf(f, "environment,kind,seeds,steps,final_points,lpg_mean,lpg_se,lpg_seeds,"
-               "a2c_mean,a2c_se,a2c_seeds,better\n");
-    for (int i = 0; i < num_rows; i++) {
-        const EvalRow *r = &rows[i];
-        fprintf(f, "%s,%s,%d,%d,%d,%.6g,%.6g,%d,%.6g,%.6g,%d,%s\n", r->name,
-                env_kind_name(r->kind), c->seeds, c->steps, r->final_points, r->lpg.mean,
-                r->lpg.se, r->lpg.failed ? 0 : r->lpg.count, r->a2c.mean, r->a2c.se,
-                r->a2c.failed ? 0 : r->a2c.count, eval_winner_name(row_winner(r)));
-    }
+    fprintf(f, "environment,kind,method,seeds,steps,final_steps,mean,se,scored_seeds,episodes,"
+               "final_return,final_return_se,verdict\n");
+    for (int i = 0; i < num_rows; i++)
+        for (int m = 0; m <= c->num_rules; m++) {
+            const EvalScore *s = &rows[i].method[m];
+            char mean[32], se[32], ret[32], ret_se[32];
+            format_number(s->failed ? NAN : s->score.mean, mean, sizeof mean);
+            format_number(s->failed ? NAN : s->score.se, se, sizeof se);
+            format_number(s->failed ? NAN : s->score.return_mean, ret, sizeof ret);
+            format_number(s->failed ? NAN : s->score.return_se, ret_se, sizeof ret_se);
+            fprintf(f, "%s,%s,%s,%d,%d,%lld,%s,%s,%d,%lld,%s,%s,%s\n", rows[i].name,
+                    env_kind_name(rows[i].kind), method_name(c, m), c->seeds, c->steps,
+                    final_steps(c), mean, se, s->failed ? 0 : s->score.seeds,
+                    s->failed ? 0LL : (long long)s->score.episodes, ret, ret_se,
+                    verdict_word(c, &rows[i], m));
+        }
     return close_text(f, &text);
+}
+
+/* A number, or null for NaN (JSON has no NaN). */
+static cJSON *json_number(double x)
+{
+    return isnan(x) ? cJSON_CreateNull() : cJSON_CreateNumber(x);
+}
+
+static cJSON *method_json(const EvalConfig *c, const EvalRow *row, int m)
+{
+    const EvalScore *s = &row->method[m];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "mean", json_number(s->failed ? NAN : s->score.mean));
+    cJSON_AddItemToObject(o, "se", json_number(s->failed ? NAN : s->score.se));
+    cJSON_AddNumberToObject(o, "seeds", s->failed ? 0 : s->score.seeds);
+    cJSON_AddNumberToObject(o, "episodes", s->failed ? 0 : (double)s->score.episodes);
+    cJSON_AddItemToObject(o, "final_return", json_number(s->failed ? NAN : s->score.return_mean));
+    cJSON_AddItemToObject(o, "final_return_se", json_number(s->failed ? NAN : s->score.return_se));
+    cJSON_AddBoolToObject(o, "failed", s->failed);
+    cJSON_AddNumberToObject(o, "seconds", s->seconds);
+    const char *verdict = verdict_word(c, row, m);
+    cJSON_AddItemToObject(o, "verdict", *verdict ? cJSON_CreateString(verdict)
+                                                 : cJSON_CreateNull());
+    return o;
+}
+
+static cJSON *methods_json(const EvalConfig *c)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int m = 0; m <= c->num_rules; m++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", method_name(c, m));
+        if (m < c->num_rules) {
+            cJSON_AddStringToObject(o, "rule", c->rules[m].path);
+            cJSON_AddNumberToObject(o, "tabular_alpha_lr", c->rules[m].tabular_alpha_lr);
+            cJSON_AddNumberToObject(o, "mlp_alpha_lr", c->rules[m].mlp_alpha_lr);
+        }
+        cJSON_AddItemToArray(list, o);
+    }
+    return list;
+}
+
+char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
+{
+    cJSON *root = cJSON_CreateObject();
+    char score[128];
+    snprintf(score, sizeof score, "reward per step over the last %d%% of each seed's steps; mean "
+             "and standard error over seeds", TRAIN_FINAL_PERCENT);
+    cJSON_AddStringToObject(root, "score", score);
+    cJSON_AddStringToObject(root, "verdict", "each rule against A2C: better or worse when the "
+                                             "means differ by more than two standard errors of "
+                                             "the difference, else tie; null when undecided");
+    cJSON_AddNumberToObject(root, "seed", c->seed);
+    cJSON_AddNumberToObject(root, "seeds", c->seeds);
+    cJSON_AddNumberToObject(root, "steps", c->steps);
+    cJSON_AddNumberToObject(root, "final_steps", (double)final_steps(c));
+    cJSON_AddItemToObject(root, "methods", methods_json(c));
+    cJSON *envs = cJSON_AddArrayToObject(root, "environments");
+    for (int i = 0; i < num_rows; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", rows[i].name);
+        cJSON_AddStringToObject(e, "kind", env_kind_name(rows[i].kind));
+        cJSON_AddStringToObject(e, "path", rows[i].path);
+        cJSON *results = cJSON_AddObjectToObject(e, "results");
+        for (int m = 0; m <= c->num_rules; m++)
+            cJSON_AddItemToObject(results, method_name(c, m), method_json(c, &rows[i], m));
+        cJSON_AddItemToArray(envs, e);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return lpg_error("out of memory writing results.json"), NULL;
+    size_t n = strlen(text);
+    char *out = malloc(n + 2); /* with a final newline, freed with free() like the others */
+    if (out)
+        memcpy(out, text, n), out[n] = '\n', out[n + 1] = '\0';
+    cJSON_free(text);
+    if (!out)
+        lpg_error("out of memory writing results.json");
+    return out;
 }
 
 static int write_text(const char *dir, const char *name, char *text)
@@ -369,5 +536,6 @@ int eval_write_tables(const EvalConfig *c, const EvalRow *rows, int num_rows)
     if (make_dirs(c->output_dir))
         return -1;
     int rc = write_text(c->output_dir, "results.md", eval_table_markdown(c, rows, num_rows));
-    return rc ? rc : write_text(c->output_dir, "results.csv", eval_table_csv(c, rows, num_rows));
+    rc = rc ? rc : write_text(c->output_dir, "results.csv", eval_table_csv(c, rows, num_rows));
+    return rc ? rc : write_text(c->output_dir, "results.json", eval_results_json(c, rows, num_rows));
 }

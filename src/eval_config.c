@@ -1,4 +1,7 @@
 /* eval_config.c: keys, defaults and checks of the `lpg eval` config (see eval.h). */
+#include <cJSON.h>
+#include <ctype.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +13,8 @@
 #define F(key, type, member, min, max, help) {key, type, offsetof(EvalConfig, member), min, max, help}
 
 const ConfigField eval_config_fields[] = {
-    F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file"),
+    F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file, method \"lpg\" (or "
+      "\"rules\": [{\"name\", \"path\"}, ...], see above)"),
     F("envs", CONFIG_PATH_LIST, envs, 0, 0, "environment files, one row each (required)"),
     F("seed", CONFIG_INT, seed, 0, 2000000000, "first seed; the seeds are seed .. seed+seeds-1"),
     F("seeds", CONFIG_INT, seeds, 1, 1024, "agents trained per environment and method"),
@@ -18,6 +22,7 @@ const ConfigField eval_config_fields[] = {
     F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
     F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
+    F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
     F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents"),
@@ -28,7 +33,7 @@ const ConfigField eval_config_fields[] = {
     F("a2c_chain_distraction", CONFIG_PATH, a2c_chain_distraction, 0, 0,
       "tuned A2C train config: chains with distraction bits"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of each learning curve"),
-    F("output_dir", CONFIG_PATH, output_dir, 0, 0, "curves, results.md and results.csv"),
+    F("output_dir", CONFIG_PATH, output_dir, 0, 0, "curves, results.md, results.csv, results.json"),
 };
 const int eval_config_num_fields = (int)(sizeof eval_config_fields / sizeof eval_config_fields[0]);
 
@@ -72,21 +77,155 @@ static int resolve_default_paths(EvalConfig *c, const char *path)
     return 0;
 }
 
-static int eval_config_check(const EvalConfig *c, const char *where)
+/* ---- the rules ------------------------------------------------------------------------ */
+
+static const char *const rule_keys[] = {"name", "path", "tabular_alpha_lr", "mlp_alpha_lr", NULL};
+
+/* A method name: 1..31 letters, digits, '_' or '-' (it names curve files), not "a2c". */
+static int check_rule_name(const char *name, const char *where)
+{
+    size_t len = strlen(name);
+    int ok = len > 0 && len < EVAL_NAME_MAX && strcmp(name, "a2c") != 0;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '-';
+    if (!ok)
+        return lpg_error("%s: key 'name': \"%s\" must be 1 to %d letters, digits, '_' or '-', and "
+                         "not \"a2c\"", where, name, EVAL_NAME_MAX - 1);
+    return 0;
+}
+
+/* Adds a rule, its path relative to base_dir (NULL: as it is); alphas NaN: the config's,
+ * filled in by eval_config_check. */
+static int add_rule(EvalConfig *c, const char *name, const char *path, const char *base_dir,
+                    const char *where)
+{
+    if (c->num_rules >= EVAL_MAX_RULES)
+        return lpg_error("%s: key 'rules': at most %d rules", where, EVAL_MAX_RULES);
+    EvalRule *r = &c->rules[c->num_rules];
+    if (check_rule_name(name, where))
+        return -1;
+    for (int i = 0; i < c->num_rules; i++)
+        if (strcmp(c->rules[i].name, name) == 0)
+            return lpg_error("%s: key 'rules': two rules are named \"%s\"", where, name);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    if (base_dir ? config_resolve_path(base_dir, path, r->path, sizeof r->path)
+                 : snprintf(r->path, sizeof r->path, "%s", path) >= (int)sizeof r->path)
+        return lpg_error("%s: key 'path': path too long", where);
+    r->tabular_alpha_lr = r->mlp_alpha_lr = NAN;
+    c->num_rules++;
+    return 0;
+}
+
+/* "rules": [{"name", "path"[, "tabular_alpha_lr", "mlp_alpha_lr"]}, ...], paths relative to
+ * base_dir. */
+static int read_rules(EvalConfig *c, const cJSON *rules, const char *path, const char *base_dir)
+{
+    char where[LPG_PATH_MAX + 32];
+    if (!cJSON_IsArray(rules) || cJSON_GetArraySize(rules) < 1)
+        return lpg_error("%s: key 'rules': expected a list of 1 to %d objects {\"name\", "
+                         "\"path\"}", path, EVAL_MAX_RULES);
+    c->num_rules = 0;
+    int k = 0;
+    for (const cJSON *item = rules->child; item; item = item->next, k++) {
+        snprintf(where, sizeof where, "%s: rules[%d]", path, k);
+        if (!cJSON_IsObject(item))
+            return lpg_error("%s: key 'rules': expected an object {\"name\", \"path\"}", where);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
+        const cJSON *file = cJSON_GetObjectItemCaseSensitive(item, "path");
+        if (config_check_keys(item, rule_keys, where))
+            return -1;
+        if (!cJSON_IsString(name) || !cJSON_IsString(file))
+            return lpg_error("%s: keys 'name' and 'path': expected two strings", where);
+        if (add_rule(c, name->valuestring, file->valuestring, base_dir, where))
+            return -1;
+        EvalRule *r = &c->rules[c->num_rules - 1];
+        if (config_get_double(item, "tabular_alpha_lr", 0, 0, 1e6, &r->tabular_alpha_lr, where) ||
+            config_get_double(item, "mlp_alpha_lr", 0, 0, 1e6, &r->mlp_alpha_lr, where))
+            return -1;
+    }
+    return 0;
+}
+
+/* The override "rules=<name>:<file>,<name>:<file>..." (files relative to the working folder). */
+static int override_rules(EvalConfig *c, const char *value)
+{
+    char buf[4096];
+    const char *where = "override 'rules'";
+    if (snprintf(buf, sizeof buf, "%s", value) >= (int)sizeof buf)
+        return lpg_error("%s: value too long", where);
+    c->num_rules = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon)
+            return lpg_error("%s: expected <name>:<file>, got '%s'", where, tok);
+        *colon = '\0';
+        if (add_rule(c, tok, colon + 1, ".", where))
+            return -1;
+    }
+    if (c->num_rules == 0)
+        return lpg_error("%s: expected <name>:<file>,...", where);
+    return 0;
+}
+
+/* ---- loading -------------------------------------------------------------------------- */
+
+static int eval_config_check(EvalConfig *c, const char *where)
 {
     if (c->envs.count < 1)
         return lpg_error("%s: key 'envs': at least one environment file is required", where);
     if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where))
         return -1;
+    if (c->num_rules == 0 && add_rule(c, "lpg", c->rule, NULL, where))
+        return -1;
+    for (int i = 0; i < c->num_rules; i++) {
+        EvalRule *r = &c->rules[i];
+        if (isnan(r->tabular_alpha_lr))
+            r->tabular_alpha_lr = c->tabular_alpha_lr;
+        if (isnan(r->mlp_alpha_lr))
+            r->mlp_alpha_lr = c->mlp_alpha_lr;
+    }
     return 0;
+}
+
+/* The file's keys; "rules" is read here, the others through the field table. */
+static int apply_file(EvalConfig *c, const char *path)
+{
+    cJSON *root = config_parse_file(path);
+    if (!root)
+        return -1;
+    char dir[LPG_PATH_MAX];
+    config_dirname(path, dir, sizeof dir);
+    cJSON *rules = cJSON_DetachItemFromObjectCaseSensitive(root, "rules");
+    int rc = 0;
+    if (rules && cJSON_GetObjectItemCaseSensitive(root, "rule"))
+        rc = lpg_error("%s: keys 'rule' and 'rules': give one or the other", path);
+    if (rc == 0)
+        rc = config_apply_json(root, eval_config_fields, eval_config_num_fields, c, path, dir);
+    if (rc == 0 && rules)
+        rc = read_rules(c, rules, path, dir);
+    cJSON_Delete(rules);
+    cJSON_Delete(root);
+    return rc;
 }
 
 int eval_config_load(EvalConfig *c, const char *path, int noverrides, char **overrides)
 {
     eval_config_defaults(c);
     snprintf(c->source, sizeof c->source, "%s", path);
-    if (resolve_default_paths(c, path) ||
-        config_load(path, eval_config_fields, eval_config_num_fields, c, noverrides, overrides))
+    if (resolve_default_paths(c, path) || apply_file(c, path))
         return -1;
+    for (int i = 0; i < noverrides; i++) {
+        const char *o = overrides[i];
+        if (strncmp(o, "rules=", 6) == 0) {
+            if (override_rules(c, o + 6))
+                return -1;
+            continue;
+        }
+        if (config_apply_override(o, eval_config_fields, eval_config_num_fields, c))
+            return -1;
+        if (strncmp(o, "rule=", 5) == 0)
+            c->num_rules = 0; /* the one rule given replaces the file's list */
+    }
     return eval_config_check(c, path);
 }

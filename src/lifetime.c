@@ -1,6 +1,7 @@
 /* lifetime.c: starting, running and checkpointing one lifetime (see lifetime.h). */
 #include "lifetime.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,13 @@ int lifetime_load(Lifetime *life, const Checkpoint *ck, const char *prefix)
         checkpoint_get_real(ck, name, life->critic.params, life->critic.net.num_params) ||
         section_name(name, prefix, "env") || env_batch_load_state(&life->env, ck, name))
         return -1;
-    if (counters[0] < 0 || counters[0] > life->length || counters[1] < 0)
+    if (counters[0] < 0 || counters[0] > life->length || counters[0] % life->window.K != 0 ||
+        counters[1] < 0)
         return lpg_error("%s: section %s_counters: values out of range", ck->path, prefix);
+    if (!isfinite(sums[0]))
+        return lpg_error("%s: section %s_final_sum: not finite", ck->path, prefix);
+    if ((life->rng.inc & 1u) == 0)
+        return lpg_error("%s: section %s_rng: the stream selector is even", ck->path, prefix);
     life->updates = (int)counters[0];
     life->final_count = counters[1];
     life->final_sum = sums[0];

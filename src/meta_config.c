@@ -33,6 +33,7 @@ const ConfigField meta_config_fields[] = {
     F("critic_tabular_lr", CONFIG_DOUBLE, critic_tabular_lr, 0, 1, "tabular critic: fraction of the way to the mean target per update"),
     F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "lambda of the critic's GAE"),
     F("threads", CONFIG_INT, threads, 1, META_MAX_THREADS, "worker threads"),
+    F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
     F("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
     F("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),

@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "checkpoint.h"
+#include "memory_estimate.h"
 #include "linalg.h"
 #include "rule_file.h"
 #include "util.h"
@@ -114,6 +115,8 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
         if (bandit_init(&run->bandits[e], lrs->item, lrs->count, c->alpha_ys.item, c->alpha_ys.count))
             return -1;
     }
+    if (memory_check(memory_meta_train(c, run->specs, run->num_envs), c->max_memory, config_path))
+        return -1;
     rule_layout(&run->layout, c->rule_hidden);
     run->eta = lpg_calloc(run->layout.count, sizeof(real), "rule parameters");
     run->grad = lpg_calloc(run->layout.count, sizeof(real), "meta-gradient");
@@ -286,7 +289,7 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
 static int is_bookkeeping_key(const char *key)
 {
     static const char *const keys[] = {"meta_steps", "threads", "run_dir", "checkpoint_every",
-                                       "log_every", "rule_every"};
+                                       "log_every", "rule_every", "max_memory"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(key, keys[i]) == 0)
             return 1;

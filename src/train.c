@@ -116,6 +116,7 @@ typedef struct {
     const real *eta;
     TrainResult *result;
     int64_t updates;         /* per seed */
+    int64_t final_updates;   /* the last ones, whose steps make the final score */
     int64_t steps_per_update;
     int64_t *point_update;   /* [num_points] the update after which point k is taken */
 
@@ -128,20 +129,55 @@ typedef struct {
     int64_t error_step;
 } TrainShared;
 
-/* Stores point k of seed s from the episodes that ended since the previous point. */
-static void record_point(TrainShared *sh, int s, int k, const EnvBatch *env,
-                         int64_t *prev_episodes, double *prev_sum)
+/* Everything the environment has paid so far: finished episodes plus the running ones. */
+static double reward_so_far(const EnvBatch *env)
 {
-    int64_t episodes = env->episodes_done - *prev_episodes;
-    double value = episodes > 0 ? (env->returns_done_sum - *prev_sum) / (double)episodes : NAN;
-    *prev_episodes = env->episodes_done;
-    *prev_sum = env->returns_done_sum;
-    sh->result->curve[(size_t)s * sh->result->num_points + k] = value;
+    double total = env->returns_done_sum;
+    for (int i = 0; i < env->n; i++)
+        total += env->running_return[i];
+    return total;
+}
+
+/* Where a seed's counters stood at its last point and at the start of its final window. */
+typedef struct {
+    int64_t episodes, steps;
+    double return_sum, reward;
+} SeedMark;
+
+static SeedMark seed_mark(const EnvBatch *env, int64_t steps)
+{
+    SeedMark m = {env->episodes_done, steps, env->returns_done_sum, reward_so_far(env)};
+    return m;
+}
+
+/* Stores point k of seed s from what happened since the previous point (*prev, then moved). */
+static void record_point(TrainShared *sh, int s, int k, const EnvBatch *env, int64_t steps,
+                         SeedMark *prev)
+{
+    SeedMark now = seed_mark(env, steps);
+    int64_t episodes = now.episodes - prev->episodes;
+    double value = episodes > 0 ? (now.return_sum - prev->return_sum) / (double)episodes : NAN;
+    size_t at = (size_t)s * sh->result->num_points + k;
+    sh->result->curve[at] = value;
+    sh->result->reward_curve[at] = (now.reward - prev->reward) / (double)(now.steps - prev->steps);
+    *prev = now;
     if (!isnan(value)) {
         pthread_mutex_lock(&sh->lock);
         sh->latest[s] = value;
         pthread_mutex_unlock(&sh->lock);
     }
+}
+
+/* Stores seed s's final score from what happened since `start` (the final window's start). */
+static void record_final(TrainResult *r, int s, const EnvBatch *env, int64_t steps,
+                         const SeedMark *start)
+{
+    SeedMark end = seed_mark(env, steps);
+    int64_t episodes = end.episodes - start->episodes;
+    r->final_reward[s] = (end.reward - start->reward) / (double)(end.steps - start->steps);
+    r->final_return[s] = episodes > 0 ? (end.return_sum - start->return_sum) / (double)episodes
+                                      : NAN;
+    r->final_episodes[s] = episodes;
 }
 
 /* Adds one update's steps to the shared count; returns 1 when another seed failed. */
@@ -176,18 +212,23 @@ static int run_seed(TrainShared *sh, int s)
         fail_seed(sh, -1, 0);
         return -1;
     }
-    int64_t prev_episodes = 0;
-    double prev_sum = 0;
+    SeedMark prev = seed_mark(&run.env, 0), final_start = prev;
+    int64_t final_from = sh->updates - sh->final_updates; /* the window starts after it */
     int k = 0, rc = 0;
     for (int64_t u = 1; u <= sh->updates; u++) {
         real loss = seed_run_update(&run, c, sh->layout, sh->eta);
+        int64_t steps = u * sh->steps_per_update;
         if (!isfinite(loss) || !all_finite(run.theta, run.agent.num_params)) {
-            fail_seed(sh, s, u * sh->steps_per_update);
+            fail_seed(sh, s, steps);
             rc = -1;
             break;
         }
+        if (u == final_from)
+            final_start = seed_mark(&run.env, steps);
         if (u == sh->point_update[k])
-            record_point(sh, s, k++, &run.env, &prev_episodes, &prev_sum);
+            record_point(sh, s, k++, &run.env, steps, &prev);
+        if (u == sh->updates)
+            record_final(sh->result, s, &run.env, steps, &final_start);
         if (report_update(sh))
             break;
     }
@@ -293,14 +334,22 @@ static int result_init(TrainResult *r, int num_seeds, int num_points)
     memset(r, 0, sizeof *r);
     r->num_seeds = num_seeds;
     r->num_points = num_points;
+    size_t values = (size_t)num_seeds * num_points;
     r->point_steps = lpg_calloc((size_t)num_points, sizeof(int64_t), "curve steps");
-    r->curve = lpg_calloc((size_t)num_seeds * num_points, sizeof(double), "learning curve");
-    if (!r->point_steps || !r->curve) {
+    r->curve = lpg_calloc(values, sizeof(double), "learning curve");
+    r->reward_curve = lpg_calloc(values, sizeof(double), "learning curve");
+    r->final_reward = lpg_calloc((size_t)num_seeds, sizeof(double), "final scores");
+    r->final_return = lpg_calloc((size_t)num_seeds, sizeof(double), "final scores");
+    r->final_episodes = lpg_calloc((size_t)num_seeds, sizeof(int64_t), "final scores");
+    if (!r->point_steps || !r->curve || !r->reward_curve || !r->final_reward ||
+        !r->final_return || !r->final_episodes) {
         train_result_free(r);
         return -1;
     }
-    for (size_t i = 0; i < (size_t)num_seeds * num_points; i++)
-        r->curve[i] = NAN;
+    for (size_t i = 0; i < values; i++)
+        r->curve[i] = r->reward_curve[i] = NAN;
+    for (int s = 0; s < num_seeds; s++)
+        r->final_reward[s] = r->final_return[s] = NAN;
     return 0;
 }
 
@@ -308,6 +357,10 @@ void train_result_free(TrainResult *r)
 {
     free(r->point_steps);
     free(r->curve);
+    free(r->reward_curve);
+    free(r->final_reward);
+    free(r->final_return);
+    free(r->final_episodes);
     memset(r, 0, sizeof *r);
 }
 
@@ -316,6 +369,7 @@ static int shared_init(TrainShared *sh, const TrainConfig *c, TrainResult *resul
 {
     sh->steps_per_update = (int64_t)c->unroll * c->copies;
     sh->updates = (c->steps + sh->steps_per_update - 1) / sh->steps_per_update;
+    sh->final_updates = (sh->updates * TRAIN_FINAL_PERCENT + 99) / 100;
     int points = c->log_points < sh->updates ? c->log_points : (int)sh->updates;
     if (result_init(result, c->seeds, points))
         return -1;
@@ -328,6 +382,7 @@ static int shared_init(TrainShared *sh, const TrainConfig *c, TrainResult *resul
         sh->point_update[k] = sh->updates * (k + 1) / points;
         result->point_steps[k] = sh->point_update[k] * sh->steps_per_update;
     }
+    result->final_steps = sh->final_updates * sh->steps_per_update;
     for (int s = 0; s < c->seeds; s++)
         sh->latest[s] = NAN;
     sh->error_seed = -1;
@@ -394,6 +449,17 @@ void train_point_stats(const TrainResult *r, int k, double *mean, double *se, in
     *count = mean_se_skip_nan(r->curve + k, r->num_seeds, (size_t)r->num_points, mean, se);
 }
 
+void train_final_score(const TrainResult *r, TrainScore *score)
+{
+    memset(score, 0, sizeof *score);
+    score->seeds = mean_se_skip_nan(r->final_reward, r->num_seeds, 1, &score->mean, &score->se);
+    score->return_seeds = mean_se_skip_nan(r->final_return, r->num_seeds, 1, &score->return_mean,
+                                           &score->return_se);
+    for (int s = 0; s < r->num_seeds; s++)
+        score->episodes += r->final_episodes[s];
+    score->steps = r->final_steps;
+}
+
 /* Appends printf output to a growing buffer; returns -1 when out of memory. */
 static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -418,21 +484,36 @@ static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+/* Appends ",value", or ",nan" for NaN whatever its sign (printf may write "-nan"). */
+static int append_value(char **buf, size_t *len, size_t *cap, double value)
+{
+    return isnan(value) ? append(buf, len, cap, ",nan") : append(buf, len, cap, ",%.6g", value);
+}
+
 char *train_curve_csv(const TrainResult *r, const TrainConfig *c)
 {
     size_t len = 0, cap = 4096;
     char *buf = malloc(cap);
-    int bad = !buf || append(&buf, &len, &cap, "steps,mean_return,se_return");
+    int bad = !buf || append(&buf, &len, &cap, "steps,mean_return,se_return,"
+                                                "mean_reward_per_step,se_reward_per_step");
     for (int s = 0; !bad && s < r->num_seeds; s++)
         bad = append(&buf, &len, &cap, ",seed_%d", c->seed + s);
+    for (int s = 0; !bad && s < r->num_seeds; s++)
+        bad = append(&buf, &len, &cap, ",reward_per_step_seed_%d", c->seed + s);
     bad = bad || append(&buf, &len, &cap, "\n");
     for (int k = 0; !bad && k < r->num_points; k++) {
-        double mean, se;
+        double mean, se, rate_mean, rate_se;
         int count;
         train_point_stats(r, k, &mean, &se, &count);
-        bad = append(&buf, &len, &cap, "%lld,%.6g,%.6g", (long long)r->point_steps[k], mean, se);
+        mean_se_skip_nan(r->reward_curve + k, r->num_seeds, (size_t)r->num_points, &rate_mean,
+                         &rate_se);
+        bad = append(&buf, &len, &cap, "%lld", (long long)r->point_steps[k]) ||
+              append_value(&buf, &len, &cap, mean) || append_value(&buf, &len, &cap, se) ||
+              append_value(&buf, &len, &cap, rate_mean) || append_value(&buf, &len, &cap, rate_se);
         for (int s = 0; !bad && s < r->num_seeds; s++)
-            bad = append(&buf, &len, &cap, ",%.6g", r->curve[(size_t)s * r->num_points + k]);
+            bad = append_value(&buf, &len, &cap, r->curve[(size_t)s * r->num_points + k]);
+        for (int s = 0; !bad && s < r->num_seeds; s++)
+            bad = append_value(&buf, &len, &cap, r->reward_curve[(size_t)s * r->num_points + k]);
         bad = bad || append(&buf, &len, &cap, "\n");
     }
     if (bad) {

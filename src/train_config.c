@@ -17,6 +17,7 @@ const ConfigField train_config_fields[] = {
     F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
     F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
+    F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("tabular_init_std", CONFIG_DOUBLE, tabular_init_std, 0, 100, "std of initial tabular rows"),
     F("optimizer", CONFIG_STRING, optimizer, 0, 0, "a2c: \"sgd\", \"rmsprop\" or \"adam\""),

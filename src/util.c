@@ -180,3 +180,47 @@ int parse_unsigned(const char *text, unsigned long long max, unsigned long long 
     *value = strtoull(text, &end, 10);
     return (*end != '\0' || errno == ERANGE || *value > max) ? -1 : 0;
 }
+
+/* Creates and removes a file in dir: the only sure test that lpg can write there. */
+static int probe_writable(const char *dir, const char *key)
+{
+    char probe[LPG_PATH_MAX + 64];
+    if (snprintf(probe, sizeof probe, "%s/.lpg-write-test-%d", dir, (int)getpid()) >=
+        (int)sizeof probe)
+        return lpg_error("key '%s': %s: path too long", key, dir);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return lpg_error("key '%s': %s: cannot write there: %s", key, dir, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
+int check_output_dir(const char *dir, const char *key)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return lpg_error("key '%s': %s is a file, not a folder", key, dir);
+    if (make_dirs(dir))
+        return -1;
+    return probe_writable(dir, key);
+}
+
+int check_output_file(const char *path, const char *key)
+{
+    struct stat st;
+    size_t len = strlen(path);
+    if (len == 0 || path[len - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+        return lpg_error("key '%s': %s is a folder; expected a file name", key, path);
+    if (make_parent_dirs(path))
+        return -1;
+    char dir[LPG_PATH_MAX], tmp[LPG_PATH_MAX + 8];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path + (slash == path)) : 1,
+             slash ? path : ".");
+    if (probe_writable(dir, key))
+        return -1;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) < (int)sizeof tmp)
+        unlink(tmp); /* left by a killed run */
+    return 0;
+}

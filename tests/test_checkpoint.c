@@ -115,7 +115,7 @@ TEST(checkpoint_round_trips_every_section_type)
 {
     CHECK_INT(write_reference(CKPT_PATH), 0);
     Checkpoint ck;
-    CHECK_INT(checkpoint_open(&ck, CKPT_PATH), 0);
+    REQUIRE(checkpoint_open(&ck, CKPT_PATH) == 0);
     CHECK_INT(ck.num_sections, 6);
 
     real eta[NUM_ETA], expect[NUM_ETA];
@@ -150,7 +150,7 @@ TEST(checkpoint_refuses_missing_or_mismatched_sections)
 {
     CHECK_INT(write_reference(CKPT_PATH), 0);
     Checkpoint ck;
-    CHECK_INT(checkpoint_open(&ck, CKPT_PATH), 0);
+    REQUIRE(checkpoint_open(&ck, CKPT_PATH) == 0);
     real eta[NUM_ETA];
     int64_t step[2];
     mute_stderr();
@@ -243,7 +243,7 @@ TEST(checkpoint_refuses_foreign_and_mismatched_headers)
     put_le32(file + 12, sizeof(real));
     save_file(BAD_PATH, file, len); /* restored: opens again */
     Checkpoint ck;
-    CHECK_INT(checkpoint_open(&ck, BAD_PATH), 0);
+    REQUIRE(checkpoint_open(&ck, BAD_PATH) == 0);
     checkpoint_close(&ck);
     free(file);
 
@@ -290,7 +290,7 @@ TEST(checkpoint_refuses_bad_section_tables)
     put_section_header(p, 'b', CHECKPOINT_INT64, 1); /* and now it is fine */
     save_raw_payload(BAD_PATH, payload, 18 + 17 + 8);
     Checkpoint ck;
-    CHECK_INT(checkpoint_open(&ck, BAD_PATH), 0);
+    REQUIRE(checkpoint_open(&ck, BAD_PATH) == 0);
     CHECK_INT(ck.num_sections, 2);
     checkpoint_close(&ck);
     remove(BAD_PATH);

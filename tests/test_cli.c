@@ -8,7 +8,7 @@
 TEST(cli_every_command_refuses_unknown_flags_alike)
 {
     const char *commands[][2] = {
-        {"env", "configs/envs/tabular_dense.json"}, {"train", "configs/demo.json"},
+        {"env", "configs/envs/tabular_dense.json"}, {"train", "tests/configs/train_chain.json"},
         {"eval", "configs/eval_quick.json"},        {"meta-train", "configs/grid.json"},
         {"info", "checkpoints/grid.lpg"},           {"gradcheck", "configs/grid.json"},
     };
@@ -42,8 +42,8 @@ static void check_cli(const char *args, int status, const char *expected_line)
 
 TEST(cli_second_file_and_missing_option_value)
 {
-    check_cli("train configs/demo.json stray", 2,
-              "lpg: train: more than one config given ('configs/demo.json', 'stray')");
+    check_cli("train tests/configs/train_chain.json stray", 2,
+              "lpg: train: more than one config given ('tests/configs/train_chain.json', 'stray')");
     check_cli("info a.lpg b.lpg", 2, "lpg: info: more than one file given ('a.lpg', 'b.lpg')");
     check_cli("gradcheck configs/grid.json --copies", 2, "lpg: gradcheck: --copies needs a value");
     check_cli("env configs/envs/tabular_dense.json --seed", 2, "lpg: env: --seed needs a value");
@@ -51,9 +51,10 @@ TEST(cli_second_file_and_missing_option_value)
 
 TEST(cli_override_errors_name_the_key_once)
 {
-    check_cli("train configs/demo.json lr=abc", 1,
+    check_cli("train tests/configs/train_chain.json lr=abc", 1,
               "lpg: command line: key 'lr': expected a number, got 'abc'");
-    check_cli("train configs/demo.json bogus=1", 1, "lpg: command line: unknown key 'bogus'");
+    check_cli("train tests/configs/train_chain.json bogus=1", 1,
+              "lpg: command line: unknown key 'bogus'");
     check_cli("meta-train configs/grid.json seeds=-1", 1, "lpg: command line: unknown key 'seeds'");
     check_cli("eval configs/eval_quick.json seeds=0", 1,
               "lpg: command line: key 'seeds': value 0 is out of range [1, 1024]");

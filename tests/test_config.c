@@ -70,7 +70,7 @@ TEST(config_reads_typed_values)
 TEST(config_keeps_defaults_for_missing_keys)
 {
     Sample s;
-    CHECK_INT(load_text("{}", &s, 0, NULL), 0);
+    REQUIRE(load_text("{}", &s, 0, NULL) == 0);
     CHECK_INT(s.steps, 7);
 }
 
@@ -93,7 +93,7 @@ TEST(config_applies_overrides)
 {
     Sample s;
     char *good[] = {"steps=99", "lr=0.25", "verbose=true", "lrs=1,2,3", "name=abc"};
-    CHECK_INT(load_text("{\"steps\": 12}", &s, 5, good), 0);
+    REQUIRE(load_text("{\"steps\": 12}", &s, 5, good) == 0);
     CHECK_INT(s.steps, 99);
     CHECK_NEAR(s.lr, 0.25, 0);
     CHECK_INT(s.verbose, 1);
@@ -129,14 +129,14 @@ TEST(config_to_json_writes_every_key_and_reads_back)
     CHECK_INT(load_text("{\"steps\": 12, \"lr\": 0.1, \"verbose\": true, \"env\": \"envs/a.json\","
                         " \"envs\": [\"a.json\", \"/abs/b.json\"]}", &s, 2, over), 0);
     char *json = config_to_json(sample_fields, NSAMPLE, &s);
-    CHECK(json != NULL);
+    REQUIRE(json != NULL);
     if (!json)
         return;
     CHECK(strstr(json, "\"lrs\": [2,4,8]") != NULL);           /* the override, as a list */
     CHECK(strstr(json, "\"env\": \"build/envs/a.json\"") != NULL); /* paths as stored */
     CHECK(strstr(json, "\"verbose\": true") != NULL);
     cJSON *root = cJSON_Parse(json);
-    CHECK(root != NULL);
+    REQUIRE(root != NULL);
     CHECK_INT(root ? cJSON_GetArraySize(root) : 0, NSAMPLE);
     /* Applied to a blank struct it gives back every value (paths already resolved: base "."). */
     Sample back;

@@ -24,25 +24,39 @@
 static char *overrides[] = {"lifetimes=9"};
 #define NOVERRIDES 1
 
-/* Runs meta_run_resume on path with stderr captured into msg; returns its result. */
-static int resume_capturing(const char *path, char *msg, size_t msgsize)
+/* Sends stderr to the file CAPTURE; returns the saved descriptor for capture_end. */
+static int capture_begin(void)
 {
     fflush(stderr);
-    int saved = dup(2);
-    int fd = open(CAPTURE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 || saved < 0)
-        return -100;
-    dup2(fd, 2);
-    close(fd);
-    MetaRun run;
-    int rc = meta_run_resume(&run, TINY, NOVERRIDES, overrides, path, 0);
-    meta_run_free(&run);
+    int saved = dup(2), fd = open(CAPTURE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, 2);
+        close(fd);
+    }
+    return saved;
+}
+
+/* Restores stderr and copies what was captured into msg. */
+static void capture_end(int saved, char *msg, size_t msgsize)
+{
     fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
     char *text = read_whole_file(CAPTURE, NULL);
     snprintf(msg, msgsize, "%s", text ? text : "");
     free(text);
+}
+
+/* Runs meta_run_resume on path with stderr captured into msg; returns its result. */
+static int resume_capturing(const char *path, char *msg, size_t msgsize)
+{
+    int saved = capture_begin();
+    MetaRun run;
+    int rc = meta_run_resume(&run, TINY, NOVERRIDES, overrides, path, 0);
+    meta_run_free(&run);
+    capture_end(saved, msg, msgsize);
     return rc;
 }
 
@@ -132,6 +146,9 @@ static void eta_huge(MetaRun *run) { run->eta[5] = (real)1e30; }
 static void theta_nan(MetaRun *run) { window_theta(&run->lives[0].window, 0)[0] = (real)NAN; }
 static void life_arm(MetaRun *run) { run->lives[1].arm = 1000; }
 static void life_updates(MetaRun *run) { run->lives[0].updates = -4; }
+static void life_final_sum(MetaRun *run) { run->lives[2].final_sum = NAN; }
+static void life_rng(MetaRun *run) { run->lives[1].rng.inc = 2; }
+static void run_rng(MetaRun *run) { run->rng.inc = 0; }
 
 TEST(crafted_checkpoint_env_states_are_refused)
 {
@@ -160,6 +177,9 @@ TEST(crafted_checkpoint_counters_and_parameters_are_refused)
     CHECK(refused_after(theta_nan, "section 'life0_theta': element 0 is not finite"));
     CHECK(refused_after(life_arm, "section 'lives': lifetime 1: bandit arm out of range"));
     CHECK(refused_after(life_updates, "section life0_counters: values out of range"));
+    CHECK(refused_after(life_final_sum, "section life2_final_sum: not finite"));
+    CHECK(refused_after(life_rng, "section life1_rng: the stream selector is even"));
+    CHECK(refused_after(run_rng, "section 'rng': the stream selector is even"));
 }
 
 /* The product binary refuses the same files with exit 1 and the message (it used to crash or
@@ -311,18 +331,10 @@ static int roundtrip(EnvBatch *a, EnvBatch *r, char *msg, size_t msgsize)
     Checkpoint ck;
     if (checkpoint_open(&ck, path))
         return -100;
-    fflush(stderr);
-    int saved = dup(2), fd = open(CAPTURE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 2);
-    close(fd);
+    int saved = capture_begin();
     rc = env_batch_load_state(r, &ck, "env");
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    capture_end(saved, msg, msgsize);
     checkpoint_close(&ck);
-    char *text = read_whole_file(CAPTURE, NULL);
-    snprintf(msg, msgsize, "%s", text ? text : "");
-    free(text);
     return rc;
 }
 

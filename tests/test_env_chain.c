@@ -17,7 +17,7 @@ static int load(const char *name, EnvSpec *spec)
 TEST(env_chain_length_and_good_action_drawn_in_range)
 {
     EnvSpec spec;
-    CHECK_INT(load("chain_long", &spec), 0);
+    REQUIRE(load("chain_long", &spec) == 0);
     CHECK_INT(spec.length_min, 5);
     CHECK_INT(spec.length_max, 50);
     CHECK_INT(spec.num_actions, 2);
@@ -49,7 +49,7 @@ static void check_one_episode(uint64_t seed)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load("chain_short", &spec), 0);
+    REQUIRE(load("chain_short", &spec) == 0);
     if (env_batch_init(&b, &spec, 2, seed) != 0) {
         CHECK(0);
         return;
@@ -91,7 +91,7 @@ TEST(env_chain_keeps_length_across_episodes)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load("chain_long", &spec), 0);
+    REQUIRE(load("chain_long", &spec) == 0);
     if (env_batch_init(&b, &spec, 4, 17) != 0) {
         CHECK(0);
         return;
@@ -118,7 +118,7 @@ TEST(env_chain_noisy_pays_plus_minus_one_in_between)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load("chain_short_noisy", &spec), 0);
+    REQUIRE(load("chain_short_noisy", &spec) == 0);
     CHECK_INT(spec.noisy, 1);
     const int copies = 64;
     if (env_batch_init(&b, &spec, copies, 5) != 0) {
@@ -157,7 +157,7 @@ TEST(env_chain_distraction_bits)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load("chain_distraction", &spec), 0);
+    REQUIRE(load("chain_distraction", &spec) == 0);
     CHECK_INT(spec.obs_dim, 22);
     CHECK_INT(spec.num_states, 0);
     CHECK_INT(spec.distraction_bits, 20);

@@ -49,7 +49,7 @@ TEST(env_tabular_moves_walls_borders_and_collects)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load_layout(layout_tabular, &spec), 0);
+    REQUIRE(load_layout(layout_tabular, &spec) == 0);
     CHECK_INT(spec.num_actions, 9);
     CHECK_INT(spec.num_states, 20 * 8);
     CHECK_INT(spec.obs_dim, 0);
@@ -97,7 +97,7 @@ TEST(env_tabular_p_end_one_ends_and_resets)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load_layout(layout_tabular, &spec), 0);
+    REQUIRE(load_layout(layout_tabular, &spec) == 0);
     if (env_batch_init(&b, &spec, 1, 3) != 0) {
         CHECK(0);
         return;
@@ -125,7 +125,7 @@ TEST(env_tabular_p_respawn_one_returns_next_step)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load_layout(layout_tabular, &spec), 0);
+    REQUIRE(load_layout(layout_tabular, &spec) == 0);
     if (env_batch_init(&b, &spec, 1, 3) != 0) {
         CHECK(0);
         return;
@@ -326,7 +326,7 @@ TEST(env_random_grid_corridor_collects_once)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load_corridor(0, 0, &spec), 0);
+    REQUIRE(load_corridor(0, 0, &spec) == 0);
     CHECK_INT(spec.obs_dim, 2 * 8);
     for (uint64_t seed = 0; seed < 6; seed++) {
         if (env_batch_init(&b, &spec, 1, seed) != 0) {
@@ -357,7 +357,7 @@ TEST(env_random_grid_respawns_on_a_free_cell_and_ends)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load_corridor(0, 1, &spec), 0);
+    REQUIRE(load_corridor(0, 1, &spec) == 0);
     if (env_batch_init(&b, &spec, 1, 4) != 0) {
         CHECK(0);
         return;
@@ -383,7 +383,7 @@ TEST(env_random_grid_respawns_on_a_free_cell_and_ends)
     CHECK_INT(limits, 4);
     env_batch_free(&b);
 
-    CHECK_INT(load_corridor(1, 0, &spec), 0);
+    REQUIRE(load_corridor(1, 0, &spec) == 0);
     if (env_batch_init(&b, &spec, 1, 4) != 0) {
         CHECK(0);
         return;
@@ -505,7 +505,7 @@ TEST(env_grid_render_draws_walls_agent_objects)
 {
     EnvSpec spec;
     EnvBatch b;
-    CHECK_INT(load_layout(layout_tabular, &spec), 0);
+    REQUIRE(load_layout(layout_tabular, &spec) == 0);
     if (env_batch_init(&b, &spec, 1, 3) != 0) {
         CHECK(0);
         return;

@@ -1,6 +1,8 @@
 /* test_eval.c: `lpg eval` (eval.h): the "better" decision and the final return on constructed
  * numbers, a tiny evaluation in process with a freshly initialised rule, the same through the
  * binary (tables and curves on disk), and the command's help and error messages. */
+#include <cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,40 +40,6 @@ TEST(eval_better_needs_two_standard_errors_of_the_difference)
     CHECK(strcmp(eval_winner_name(EVAL_UNKNOWN), "-") == 0);
 }
 
-TEST(eval_final_return_averages_the_last_tenth_of_each_seed)
-{
-    /* 3 seeds x 11 points: the last 2 points (10% rounded up) count. */
-    double curve[33];
-    int64_t steps[11];
-    for (int i = 0; i < 33; i++)
-        curve[i] = 100; /* early points must not count */
-    for (int k = 0; k < 11; k++)
-        steps[k] = 10 * (k + 1);
-    curve[9] = 1, curve[10] = 3;          /* seed 0: 2 */
-    curve[20] = NAN, curve[21] = 6;       /* seed 1: 6 (NaN points are skipped) */
-    curve[31] = NAN, curve[32] = NAN;     /* seed 2: no value, left out */
-    TrainResult r = {3, 11, steps, curve, 0};
-    EvalScore score;
-    int final_points;
-    eval_final_return(&r, &score, &final_points);
-    CHECK_INT(final_points, 2);
-    CHECK_INT(score.count, 2);
-    CHECK_NEAR(score.mean, 4, 1e-12);
-    CHECK_NEAR(score.se, 2, 1e-12); /* sample std 2 sqrt(2), over sqrt(2) seeds */
-    /* 5 points (curve[6..10]): the last one only; one seed: standard error 0. */
-    TrainResult one = {1, 5, steps, curve + 6, 0};
-    eval_final_return(&one, &score, &final_points);
-    CHECK_INT(final_points, 1);
-    CHECK_INT(score.count, 1);
-    CHECK_NEAR(score.mean, 3, 1e-12);
-    CHECK_NEAR(score.se, 0, 0);
-    /* No value anywhere: NaN. */
-    TrainResult none = {1, 2, steps, curve + 31, 0};
-    eval_final_return(&none, &score, &final_points);
-    CHECK_INT(score.count, 0);
-    CHECK(isnan(score.mean) && isnan(score.se));
-}
-
 /* Writes a freshly initialised rule of width 8 to path, in this build's precision. */
 static int write_fresh_rule(const char *path)
 {
@@ -107,8 +75,11 @@ TEST(eval_runs_in_process_with_a_fresh_rule)
     CHECK_INT(write_fresh_rule("build/test_eval_fresh.lpg"), 0);
     char *over[] = {"rule=build/test_eval_fresh.lpg", "output_dir=build/test_eval_inprocess"};
     EvalConfig c;
-    CHECK_INT(eval_config_load(&c, TINY, 2, over), 0);
+    REQUIRE(eval_config_load(&c, TINY, 2, over) == 0);
     CHECK_INT(c.envs.count, 2);
+    CHECK_INT(c.num_rules, 1);
+    CHECK(strcmp(c.rules[0].name, "lpg") == 0);
+    CHECK(strcmp(c.rules[0].path, "build/test_eval_fresh.lpg") == 0);
     CHECK(strcmp(c.a2c_chain, "tests/configs/../../configs/a2c/chain.json") == 0);
     EvalRow rows[2];
     mute_stderr(); /* the progress lines */
@@ -117,21 +88,20 @@ TEST(eval_runs_in_process_with_a_fresh_rule)
     CHECK_INT(rc, 0);
     CHECK(strcmp(rows[0].name, "chain_short") == 0 && rows[0].kind == ENV_CHAIN);
     CHECK(strcmp(rows[1].name, "tabular_sparse") == 0 && rows[1].kind == ENV_TABULAR_GRID);
-    for (int i = 0; i < 2; i++) {
-        CHECK_INT(rows[i].points, 5);
-        CHECK_INT(rows[i].final_points, 1);
-        const EvalScore *s[2] = {&rows[i].lpg, &rows[i].a2c};
+    for (int i = 0; i < 2; i++)
         for (int m = 0; m < 2; m++) {
-            CHECK(!s[m]->failed && s[m]->count == 2);
-            CHECK(isfinite(s[m]->mean) && isfinite(s[m]->se) && s[m]->se >= 0);
+            const TrainScore *s = &rows[i].method[m].score;
+            CHECK(!rows[i].method[m].failed && s->seeds == 2);
+            CHECK(isfinite(s->mean) && isfinite(s->se) && s->se >= 0);
+            CHECK_INT(s->steps, 160); /* 10 updates of 160 steps: the last one */
         }
-    }
-    /* Chain returns are +1 or -1 per episode. */
-    CHECK(fabs(rows[0].lpg.mean) <= 1 && fabs(rows[0].a2c.mean) <= 1);
+    /* Chains pay at most 1 per episode, and an episode takes at least 5 steps (length_min). */
+    for (int m = 0; m < 2; m++)
+        CHECK(fabs(rows[0].method[m].score.mean) <= 0.2);
     CHECK_INT(count_lines("build/test_eval_inprocess/chain_short.lpg.csv"), 6);
     CHECK_INT(count_lines("build/test_eval_inprocess/tabular_sparse.a2c.csv"), 6);
     CHECK_INT(eval_write_tables(&c, rows, 2), 0);
-    CHECK_INT(count_lines("build/test_eval_inprocess/results.csv"), 3);
+    CHECK_INT(count_lines("build/test_eval_inprocess/results.csv"), 5);
 }
 
 /* Finds the line of the table starting with prefix in text; copies it to line. */
@@ -147,25 +117,98 @@ static int find_line(const char *text, const char *prefix, char *line, size_t si
     return 0;
 }
 
-/* A results.csv row: name,kind,2,1600,1,lpg mean,se,2,a2c mean,se,2,better; checks the
- * numbers are finite and the better column agrees with them. */
-static void check_csv_row(const char *csv, const char *name, const char *kind)
+/* A results.csv row of env name and method: checks its fields and returns its mean and se. */
+static void check_csv_row(const char *csv, const char *name, const char *kind, const char *method,
+                          double *mean, double *se)
 {
-    char line[512], prefix[128], env[64], kinds[64], better[16];
-    snprintf(prefix, sizeof prefix, "%s,", name);
+    char line[512], prefix[128], verdict[16] = "";
+    snprintf(prefix, sizeof prefix, "%s,%s,%s,", name, kind, method);
     CHECK(find_line(csv, prefix, line, sizeof line));
-    int seeds, steps, final_points, lpg_n, a2c_n;
+    int seeds, steps, final_steps, scored, episodes;
+    double ret, ret_se;
+    int got = sscanf(line + strlen(prefix), "%d,%d,%d,%lf,%lf,%d,%d,%lf,%lf,%15s", &seeds, &steps,
+                     &final_steps, mean, se, &scored, &episodes, &ret, &ret_se, verdict);
+    CHECK(got >= 9);
+    CHECK(seeds == 2 && steps == 1600 && final_steps == 160 && scored == 2 && episodes > 0);
+    CHECK(isfinite(*mean) && isfinite(*se) && isfinite(ret) && isfinite(ret_se));
+    CHECK_INT(got, strcmp(method, "a2c") == 0 ? 9 : 10); /* A2C has no verdict */
+}
+
+/* The rule's verdict in its results.csv row agrees with the numbers. */
+static void check_csv_verdict(const char *csv, const char *name, const char *kind)
+{
     double lpg, lpg_se, a2c, a2c_se;
-    int got = sscanf(line, "%63[^,],%63[^,],%d,%d,%d,%lf,%lf,%d,%lf,%lf,%d,%15s", env, kinds,
-                     &seeds, &steps, &final_points, &lpg, &lpg_se, &lpg_n, &a2c, &a2c_se, &a2c_n,
-                     better);
-    CHECK_INT(got, 12);
-    if (got != 12)
+    char line[512], prefix[128];
+    check_csv_row(csv, name, kind, "lpg", &lpg, &lpg_se);
+    check_csv_row(csv, name, kind, "a2c", &a2c, &a2c_se);
+    EvalWinner w = eval_better(lpg, lpg_se, a2c, a2c_se);
+    const char *word = w == EVAL_LPG ? ",better\n" : w == EVAL_A2C ? ",worse\n" : ",tie\n";
+    snprintf(prefix, sizeof prefix, "%s,%s,lpg,", name, kind);
+    CHECK(find_line(csv, prefix, line, sizeof line));
+    strcat(line, "\n");
+    CHECK(strstr(line, word) != NULL);
+}
+
+/* The number after "key": in text, or NaN when the key is missing or null. */
+static double json_number_of(const cJSON *obj, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(item) ? item->valuedouble : NAN;
+}
+
+/* results.json agrees with results.csv (csv): the methods in order, and for each environment and
+ * method the mean, se, seeds, episodes and verdict. */
+static void check_results_json(const char *path, const char *csv, const char *const *methods,
+                               int num_methods)
+{
+    char *text = read_whole_file(path, NULL);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    CHECK(root != NULL);
+    if (!root)
         return;
-    CHECK(strcmp(kinds, kind) == 0);
-    CHECK(seeds == 2 && steps == 1600 && final_points == 1 && lpg_n == 2 && a2c_n == 2);
-    CHECK(isfinite(lpg) && isfinite(lpg_se) && isfinite(a2c) && isfinite(a2c_se));
-    CHECK(strcmp(better, eval_winner_name(eval_better(lpg, lpg_se, a2c, a2c_se))) == 0);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "methods");
+    CHECK_INT(cJSON_GetArraySize(list), num_methods);
+    CHECK_INT((int)json_number_of(root, "final_steps"), 160);
+    for (int m = 0; m < num_methods && m < cJSON_GetArraySize(list); m++) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, m), "name");
+        CHECK(cJSON_IsString(name) && strcmp(name->valuestring, methods[m]) == 0);
+    }
+    const cJSON *envs = cJSON_GetObjectItemCaseSensitive(root, "environments");
+    CHECK_INT(cJSON_GetArraySize(envs), 2);
+    const cJSON *env;
+    cJSON_ArrayForEach(env, envs) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(env, "name");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(env, "kind");
+        const cJSON *results = cJSON_GetObjectItemCaseSensitive(env, "results");
+        CHECK(cJSON_IsString(name) && cJSON_IsString(kind) && cJSON_IsObject(results));
+        if (!cJSON_IsString(name) || !cJSON_IsString(kind) || !cJSON_IsObject(results))
+            continue;
+        for (int m = 0; m < num_methods; m++) {
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(results, methods[m]);
+            char prefix[128], line[512], verdict[16] = "";
+            snprintf(prefix, sizeof prefix, "%s,%s,%s,", name->valuestring, kind->valuestring,
+                     methods[m]);
+            CHECK(r != NULL && find_line(csv, prefix, line, sizeof line));
+            if (!r)
+                continue;
+            double mean, se;
+            int seeds, episodes;
+            int got = sscanf(line + strlen(prefix), "%*d,%*d,%*d,%lf,%lf,%d,%d,%*f,%*f,%15s",
+                             &mean, &se, &seeds, &episodes, verdict);
+            CHECK(got >= 4);
+            CHECK(fabs(json_number_of(r, "mean") - mean) <= 1e-5 * fabs(mean) + 1e-12);
+            CHECK(fabs(json_number_of(r, "se") - se) <= 1e-5 * fabs(se) + 1e-12);
+            CHECK_INT((int)json_number_of(r, "seeds"), seeds);
+            CHECK_INT((int)json_number_of(r, "episodes"), episodes);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "verdict");
+            if (strcmp(methods[m], "a2c") == 0)
+                CHECK(cJSON_IsNull(v));
+            else
+                CHECK(cJSON_IsString(v) && strcmp(v->valuestring, verdict) == 0);
+        }
+    }
+    cJSON_Delete(root);
 }
 
 TEST(eval_command_writes_the_tables_and_curves)
@@ -177,15 +220,16 @@ TEST(eval_command_writes_the_tables_and_curves)
                       "run_dir=build/test_eval_rule", out, sizeof out), 0);
     remove("build/test_eval_tiny/results.md");
     remove("build/test_eval_tiny/results.csv");
+    remove("build/test_eval_tiny/results.json");
     CHECK_INT(run_lpg("eval " TINY, out, sizeof out), 0);
-    CHECK(strstr(out, "eval: chain_short lpg: final return ") != NULL);
-    CHECK(strstr(out, "eval: tabular_sparse a2c: final return ") != NULL);
-    CHECK(strstr(out, "| environment | kind | LPG | A2C | better |") != NULL);
+    CHECK(strstr(out, "eval: chain_short lpg: final score ") != NULL);
+    CHECK(strstr(out, "eval: tabular_sparse a2c: final score ") != NULL);
+    CHECK(strstr(out, "| environment | kind | lpg | A2C | lpg vs A2C |") != NULL);
     CHECK(strstr(out, "results: tests/configs/../../build/test_eval_tiny/results.md") != NULL);
     char *md = read_whole_file("build/test_eval_tiny/results.md", NULL);
-    CHECK(md != NULL);
+    REQUIRE(md != NULL);
     if (md) {
-        CHECK(strstr(md, "last 10% of its learning curve (the last 1 of 5 points)") != NULL);
+        CHECK(strstr(md, "reward per step over its last 10% of steps (the last 160)") != NULL);
         CHECK(strstr(md, "2 seeds (5 to 6)") != NULL);
         CHECK(find_line(md, "| chain_short | chain | ", line, sizeof line));
         CHECK(strstr(line, " ± ") != NULL);
@@ -194,17 +238,61 @@ TEST(eval_command_writes_the_tables_and_curves)
     }
     free(md);
     char *csv = read_whole_file("build/test_eval_tiny/results.csv", NULL);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv) {
-        CHECK(strncmp(csv, "environment,kind,seeds,steps,final_points,lpg_mean,lpg_se,lpg_seeds,"
-                           "a2c_mean,a2c_se,a2c_seeds,better\n", 90) == 0);
-        check_csv_row(csv, "chain_short", "chain");
-        check_csv_row(csv, "tabular_sparse", "tabular_grid");
+        const char *header = "environment,kind,method,seeds,steps,final_steps,mean,se,"
+                             "scored_seeds,episodes,final_return,final_return_se,verdict\n";
+        CHECK(strncmp(csv, header, strlen(header)) == 0);
+        check_csv_verdict(csv, "chain_short", "chain");
+        check_csv_verdict(csv, "tabular_sparse", "tabular_grid");
     }
-    free(csv);
-    CHECK_INT(count_lines("build/test_eval_tiny/results.csv"), 3);
+    CHECK_INT(count_lines("build/test_eval_tiny/results.csv"), 5);
     CHECK_INT(count_lines("build/test_eval_tiny/chain_short.a2c.csv"), 6);
     CHECK_INT(count_lines("build/test_eval_tiny/tabular_sparse.lpg.csv"), 6);
+    const char *methods[] = {"lpg", "a2c"};
+    if (csv)
+        check_results_json("build/test_eval_tiny/results.json", csv, methods, 2);
+    free(csv);
+}
+
+TEST(eval_command_runs_several_rules_side_by_side)
+{
+    char out[16384], line[512];
+    CHECK_INT(run_lpg("meta-train tests/configs/meta_tiny.json meta_steps=1 --overwrite "
+                      "run_dir=build/test_eval_rule", out, sizeof out), 0);
+    CHECK_INT(run_lpg("eval tests/configs/eval_rules.json", out, sizeof out), 0);
+    CHECK(strstr(out, "| environment | kind | first | second | A2C | first vs A2C | second vs A2C |")
+          != NULL);
+    CHECK(strstr(out, "first: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 2 for "
+                      "tabular agents, 0.5 for MLP agents).") != NULL);
+    CHECK(strstr(out, "second: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 4 "
+                      "for tabular agents, 0.25 for MLP agents).") != NULL);
+    CHECK(strstr(out, "first better on ") != NULL && strstr(out, "second better on ") != NULL);
+    CHECK(find_line(out, "| chain_short | chain | ", line, sizeof line));
+    CHECK_INT(count_lines("build/test_eval_rules/chain_short.first.csv"), 6);
+    CHECK_INT(count_lines("build/test_eval_rules/chain_short.second.csv"), 6);
+    CHECK_INT(count_lines("build/test_eval_rules/chain_short.a2c.csv"), 6);
+    char *csv = read_whole_file("build/test_eval_rules/results.csv", NULL);
+    CHECK(csv != NULL);
+    const char *methods[] = {"first", "second", "a2c"};
+    if (csv)
+        check_results_json("build/test_eval_rules/results.json", csv, methods, 3);
+    free(csv);
+    /* The two rules differ only in tabular_alpha_lr: on the chain (tabular agents) their
+     * scores differ, and the same seeds give A2C the same numbers as in a one-rule run. */
+    char *one = NULL;
+    CHECK_INT(run_lpg("eval tests/configs/eval_rules.json rules=x:build/test_eval_rule/rule.lpg "
+                      "output_dir=build/test_eval_rules_one", out, sizeof out), 0);
+    char *a = read_whole_file("build/test_eval_rules/chain_short.a2c.csv", NULL);
+    one = read_whole_file("build/test_eval_rules_one/chain_short.a2c.csv", NULL);
+    CHECK(a && one && strcmp(a, one) == 0);
+    free(a);
+    free(one);
+    a = read_whole_file("build/test_eval_rules/chain_short.first.csv", NULL);
+    char *b = read_whole_file("build/test_eval_rules/chain_short.second.csv", NULL);
+    CHECK(a && b && strcmp(a, b) != 0);
+    free(a);
+    free(b);
 }
 
 TEST(eval_command_marks_a_failed_run_and_goes_on)
@@ -218,16 +306,19 @@ TEST(eval_command_marks_a_failed_run_and_goes_on)
                   "a2c_chain=tests/configs/eval_a2c_diverging.json", out, sizeof out) != 0);
     CHECK(strstr(out, ": parameters became NaN or infinite") != NULL); /* which seed first: timing */
     CHECK(strstr(out, "eval: chain_short a2c: failed after ") != NULL);
-    CHECK(strstr(out, "eval: tabular_sparse a2c: final return ") != NULL);
+    CHECK(strstr(out, "eval: tabular_sparse a2c: final score ") != NULL);
     CHECK(strstr(out, "lpg: eval: some runs failed") != NULL);
     char *md = read_whole_file("build/test_eval_failed/results.md", NULL);
     CHECK(md && find_line(md, "| chain_short | chain | ", line, sizeof line));
     CHECK(md && strstr(line, " | failed | - |") != NULL);
+    CHECK(md && strstr(md, "lpg better on ") != NULL);
     CHECK(md && strstr(md, "undecided on 1 of 2 environments.") != NULL);
     free(md);
     char *csv = read_whole_file("build/test_eval_failed/results.csv", NULL);
-    CHECK(csv && find_line(csv, "chain_short,", line, sizeof line));
-    CHECK(csv && strstr(line, ",nan,nan,0,-") != NULL);
+    CHECK(csv && find_line(csv, "chain_short,chain,a2c,", line, sizeof line));
+    CHECK(csv && strcmp(line, "chain_short,chain,a2c,2,8000,800,nan,nan,0,0,nan,nan,") == 0);
+    CHECK(csv && find_line(csv, "chain_short,chain,lpg,", line, sizeof line));
+    CHECK(csv && line[strlen(line) - 1] == ','); /* no verdict against a failed run */
     free(csv);
 }
 
@@ -297,13 +388,31 @@ TEST(eval_command_rejects_bad_configs_and_rules)
     check_eval_error(args, "key 'a2c_chain_distraction': cannot use the A2C config");
     snprintf(args, sizeof args, "%s mlp_hidden=8.5", cfg);
     check_eval_error(args, "key 'mlp_hidden': widths must be integers");
+    /* Lists of rules. */
+    check_eval_error("tests/configs/eval_rule_and_rules.json",
+                     "lpg: tests/configs/eval_rule_and_rules.json: keys 'rule' and 'rules': give "
+                     "one or the other");
+    check_eval_error("tests/configs/eval_rules_bad.json",
+                     "lpg: tests/configs/eval_rules_bad.json: rules[1]: unknown key 'alpha_lr'");
+    snprintf(args, sizeof args, "%s rules=a2c:x.lpg", cfg);
+    check_eval_error(args, "override 'rules': key 'name': \"a2c\" must be 1 to 31 letters");
+    snprintf(args, sizeof args, "%s rules=my/rule:x.lpg", cfg);
+    check_eval_error(args, "key 'name': \"my/rule\" must be 1 to 31 letters, digits");
+    snprintf(args, sizeof args, "%s rules=a:x.lpg,a:y.lpg", cfg);
+    check_eval_error(args, "override 'rules': key 'rules': two rules are named \"a\"");
+    snprintf(args, sizeof args, "%s rules=x.lpg", cfg);
+    check_eval_error(args, "override 'rules': expected <name>:<file>, got 'x.lpg'");
+    snprintf(args, sizeof args, "%s rules=a:tests/configs/bad_rule.lpg", cfg);
+    check_eval_error(args, "lpg: tests/configs/bad_rule.lpg: not a checkpoint");
+    snprintf(args, sizeof args, "%s rules=a:x.lpg,b:x.lpg,c:x.lpg,d:x.lpg,e:x.lpg", cfg);
+    check_eval_error(args, "key 'rules': at most 4 rules");
 }
 
 TEST(eval_config_defaults_are_relative_to_the_config)
 {
     EvalConfig c;
     char *over[] = {"envs=configs/envs/chain_short.json"};
-    CHECK_INT(eval_config_load(&c, "tests/configs/eval_defaults.json", 1, over), 0);
+    REQUIRE(eval_config_load(&c, "tests/configs/eval_defaults.json", 1, over) == 0);
     CHECK(strcmp(c.rule, "tests/configs/../checkpoints/grid.lpg") == 0);
     CHECK(strcmp(c.a2c_random_grid, "tests/configs/a2c/random_grid.json") == 0);
     CHECK(strcmp(c.output_dir, "tests/configs/../results/eval") == 0);
@@ -318,8 +427,8 @@ TEST(eval_default_config_matches_the_meta_training_lifetime)
      * one lifetime of configs/grid.json (same copies and unroll). */
     EvalConfig c;
     MetaConfig grid;
-    CHECK_INT(eval_config_load(&c, "configs/eval.json", 0, NULL), 0);
-    CHECK_INT(meta_config_load(&grid, "configs/grid.json", 0, NULL), 0);
+    REQUIRE(eval_config_load(&c, "configs/eval.json", 0, NULL) == 0);
+    REQUIRE(meta_config_load(&grid, "configs/grid.json", 0, NULL) == 0);
     CHECK_INT(c.envs.count, 14);
     CHECK_INT(c.seeds, 16);
     CHECK_INT(c.steps, (long long)grid.lifetime_updates * grid.copies * grid.unroll);
@@ -333,13 +442,56 @@ TEST(eval_default_config_matches_the_meta_training_lifetime)
     CHECK(trained_with);
     /* A2C on the grids is tuned at the evaluation's own budget: same steps and copies. */
     TrainConfig a2c;
-    CHECK_INT(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL), 0);
+    REQUIRE(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL) == 0);
     CHECK_INT(a2c.steps, c.steps);
     CHECK_INT(a2c.copies, c.copies);
     CHECK_INT(a2c.unroll, c.unroll);
     EvalConfig quick;
-    CHECK_INT(eval_config_load(&quick, "configs/eval_quick.json", 0, NULL), 0);
+    REQUIRE(eval_config_load(&quick, "configs/eval_quick.json", 0, NULL) == 0);
     CHECK_INT(quick.envs.count, 14);
     CHECK_INT(quick.seeds, 4);
     CHECK(quick.steps < c.steps);
+}
+
+TEST(eval_demo_config_covers_each_family_in_a_small_budget)
+{
+    /* make demo: tabular grids, a random grid and a chain, each method at most 8 seeds x 128k
+     * steps per environment, so that it runs in well under 2 minutes on 2 cores. */
+    EvalConfig c;
+    CHECK_INT(eval_config_load(&c, "configs/demo.json", 0, NULL), 0);
+    int kinds[3] = {0};
+    for (int i = 0; i < c.envs.count; i++) {
+        EnvSpec spec;
+        CHECK_INT(env_load(c.envs.item[i], &spec), 0);
+        if (spec.kind <= ENV_CHAIN)
+            kinds[spec.kind]++;
+    }
+    CHECK(kinds[ENV_TABULAR_GRID] >= 1 && kinds[ENV_RANDOM_GRID] >= 1 && kinds[ENV_CHAIN] >= 1);
+    CHECK((long long)c.seeds * c.steps * c.envs.count <= 8LL * 128000 * 4);
+    CHECK_INT(c.num_rules, 1);
+    CHECK(strcmp(c.rules[0].path, "configs/../checkpoints/grid.lpg") == 0);
+    CHECK(strcmp(c.output_dir, "configs/../results/demo") == 0);
+}
+
+TEST(eval_config_reads_a_list_of_rules_and_the_one_rule_override)
+{
+    EvalConfig c;
+    CHECK_INT(eval_config_load(&c, "tests/configs/eval_rules.json", 0, NULL), 0);
+    CHECK_INT(c.num_rules, 2);
+    CHECK(strcmp(c.rules[0].name, "first") == 0 && strcmp(c.rules[1].name, "second") == 0);
+    CHECK(strcmp(c.rules[1].path, "tests/configs/../../build/test_eval_rule/rule.lpg") == 0);
+    /* Each rule's own alphas, else the config's (tabular_alpha_lr 4 in the file, mlp 0.5). */
+    CHECK(c.rules[0].tabular_alpha_lr == 2 && c.rules[0].mlp_alpha_lr == 0.5);
+    CHECK(c.rules[1].tabular_alpha_lr == 4 && c.rules[1].mlp_alpha_lr == 0.25);
+    /* rule=<file> replaces the list with that one rule, named lpg; an alpha override reaches
+     * the rules that do not set their own. */
+    char *over[] = {"rule=x.lpg", "mlp_alpha_lr=0.125"};
+    CHECK_INT(eval_config_load(&c, "tests/configs/eval_rules.json", 2, over), 0);
+    CHECK_INT(c.num_rules, 1);
+    CHECK(strcmp(c.rules[0].name, "lpg") == 0 && strcmp(c.rules[0].path, "x.lpg") == 0);
+    CHECK(c.rules[0].tabular_alpha_lr == 4 && c.rules[0].mlp_alpha_lr == 0.125);
+    char *two[] = {"rules=a:x.lpg,b:y.lpg"};
+    CHECK_INT(eval_config_load(&c, TINY, 1, two), 0);
+    CHECK_INT(c.num_rules, 2);
+    CHECK(strcmp(c.rules[1].name, "b") == 0 && strcmp(c.rules[1].path, "y.lpg") == 0);
 }

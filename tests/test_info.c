@@ -102,9 +102,9 @@ static char *text_section(const char *path, const char *name)
 static void check_effective_config(const char *path)
 {
     char *json = text_section(path, "effective_config");
-    CHECK(json != NULL);
+    REQUIRE(json != NULL);
     cJSON *root = json ? cJSON_Parse(json) : NULL;
-    CHECK(root != NULL);
+    REQUIRE(root != NULL);
     if (root) {
         const cJSON *lrs = cJSON_GetObjectItemCaseSensitive(root, "tabular_lrs");
         CHECK(cJSON_IsArray(lrs) && cJSON_GetArraySize(lrs) == 3);
@@ -182,7 +182,7 @@ TEST(meta_train_resumes_a_checkpoint_that_predates_effective_configs)
 
     CHECK_INT(copy_without(ckpt, old, record), 0);
     Checkpoint ck;
-    CHECK_INT(checkpoint_open(&ck, old), 0);
+    REQUIRE(checkpoint_open(&ck, old) == 0);
     CHECK(checkpoint_find(&ck, "effective_config") == NULL && checkpoint_find(&ck, "overrides") == NULL);
     checkpoint_close(&ck);
     CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, old, 0), 0);

@@ -1,10 +1,12 @@
 /* test_train.c: the training loop of `lpg train` (train.h) and the command: the LPG path with a
  * freshly initialised rule, independence from the thread count, the curve CSV, and the CLI's
  * help and error messages. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "env.h"
+#include "quiet_stderr.h"
 #include "rule.h"
 #include "test.h"
 #include "train.h"
@@ -112,7 +114,9 @@ TEST(train_curve_csv_has_mean_se_and_seed_columns)
 {
     int64_t steps[2] = {100, 200};
     double curve[4] = {1, 3, NAN, 5}; /* seed 7: 1, 3; seed 8: none, 5 */
-    TrainResult r = {2, 2, steps, curve, 0};
+    double rate[4] = {0.5, 0.25, -0.5, 0.75};
+    TrainResult r = {.num_seeds = 2, .num_points = 2, .point_steps = steps, .curve = curve,
+                     .reward_curve = rate};
     TrainConfig c;
     train_config_defaults(&c);
     c.seed = 7;
@@ -122,13 +126,71 @@ TEST(train_curve_csv_has_mean_se_and_seed_columns)
     CHECK_INT(count, 2);
     CHECK_NEAR(mean, 4, 1e-12);
     CHECK_NEAR(se, 1, 1e-12); /* sample std sqrt(2), over sqrt(2) seeds */
+    curve[2] = -NAN; /* printf may write "-nan"; the CSV never does */
     char *csv = train_curve_csv(&r, &c);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv)
-        CHECK(strcmp(csv, "steps,mean_return,se_return,seed_7,seed_8\n"
-                          "100,1,0,1,nan\n"
-                          "200,4,1,3,5\n") == 0);
+        CHECK(strcmp(csv, "steps,mean_return,se_return,mean_reward_per_step,se_reward_per_step,"
+                          "seed_7,seed_8,reward_per_step_seed_7,reward_per_step_seed_8\n"
+                          "100,1,0,0,0.5,1,nan,0.5,-0.5\n"
+                          "200,4,1,0.5,0.25,3,5,0.25,0.75\n") == 0);
     free(csv);
+}
+
+TEST(train_final_score_is_reward_per_step_over_seeds)
+{
+    double reward[3] = {0.25, 0.75, NAN}, ret[3] = {NAN, 4, 2};
+    int64_t episodes[3] = {0, 7, 5};
+    TrainResult r = {.num_seeds = 3, .final_reward = reward, .final_return = ret,
+                     .final_episodes = episodes, .final_steps = 640};
+    TrainScore score;
+    train_final_score(&r, &score);
+    CHECK_INT(score.seeds, 2);
+    CHECK_NEAR(score.mean, 0.5, 1e-12);
+    CHECK_NEAR(score.se, 0.25, 1e-12); /* sample std 0.25 sqrt(2), over sqrt(2) seeds */
+    CHECK_INT(score.return_seeds, 2);
+    CHECK_NEAR(score.return_mean, 3, 1e-12);
+    CHECK_NEAR(score.return_se, 1, 1e-12);
+    CHECK_INT(score.episodes, 12);
+    CHECK_INT(score.steps, 640);
+    /* One seed: standard error 0; none with a value: NaN. */
+    r.num_seeds = 1;
+    train_final_score(&r, &score);
+    CHECK(score.mean == 0.25 && score.se == 0 && score.seeds == 1 && score.return_seeds == 0);
+    CHECK(isnan(score.return_mean) && isnan(score.return_se));
+}
+
+TEST(train_final_score_counts_every_step_of_the_last_tenth)
+{
+    /* chain_short (tests/configs/train_chain.json) pays +1 or -1 at an episode's last step
+     * only, so the reward of the final window is the sum of the returns of the episodes that
+     * ended in it; and the window covers the last ceil(10% of updates) updates. */
+    TrainConfig c;
+    CHECK_INT(train_config_load(&c, "tests/configs/train_chain.json", 0, NULL), 0);
+    EnvSpec spec;
+    CHECK_INT(env_load(c.env, &spec), 0);
+    TrainResult r;
+    mute_stderr();
+    int rc = train_run(&c, &spec, NULL, NULL, 0, &r);
+    unmute_stderr();
+    CHECK_INT(rc, 0);
+    if (rc)
+        return;
+    int64_t per_update = (int64_t)c.copies * c.unroll;
+    int64_t updates = (c.steps + per_update - 1) / per_update;
+    CHECK_INT(r.final_steps, (updates + 9) / 10 * per_update);
+    for (int s = 0; s < r.num_seeds; s++) {
+        /* An integer total, at most one per episode, equal to the episodes' returns. */
+        double total = r.final_reward[s] * (double)r.final_steps;
+        CHECK(fabs(total - round(total)) < 1e-6);
+        CHECK(fabs(total) <= (double)r.final_episodes[s] + 1e-6);
+        CHECK(r.final_episodes[s] > 0);
+        CHECK_NEAR(r.final_return[s] * (double)r.final_episodes[s], total, 1e-6);
+    }
+    /* The reward curve's last point is a mean over steps too: finite for every seed. */
+    for (int s = 0; s < r.num_seeds; s++)
+        CHECK(isfinite(r.reward_curve[(size_t)s * r.num_points + r.num_points - 1]));
+    train_result_free(&r);
 }
 
 TEST(train_command_help_lists_every_key)
@@ -150,13 +212,18 @@ TEST(train_command_writes_the_curve)
     char out[16384];
     remove("build/test_train_chain.csv");
     CHECK_INT(run_lpg("train tests/configs/train_chain.json", out, sizeof out), 0);
+    CHECK(strstr(out, "a2c on chain_short: final score ") != NULL);
+    CHECK(strstr(out, " reward per step over the last 10% of steps (2 seeds, 20160 steps each")
+          != NULL);
     CHECK(strstr(out, "a2c on chain_short: final return ") != NULL);
-    CHECK(strstr(out, "(2 seeds, 20160 steps each") != NULL);
     size_t len = 0;
     char *csv = read_whole_file("build/test_train_chain.csv", &len);
-    CHECK(csv != NULL);
+    REQUIRE(csv != NULL);
     if (csv) {
-        CHECK(strncmp(csv, "steps,mean_return,se_return,seed_0,seed_1\n", 42) == 0);
+        const char *header = "steps,mean_return,se_return,mean_reward_per_step,"
+                             "se_reward_per_step,seed_0,seed_1,reward_per_step_seed_0,"
+                             "reward_per_step_seed_1\n";
+        CHECK(strncmp(csv, header, strlen(header)) == 0);
         int lines = 0;
         for (size_t i = 0; i < len; i++)
             lines += csv[i] == '\n';

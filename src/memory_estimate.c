@@ -1,0 +1,141 @@
+/* memory_estimate.c: the peak memory of a run from its config (see memory_estimate.h). Sizes in
+ * reals follow the buffer tables of rollout.c, metagrad.c, agent.c, critic.c and rule.c. */
+#include "memory_estimate.h"
+
+#include <unistd.h>
+
+#include "agent.h"
+#include "rule.h"
+#include "util.h"
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+#define MALLOC_SLACK 1.25 /* allocator overhead and small buffers not counted below */
+
+typedef struct {
+    double params;  /* agent parameters P */
+    double outputs; /* outputs per row */
+    double hidden;  /* sum of hidden widths (0: tabular) */
+    double states;  /* tabular states (0: MLP) */
+    double obs;     /* observation reals per row (0: tabular) */
+} Sizes;
+
+/* The agent's sizes for spec (the layout agent_setup computes), or all zero if it has none. */
+static Sizes agent_sizes(const EnvSpec *spec, const ConfigDoubleList *mlp_hidden, int num_y,
+                         int has_value)
+{
+    Sizes z = {0, 0, 0, 0, 0};
+    AgentSpec as;
+    Agent agent;
+    if (agent_spec_for_env(&as, spec, mlp_hidden->item, mlp_hidden->count, num_y, has_value) ||
+        agent_setup(&agent, &as))
+        return z;
+    z.params = (double)agent.num_params;
+    z.outputs = agent.num_outputs;
+    for (int l = 0; l + 1 < agent.num_layers; l++)
+        z.hidden += agent.layer_out[l];
+    z.states = spec->num_states > 0 ? spec->num_states : 0;
+    z.obs = spec->obs_dim > 0 ? spec->obs_dim : 0;
+    return z;
+}
+
+/* Work space of an agent for batches of `rows`: activations, tangents and gradients. */
+static double agent_work_reals(Sizes a, double rows)
+{
+    return 4 * rows * (a.hidden + a.outputs) + a.states;
+}
+
+/* One rollout of T steps of n copies (rows1 = (T + 1) n observations). */
+static double rollout_reals(Sizes a, double n, double t_len)
+{
+    double rows = n * t_len, rows1 = n * (t_len + 1);
+    return rows1 * (a.obs + a.outputs + 1) + 4 * rows;
+}
+
+/* The rule's activations for n trajectories of T steps (rule_work_create). */
+static double rule_work_reals(int hidden, double n, double t_len)
+{
+    double rows = n * t_len;
+    return rows * (13.0 * hidden + 4 * RULE_Y_DIM + 3 * RULE_PHI_HIDDEN + 2 * RULE_X_DIM + 8);
+}
+
+/* An environment batch of n copies. */
+static double env_bytes(const EnvSpec *spec, double n)
+{
+    double cells = (double)spec->width * spec->height;
+    double per_copy = 128 + (spec->obs_dim > 0 ? spec->obs_dim * sizeof(real) : 0) +
+                      (spec->kind == ENV_RANDOM_GRID ? cells : 0) + 1024 /* game states */;
+    return n * per_copy + cells * 16;
+}
+
+/* One lifetime: its agent's window (θ_0..θ_K, gradients, adjoints), K + 1 rollouts, agent and
+ * rule work space, critic and environment. Also returns the bytes it adds to a checkpoint. */
+static double lifetime_bytes(const MetaConfig *c, const EnvSpec *spec, double rule_count,
+                             double *checkpoint_bytes)
+{
+    double n = c->copies, T = c->unroll, K = c->K, rows1 = n * (T + 1);
+    Sizes a = agent_sizes(spec, &c->mlp_hidden, RULE_Y_DIM, 0);
+    Sizes critic = agent_sizes(spec, &c->mlp_hidden, 0, 1);
+    double window = (K + 5) * a.params + 3 * K * rows1 * (RULE_Y_DIM + 1) + rows1 * 4;
+    double reals = window + (K + 1) * rollout_reals(a, n, T) + agent_work_reals(a, rows1) +
+                   rule_work_reals(c->rule_hidden, n, T) + 2 * critic.params +
+                   agent_work_reals(critic, rows1) + 2 * rows1 + rule_count;
+    *checkpoint_bytes = (a.params + critic.params) * sizeof(real) + env_bytes(spec, n);
+    return reals * sizeof(real) + env_bytes(spec, n);
+}
+
+double memory_meta_train(const MetaConfig *c, const EnvSpec *specs, int num_envs)
+{
+    RuleLayout layout;
+    rule_layout(&layout, c->rule_hidden);
+    double rule_count = (double)layout.count;
+    /* Lifetimes draw their environment uniformly: the mean over environments. */
+    double life = 0, checkpoint = 0;
+    for (int e = 0; e < num_envs; e++) {
+        double saved = 0;
+        life += lifetime_bytes(c, &specs[e], rule_count, &saved) / num_envs;
+        checkpoint += saved / num_envs;
+    }
+    /* η, its gradient and Adam; the lifetimes; a checkpoint's payload and compressed copy. */
+    double shared = 4 * rule_count * sizeof(real);
+    return MALLOC_SLACK * (shared + c->lifetimes * (life + 2.2 * checkpoint));
+}
+
+double memory_train(const TrainConfig *c, const EnvSpec *spec, int rule_hidden)
+{
+    double n = c->copies, T = c->unroll, rows = n * T, rows1 = n * (T + 1);
+    int lpg = rule_hidden > 0;
+    Sizes a = agent_sizes(spec, &c->mlp_hidden, lpg ? RULE_Y_DIM : 0, !lpg);
+    double learner = lpg ? rule_work_reals(rule_hidden, n, T) + 2 * rows1 * RULE_Y_DIM + a.params
+                         : 3 * a.params + 4 * rows;
+    double seed_reals = 2 * a.params + rollout_reals(a, n, T) + agent_work_reals(a, rows1) + learner;
+    double seed = seed_reals * sizeof(real) + env_bytes(spec, n);
+    int running = c->threads < c->seeds ? c->threads : c->seeds;
+    double rule = 0;
+    if (lpg) {
+        RuleLayout layout;
+        rule_layout(&layout, rule_hidden);
+        rule = (double)layout.count * sizeof(real);
+    }
+    double curves = (double)c->seeds * c->log_points * 16;
+    return MALLOC_SLACK * (running * seed + rule + curves);
+}
+
+double memory_machine_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+}
+
+int memory_check(double need, double max_memory_gib, const char *where)
+{
+    if (max_memory_gib > 0 && need > max_memory_gib * GIB)
+        return lpg_error("%s: needs about %.3g GiB of memory, more than max_memory = %g GiB; make "
+                         "the run smaller (lifetimes, copies, unroll, threads, widths) or raise "
+                         "max_memory", where, need / GIB, max_memory_gib);
+    double machine = memory_machine_bytes();
+    if (machine > 0 && need > machine)
+        return lpg_error("%s: needs about %.3g GiB of memory, more than this machine's %.3g GiB; "
+                         "make the run smaller (lifetimes, copies, unroll, threads, widths)",
+                         where, need / GIB, machine / GIB);
+    return 0;
+}
