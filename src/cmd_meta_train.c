@@ -12,6 +12,7 @@
 #include <cJSON.h>
 
 #include "commands.h"
+#include "memory_estimate.h"
 #include "meta_train.h"
 #include "util.h"
 
@@ -371,10 +372,11 @@ int cmd_meta_train(int argc, char **argv)
                     : meta_run_init(&run, config_path, noverrides, overrides);
         rc = rc || start_run(&run, &files, resume);
         if (rc == 0) {
-            fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, %s at meta-step %lld of %d\n",
-                    config_path, run.config.lifetimes, run.config.copies, run.num_envs,
-                    run.config.rule_hidden, resume ? "resuming" : "starting", (long long)run.step,
-                    run.config.meta_steps);
+            fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, "
+                    "about %.3g GiB, %s at meta-step %lld of %d\n", config_path,
+                    run.config.lifetimes, run.config.copies, run.num_envs, run.config.rule_hidden,
+                    memory_meta_train(&run.config, run.specs, run.num_envs) / (1 << 30),
+                    resume ? "resuming" : "starting", (long long)run.step, run.config.meta_steps);
             signal(SIGINT, on_signal);
             signal(SIGTERM, on_signal);
             rc = train_loop(&run, &files);
