@@ -9,11 +9,19 @@
 #include <stdio.h>
 #include <unistd.h>
 
+/* Where a target writes its input: build/fuzz/tmp/<pid>-<tag> (fuzz/run runs the targets from
+ * the repository's top folder, makes this folder and empties it afterwards). */
+static inline const char *fuzz_input_path(const char *tag)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "build/fuzz/tmp/%d-%s", (int)getpid(), tag);
+    return path;
+}
+
 /* Writes data to a per-process file named after tag and returns its path (static storage). */
 static inline const char *fuzz_input_file(const char *tag, const uint8_t *data, size_t size)
 {
-    static char path[256];
-    snprintf(path, sizeof path, "/tmp/lpg-fuzz-%d-%s", (int)getpid(), tag);
+    const char *path = fuzz_input_path(tag);
     FILE *f = fopen(path, "wb");
     if (f) {
         if (size)

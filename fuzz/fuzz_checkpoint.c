@@ -27,8 +27,7 @@ static const char *input_file(const uint8_t *data, size_t size)
 #ifdef FUZZ_WRAP
     if (size == 0)
         return NULL;
-    static char path[256];
-    snprintf(path, sizeof path, "/tmp/lpg-fuzz-%d-wrapped.lpg", (int)getpid());
+    const char *path = fuzz_input_path("wrapped.lpg");
     unsigned real_size = (data[0] & 1u) ? 4 : 8;
     if (checkpoint_write_payload(data + 1, size - 1, real_size, path))
         return NULL;

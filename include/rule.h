@@ -32,6 +32,12 @@
 #define RULE_PHI_HIDDEN 16 /* hidden width of the embedding φ */
 #define RULE_X_DIM 6       /* LSTM input: r, d, γ, π(a|s), φ(y), φ(y') */
 
+/* Where each input sits in the LSTM's input row x_t [RULE_X_DIM]. */
+enum {
+    RULE_X_REWARD, RULE_X_DONE, RULE_X_GAMMA, RULE_X_PI_TAKEN, RULE_X_PHI_Y, RULE_X_PHI_Y_NEXT
+};
+_Static_assert(RULE_X_PHI_Y_NEXT + 1 == RULE_X_DIM, "one slot per LSTM input");
+
 /* Where each parameter group of η starts in the flat array (offsets in reals), and its size.
  * Shapes (row-major): phi_w1 [30 x 16], phi_b1 [16], phi_w2 [16], phi_b2 [1],
  * lstm_wx [6 x 4H], lstm_wh [H x 4H], lstm_b [4H] (gate blocks in the order i, f, g, o),

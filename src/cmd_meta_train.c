@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "dist.h"
+#include "memory_estimate.h"
 #include "meta_train.h"
 #include "util.h"
 
@@ -392,10 +393,12 @@ int cmd_meta_train(int argc, char **argv)
         rc = rc || (lead && start_run(&run, &files, resume));
         if (rc == 0) {
             if (lead)
-                fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, %s at meta-step %lld of %d%s\n",
-                        config_path, run.config.lifetimes, run.config.copies, run.num_envs,
-                        run.config.rule_hidden, resume ? "resuming" : "starting",
-                        (long long)run.step, run.config.meta_steps, ranks_note());
+                fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, "
+                        "about %.3g GiB, %s at meta-step %lld of %d%s\n", config_path,
+                        run.config.lifetimes, run.config.copies, run.num_envs, run.config.rule_hidden,
+                        memory_meta_train(&run.config, run.specs, run.num_envs) / (1 << 30),
+                        resume ? "resuming" : "starting", (long long)run.step,
+                        run.config.meta_steps, ranks_note());
             signal(SIGINT, on_signal);
             signal(SIGTERM, on_signal);
             rc = train_loop(&run, &files);

@@ -1,6 +1,7 @@
 /* linalg.c: row-major products, bias broadcast and bias gradients (see linalg.h). */
 #include "linalg.h"
 
+#include <math.h>
 #include <string.h>
 
 void matmul(real *c, const real *a, const real *b, int m, int n, int k, int trans_a, int trans_b,

@@ -388,12 +388,12 @@ static void assemble_inputs(RuleWork *w, const RuleInput *in)
     const real *phi_y = w->phi_out, *phi_y_next = w->phi_out + rows;
     for (int r = 0; r < rows; r++) {
         real *x = w->x + (size_t)r * RULE_X_DIM;
-        x[0] = in->reward[r];
-        x[1] = in->done[r] ? 1 : 0;
-        x[2] = in->gamma[r % n];
-        x[3] = in->pi_taken[r];
-        x[4] = phi_y[r];
-        x[5] = in->done[r] ? 0 : phi_y_next[r];
+        x[RULE_X_REWARD] = in->reward[r];
+        x[RULE_X_DONE] = in->done[r] ? 1 : 0;
+        x[RULE_X_GAMMA] = in->gamma[r % n];
+        x[RULE_X_PI_TAKEN] = in->pi_taken[r];
+        x[RULE_X_PHI_Y] = phi_y[r];
+        x[RULE_X_PHI_Y_NEXT] = in->done[r] ? 0 : phi_y_next[r];
     }
 }
 
@@ -442,8 +442,8 @@ void rule_backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *
                   e + layout->lstm_wx, e + layout->lstm_wh);
     real *dphi_y = w->dphi, *dphi_next = w->dphi + rows;
     for (int r = 0; r < rows; r++) {
-        dphi_y[r] = w->dx[(size_t)r * RULE_X_DIM + 4];
-        dphi_next[r] = w->done[r] ? 0 : w->dx[(size_t)r * RULE_X_DIM + 5];
+        dphi_y[r] = w->dx[(size_t)r * RULE_X_DIM + RULE_X_PHI_Y];
+        dphi_next[r] = w->done[r] ? 0 : w->dx[(size_t)r * RULE_X_DIM + RULE_X_PHI_Y_NEXT];
     }
     const real *hidden_next = w->phi_hidden + (size_t)rows * RULE_PHI_HIDDEN;
     phi_backward(d + layout->phi_w1, d + layout->phi_b1, d + layout->phi_w2, d + layout->phi_b2,
@@ -457,7 +457,7 @@ void rule_backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *
     /* dphi_next is already zero where φ(y') was zeroed, so d_in->y_next is zero there too. */
     phi_input_backward(d_in->y_next, w->dphi_hidden, e + layout->phi_w1, rows);
     for (int r = 0; r < rows; r++)
-        d_in->pi_taken[r] = w->dx[(size_t)r * RULE_X_DIM + 3];
+        d_in->pi_taken[r] = w->dx[(size_t)r * RULE_X_DIM + RULE_X_PI_TAKEN];
 }
 
 double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,
