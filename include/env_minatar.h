@@ -26,7 +26,8 @@
 #define SEAQUEST_MAX_SHOTS 4
 #define SEAQUEST_MAX_ENEMY_SHOTS 16
 
-enum { MINATAR_NOOP, MINATAR_LEFT, MINATAR_UP, MINATAR_RIGHT, MINATAR_DOWN, MINATAR_FIRE };
+enum { MINATAR_NOOP, MINATAR_LEFT, MINATAR_UP, MINATAR_RIGHT, MINATAR_DOWN, MINATAR_FIRE,
+       MINATAR_NUM_ACTIONS };
 
 typedef enum {
     MINATAR_BREAKOUT,
@@ -147,6 +148,10 @@ static inline MinatarCopy *minatar_copies(const EnvBatch *batch)
 {
     return (MinatarCopy *)batch->game_state;
 }
+
+/* A random lane whose entry in lane_dir is 0 (empty), or -1 if none; then a side to enter from:
+ * *dir = +1 from *x = 0 or *dir = -1 from *x = 9, even odds. */
+int minatar_pick_lane(const int8_t *lane_dir, Rng *rng, int8_t *dir, int8_t *x);
 
 /* Redraws copy i's observation from its state. */
 void minatar_redraw(EnvBatch *batch, int i);

@@ -4,8 +4,10 @@
  *
  * Speed: a copy keeps its observation as bit rows too; a step draws the new rows and writes only
  * the cells whose bit changed, instead of rewriting 100 * channels reals. */
-#include <cJSON.h>
+#include <assert.h>
 #include <string.h>
+
+#include <cJSON.h>
 
 #include "config.h"
 #include "env_kinds.h"
@@ -63,7 +65,7 @@ int minatar_load(const cJSON *root, EnvSpec *spec, const char *path)
         config_get_double(root, "sticky", 0, 0.0, 1.0, &spec->sticky, path) ||
         read_ramping(root, spec, path))
         return -1;
-    spec->num_actions = 6;
+    spec->num_actions = MINATAR_NUM_ACTIONS;
     spec->obs_dim = MINATAR_CELLS * minatar_game(spec->game)->channels;
     spec->width = spec->height = MINATAR_SIDE;
     spec->start_cell = -1;
@@ -75,6 +77,21 @@ int minatar_batch_init(EnvBatch *batch)
     batch->game_state_bytes = (size_t)batch->n * sizeof(MinatarCopy);
     batch->game_state = lpg_calloc((size_t)batch->n, sizeof(MinatarCopy), "MinAtar game states");
     return batch->game_state ? 0 : -1;
+}
+
+int minatar_pick_lane(const int8_t *lane_dir, Rng *rng, int8_t *dir, int8_t *x)
+{
+    int empty[MINATAR_LANES], count = 0;
+    for (int l = 0; l < MINATAR_LANES; l++)
+        if (!lane_dir[l])
+            empty[count++] = l;
+    if (count == 0)
+        return -1;
+    int lane = empty[rng_below(rng, (uint32_t)count)];
+    int right = (rng_u32(rng) & 1u) == 0;
+    *dir = right ? 1 : -1;
+    *x = right ? 0 : MINATAR_SIDE - 1;
+    return lane;
 }
 
 void minatar_redraw(EnvBatch *batch, int i)
@@ -123,6 +140,7 @@ void minatar_step(EnvBatch *batch, const int32_t *actions)
         MinatarCopy *c = copies + i;
         Rng rng = batch->rng[i];
         int action = actions[i];
+        assert(action >= 0 && action < MINATAR_NUM_ACTIONS);
         if ((uint64_t)rng_u32(&rng) < sticky)
             action = c->last_action;
         c->last_action = action;

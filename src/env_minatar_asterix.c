@@ -49,16 +49,12 @@ static int asterix_collide(Asterix *a, int *reward)
 
 static void asterix_spawn(Asterix *a, Rng *rng)
 {
-    int empty[MINATAR_LANES], count = 0;
-    for (int l = 0; l < MINATAR_LANES; l++)
-        if (!a->lane_dir[l])
-            empty[count++] = l;
-    if (count == 0)
+    int8_t dir, x;
+    int lane = minatar_pick_lane(a->lane_dir, rng, &dir, &x);
+    if (lane < 0)
         return;
-    int lane = empty[rng_below(rng, (uint32_t)count)];
-    int right = (rng_u32(rng) & 1u) == 0;
-    a->lane_dir[lane] = right ? 1 : -1;
-    a->lane_x[lane] = right ? 0 : MINATAR_SIDE - 1;
+    a->lane_dir[lane] = dir;
+    a->lane_x[lane] = x;
     a->lane_gold[lane] = rng_below(rng, 3) == 0;
 }
 

@@ -129,28 +129,12 @@ static void seaquest_move_divers(Seaquest *s)
     }
 }
 
-/* A random lane whose entry in dir (one per lane) is 0, or -1; then a side to enter from. */
-static int pick_lane(const int8_t *dir, Rng *rng, int8_t *side_dir, int8_t *side_x)
-{
-    int empty[MINATAR_LANES], count = 0;
-    for (int l = 0; l < MINATAR_LANES; l++)
-        if (!dir[l])
-            empty[count++] = l;
-    if (count == 0)
-        return -1;
-    int lane = empty[rng_below(rng, (uint32_t)count)];
-    int right = (rng_u32(rng) & 1u) == 0;
-    *side_dir = right ? 1 : -1;
-    *side_x = right ? 0 : MINATAR_SIDE - 1;
-    return lane;
-}
-
 static void seaquest_spawn(Seaquest *s, Rng *rng)
 {
     if (--s->enemy_spawn_timer <= 0) {
         s->enemy_spawn_timer = s->enemy_spawn_interval;
         int8_t dir, x;
-        int lane = pick_lane(s->enemy_dir, rng, &dir, &x);
+        int lane = minatar_pick_lane(s->enemy_dir, rng, &dir, &x);
         if (lane >= 0) {
             s->enemy_dir[lane] = dir;
             s->enemy_x[lane] = x;
@@ -162,7 +146,7 @@ static void seaquest_spawn(Seaquest *s, Rng *rng)
     if (--s->diver_spawn_timer <= 0) {
         s->diver_spawn_timer = SEAQUEST_DIVER_SPAWN_INTERVAL;
         int8_t dir, x;
-        int lane = pick_lane(s->diver_dir, rng, &dir, &x);
+        int lane = minatar_pick_lane(s->diver_dir, rng, &dir, &x);
         if (lane >= 0) {
             s->diver_dir[lane] = dir;
             s->diver_x[lane] = x;

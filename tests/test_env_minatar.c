@@ -38,6 +38,17 @@ static MinatarCopy *start(const char *game, int ramping, EnvSpec *spec, EnvBatch
     return minatar_copies(b);
 }
 
+/* Declares spec, b and c (the copy of a fresh one-copy batch of game); a test without them
+ * fails and returns. */
+#define START_GAME(game, ramping)                                                                \
+    EnvSpec spec;                                                                                \
+    EnvBatch b;                                                                                  \
+    MinatarCopy *c = start(game, ramping, &spec, &b);                                            \
+    if (!c) {                                                                                    \
+        CHECK(0);                                                                                \
+        return;                                                                                  \
+    }
+
 static void step1(EnvBatch *b, int action)
 {
     int32_t a = action;
@@ -85,13 +96,7 @@ TEST(minatar_bad_files_name_the_key)
 
 TEST(breakout_brick_breaks_and_scores)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("breakout", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("breakout", 1);
     Breakout *g = &c->g.breakout;
     CHECK_INT(g->ball_y, 3);
     CHECK(g->ball_x == 0 || g->ball_x == 9);
@@ -119,13 +124,7 @@ TEST(breakout_brick_breaks_and_scores)
 
 TEST(breakout_walls_and_ceiling_reflect)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("breakout", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("breakout", 1);
     Breakout *g = &c->g.breakout;
     g->ball_x = 0, g->ball_y = 5, g->dx = -1, g->dy = 1;
     step1(&b, NOOP); /* the left wall: stays in column 0, turns right */
@@ -143,13 +142,7 @@ TEST(breakout_walls_and_ceiling_reflect)
 
 TEST(breakout_paddle_bounces_and_a_miss_ends)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("breakout", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("breakout", 1);
     Breakout *g = &c->g.breakout;
     g->ball_x = 3, g->ball_y = 8, g->dx = 1, g->dy = 1, g->paddle = 3;
     step1(&b, NOOP); /* paddle under the ball: turns up, keeps going right */
@@ -227,13 +220,7 @@ static void asterix_clear(Asterix *g)
 
 TEST(asterix_gold_scores_and_an_enemy_ends)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("asterix", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("asterix", 1);
     Asterix *g = &c->g.asterix;
     CHECK_INT(g->x, 5);
     CHECK_INT(g->y, 5);
@@ -264,13 +251,7 @@ TEST(asterix_gold_scores_and_an_enemy_ends)
 
 TEST(asterix_spawns_every_interval_with_a_trail)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("asterix", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("asterix", 1);
     Asterix *g = &c->g.asterix;
     int entities = 0;
     for (int t = 1; t <= 10; t++) {
@@ -300,13 +281,7 @@ TEST(asterix_spawns_every_interval_with_a_trail)
 
 TEST(asterix_ramps_at_the_right_steps)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("asterix", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("asterix", 1);
     Asterix *g = &c->g.asterix;
     for (int t = 1; t <= 400; t++) {
         asterix_clear(g);
@@ -352,13 +327,7 @@ static void freeway_park(Freeway *g)
 
 TEST(freeway_crossing_scores_every_third_frame_move)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("freeway", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("freeway", 1);
     Freeway *g = &c->g.freeway;
     CHECK_INT(g->y, 9);
     for (int l = 0; l < MINATAR_LANES; l++) {
@@ -385,13 +354,7 @@ TEST(freeway_crossing_scores_every_third_frame_move)
 
 TEST(freeway_a_hit_sends_the_chicken_back_and_time_ends_it)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("freeway", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("freeway", 1);
     Freeway *g = &c->g.freeway;
     freeway_park(g);
     g->y = 5;
@@ -425,13 +388,7 @@ static void seaquest_clear(Seaquest *g)
 
 TEST(seaquest_oxygen_runs_out)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("seaquest", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("seaquest", 1);
     Seaquest *g = &c->g.seaquest;
     CHECK_INT(g->x, 5);
     CHECK_INT(g->y, 0);
@@ -456,13 +413,7 @@ TEST(seaquest_oxygen_runs_out)
 
 TEST(seaquest_surfacing_rules)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("seaquest", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("seaquest", 1);
     Seaquest *g = &c->g.seaquest;
     seaquest_clear(g);
     step1(&b, NOOP); /* resting at the surface at the start is safe */
@@ -494,13 +445,7 @@ TEST(seaquest_surfacing_rules)
 
 TEST(seaquest_shoots_enemies_and_picks_up_divers)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("seaquest", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("seaquest", 1);
     Seaquest *g = &c->g.seaquest;
     seaquest_clear(g);
     g->x = 2, g->y = 3, g->dir = 1, g->surfaced = 0;
@@ -540,13 +485,7 @@ TEST(seaquest_shoots_enemies_and_picks_up_divers)
 
 TEST(space_invaders_shot_kills_an_alien)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("space_invaders", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("space_invaders", 1);
     SpaceInvaders *g = &c->g.space_invaders;
     CHECK_INT(count_channel(&b, 1), 24);
     CHECK_INT(count_channel(&b, 2), 24); /* moving left */
@@ -567,13 +506,7 @@ TEST(space_invaders_shot_kills_an_alien)
 
 TEST(space_invaders_aliens_march_shoot_and_hit)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("space_invaders", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("space_invaders", 1);
     SpaceInvaders *g = &c->g.space_invaders;
     for (int t = 1; t <= 15; t++) {
         step1(&b, NOOP);
@@ -615,13 +548,7 @@ TEST(space_invaders_aliens_march_shoot_and_hit)
 
 TEST(space_invaders_wave_respawns_faster_and_landing_ends)
 {
-    EnvSpec spec;
-    EnvBatch b;
-    MinatarCopy *c = start("space_invaders", 1, &spec, &b);
-    if (!c) {
-        CHECK(0);
-        return;
-    }
+    START_GAME("space_invaders", 1);
     SpaceInvaders *g = &c->g.space_invaders;
     memset(g->aliens, 0, sizeof g->aliens);
     g->aliens[3] = 1 << 4;
