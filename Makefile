@@ -85,6 +85,7 @@ build build/float build/double build/asan build/fuzzobj build/mpi:
 # above. `make fuzz` builds them; fuzz/run runs each on its committed seed corpus and regression
 # inputs and then for FUZZ_SECONDS (`make test` does, with 30 s each).
 FUZZ_SECONDS ?= 30
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TARGETS := build/fuzz/fuzz_config build/fuzz/fuzz_env build/fuzz/fuzz_checkpoint \
                 build/fuzz/fuzz_checkpoint_wrapped
 OBJ_FUZZ := $(patsubst src/%.c,build/fuzzobj/%.o,$(LIB_SRC))
@@ -103,7 +104,7 @@ fuzz: deps
 # for it) so tests/test_mpi.sh checks meta-training across ranks against threads.
 test:
 	@bash scripts/install-deps mpi
-	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg build/lpg-mpi $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory -j$(JOBS) build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg build/lpg-mpi $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run-all
 
 test-plain: build/lpg build/test_lpg
