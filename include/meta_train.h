@@ -25,6 +25,8 @@ typedef struct {
     int lifetimes_finished;   /* in this step */
     int64_t episodes[CONFIG_LIST_MAX];   /* per environment: episodes ended in this step */
     double return_sum[CONFIG_LIST_MAX];  /* and the sum of their returns */
+    double critic_fvu[CONFIG_LIST_MAX];  /* per environment: mean over its lifetimes of the
+                                          * critic's unexplained fraction (lifetime.h; NaN: none) */
 } MetaStepStats;
 
 typedef struct {

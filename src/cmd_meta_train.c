@@ -98,6 +98,7 @@ static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *s
 {
     cJSON *line = cJSON_CreateObject();
     cJSON *returns = cJSON_CreateObject(), *finals = cJSON_CreateObject();
+    cJSON *fvus = cJSON_CreateObject();
     cJSON_AddNumberToObject(line, "step", (double)run->step);
     cJSON_AddItemToObject(line, "J", log_number(st->J));
     cJSON_AddItemToObject(line, "grad_norm", log_number(st->grad_norm));
@@ -108,9 +109,11 @@ static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *s
         double mean = st->episodes[e] ? st->return_sum[e] / (double)st->episodes[e] : NAN;
         cJSON_AddItemToObject(returns, run->specs[e].name, log_number(mean));
         cJSON_AddItemToObject(finals, run->specs[e].name, log_number(meta_run_final_return(run, e)));
+        cJSON_AddItemToObject(fvus, run->specs[e].name, log_number(st->critic_fvu[e]));
     }
     cJSON_AddItemToObject(line, "returns", returns);
     cJSON_AddItemToObject(line, "final_returns", finals);
+    cJSON_AddItemToObject(line, "critic_fvu", fvus);
     char *text = cJSON_PrintUnformatted(line);
     if (text)
         fprintf(log, "%s\n", text);

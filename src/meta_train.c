@@ -24,10 +24,13 @@ static const ConfigDoubleList *lrs_for(const MetaRun *run, const EnvSpec *spec)
     return spec->num_states > 0 ? &run->config.tabular_lrs : &run->config.mlp_lrs;
 }
 
-/* Agent updates per life, rounded up to whole windows. */
-static int life_length(const MetaConfig *c)
+/* Agent updates per life on spec (MLP agents: mlp_lifetime_updates when set), rounded up to
+ * whole windows. */
+static int life_length(const MetaConfig *c, const EnvSpec *spec)
 {
-    return (c->lifetime_updates + c->K - 1) / c->K * c->K;
+    int updates = spec->num_states == 0 && c->mlp_lifetime_updates > 0 ? c->mlp_lifetime_updates
+                                                                       : c->lifetime_updates;
+    return (updates + c->K - 1) / c->K * c->K;
 }
 
 /* A lifetime another rank runs: what every rank knows of it (environment, arm, length, whether
@@ -52,13 +55,13 @@ static int start_life(MetaRun *run, int i, int first)
     int env_index = (int)rng_below(&run->rng, (uint32_t)run->num_envs);
     int arm = bandit_sample(&run->bandits[env_index], &run->rng);
     uint64_t seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
-    int length = life_length(c);
+    int full = life_length(c, &run->specs[env_index]), length = full;
     if (first) {
         int windows = length / c->K;
         length = c->K * (1 + (int)((int64_t)(windows - 1) * (i + 1) / c->lifetimes));
     }
     const BanditArm *a = &run->bandits[env_index].arms[arm];
-    int report = !first || length == life_length(c);
+    int report = !first || length == full;
     if (!dist_owns(c->lifetimes, i))
         return life_stub(&run->lives[i], &run->specs[env_index], env_index, arm, length, report);
     return lifetime_start(&run->lives[i], c, &run->specs[env_index], env_index, arm, a->alpha_lr,
@@ -342,9 +345,9 @@ static const char *check_life_row(const MetaRun *run, const int64_t *m)
         return "environment index out of range";
     if (arm < 0 || arm >= (int64_t)run->bandits[e].num_arms)
         return "bandit arm out of range";
-    if (m[LIVES_LENGTH_REPORT] < 0 || length < 1 || length > life_length(&run->config) ||
+    if (m[LIVES_LENGTH_REPORT] < 0 || length < 1 || length > life_length(&run->config, &run->specs[e]) ||
         length % run->config.K != 0)
-        return "length is not a whole number of windows within lifetime_updates";
+        return "length is not a whole number of windows within lifetime_updates (mlp_lifetime_updates)";
     return NULL;
 }
 
@@ -599,6 +602,21 @@ static int run_all_windows(MetaRun *run, MetaStepStats *stats)
     return 0;
 }
 
+/* Per environment, the mean critic_fvu of its lifetimes that have a finite one. */
+static void critic_fvu_means(const MetaRun *run, MetaStepStats *stats)
+{
+    int count[CONFIG_LIST_MAX] = {0};
+    for (int i = 0; i < run->config.lifetimes; i++) {
+        const Lifetime *life = &run->lives[i];
+        if (isfinite(life->critic_fvu)) {
+            stats->critic_fvu[life->env_index] += life->critic_fvu;
+            count[life->env_index]++;
+        }
+    }
+    for (int e = 0; e < run->num_envs; e++)
+        stats->critic_fvu[e] = count[e] ? stats->critic_fvu[e] / count[e] : NAN;
+}
+
 int meta_run_step(MetaRun *run, MetaStepStats *stats)
 {
     const MetaConfig *c = &run->config;
@@ -607,6 +625,7 @@ int meta_run_step(MetaRun *run, MetaStepStats *stats)
         return -1;
     size_t count = run->layout.count;
     memset(run->grad, 0, count * sizeof(real));
+    critic_fvu_means(run, stats);
     for (int i = 0; i < c->lifetimes; i++) { /* in lifetime order: deterministic sums */
         const real *d = d_eta_of(run, i);
         for (size_t j = 0; j < count; j++)
