@@ -72,7 +72,7 @@ static int start_life(MetaRun *run, int i, int first)
 
 /* What one lifetime's window gives every rank: these doubles, then dJ/dη (layout.count reals). */
 enum { SHARED_J, SHARED_EPISODES, SHARED_RETURN_SUM, SHARED_UPDATES, SHARED_FINAL_RETURN,
-       SHARED_SCALARS };
+       SHARED_CRITIC_FVU, SHARED_SCALARS };
 
 static double *shared_scalars(const MetaRun *run, int i)
 {
@@ -93,7 +93,9 @@ static double final_return_of(const MetaRun *run, int i)
     return shared_scalars(run, i)[SHARED_FINAL_RETURN];
 }
 
-/* Every rank sends its lifetimes' window results and takes the others' into their stubs. */
+/* Every rank sends its lifetimes' window results and takes the others' into their stubs. A new
+ * per-lifetime value that the step, the log or the bandits read after the windows must be added
+ * here, or runs on several ranks differ from threads (tests/test_mpi.sh notices). */
 static int share_windows(MetaRun *run)
 {
     int n = run->config.lifetimes;
@@ -107,6 +109,7 @@ static int share_windows(MetaRun *run)
         x[SHARED_RETURN_SUM] = run->window_return_sum[i];
         x[SHARED_UPDATES] = run->lives[i].updates;
         x[SHARED_FINAL_RETURN] = lifetime_final_return(&run->lives[i]);
+        x[SHARED_CRITIC_FVU] = run->lives[i].critic_fvu;
         memcpy(x + SHARED_SCALARS, run->lives[i].d_eta, bytes);
     }
     if (dist_allgather_blocks(run->shared, n, run->shared_item))
@@ -119,6 +122,7 @@ static int share_windows(MetaRun *run)
         run->window_episodes[i] = (int64_t)x[SHARED_EPISODES];
         run->window_return_sum[i] = x[SHARED_RETURN_SUM];
         run->lives[i].updates = (int)x[SHARED_UPDATES];
+        run->lives[i].critic_fvu = x[SHARED_CRITIC_FVU];
     }
     return 0;
 }
