@@ -72,6 +72,7 @@ build build/float build/double build/asan build/fuzzobj:
 # above. `make fuzz` builds them; fuzz/run runs each on its committed seed corpus and regression
 # inputs and then for FUZZ_SECONDS (`make test` does, with 30 s each).
 FUZZ_SECONDS ?= 30
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TARGETS := build/fuzz/fuzz_config build/fuzz/fuzz_env build/fuzz/fuzz_checkpoint \
                 build/fuzz/fuzz_checkpoint_wrapped
 OBJ_FUZZ := $(patsubst src/%.c,build/fuzzobj/%.o,$(LIB_SRC))
@@ -88,7 +89,7 @@ fuzz: deps
 
 # The test command of README.md and .ci/run.
 test: deps
-	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory -j$(JOBS) build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run-all
 
 test-plain: build/lpg build/test_lpg

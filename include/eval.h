@@ -36,6 +36,10 @@ typedef struct {
     ConfigPathList envs;           /* environment files, one table row each */
     int seed, seeds;               /* seeds seed .. seed+seeds-1, the same for every method */
     int steps;                     /* environment steps per seed (all copies), every method */
+    int steps_tabular_grid;        /* per-family budgets that replace steps (0: steps) */
+    int steps_random_grid;
+    int steps_chain;
+    int steps_chain_distraction;
     int copies, unroll, threads;
     double max_memory;             /* GiB one run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents, every method */
@@ -55,6 +59,9 @@ typedef struct {
     int num_rules;
     char source[LPG_PATH_MAX];     /* the config file, named in errors (eval_config_load sets it) */
 } EvalConfig;
+
+/* The environment steps per seed on spec: its family's steps_* key, or else steps. */
+int eval_env_steps(const EvalConfig *c, const EnvSpec *spec);
 
 extern const ConfigField eval_config_fields[];
 extern const int eval_config_num_fields;
@@ -80,6 +87,7 @@ typedef struct {
     char name[ENV_NAME_MAX];  /* the environment's name */
     char path[LPG_PATH_MAX];  /* its file */
     EnvKind kind;
+    int steps;                /* environment steps per seed here (eval_env_steps) */
     EvalScore method[EVAL_MAX_METHODS]; /* config->rules in order, then A2C */
 } EvalRow;
 

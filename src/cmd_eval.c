@@ -14,8 +14,10 @@ static void print_eval_usage(void)
     eval_config_defaults(&defaults);
     printf("usage: lpg eval <config.json> [key=value ...]\n\n"
            "Trains fresh agents on each environment of 'envs' with each saved rule and with A2C,\n"
-           "over the same seeds, step budget, copies and unroll. The rules are either 'rule' (one\n"
-           "file, method \"lpg\") or a list in the file:\n"
+           "over the same seeds, step budget, copies and unroll. The budget is 'steps', or per\n"
+           "family steps_tabular_grid, steps_random_grid, steps_chain, steps_chain_distraction\n"
+           "where set (MLP agents on random grids learn over far more steps than tabular agents).\n"
+           "The rules are either 'rule' (one file, method \"lpg\") or a list in the file:\n"
            "  \"rules\": [{\"name\": \"general\", \"path\": \"../checkpoints/general.lpg\"},\n"
            "            {\"name\": \"grid\", \"path\": \"../checkpoints/grid.lpg\",\n"
            "             \"tabular_alpha_lr\": 4, \"mlp_alpha_lr\": 0.5}]\n"

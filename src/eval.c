@@ -87,6 +87,19 @@ static A2cFamily a2c_family(const EnvSpec *spec)
     return spec->distraction_bits > 0 ? FAMILY_CHAIN_DISTRACTION : FAMILY_CHAIN;
 }
 
+int eval_env_steps(const EvalConfig *c, const EnvSpec *spec)
+{
+    int steps = 0;
+    switch (a2c_family(spec)) {
+    case FAMILY_TABULAR_GRID: steps = c->steps_tabular_grid; break;
+    case FAMILY_RANDOM_GRID: steps = c->steps_random_grid; break;
+    case FAMILY_CHAIN: steps = c->steps_chain; break;
+    case FAMILY_CHAIN_DISTRACTION: steps = c->steps_chain_distraction; break;
+    case NUM_FAMILIES: break;
+    }
+    return steps > 0 ? steps : c->steps;
+}
+
 /* The tuned A2C config of a family, and its key. */
 static const char *a2c_config_path(const EvalConfig *c, A2cFamily family, const char **key)
 {
@@ -182,7 +195,7 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
     TrainConfig t;
     train_config_defaults(&t);
     snprintf(t.env, sizeof t.env, "%s", spec->path);
-    t.seed = c->seed, t.seeds = c->seeds, t.steps = c->steps;
+    t.seed = c->seed, t.seeds = c->seeds, t.steps = eval_env_steps(c, spec);
     t.copies = c->copies, t.unroll = c->unroll, t.threads = c->threads;
     t.mlp_hidden = c->mlp_hidden;
     t.log_points = c->log_points;
@@ -248,8 +261,8 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
         setup_free(&setup);
         return -1;
     }
-    fprintf(stderr, "eval: %d rule%s against A2C on %d environments, %d seeds, %d steps per seed\n",
-            c->num_rules, c->num_rules == 1 ? "" : "s", c->envs.count, c->seeds, c->steps);
+    fprintf(stderr, "eval: %d rule%s against A2C on %d environments, %d seeds\n", c->num_rules,
+            c->num_rules == 1 ? "" : "s", c->envs.count, c->seeds);
     int failed = 0;
     for (int i = 0; i < c->envs.count; i++) {
         const EnvSpec *spec = &setup.specs[i];
@@ -258,6 +271,7 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
         snprintf(row->name, sizeof row->name, "%s", spec->name);
         snprintf(row->path, sizeof row->path, "%s", spec->path);
         row->kind = spec->kind;
+        row->steps = eval_env_steps(c, spec);
         for (int r = 0; r < c->num_rules; r++) {
             TrainConfig lpg = lpg_train_config(c, &c->rules[r], spec);
             failed |= run_method(c, &lpg, c->rules[r].name, spec, &setup.layout[r],
@@ -312,12 +326,25 @@ static char *close_text(FILE *f, char **text)
     return *text;
 }
 
-/* Steps per seed in the final window, as train_run counts them. */
-static long long final_steps(const EvalConfig *c)
+/* Steps per seed in the final window of a run of steps, as train_run counts them. */
+static long long final_steps(const EvalConfig *c, int steps)
 {
     long long per_update = (long long)c->copies * c->unroll;
-    long long updates = (c->steps + per_update - 1) / per_update;
+    long long updates = (steps + per_update - 1) / per_update;
     return (updates * TRAIN_FINAL_PERCENT + 99) / 100 * per_update;
+}
+
+/* ", except ..." for the families whose steps_* key replaces steps. */
+static void family_budgets_markdown(FILE *f, const EvalConfig *c)
+{
+    const struct { const char *what; int steps; } family[] = {
+        {"tabular grids", c->steps_tabular_grid}, {"random grids", c->steps_random_grid},
+        {"chains", c->steps_chain}, {"chains with distraction bits", c->steps_chain_distraction},
+    };
+    int listed = 0;
+    for (size_t i = 0; i < sizeof family / sizeof family[0]; i++)
+        if (family[i].steps > 0)
+            fprintf(f, "%s%s %d", listed++ ? ", " : ", except ", family[i].what, family[i].steps);
 }
 
 static void markdown_header(FILE *f, const EvalConfig *c)
@@ -327,14 +354,16 @@ static void markdown_header(FILE *f, const EvalConfig *c)
         fprintf(f, "%s: rule `%s` (α_lr %g for tabular agents, %g for MLP agents).\n",
                 c->rules[r].name, c->rules[r].path, c->rules[r].tabular_alpha_lr,
                 c->rules[r].mlp_alpha_lr);
-    fprintf(f, "A2C: tuned per family.\n\n%d seeds (%d to %d) per environment and method, %d "
-               "environment steps per seed (%d copies, %d steps per update).\n\n",
-            c->seeds, c->seed, c->seed + c->seeds - 1, c->steps, c->copies, c->unroll);
-    fprintf(f, "Final score: each seed's reward per step over its last %d%% of steps (the last "
-               "%lld), then the mean ± standard error over seeds. Every step counts, so the score "
-               "is defined however long the episodes are. A verdict names the method ahead of "
-               "A2C by more than two standard errors of the difference, sqrt(se_rule² + "
-               "se_A2C²); else tie.\n\n", TRAIN_FINAL_PERCENT, final_steps(c));
+    fprintf(f, "A2C: tuned per family.\n\n%d seeds (%d to %d) per environment and method, the "
+               "same budget for every method: %d environment steps per seed (%d copies, %d steps "
+               "per update)", c->seeds, c->seed, c->seed + c->seeds - 1, c->steps, c->copies,
+            c->unroll);
+    family_budgets_markdown(f, c);
+    fprintf(f, ".\n\nFinal score: each seed's reward per step over its last %d%% of steps, then "
+               "the mean ± standard error over seeds. Every step counts, so the score is defined "
+               "however long the episodes are. A verdict names the method ahead of A2C by more "
+               "than two standard errors of the difference, sqrt(se_rule² + se_A2C²); else "
+               "tie.\n\n", TRAIN_FINAL_PERCENT);
 }
 
 char *eval_table_markdown(const EvalConfig *c, const EvalRow *rows, int num_rows)
@@ -429,8 +458,8 @@ char *eval_table_csv(const EvalConfig *c, const EvalRow *rows, int num_rows)
             format_number(s->failed ? NAN : s->score.return_mean, ret, sizeof ret);
             format_number(s->failed ? NAN : s->score.return_se, ret_se, sizeof ret_se);
             fprintf(f, "%s,%s,%s,%d,%d,%lld,%s,%s,%d,%lld,%s,%s,%s\n", rows[i].name,
-                    env_kind_name(rows[i].kind), method_name(c, m), c->seeds, c->steps,
-                    final_steps(c), mean, se, s->failed ? 0 : s->score.seeds,
+                    env_kind_name(rows[i].kind), method_name(c, m), c->seeds, rows[i].steps,
+                    final_steps(c, rows[i].steps), mean, se, s->failed ? 0 : s->score.seeds,
                     s->failed ? 0LL : (long long)s->score.episodes, ret, ret_se,
                     verdict_word(c, &rows[i], m));
         }
@@ -489,8 +518,6 @@ char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
                                              "the difference, else tie; null when undecided");
     cJSON_AddNumberToObject(root, "seed", c->seed);
     cJSON_AddNumberToObject(root, "seeds", c->seeds);
-    cJSON_AddNumberToObject(root, "steps", c->steps);
-    cJSON_AddNumberToObject(root, "final_steps", (double)final_steps(c));
     cJSON_AddItemToObject(root, "methods", methods_json(c));
     cJSON *envs = cJSON_AddArrayToObject(root, "environments");
     for (int i = 0; i < num_rows; i++) {
@@ -498,6 +525,8 @@ char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
         cJSON_AddStringToObject(e, "name", rows[i].name);
         cJSON_AddStringToObject(e, "kind", env_kind_name(rows[i].kind));
         cJSON_AddStringToObject(e, "path", rows[i].path);
+        cJSON_AddNumberToObject(e, "steps", rows[i].steps);
+        cJSON_AddNumberToObject(e, "final_steps", (double)final_steps(c, rows[i].steps));
         cJSON *results = cJSON_AddObjectToObject(e, "results");
         for (int m = 0; m <= c->num_rules; m++)
             cJSON_AddItemToObject(results, method_name(c, m), method_json(c, &rows[i], m));

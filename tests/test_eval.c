@@ -169,7 +169,6 @@ static void check_results_json(const char *path, const char *csv, const char *co
         return;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "methods");
     CHECK_INT(cJSON_GetArraySize(list), num_methods);
-    CHECK_INT((int)json_number_of(root, "final_steps"), 160);
     for (int m = 0; m < num_methods && m < cJSON_GetArraySize(list); m++) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, m), "name");
         CHECK(cJSON_IsString(name) && strcmp(name->valuestring, methods[m]) == 0);
@@ -182,6 +181,8 @@ static void check_results_json(const char *path, const char *csv, const char *co
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(env, "kind");
         const cJSON *results = cJSON_GetObjectItemCaseSensitive(env, "results");
         CHECK(cJSON_IsString(name) && cJSON_IsString(kind) && cJSON_IsObject(results));
+        CHECK_INT((int)json_number_of(env, "steps"), 1600);
+        CHECK_INT((int)json_number_of(env, "final_steps"), 160);
         if (!cJSON_IsString(name) || !cJSON_IsString(kind) || !cJSON_IsObject(results))
             continue;
         for (int m = 0; m < num_methods; m++) {
@@ -229,7 +230,8 @@ TEST(eval_command_writes_the_tables_and_curves)
     char *md = read_whole_file("build/test_eval_tiny/results.md", NULL);
     REQUIRE(md != NULL);
     if (md) {
-        CHECK(strstr(md, "reward per step over its last 10% of steps (the last 160)") != NULL);
+        CHECK(strstr(md, "reward per step over its last 10% of steps, then") != NULL);
+        CHECK(strstr(md, "1600 environment steps per seed (8 copies, 20 steps per update).") != NULL);
         CHECK(strstr(md, "2 seeds (5 to 6)") != NULL);
         CHECK(find_line(md, "| chain_short | chain | ", line, sizeof line));
         CHECK(strstr(line, " ± ") != NULL);
@@ -419,6 +421,25 @@ TEST(eval_config_defaults_are_relative_to_the_config)
     CHECK(strcmp(c.envs.item[0], "configs/envs/chain_short.json") == 0);
     CHECK_INT(c.seeds, 2);
     CHECK_INT(c.log_points, 50);
+}
+
+TEST(eval_family_budgets_replace_steps)
+{
+    /* steps_chain replaces steps on chains only; a family without its key keeps steps. */
+    char *over[] = {"steps_chain=3200", "steps_random_grid=6400"};
+    EvalConfig c;
+    EnvSpec chain, grid, random;
+    REQUIRE(eval_config_load(&c, TINY, 2, over) == 0);
+    REQUIRE(env_load("configs/envs/chain_short.json", &chain) == 0);
+    REQUIRE(env_load("configs/envs/tabular_sparse.json", &grid) == 0);
+    REQUIRE(env_load("configs/envs/random_small.json", &random) == 0);
+    CHECK_INT(eval_env_steps(&c, &chain), 3200);
+    CHECK_INT(eval_env_steps(&c, &random), 6400);
+    CHECK_INT(eval_env_steps(&c, &grid), c.steps);
+    char *md = eval_table_markdown(&c, NULL, 0);
+    REQUIRE(md != NULL);
+    CHECK(strstr(md, "steps per update), except random grids 6400, chains 3200.") != NULL);
+    free(md);
 }
 
 TEST(eval_default_config_matches_the_meta_training_lifetime)
