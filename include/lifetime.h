@@ -36,6 +36,8 @@ typedef struct {
     int64_t final_count;
     double J;               /* meta-objective of the last window */
     double critic_loss;     /* the critic's loss on the last window's last rollout */
+    double critic_fvu;      /* that loss over half the variance of its targets: the fraction
+                             * of the λ-returns' variance the critic leaves unexplained */
     real *d_eta;            /* [rule parameters] dJ/dη of the last window */
 } Lifetime;
 

@@ -17,6 +17,7 @@ typedef struct {
     int unroll;                 /* T, steps per trajectory */
     int K;                      /* agent updates per meta-gradient window */
     int lifetime_updates;       /* agent updates in one lifetime, then it is reset */
+    int mlp_lifetime_updates;   /* the same for MLP agents (vector observations); 0: lifetime_updates */
     int meta_steps;             /* total meta-steps of the run */
     int rule_hidden;            /* LSTM width of the rule */
     ConfigDoubleList mlp_hidden;/* hidden widths of MLP agents */

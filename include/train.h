@@ -49,6 +49,7 @@ typedef struct {
     double alpha_lr, alpha_y;      /* lpg: inner SGD step and KL weight (Eq. 2) */
     int log_points;                /* points of the learning curve */
     char output[LPG_PATH_MAX];     /* the learning curve CSV */
+    char stats_output[LPG_PATH_MAX]; /* lpg: CSV of the rule's statistics per point ("": off) */
 
     /* Derived by train_config_load (with a2c.optimizer). */
     TrainMethod method_kind;
@@ -79,6 +80,8 @@ typedef struct {
     int64_t *final_episodes; /* [num_seeds] episodes ending in the final window */
     int64_t final_steps;  /* steps per seed in the final window */
     double seconds;       /* wall-clock time of the run */
+    double *stats;        /* stats_output set: [num_seeds x num_points x train_stats_num_columns]
+                           * (train_stats.h), else NULL */
 } TrainResult;
 
 /* Trains config->seeds agents on spec. For method lpg, layout and eta are the rule (not owned;
@@ -115,5 +118,11 @@ char *train_curve_csv(const TrainResult *result, const TrainConfig *config);
 
 /* Writes the curve CSV to path atomically, creating missing parent folders. Returns 0 or -1. */
 int train_write_csv(const TrainResult *result, const TrainConfig *config, const char *path);
+
+/* The rule statistics (result->stats, not NULL) as CSV text: "steps,<train_stats_columns>",
+ * one row per point, each value the mean over the seeds where it is finite. The caller frees
+ * it; NULL after reporting. train_write_stats_csv writes it as train_write_csv does. */
+char *train_stats_csv(const TrainResult *result);
+int train_write_stats_csv(const TrainResult *result, const char *path);
 
 #endif

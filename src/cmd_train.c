@@ -93,6 +93,8 @@ int cmd_train(int argc, char **argv)
     if (rc)
         return 1;
     rc = train_write_csv(&result, &config, config.output);
+    if (rc == 0 && result.stats)
+        rc = train_write_stats_csv(&result, config.stats_output);
     if (rc == 0)
         print_summary(&result, &config, &spec);
     train_result_free(&result);

@@ -74,6 +74,19 @@ int lifetime_finished(const Lifetime *life)
     return life->updates >= life->length;
 }
 
+/* 2 * loss / Var(targets) of the critic's last update (NaN when its targets are constant). */
+static double unexplained_fraction(const Critic *c, double loss)
+{
+    int rows = c->t_len * c->n;
+    double sum = 0, sum_sq = 0;
+    for (int b = 0; b < rows; b++) {
+        sum += c->target[b];
+        sum_sq += (double)c->target[b] * c->target[b];
+    }
+    double mean = sum / rows, var = sum_sq / rows - mean * mean;
+    return var > 0 ? 2 * loss / var : NAN;
+}
+
 void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
                       int64_t *episodes, double *return_sum)
 {
@@ -93,6 +106,7 @@ void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
     for (int k = 0; k <= w->K; k++)
         life->critic_loss = critic_update(&life->critic, &w->rollout[k], (real)life->spec->gamma,
                                           life->critic_lambda, life->critic_lr, w->advantage);
+    life->critic_fvu = unexplained_fraction(&life->critic, life->critic_loss);
 }
 
 void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,

@@ -17,6 +17,7 @@ const ConfigField meta_config_fields[] = {
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per trajectory (T)"),
     F("K", CONFIG_INT, K, 1, 16, "agent updates per meta-gradient window"),
     F("lifetime_updates", CONFIG_INT, lifetime_updates, 1, 100000000, "agent updates per lifetime"),
+    F("mlp_lifetime_updates", CONFIG_INT, mlp_lifetime_updates, 0, 100000000, "agent updates per lifetime of MLP agents (0: lifetime_updates)"),
     F("meta_steps", CONFIG_INT, meta_steps, 1, META_STEPS_MAX, "meta-steps of the run"),
     F("rule_hidden", CONFIG_INT, rule_hidden, 1, 4096, "LSTM width of the rule"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),

@@ -16,6 +16,7 @@
 #include "linalg.h"
 #include "rollout.h"
 #include "stats.h"
+#include "train_stats.h"
 #include "util.h"
 
 /* ---- one seed's run ------------------------------------------------------------------- */
@@ -31,6 +32,8 @@ typedef struct {
     A2c a2c;                 /* method a2c */
     RuleWork *rwork;         /* method lpg: the rule's activations */
     real *y, *y_next, *gammas, *grad; /* method lpg: rule inputs and the gradient */
+    double stats[STAT_COUNT]; /* stats_output: sums since the last curve point */
+    int64_t stats_updates;
 } SeedRun;
 
 static void seed_run_free(SeedRun *run)
@@ -103,8 +106,14 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
                           run->gamma, NULL);
     RuleInput in;
     rule_input_from_rollout(&run->agent, &run->rollout, run->gammas, run->y, run->y_next, &in);
-    return inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
-                        (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta, run->grad);
+    real loss = inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
+                             (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta,
+                             run->grad);
+    if (c->stats_output[0]) {
+        train_stats_add(run->stats, &run->agent, &run->work, &run->rollout, run->rwork, run->theta);
+        run->stats_updates++;
+    }
+    return loss;
 }
 
 /* ---- the run over seeds --------------------------------------------------------------- */
@@ -168,6 +177,17 @@ static void record_point(TrainShared *sh, int s, int k, const EnvBatch *env, int
     }
 }
 
+/* Stores seed s's rule statistics at point k (when measured) and starts the next interval. */
+static void record_stats(TrainResult *result, int s, int k, SeedRun *run)
+{
+    if (!result->stats)
+        return;
+    double *point = result->stats + ((size_t)s * result->num_points + k) * train_stats_num_columns;
+    train_stats_point(run->stats, run->stats_updates, point);
+    memset(run->stats, 0, sizeof run->stats);
+    run->stats_updates = 0;
+}
+
 /* Stores seed s's final score from what happened since `start` (the final window's start). */
 static void record_final(TrainResult *r, int s, const EnvBatch *env, int64_t steps,
                          const SeedMark *start)
@@ -225,8 +245,10 @@ static int run_seed(TrainShared *sh, int s)
         }
         if (u == final_from)
             final_start = seed_mark(&run.env, steps);
-        if (u == sh->point_update[k])
+        if (u == sh->point_update[k]) {
+            record_stats(sh->result, s, k, &run);
             record_point(sh, s, k++, &run.env, steps, &prev);
+        }
         if (u == sh->updates)
             record_final(sh->result, s, &run.env, steps, &final_start);
         if (report_update(sh))
@@ -329,7 +351,7 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
 
 /* ---- train_run ------------------------------------------------------------------------ */
 
-static int result_init(TrainResult *r, int num_seeds, int num_points)
+static int result_init(TrainResult *r, int num_seeds, int num_points, int stats)
 {
     memset(r, 0, sizeof *r);
     r->num_seeds = num_seeds;
@@ -341,8 +363,10 @@ static int result_init(TrainResult *r, int num_seeds, int num_points)
     r->final_reward = lpg_calloc((size_t)num_seeds, sizeof(double), "final scores");
     r->final_return = lpg_calloc((size_t)num_seeds, sizeof(double), "final scores");
     r->final_episodes = lpg_calloc((size_t)num_seeds, sizeof(int64_t), "final scores");
+    if (stats)
+        r->stats = lpg_calloc(values * train_stats_num_columns, sizeof(double), "rule statistics");
     if (!r->point_steps || !r->curve || !r->reward_curve || !r->final_reward ||
-        !r->final_return || !r->final_episodes) {
+        !r->final_return || !r->final_episodes || (stats && !r->stats)) {
         train_result_free(r);
         return -1;
     }
@@ -357,6 +381,7 @@ void train_result_free(TrainResult *r)
 {
     free(r->point_steps);
     free(r->curve);
+    free(r->stats);
     free(r->reward_curve);
     free(r->final_reward);
     free(r->final_return);
@@ -371,7 +396,8 @@ static int shared_init(TrainShared *sh, const TrainConfig *c, TrainResult *resul
     sh->updates = (c->steps + sh->steps_per_update - 1) / sh->steps_per_update;
     sh->final_updates = (sh->updates * TRAIN_FINAL_PERCENT + 99) / 100;
     int points = c->log_points < sh->updates ? c->log_points : (int)sh->updates;
-    if (result_init(result, c->seeds, points))
+    int stats = c->method_kind == TRAIN_LPG && c->stats_output[0];
+    if (result_init(result, c->seeds, points, stats))
         return -1;
     sh->result = result;
     sh->point_update = lpg_calloc((size_t)points, sizeof(int64_t), "curve points");
@@ -524,9 +550,34 @@ char *train_curve_csv(const TrainResult *r, const TrainConfig *c)
     return buf;
 }
 
-int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path)
+char *train_stats_csv(const TrainResult *r)
 {
-    char *csv = train_curve_csv(r, c);
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    int cols = train_stats_num_columns, bad = !buf || append(&buf, &len, &cap, "steps");
+    for (int j = 0; !bad && j < cols; j++)
+        bad = append(&buf, &len, &cap, ",%s", train_stats_columns[j]);
+    bad = bad || append(&buf, &len, &cap, "\n");
+    for (int k = 0; !bad && k < r->num_points; k++) {
+        bad = append(&buf, &len, &cap, "%lld", (long long)r->point_steps[k]);
+        for (int j = 0; !bad && j < cols; j++) {
+            double mean, se;
+            mean_se_skip_nan(r->stats + (size_t)k * cols + j, r->num_seeds,
+                             (size_t)r->num_points * cols, &mean, &se);
+            bad = append(&buf, &len, &cap, ",%.6g", mean);
+        }
+        bad = bad || append(&buf, &len, &cap, "\n");
+    }
+    if (bad) {
+        free(buf);
+        lpg_error("out of memory writing the rule statistics");
+        return NULL;
+    }
+    return buf;
+}
+
+static int write_text(char *csv, const char *path)
+{
     if (!csv)
         return -1;
     int rc = make_parent_dirs(path);
@@ -534,4 +585,14 @@ int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path
         rc = write_file_atomic(path, csv, strlen(csv));
     free(csv);
     return rc;
+}
+
+int train_write_csv(const TrainResult *r, const TrainConfig *c, const char *path)
+{
+    return write_text(train_curve_csv(r, c), path);
+}
+
+int train_write_stats_csv(const TrainResult *r, const char *path)
+{
+    return write_text(train_stats_csv(r), path);
 }

@@ -32,6 +32,7 @@ const ConfigField train_config_fields[] = {
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
     F("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),
+    F("stats_output", CONFIG_PATH, stats_output, 0, 0, "lpg: CSV of the rule's pi_hat, inputs and policy change per update, per point (\"\": off)"),
 };
 const int train_config_num_fields = (int)(sizeof train_config_fields / sizeof train_config_fields[0]);
 
@@ -72,6 +73,8 @@ int train_config_finish(TrainConfig *c, const char *where)
     else
         return lpg_error("%s: key 'method': expected \"a2c\" or \"lpg\", got \"%s\"", where,
                          c->method);
+    if (c->method_kind == TRAIN_A2C && c->stats_output[0])
+        return lpg_error("%s: key 'stats_output': rule statistics need method \"lpg\"", where);
     if (c->method_kind == TRAIN_LPG && !c->rule[0])
         return lpg_error("%s: key 'rule': method \"lpg\" needs a rule file", where);
     if (optimizer_parse(c->optimizer, &c->a2c.optimizer))

@@ -291,6 +291,33 @@ TEST(meta_train_saves_on_sigint_and_resumes_from_there)
     CHECK(strstr(out, expect) != NULL);
 }
 
+/* mlp_lifetime_updates gives lives of MLP agents (random_small) their own length; tabular
+ * lives keep lifetime_updates. Once the staggered first lives are over, every life is full. */
+TEST(meta_train_mlp_lifetime_updates_sets_the_length_of_mlp_lives)
+{
+    MetaRun run;
+    char *over[] = {"mlp_lifetime_updates=10", "lifetimes=6"};
+    CHECK_INT(meta_run_init(&run, TINY, 2, over), 0);
+    MetaStepStats st;
+    int seen_mlp = 0, seen_tabular = 0, fvu_finite = 0;
+    for (int s = 0; s < 14; s++) {
+        CHECK_INT(meta_run_step(&run, &st), 0);
+        for (int e = 0; e < run.num_envs; e++)
+            fvu_finite += isfinite(st.critic_fvu[e]) && st.critic_fvu[e] >= 0;
+        if (s < 5) /* first lives: at most 10 updates = 5 steps of K = 2 */
+            continue;
+        for (int i = 0; i < run.config.lifetimes; i++) {
+            const Lifetime *life = &run.lives[i];
+            int mlp = life->spec->num_states == 0;
+            CHECK_INT(life->length, mlp ? 10 : 6);
+            seen_mlp += mlp, seen_tabular += !mlp;
+        }
+    }
+    CHECK(seen_mlp > 0 && seen_tabular > 0);
+    CHECK(fvu_finite > 0);
+    meta_run_free(&run);
+}
+
 /* Total tries over every arm of every environment's bandit: lifetimes that reported back. */
 static int64_t bandit_reports(const MetaRun *run)
 {

@@ -10,6 +10,7 @@
 #include "rule.h"
 #include "test.h"
 #include "train.h"
+#include "train_stats.h"
 #include "util.h"
 
 /* A config for env_path with the test's small sizes (method a2c unless changed). */
@@ -83,6 +84,69 @@ TEST(train_lpg_runs_a_fresh_rule_without_nan)
     TrainResult grid;
     CHECK_INT(train_lpg("configs/envs/tabular_dense.json", 20, &layout, eta, &grid), 0);
     train_result_free(&grid);
+    free(eta);
+}
+
+/* Runs method lpg with a fresh rule on env_path for 6 updates per seed at alpha_lr, measuring
+ * the rule's statistics when stats is 1. */
+static int train_lpg_stats(const char *env_path, double alpha_lr, int stats, const RuleLayout *layout,
+                           const real *eta, TrainResult *r)
+{
+    TrainConfig c = small_config(env_path, 2, 6 * 8 * 20);
+    strcpy(c.method, "lpg");
+    strcpy(c.rule, "(in memory)");
+    if (stats)
+        strcpy(c.stats_output, "(in memory)");
+    c.alpha_lr = alpha_lr;
+    EnvSpec spec;
+    if (train_config_finish(&c, "test") || env_load(env_path, &spec))
+        return -1;
+    return train_run(&c, &spec, layout, eta, 0, r);
+}
+
+/* The statistics are means of things with known ranges; with α_lr = 0 the policy never changes
+ * (step_kl exactly 0); measuring them changes nothing in the run. */
+TEST(train_stats_measure_the_rule_and_the_policy_change)
+{
+    RuleLayout layout;
+    rule_layout(&layout, 8);
+    real *eta = calloc(layout.count, sizeof(real));
+    Rng rng;
+    rng_seed(&rng, 5, 0);
+    rule_init(eta, &layout, &rng);
+    const char *envs[] = {"configs/envs/chain_short.json", "configs/envs/chain_distraction.json"};
+    const double lrs[] = {20, 50};
+    const int actions = 2; /* both chains */
+    for (int k = 0; k < 2; k++) {
+        TrainResult plain, r, still;
+        CHECK_INT(train_lpg_stats(envs[k], lrs[k], 0, &layout, eta, &plain), 0);
+        CHECK_INT(train_lpg_stats(envs[k], lrs[k], 1, &layout, eta, &r), 0);
+        CHECK_INT(train_lpg_stats(envs[k], 0, 1, &layout, eta, &still), 0);
+        CHECK(plain.stats == NULL && r.stats != NULL && still.stats != NULL);
+        if (!r.stats || !still.stats)
+            continue;
+        for (int i = 0; i < 6; i++) /* NaN points compare unequal: compare bit patterns */
+            CHECK(memcmp(&plain.curve[i], &r.curve[i], sizeof(double)) == 0);
+        int cols = train_stats_num_columns;
+        for (int i = 0; i < 6; i++) {
+            const double *p = r.stats + i * cols, *q = still.stats + i * cols;
+            CHECK(p[1] >= 0 && p[2] >= fabs(p[0]) - 1e-12);           /* std, |π̂| */
+            CHECK(p[3] > 0 && p[3] <= 1);                             /* π(a|s) */
+            CHECK(p[4] >= 0 && p[4] <= log(actions) + 1e-9);          /* entropy */
+            CHECK(p[5] > 0);                                          /* the policy moved */
+            CHECK(q[5] == 0);                                         /* it did not */
+            CHECK_NEAR(q[3], 1.0 / actions, 0.02);                    /* near-uniform start */
+            CHECK(p[7] >= 0 && isfinite(p[6]));                       /* φ(y) */
+        }
+        char *csv = train_stats_csv(&r);
+        const char *head = "steps,pi_hat_mean,pi_hat_std,pi_hat_abs,pi_taken,entropy,step_kl,"
+                           "phi_y_mean,phi_y_std\n320,";
+        CHECK(csv && strncmp(csv, head, strlen(head)) == 0);
+        free(csv);
+        train_result_free(&plain);
+        train_result_free(&r);
+        train_result_free(&still);
+    }
     free(eta);
 }
 
@@ -267,6 +331,8 @@ TEST(train_command_rejects_bad_configs_and_rules)
     check_train_error(args, "lpg: configs/envs/no_such_env.json: cannot open");
     snprintf(args, sizeof args, "%s method=lpg", cfg);
     check_train_error(args, "key 'rule': method \"lpg\" needs a rule file");
+    snprintf(args, sizeof args, "%s stats_output=build/test_stats.csv", cfg);
+    check_train_error(args, "key 'stats_output': rule statistics need method \"lpg\"");
     snprintf(args, sizeof args, "%s method=lpg rule=tests/configs/no_such_rule.lpg", cfg);
     check_train_error(args, "lpg: tests/configs/no_such_rule.lpg: cannot open");
     snprintf(args, sizeof args, "%s method=lpg rule=tests/configs/bad_rule.lpg", cfg);
