@@ -32,7 +32,7 @@ OBJ_ASAN   := $(patsubst src/%.c,build/asan/%.o,$(SRC))
 LIB_FLOAT  := $(filter-out build/float/main.o,$(OBJ_FLOAT))
 LIB_ASAN   := $(filter-out build/asan/main.o,$(OBJ_ASAN))
 
-.PHONY: all deps test test-plain sanitize fuzz demo bench clean
+.PHONY: all deps mpi test test-plain sanitize fuzz demo bench clean
 all: build/lpg build/lpg-double
 
 deps:
@@ -65,13 +65,27 @@ build/asan/test_lpg: $(TEST_SRC) $(LIB_ASAN) build/test_list.h $(HDRS)
 build/asan/lpg: $(OBJ_ASAN)
 	$(SAN_CC) -O1 -g $(SAN) -o $@ $^ $(LDLIBS)
 
-build build/float build/double build/asan build/fuzzobj:
+# build/lpg-mpi: the float program built with mpicc and -DLPG_MPI, so meta-train splits its
+# lifetimes across MPI ranks (src/dist.c; `mpirun -np N build/lpg-mpi meta-train <config>`).
+# Only this target needs Open MPI; `make mpi` installs it through scripts/install-deps.
+MPICC   ?= mpicc
+OBJ_MPI := $(patsubst src/%.c,build/mpi/%.o,$(SRC))
+mpi:
+	@bash scripts/install-deps mpi
+	@$(MAKE) --no-print-directory build/lpg-mpi
+build/lpg-mpi: $(OBJ_MPI)
+	$(MPICC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+build/mpi/%.o: src/%.c $(HDRS) | build/mpi
+	$(MPICC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_MPI -c -o $@ $<
+
+build build/float build/double build/asan build/fuzzobj build/mpi:
 	@mkdir -p $@
 
 # Fuzz targets (fuzz/*.c) with clang's libFuzzer over the product (float) sources, sanitized as
 # above. `make fuzz` builds them; fuzz/run runs each on its committed seed corpus and regression
 # inputs and then for FUZZ_SECONDS (`make test` does, with 30 s each).
 FUZZ_SECONDS ?= 30
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TARGETS := build/fuzz/fuzz_config build/fuzz/fuzz_env build/fuzz/fuzz_checkpoint \
                 build/fuzz/fuzz_checkpoint_wrapped
 OBJ_FUZZ := $(patsubst src/%.c,build/fuzzobj/%.o,$(LIB_SRC))
@@ -86,9 +100,11 @@ build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(OBJ_FUZZ)
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 
-# The test command of README.md and .ci/run.
-test: deps
-	@$(MAKE) --no-print-directory build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg $(FUZZ_TARGETS)
+# The test command of README.md and .ci/run. It also builds build/lpg-mpi (Open MPI is installed
+# for it) so tests/test_mpi.sh checks meta-training across ranks against threads.
+test:
+	@bash scripts/install-deps mpi
+	@$(MAKE) --no-print-directory -j$(JOBS) build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg build/lpg-mpi $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run-all
 
 test-plain: build/lpg build/test_lpg

@@ -1,7 +1,6 @@
 /* bench_meta.c: meta-training speed on configs/grid.json (the five tabular grids, input_grad on
- * and off): meta-steps
- * per second, environment steps per second, and the arithmetic of a meta-step counted from the
- * sizes (the rule's matrix products dominate) against what sgemm reaches (bench_blas). */
+ * and off) and configs/all.json (tabular and MLP agents): meta-steps per second, environment
+ * steps per second, and the rule's arithmetic in a meta-step counted from the sizes. */
 #include <stdio.h>
 
 #include "bench.h"
@@ -17,11 +16,11 @@ static double rule_forward_flops(double rows, double H)
     return lstm + phi + heads;
 }
 
-static void bench_config(const char *label, char *threads, char *input_grad)
+static void bench_config(const char *config, const char *label, char *threads, char *input_grad)
 {
     MetaRun run;
-    char *over[] = {threads, input_grad, "run_dir=build/bench_runs"};
-    if (meta_run_init(&run, "configs/grid.json", 3, over)) {
+    char *over[] = {threads, "run_dir=build/bench_runs", input_grad};
+    if (meta_run_init(&run, config, input_grad ? 3 : 2, over)) {
         meta_run_free(&run);
         return;
     }
@@ -56,7 +55,15 @@ static void bench_config(const char *label, char *threads, char *input_grad)
 BENCH(meta_train_grid)
 {
     /* grid.json meta-trains through the rule's inputs; the stop-gradient row shows its cost. */
-    bench_config("grid.json, 1 thread, input_grad off", "threads=1", "input_grad=false");
-    bench_config("grid.json, 1 thread", "threads=1", "input_grad=true");
-    bench_config("grid.json, 2 threads", "threads=2", "input_grad=true");
+    const char *grid = "configs/grid.json";
+    bench_config(grid, "grid.json, 1 thread, input_grad off", "threads=1", "input_grad=false");
+    bench_config(grid, "grid.json, 1 thread", "threads=1", "input_grad=true");
+    bench_config(grid, "grid.json, 2 threads", "threads=2", "input_grad=true");
+}
+
+BENCH(meta_train_all)
+{
+    /* all.json: 30 lifetimes over the fifteen toy variants, tabular and MLP agents. */
+    bench_config("configs/all.json", "all.json, 1 thread", "threads=1", NULL);
+    bench_config("configs/all.json", "all.json, 2 threads", "threads=2", NULL);
 }

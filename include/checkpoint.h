@@ -74,6 +74,10 @@ int checkpoint_add_int64(CheckpointWriter *w, const char *name, const int64_t *v
 int checkpoint_add_bytes(CheckpointWriter *w, const char *name, const void *data, size_t len);
 int checkpoint_add_text(CheckpointWriter *w, const char *name, const char *text);
 
+/* Appends sections another writer collected (its data and len, e.g. from another process of
+ * the same build), after checking that they parse as sections. Returns 0 or -1. */
+int checkpoint_add_sections(CheckpointWriter *w, const void *payload, size_t len);
+
 /* Compresses the sections and writes path atomically. The writer keeps its sections (write
  * again elsewhere if you like); free it with checkpoint_writer_free. Returns 0 or -1. */
 int checkpoint_write(CheckpointWriter *w, const char *path);

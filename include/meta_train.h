@@ -50,6 +50,11 @@ typedef struct {
     int *order;               /* [config.lifetimes] scratch: the order threads take lifetimes in */
     int64_t *window_episodes; /* [config.lifetimes] scratch: episodes ended in each one's window */
     double *window_return_sum; /* [config.lifetimes] scratch: the sum of their returns */
+    /* With several ranks (dist.h) each runs only its block of lifetimes and keeps a stub of the
+     * others; their window results are exchanged through this scratch every meta-step:
+     * [config.lifetimes] items of shared_item bytes (NULL with one rank). */
+    unsigned char *shared;
+    size_t shared_item;
 } MetaRun;
 
 /* Loads the config (with overrides) and sets up a fresh run: η and lifetimes initialised from

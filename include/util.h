@@ -43,9 +43,10 @@ int parse_unsigned(const char *text, unsigned long long max, unsigned long long 
  * from files (environment names) must pass before they name output files. */
 int lpg_name_is_safe(const char *name);
 
-/* Before any work: creates the output folder dir (mkdir -p) and checks that it is a folder lpg
- * can write in (by creating and removing a probe file). Returns 0 or -1 (reported, naming key
- * and dir). */
+/* Before any work: creates the output folder dir (mkdir -p), checks that it is a folder lpg
+ * can write in (by creating and removing a probe file) and removes the <file>.tmp leftovers of
+ * a killed run (.csv, .md, .json, .jsonl, .lpg). Returns 0 or -1 (reported, naming key and
+ * dir). */
 int check_output_dir(const char *dir, const char *key);
 
 /* Before any work: checks that the output file path is not a folder, creates the folders above

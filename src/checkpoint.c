@@ -236,6 +236,25 @@ int checkpoint_add_text(CheckpointWriter *w, const char *name, const char *text)
     return add_section(w, name, CHECKPOINT_TEXT, text, strlen(text));
 }
 
+int checkpoint_add_sections(CheckpointWriter *w, const void *payload, size_t len)
+{
+    size_t pos = 0;
+    CheckpointSection s;
+    while (pos < len)
+        if (next_section(payload, len, &pos, sizeof(real), &s) != 0) {
+            w->failed = 1;
+            return checkpoint_error("checkpoint sections to append are malformed at byte %zu", pos);
+        }
+    if (writer_reserve(w, len)) {
+        w->failed = 1;
+        return -1;
+    }
+    if (len)
+        memcpy(w->data + w->len, payload, len);
+    w->len += len;
+    return 0;
+}
+
 static void fill_header(unsigned char *h, unsigned real_size, size_t payload_len,
                         size_t compressed_len, uint32_t crc)
 {

@@ -12,6 +12,7 @@
 #include <cJSON.h>
 
 #include "commands.h"
+#include "dist.h"
 #include "memory_estimate.h"
 #include "meta_train.h"
 #include "util.h"
@@ -200,8 +201,11 @@ static void remove_run_files(const char *dir, int remove_dir)
  * previous run it moved aside. */
 static int save(const MetaRun *run, RunFiles *files)
 {
-    if (meta_run_save_rule(run, files->rule) || meta_run_save(run, files->ckpt))
+    int lead = dist_rank() == 0; /* every rank takes part in meta_run_save; rank 0 writes */
+    if ((lead && meta_run_save_rule(run, files->rule)) || meta_run_save(run, files->ckpt))
         return -1;
+    if (!lead)
+        return 0;
     fprintf(stderr, "checkpoint: %s and %s (meta-step %lld)\n", files->ckpt, files->rule,
             (long long)run->step);
     if (files->remove_aside) {
@@ -242,21 +246,23 @@ static void print_bandits(const MetaRun *run)
 /* The main loop: steps until meta_steps or a signal, saving as configured. */
 static int train_loop(MetaRun *run, RunFiles *files)
 {
-    FILE *log = fopen(files->log, "a");
-    if (!log)
+    int lead = dist_rank() == 0; /* rank 0 alone writes the log, progress and rule files */
+    FILE *log = lead ? fopen(files->log, "a") : NULL;
+    if (lead && !log)
         return lpg_error("%s: cannot open for appending: %s", files->log, strerror(errno));
     double start = now_seconds(), last_time = start;
     int64_t last_step = run->step, env_steps = 0;
     int rc = 0, snapshot_failed = 0;
-    while (run->step < run->config.meta_steps && !stop_requested) {
+    while (run->step < run->config.meta_steps && !(stop_requested = dist_any(stop_requested))) {
         MetaStepStats st;
         if (meta_run_step(run, &st)) {
             rc = -1;
             break;
         }
         env_steps += st.env_steps;
-        write_log_line(log, run, &st, now_seconds() - start);
-        if (run->step % run->config.log_every == 0 || run->step == run->config.meta_steps) {
+        if (lead)
+            write_log_line(log, run, &st, now_seconds() - start);
+        if (lead && (run->step % run->config.log_every == 0 || run->step == run->config.meta_steps)) {
             double now = now_seconds(), dt = now - last_time;
             progress_line(run, &st, (double)(run->step - last_step) / dt, (double)env_steps / dt);
             last_time = now, last_step = run->step, env_steps = 0;
@@ -266,12 +272,13 @@ static int train_loop(MetaRun *run, RunFiles *files)
             break;
         }
         if (run->config.rule_every > 0 && run->step % run->config.rule_every == 0 &&
-            save_snapshot(run)) {
+            dist_any(lead && save_snapshot(run))) {
             snapshot_failed = 1; /* stop, but keep this step's state in the checkpoint */
             break;
         }
     }
-    fclose(log);
+    if (log)
+        fclose(log);
     if (rc == 0 && run->step % run->config.checkpoint_every != 0)
         rc = save(run, files);
     if (rc == 0 && snapshot_failed) {
@@ -279,13 +286,25 @@ static int train_loop(MetaRun *run, RunFiles *files)
                   "checkpoint was); continue with --resume", (long long)run->step);
         return 1;
     }
-    if (rc == 0)
+    if (rc == 0 && lead)
         print_bandits(run);
-    if (rc == 0 && stop_requested) {
+    if (rc == 0 && stop_requested && lead) {
         fprintf(stderr, "interrupted at meta-step %lld; continue with --resume\n", (long long)run->step);
         return 130;
     }
+    if (rc == 0 && stop_requested)
+        return 130;
     return rc ? 1 : 0;
+}
+
+/* ", on N MPI ranks of T threads" when there are several ranks, else "". */
+static const char *ranks_note(void)
+{
+    static char note[64];
+    note[0] = '\0';
+    if (dist_size() > 1)
+        snprintf(note, sizeof note, ", lifetimes split over %d MPI ranks", dist_size());
+    return note;
 }
 
 /* Before a fresh start in a folder that holds a run: refuse, or with --overwrite move that run
@@ -358,28 +377,31 @@ int cmd_meta_train(int argc, char **argv)
     MetaRun run;
     MetaConfig probe;
     RunFiles files;
+    int lead = dist_rank() == 0; /* the run folder is rank 0's */
     int rc = meta_config_load(&probe, config_path, noverrides, overrides);
     rc = rc || run_files(&files, probe.run_dir);
-    rc = rc || (!resume && prepare_fresh_start(&files, overwrite));
-    rc = rc || check_output_dir(files.dir, "run_dir");
-    if (rc == 0 && probe.rule_every > 0) {
+    rc = rc || (lead && !resume && prepare_fresh_start(&files, overwrite));
+    rc = rc || (lead && check_output_dir(files.dir, "run_dir"));
+    if (rc == 0 && lead && probe.rule_every > 0) {
         char rules_dir[LPG_PATH_MAX + 32];
         snprintf(rules_dir, sizeof rules_dir, "%s/rules", files.dir);
         rc = make_dirs(rules_dir);
     }
-    if (rc == 0)
+    if (rc == 0 && lead)
         remove_run_files(files.dir, 0); /* .tmp files a killed run left behind */
     if (rc == 0) {
         rc = resume ? meta_run_resume(&run, config_path, noverrides, overrides, files.ckpt,
                                       allow_changes)
                     : meta_run_init(&run, config_path, noverrides, overrides);
-        rc = rc || start_run(&run, &files, resume);
+        rc = rc || (lead && start_run(&run, &files, resume));
         if (rc == 0) {
-            fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, "
-                    "about %.3g GiB, %s at meta-step %lld of %d\n", config_path,
-                    run.config.lifetimes, run.config.copies, run.num_envs, run.config.rule_hidden,
-                    memory_meta_train(&run.config, run.specs, run.num_envs) / (1 << 30),
-                    resume ? "resuming" : "starting", (long long)run.step, run.config.meta_steps);
+            if (lead)
+                fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, "
+                        "about %.3g GiB, %s at meta-step %lld of %d%s\n", config_path,
+                        run.config.lifetimes, run.config.copies, run.num_envs, run.config.rule_hidden,
+                        memory_meta_train(&run.config, run.specs, run.num_envs) / (1 << 30),
+                        resume ? "resuming" : "starting", (long long)run.step,
+                        run.config.meta_steps, ranks_note());
             signal(SIGINT, on_signal);
             signal(SIGTERM, on_signal);
             rc = train_loop(&run, &files);

@@ -5,22 +5,24 @@
 
 #include "blas_cpu.h"
 #include "commands.h"
+#include "dist.h"
 #include "util.h"
 
 typedef struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    int ranks; /* splits its work across MPI ranks (dist.h) */
 } Command;
 
 static const Command commands[] = {
-    {"env", cmd_env, "show an environment's sizes; --render plays random steps as text"},
-    {"train", cmd_train, "train agents with A2C or a saved rule on one environment, over seeds"},
-    {"meta-train", cmd_meta_train, "meta-train an update rule over many lifetimes (--resume continues)"},
-    {"eval", cmd_eval, "a saved rule against tuned A2C on held-out environments, over seeds"},
-    {"info", cmd_info, "show how a rule file or meta-training checkpoint was made (--sections)"},
-    {"gradcheck", cmd_gradcheck, "check the meta-gradient against finite differences on a config"},
-    {NULL, NULL, NULL},
+    {"env", cmd_env, "show an environment's sizes; --render plays random steps as text", 0},
+    {"train", cmd_train, "train agents with A2C or a saved rule on one environment, over seeds", 0},
+    {"meta-train", cmd_meta_train, "meta-train an update rule over many lifetimes (--resume continues)", 1},
+    {"eval", cmd_eval, "a saved rule against tuned A2C on held-out environments, over seeds", 0},
+    {"info", cmd_info, "show how a rule file or meta-training checkpoint was made (--sections)", 0},
+    {"gradcheck", cmd_gradcheck, "check the meta-gradient against finite differences on a config", 0},
+    {NULL, NULL, NULL, 0},
 };
 
 static void print_usage(FILE *out)
@@ -34,11 +36,8 @@ static void print_usage(FILE *out)
     fprintf(out, "  %-12s %s\n  %-12s %s\n", "help", "this text", "--version", "print the version");
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
-    blas_cpu_fix(argv);
-    /* Lifetimes run on our own threads; OpenBLAS threading on tiny matrices only costs time. */
-    openblas_set_num_threads(1);
     if (argc < 2) {
         print_usage(stderr);
         return 2;
@@ -52,9 +51,25 @@ int main(int argc, char **argv)
         printf("lpg %s\n", LPG_VERSION);
         return 0;
     }
-    for (const Command *c = commands; c->name; c++)
-        if (strcmp(name, c->name) == 0)
-            return c->run(argc - 1, argv + 1);
+    for (const Command *c = commands; c->name; c++) {
+        if (strcmp(name, c->name) != 0)
+            continue;
+        if (dist_size() > 1 && !c->ranks)
+            return lpg_error("%s runs as one process; of the commands only meta-train splits its "
+                             "work across MPI ranks (run %s with -np 1)", name, name), 2;
+        return c->run(argc - 1, argv + 1);
+    }
     lpg_error("unknown command '%s' (try 'lpg help')", name);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    blas_cpu_fix(argv);
+    /* Lifetimes run on our own threads; OpenBLAS threading on tiny matrices only costs time. */
+    openblas_set_num_threads(1);
+    if (dist_init(&argc, &argv))
+        return 1;
+    /* In build/lpg-mpi a failing rank ends the whole job, naming itself. */
+    return dist_finish(run_command(argc, argv));
 }

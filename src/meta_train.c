@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "checkpoint.h"
+#include "dist.h"
 #include "memory_estimate.h"
 #include "linalg.h"
 #include "rule_file.h"
@@ -32,6 +33,20 @@ static int life_length(const MetaConfig *c, const EnvSpec *spec)
     return (updates + c->K - 1) / c->K * c->K;
 }
 
+/* A lifetime another rank runs: what every rank knows of it (environment, arm, length, whether
+ * it reports; its progress comes each meta-step from share_windows). */
+static int life_stub(Lifetime *life, const EnvSpec *spec, int env_index, int arm, int length,
+                     int report)
+{
+    memset(life, 0, sizeof *life);
+    life->env_index = env_index;
+    life->spec = spec;
+    life->arm = arm;
+    life->length = length;
+    life->report = report;
+    return 0;
+}
+
 /* Starts lifetime i: draws its environment, arm and seed from the run's generator. A first
  * life is cut short (staggered) so lifetimes do not all end together; those do not report. */
 static int start_life(MetaRun *run, int i, int first)
@@ -46,14 +61,87 @@ static int start_life(MetaRun *run, int i, int first)
         length = c->K * (1 + (int)((int64_t)(windows - 1) * (i + 1) / c->lifetimes));
     }
     const BanditArm *a = &run->bandits[env_index].arms[arm];
+    int report = !first || length == full;
+    if (!dist_owns(c->lifetimes, i))
+        return life_stub(&run->lives[i], &run->specs[env_index], env_index, arm, length, report);
     return lifetime_start(&run->lives[i], c, &run->specs[env_index], env_index, arm, a->alpha_lr,
-                          a->alpha_y, length, !first || length == full, &run->layout,
-                          seed);
+                          a->alpha_y, length, report, &run->layout, seed);
 }
 
-static void record_final(MetaRun *run, const Lifetime *life)
+/* ---- lifetimes on other ranks ------------------------------------------------------------- */
+
+/* What one lifetime's window gives every rank: these doubles, then dJ/dη (layout.count reals). */
+enum { SHARED_J, SHARED_EPISODES, SHARED_RETURN_SUM, SHARED_UPDATES, SHARED_FINAL_RETURN,
+       SHARED_CRITIC_FVU, SHARED_SCALARS };
+
+static double *shared_scalars(const MetaRun *run, int i)
 {
-    double final_return = lifetime_final_return(life);
+    return (double *)(void *)(run->shared + (size_t)i * run->shared_item);
+}
+
+static const real *d_eta_of(const MetaRun *run, int i)
+{
+    if (!run->shared || dist_owns(run->config.lifetimes, i))
+        return run->lives[i].d_eta;
+    return (const real *)(const void *)(shared_scalars(run, i) + SHARED_SCALARS);
+}
+
+static double final_return_of(const MetaRun *run, int i)
+{
+    if (!run->shared || dist_owns(run->config.lifetimes, i))
+        return lifetime_final_return(&run->lives[i]);
+    return shared_scalars(run, i)[SHARED_FINAL_RETURN];
+}
+
+/* Every rank sends its lifetimes' window results and takes the others' into their stubs. A new
+ * per-lifetime value that the step, the log or the bandits read after the windows must be added
+ * here, or runs on several ranks differ from threads (tests/test_mpi.sh notices). */
+static int share_windows(MetaRun *run)
+{
+    int n = run->config.lifetimes;
+    size_t bytes = run->layout.count * sizeof(real);
+    for (int i = 0; i < n; i++) {
+        if (!dist_owns(n, i))
+            continue;
+        double *x = shared_scalars(run, i);
+        x[SHARED_J] = run->lives[i].J;
+        x[SHARED_EPISODES] = (double)run->window_episodes[i];
+        x[SHARED_RETURN_SUM] = run->window_return_sum[i];
+        x[SHARED_UPDATES] = run->lives[i].updates;
+        x[SHARED_FINAL_RETURN] = lifetime_final_return(&run->lives[i]);
+        x[SHARED_CRITIC_FVU] = run->lives[i].critic_fvu;
+        memcpy(x + SHARED_SCALARS, run->lives[i].d_eta, bytes);
+    }
+    if (dist_allgather_blocks(run->shared, n, run->shared_item))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (dist_owns(n, i))
+            continue;
+        const double *x = shared_scalars(run, i);
+        run->lives[i].J = x[SHARED_J];
+        run->window_episodes[i] = (int64_t)x[SHARED_EPISODES];
+        run->window_return_sum[i] = x[SHARED_RETURN_SUM];
+        run->lives[i].updates = (int)x[SHARED_UPDATES];
+        run->lives[i].critic_fvu = x[SHARED_CRITIC_FVU];
+    }
+    return 0;
+}
+
+static int alloc_shared(MetaRun *run)
+{
+    if (dist_size() == 1)
+        return 0;
+    size_t item = SHARED_SCALARS * sizeof(double) + run->layout.count * sizeof(real);
+    run->shared_item = (item + 7) / 8 * 8;
+    run->shared = lpg_calloc((size_t)run->config.lifetimes, run->shared_item,
+                             "lifetime results of all ranks");
+    return run->shared ? 0 : -1;
+}
+
+static void record_final(MetaRun *run, int i)
+{
+    const Lifetime *life = &run->lives[i];
+    double final_return = final_return_of(run, i);
     if (life->report)
         bandit_update(&run->bandits[life->env_index], life->arm, final_return);
     int e = life->env_index;
@@ -123,7 +211,7 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
     rule_layout(&run->layout, c->rule_hidden);
     run->eta = lpg_calloc(run->layout.count, sizeof(real), "rule parameters");
     run->grad = lpg_calloc(run->layout.count, sizeof(real), "meta-gradient");
-    if (!run->eta || !run->grad)
+    if (!run->eta || !run->grad || alloc_shared(run))
         return -1;
     AdamHyper hyper = adam_defaults(c->meta_lr);
     hyper.clip = c->meta_clip;
@@ -187,12 +275,21 @@ static int save_lives(const MetaRun *run, CheckpointWriter *w)
     }
     int rc = checkpoint_add_int64(w, "lives", meta, (size_t)n * LIVES_FIELDS);
     free(meta);
+    /* Each rank saves its own lifetimes; rank 0 appends them all in rank (= lifetime) order. */
+    CheckpointWriter mine;
+    checkpoint_writer_init(&mine);
     char prefix[32];
     for (int i = 0; rc == 0 && i < n; i++) {
         snprintf(prefix, sizeof prefix, "life%d", i);
-        rc = lifetime_save(&run->lives[i], w, prefix);
+        rc = dist_owns(n, i) ? lifetime_save(&run->lives[i], &mine, prefix) : 0;
     }
-    return rc;
+    unsigned char *all = NULL;
+    size_t all_len = 0;
+    rc = rc || dist_gather_bytes(mine.data, mine.len, &all, &all_len);
+    rc = rc || (dist_rank() == 0 && checkpoint_add_sections(w, all, all_len));
+    free(all);
+    checkpoint_writer_free(&mine);
+    return rc ? -1 : 0;
 }
 
 int meta_run_save(const MetaRun *run, const char *path)
@@ -212,7 +309,7 @@ int meta_run_save(const MetaRun *run, const char *path)
     rc = rc || checkpoint_add_bytes(&w, "final_returns", run->final_returns, sizeof run->final_returns);
     rc = rc || checkpoint_add_int64(&w, "final_count", run->final_count, CONFIG_LIST_MAX);
     rc = rc || save_lives(run, &w);
-    rc = rc || checkpoint_write(&w, path);
+    rc = rc || (dist_rank() == 0 && checkpoint_write(&w, path)); /* rank 0 alone writes */
     checkpoint_writer_free(&w);
     return rc ? -1 : 0;
 }
@@ -258,6 +355,20 @@ static const char *check_life_row(const MetaRun *run, const int64_t *m)
     return NULL;
 }
 
+/* A stub's progress: the update count its owner reads (and checks) in full. */
+static int load_progress(Lifetime *life, const Checkpoint *ck, const char *prefix)
+{
+    char name[CHECKPOINT_NAME_MAX];
+    int64_t counters[3];
+    snprintf(name, sizeof name, "%s_counters", prefix);
+    if (checkpoint_get_int64(ck, name, counters, 3))
+        return -1;
+    if (counters[0] < 0 || counters[0] > life->length)
+        return lpg_error("%s: section %s: values out of range", ck->path, name);
+    life->updates = (int)counters[0];
+    return 0;
+}
+
 static int load_lives(MetaRun *run, const Checkpoint *ck)
 {
     int n = run->config.lifetimes;
@@ -278,6 +389,12 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
         int e = (int)m[LIVES_ENV], arm = (int)m[LIVES_ARM];
         const BanditArm *a = &run->bandits[e].arms[arm];
         snprintf(prefix, sizeof prefix, "life%d", i);
+        if (!dist_owns(n, i)) {
+            life_stub(&run->lives[i], &run->specs[e], e, arm, (int)(m[LIVES_LENGTH_REPORT] / 2),
+                      (int)(m[LIVES_LENGTH_REPORT] & 1));
+            rc = load_progress(&run->lives[i], ck, prefix);
+            continue;
+        }
         rc = lifetime_start(&run->lives[i], &run->config, &run->specs[e], e, arm, a->alpha_lr,
                             a->alpha_y, (int)(m[LIVES_LENGTH_REPORT] / 2),
                             (int)(m[LIVES_LENGTH_REPORT] & 1), &run->layout, 0);
@@ -411,6 +528,7 @@ void meta_run_free(MetaRun *run)
     free(run->order);
     free(run->window_episodes);
     free(run->window_return_sum);
+    free(run->shared);
     free(run->specs);
     free(run->bandits);
     free(run->eta);
@@ -430,7 +548,8 @@ void meta_run_free(MetaRun *run)
  * neither the thread count nor which thread ran which lifetime changes any number. */
 typedef struct {
     MetaRun *run;
-    const int *order;           /* [lifetimes] lifetime indices, costliest first */
+    const int *order;           /* [count] lifetime indices, costliest first */
+    int count;                  /* lifetimes this rank runs */
     atomic_int next;            /* position in order of the next lifetime to run */
     int64_t *episodes;          /* [lifetimes] episodes ended in the lifetime's window */
     double *return_sum;         /* [lifetimes] the sum of their returns */
@@ -440,7 +559,7 @@ static void *run_windows(void *arg)
 {
     WindowQueue *q = arg;
     MetaRun *run = q->run;
-    for (int at; (at = atomic_fetch_add(&q->next, 1)) < run->config.lifetimes;) {
+    for (int at; (at = atomic_fetch_add(&q->next, 1)) < q->count;) {
         int i = q->order[at];
         lifetime_window(&run->lives[i], run->eta, &run->layout, &q->episodes[i],
                         &q->return_sum[i]);
@@ -448,15 +567,16 @@ static void *run_windows(void *arg)
     return NULL;
 }
 
-/* The lifetimes in the order threads should take them: MLP agents (the costlier windows) first,
- * then tabular ones, each in index order. Fills order [lifetimes]. */
-static void order_by_cost(const MetaRun *run, int *order)
+/* This rank's lifetimes in the order threads should take them: MLP agents (the costlier windows)
+ * first, then tabular ones, each in index order. Fills order and returns how many. */
+static int order_by_cost(const MetaRun *run, int *order)
 {
-    int at = 0;
+    int at = 0, n = run->config.lifetimes;
     for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < run->config.lifetimes; i++)
-            if ((run->lives[i].agent.spec.kind == AGENT_MLP) == (pass == 0))
+        for (int i = 0; i < n; i++)
+            if (dist_owns(n, i) && (run->lives[i].agent.spec.kind == AGENT_MLP) == (pass == 0))
                 order[at++] = i;
+    return at;
 }
 
 /* Runs every lifetime's window on config.threads threads (the calling one included). */
@@ -464,8 +584,8 @@ static int run_all_windows(MetaRun *run, MetaStepStats *stats)
 {
     int lifetimes = run->config.lifetimes;
     int threads = run->config.threads < lifetimes ? run->config.threads : lifetimes;
-    WindowQueue q = {run, run->order, 0, run->window_episodes, run->window_return_sum};
-    order_by_cost(run, run->order);
+    WindowQueue q = {run, run->order, 0, 0, run->window_episodes, run->window_return_sum};
+    q.count = order_by_cost(run, run->order);
     memset(q.episodes, 0, (size_t)lifetimes * sizeof *q.episodes);
     memset(q.return_sum, 0, (size_t)lifetimes * sizeof *q.return_sum);
     pthread_t ids[META_MAX_THREADS];
@@ -476,6 +596,8 @@ static int run_all_windows(MetaRun *run, MetaStepStats *stats)
     run_windows(&q); /* also finishes what a thread that failed to start would have done */
     for (int t = 0; t < started; t++)
         pthread_join(ids[t], NULL);
+    if (run->shared && share_windows(run))
+        return -1;
     for (int i = 0; i < lifetimes; i++) {
         int e = run->lives[i].env_index;
         stats->episodes[e] += q.episodes[i];
@@ -503,12 +625,13 @@ int meta_run_step(MetaRun *run, MetaStepStats *stats)
 {
     const MetaConfig *c = &run->config;
     memset(stats, 0, sizeof *stats);
-    run_all_windows(run, stats);
+    if (run_all_windows(run, stats))
+        return -1;
     size_t count = run->layout.count;
     memset(run->grad, 0, count * sizeof(real));
     critic_fvu_means(run, stats);
     for (int i = 0; i < c->lifetimes; i++) { /* in lifetime order: deterministic sums */
-        const real *d = run->lives[i].d_eta;
+        const real *d = d_eta_of(run, i);
         for (size_t j = 0; j < count; j++)
             run->grad[j] += d[j];
         stats->J += run->lives[i].J / c->lifetimes;
@@ -528,7 +651,7 @@ int meta_run_step(MetaRun *run, MetaStepStats *stats)
     for (int i = 0; i < c->lifetimes; i++) {
         if (!lifetime_finished(&run->lives[i]))
             continue;
-        record_final(run, &run->lives[i]);
+        record_final(run, i);
         lifetime_free(&run->lives[i]);
         stats->lifetimes_finished++;
         if (start_life(run, i, 0))

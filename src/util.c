@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <dirent.h>
 
 int lpg_error(const char *fmt, ...)
 {
@@ -196,14 +197,35 @@ static int probe_writable(const char *dir, const char *key)
     return 0;
 }
 
+/* True for "<name>.<ext>.tmp" with an extension lpg writes: a leftover of write_file_atomic. */
+static int is_leftover_tmp(const char *name)
+{
+    static const char *const exts[] = {".csv.tmp", ".md.tmp", ".json.tmp", ".jsonl.tmp", ".lpg.tmp"};
+    size_t len = strlen(name);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t n = strlen(exts[i]);
+        if (len > n && strcmp(name + len - n, exts[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int check_output_dir(const char *dir, const char *key)
 {
     struct stat st;
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
         return lpg_error("key '%s': %s is a file, not a folder", key, dir);
-    if (make_dirs(dir))
+    if (make_dirs(dir) || probe_writable(dir, key))
         return -1;
-    return probe_writable(dir, key);
+    DIR *d = opendir(dir); /* .tmp files a killed run left behind */
+    char path[LPG_PATH_MAX + 300];
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        if (is_leftover_tmp(e->d_name) &&
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            unlink(path);
+    if (d)
+        closedir(d);
+    return 0;
 }
 
 int check_output_file(const char *path, const char *key)

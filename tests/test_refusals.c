@@ -67,7 +67,13 @@ TEST(unwritable_outputs_are_refused_before_any_work)
     CHECK(strstr(out, "final return") == NULL);
     CHECK_INT(run_lpg("meta-train " TINY " run_dir=build/test_outputs/a_file", out, sizeof out), 1);
     CHECK(strstr(out, "key 'run_dir': build/test_outputs/a_file is a file, not a folder") != NULL);
-    /* A stale .tmp of the output is removed before the run writes it. */
+    /* Leftover .tmp files of a killed run are removed before the run writes. */
+    CHECK_INT(system("mkdir -p build/test_outputs/eval && : > build/test_outputs/eval/results.md.tmp"
+                     " && : > build/test_outputs/eval/keep.txt"), 0);
+    CHECK_INT(run_lpg("eval tests/configs/eval_tiny.json rule=checkpoints/grid.lpg "
+                      "output_dir=build/test_outputs/eval max_memory=0.00001", out, sizeof out), 1);
+    CHECK(access("build/test_outputs/eval/results.md.tmp", F_OK) != 0);
+    CHECK(access("build/test_outputs/eval/keep.txt", F_OK) == 0);
     CHECK_INT(system(": > build/test_outputs/curve.csv.tmp"), 0);
     CHECK_INT(run_lpg("train tests/configs/train_chain.json steps=2000 seeds=1 "
                       "output=build/test_outputs/curve.csv", out, sizeof out), 0);

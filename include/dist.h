@@ -1,0 +1,40 @@
+/* dist.h: running one command as several processes (MPI ranks). The plain build has a world of
+ * one rank and no MPI dependency; `make mpi` builds build/lpg-mpi with -DLPG_MPI, where these
+ * calls go to MPI. Items (lifetimes, evaluation jobs) are split across ranks in contiguous blocks,
+ * so rank order is item order and anything gathered in rank order is in item order. Every call
+ * below except dist_rank, dist_size and dist_block is collective: all ranks make it together. */
+#ifndef LPG_DIST_H
+#define LPG_DIST_H
+
+#include <stddef.h>
+
+/* Starts MPI (once per process, before anything else); a no-op in the plain build. Returns 0,
+ * or -1 after reporting. */
+int dist_init(int *argc, char ***argv);
+
+/* Ends the process's part: with rc != 0 on a rank of a world of more than one, prints which rank
+ * failed and aborts the whole job (the other ranks may be waiting for it); otherwise finalizes.
+ * Returns rc. */
+int dist_finish(int rc);
+
+int dist_rank(void);
+int dist_size(void);
+
+/* The block [*first, *end) of n items that rank owns. */
+void dist_block(int n, int rank, int *first, int *end);
+
+/* True when this rank owns item i of n. */
+int dist_owns(int n, int i);
+
+/* items holds n items of item_bytes each; this rank has filled its own block. Afterwards every
+ * rank holds every item. Returns 0, or -1 after reporting. */
+int dist_allgather_blocks(void *items, int n, size_t item_bytes);
+
+/* Concatenates every rank's bytes in rank order on rank 0: *all (malloc'd, the caller frees) and
+ * *all_len; other ranks get NULL and 0. Returns 0, or -1 after reporting. */
+int dist_gather_bytes(const void *mine, size_t len, unsigned char **all, size_t *all_len);
+
+/* True on every rank when flag is true on any rank (e.g. a stop request seen by some ranks). */
+int dist_any(int flag);
+
+#endif

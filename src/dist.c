@@ -1,0 +1,160 @@
+/* dist.c: ranks of one job (see dist.h): MPI under -DLPG_MPI, a world of one rank otherwise. */
+#include "dist.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void dist_block(int n, int rank, int *first, int *end)
+{
+    int size = dist_size();
+    *first = (int)((int64_t)n * rank / size);
+    *end = (int)((int64_t)n * (rank + 1) / size);
+}
+
+int dist_owns(int n, int i)
+{
+    int first, end;
+    dist_block(n, dist_rank(), &first, &end);
+    return i >= first && i < end;
+}
+
+#ifdef LPG_MPI
+
+#include <limits.h>
+#include <mpi.h>
+
+static int world_rank, world_size = 1;
+
+int dist_init(int *argc, char ***argv)
+{
+    int provided;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return lpg_error("MPI: cannot start");
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    return 0;
+}
+
+int dist_finish(int rc)
+{
+    if (rc != 0 && world_size > 1) {
+        fprintf(stderr, "lpg: rank %d of %d failed (its message is above); ending the job\n",
+                world_rank, world_size);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, rc);
+    }
+    MPI_Finalize();
+    return rc;
+}
+
+int dist_rank(void) { return world_rank; }
+int dist_size(void) { return world_size; }
+
+/* The byte counts and offsets of every rank's block, as MPI wants them (int). */
+static int block_layout(int n, size_t item_bytes, int *counts, int *offsets)
+{
+    for (int r = 0; r < world_size; r++) {
+        int first, end;
+        dist_block(n, r, &first, &end);
+        size_t count = (size_t)(end - first) * item_bytes, offset = (size_t)first * item_bytes;
+        if (count > INT_MAX || offset > INT_MAX)
+            return lpg_error("MPI: %d items of %zu bytes exceed one message (2 GiB)", n, item_bytes);
+        counts[r] = (int)count;
+        offsets[r] = (int)offset;
+    }
+    return 0;
+}
+
+int dist_allgather_blocks(void *items, int n, size_t item_bytes)
+{
+    int *counts = lpg_calloc((size_t)world_size * 2, sizeof(int), "MPI block table");
+    if (!counts)
+        return -1;
+    int *offsets = counts + world_size;
+    int rc = block_layout(n, item_bytes, counts, offsets);
+    if (rc == 0 && MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, items, counts, offsets,
+                                  MPI_BYTE, MPI_COMM_WORLD) != MPI_SUCCESS)
+        rc = lpg_error("MPI: gathering the lifetimes' results failed");
+    free(counts);
+    return rc;
+}
+
+int dist_gather_bytes(const void *mine, size_t len, unsigned char **all, size_t *all_len)
+{
+    *all = NULL;
+    *all_len = 0;
+    if (len > INT_MAX)
+        return lpg_error("MPI: rank %d has %zu bytes to send, more than one message (2 GiB)",
+                         world_rank, len);
+    int my_len = (int)len;
+    int *counts = lpg_calloc((size_t)world_size * 2, sizeof(int), "MPI gather table");
+    if (!counts)
+        return -1;
+    int *offsets = counts + world_size;
+    MPI_Gather(&my_len, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    int rc = 0;
+    size_t total = 0;
+    for (int r = 0; world_rank == 0 && r < world_size; r++) {
+        if (total + (size_t)counts[r] > INT_MAX)
+            rc = -1;
+        offsets[r] = (int)total;
+        total += (size_t)counts[r];
+    }
+    unsigned char *buffer = NULL;
+    if (world_rank == 0 && rc == 0)
+        buffer = malloc(total ? total : 1);
+    /* Every rank must enter the gather; rank 0 reports a failure afterwards. */
+    MPI_Gatherv(mine, my_len, MPI_BYTE, buffer, counts, offsets, MPI_BYTE, 0, MPI_COMM_WORLD);
+    free(counts);
+    if (world_rank != 0)
+        return 0;
+    if (!buffer)
+        return lpg_error("MPI: no memory to gather %zu bytes from the ranks", total);
+    *all = buffer;
+    *all_len = total;
+    return 0;
+}
+
+int dist_any(int flag)
+{
+    int local = flag != 0, any = local;
+    MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return any;
+}
+
+#else /* one rank */
+
+int dist_init(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    return 0;
+}
+
+int dist_finish(int rc) { return rc; }
+int dist_rank(void) { return 0; }
+int dist_size(void) { return 1; }
+
+int dist_allgather_blocks(void *items, int n, size_t item_bytes)
+{
+    (void)items, (void)n, (void)item_bytes;
+    return 0;
+}
+
+int dist_gather_bytes(const void *mine, size_t len, unsigned char **all, size_t *all_len)
+{
+    *all = malloc(len ? len : 1);
+    *all_len = len;
+    if (!*all)
+        return lpg_error("no memory to copy %zu bytes", len);
+    if (len)
+        memcpy(*all, mine, len);
+    return 0;
+}
+
+int dist_any(int flag) { return flag != 0; }
+
+#endif
