@@ -11,45 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linalg.h"
 #include "util.h"
 #include "vecmath.h"
-
-/* ---- small linear-algebra helpers ---------------------------------------------------------- */
-
-/* c[m x n] = op(a) op(b) + beta c, where op(a) is [m x k] and op(b) is [k x n]. a is stored as
- * [k x m] when trans_a, b as [n x k] when trans_b. */
-static void matmul(real *c, const real *a, const real *b, int m, int n, int k, int trans_a,
-                   int trans_b, real beta)
-{
-    real_gemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, m, n, k, (real)1, a, trans_a ? m : k, b,
-              trans_b ? k : n, beta, c, n);
-}
-
-/* Sets every row of out [rows x cols] to bias [cols]. */
-static void fill_rows(real *out, const real *bias, int rows, int cols)
-{
-    for (int r = 0; r < rows; r++)
-        memcpy(out + (size_t)r * cols, bias, (size_t)cols * sizeof(real));
-}
-
-/* dbias [cols] += the column sums of dout [rows x cols]. */
-static void add_column_sums(real *dbias, const real *dout, int rows, int cols)
-{
-    for (int r = 0; r < rows; r++) {
-        const real *row = dout + (size_t)r * cols;
-        for (int j = 0; j < cols; j++)
-            dbias[j] += row[j];
-    }
-}
 
 /* ---- φ: y [rows x 30] -> tanh(y W1 + b1) [rows x 16] -> · w2 + b2 [rows] ------------------- */
 
 static void phi_forward(real *out, real *hidden, const real *y, const real *w1, const real *b1,
                         const real *w2, const real *b2, int rows)
 {
-    fill_rows(hidden, b1, rows, RULE_PHI_HIDDEN);
-    matmul(hidden, y, w1, rows, RULE_PHI_HIDDEN, RULE_Y_DIM, 0, 0, 1);
+    linear_forward(hidden, y, w1, b1, rows, RULE_Y_DIM, RULE_PHI_HIDDEN);
     vec_tanh(hidden, hidden, (size_t)rows * RULE_PHI_HIDDEN);
     for (int r = 0; r < rows; r++) {
         const real *hrow = hidden + (size_t)r * RULE_PHI_HIDDEN;
@@ -154,8 +125,7 @@ static void lstm_forward(RuleWork *w, const real *wx, const real *wh, const real
 {
     int n = w->n, hidden = w->hidden, gates_width = 4 * w->hidden;
     int rows = n * w->t_len;
-    fill_rows(w->gates, b, rows, gates_width);
-    matmul(w->gates, w->x, wx, rows, gates_width, RULE_X_DIM, 0, 0, 1);
+    linear_forward(w->gates, w->x, wx, b, rows, RULE_X_DIM, gates_width);
     for (int t = w->t_len - 1; t >= 0; t--) {
         size_t r0 = (size_t)t * n;
         real *gates = w->gates + r0 * gates_width;
@@ -256,8 +226,7 @@ static void heads_forward(real *pi_hat, real *y_hat, real *log_y_hat, const real
         pi_hat[r] = pi_b[0];
     real_gemv(CblasRowMajor, CblasNoTrans, rows, hidden, (real)1, h, hidden, pi_w, 1, (real)1,
               pi_hat, 1);
-    fill_rows(y_hat, y_b, rows, RULE_Y_DIM);
-    matmul(y_hat, h, y_w, rows, RULE_Y_DIM, hidden, 0, 0, 1);
+    linear_forward(y_hat, h, y_w, y_b, rows, hidden, RULE_Y_DIM);
     softmax_forward(y_hat, log_y_hat, rows, RULE_Y_DIM);
 }
 
