@@ -43,6 +43,11 @@ typedef struct {
 
 /* Starts a life on spec (the env_index-th of the run) with (alpha_lr, alpha_y) from arm; all
  * randomness from seed. Returns 0, or -1 after reporting. */
+/* Zeroes life and records what every rank knows of it (environment, arm, length, whether it
+ * reports); lifetime_start begins with it, and a lifetime another rank runs is only this. */
+void lifetime_describe(Lifetime *life, const EnvSpec *spec, int env_index, int arm, int length,
+                       int report);
+
 int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
                    int arm, double alpha_lr, double alpha_y, int length, int report,
                    const RuleLayout *layout, uint64_t seed);

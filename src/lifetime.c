@@ -10,9 +10,8 @@
 #include "rollout.h"
 #include "util.h"
 
-int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
-                   int arm, double alpha_lr, double alpha_y, int length, int report,
-                   const RuleLayout *layout, uint64_t seed)
+void lifetime_describe(Lifetime *life, const EnvSpec *spec, int env_index, int arm, int length,
+                       int report)
 {
     memset(life, 0, sizeof *life);
     life->env_index = env_index;
@@ -20,6 +19,13 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     life->arm = arm;
     life->length = length;
     life->report = report;
+}
+
+int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
+                   int arm, double alpha_lr, double alpha_y, int length, int report,
+                   const RuleLayout *layout, uint64_t seed)
+{
+    lifetime_describe(life, spec, env_index, arm, length, report);
     rng_seed(&life->rng, seed, RNG_STREAM_LIFETIME);
     const int n = config->copies, t_len = config->unroll;
     AgentSpec as;

@@ -33,20 +33,6 @@ static int life_length(const MetaConfig *c, const EnvSpec *spec)
     return (updates + c->K - 1) / c->K * c->K;
 }
 
-/* A lifetime another rank runs: what every rank knows of it (environment, arm, length, whether
- * it reports; its progress comes each meta-step from share_windows). */
-static int life_stub(Lifetime *life, const EnvSpec *spec, int env_index, int arm, int length,
-                     int report)
-{
-    memset(life, 0, sizeof *life);
-    life->env_index = env_index;
-    life->spec = spec;
-    life->arm = arm;
-    life->length = length;
-    life->report = report;
-    return 0;
-}
-
 /* Starts lifetime i: draws its environment, arm and seed from the run's generator. A first
  * life is cut short (staggered) so lifetimes do not all end together; those do not report. */
 static int start_life(MetaRun *run, int i, int first)
@@ -62,8 +48,10 @@ static int start_life(MetaRun *run, int i, int first)
     }
     const BanditArm *a = &run->bandits[env_index].arms[arm];
     int report = !first || length == full;
-    if (!dist_owns(c->lifetimes, i))
-        return life_stub(&run->lives[i], &run->specs[env_index], env_index, arm, length, report);
+    if (!dist_owns(c->lifetimes, i)) { /* another rank runs it */
+        lifetime_describe(&run->lives[i], &run->specs[env_index], env_index, arm, length, report);
+        return 0;
+    }
     return lifetime_start(&run->lives[i], c, &run->specs[env_index], env_index, arm, a->alpha_lr,
                           a->alpha_y, length, report, &run->layout, seed);
 }
@@ -390,8 +378,8 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
         const BanditArm *a = &run->bandits[e].arms[arm];
         snprintf(prefix, sizeof prefix, "life%d", i);
         if (!dist_owns(n, i)) {
-            life_stub(&run->lives[i], &run->specs[e], e, arm, (int)(m[LIVES_LENGTH_REPORT] / 2),
-                      (int)(m[LIVES_LENGTH_REPORT] & 1));
+            lifetime_describe(&run->lives[i], &run->specs[e], e, arm,
+                              (int)(m[LIVES_LENGTH_REPORT] / 2), (int)(m[LIVES_LENGTH_REPORT] & 1));
             rc = load_progress(&run->lives[i], ck, prefix);
             continue;
         }
