@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "real.h"
+
 extern int test_failures; /* failures in the current test */
 
 #define TEST(name) void test_##name(void); void test_##name(void)
@@ -59,5 +61,9 @@ int run_lpg(const char *args, char *out, size_t outsize);
 
 /* Relative error |a-b| / max(|a|, |b|, floor). */
 double rel_error(double a, double b, double floor);
+
+/* Writes a rule file of LSTM width 8 with η = eta (layout of rule_layout(.., 8)) to path, in
+ * this build's precision. Returns 0 or -1. */
+int write_rule_file_width8(const char *path, const real *eta);
 
 #endif

@@ -213,12 +213,9 @@ static int write_rule_with(const char *path, double value)
     if (!eta)
         return -1;
     eta[5] = (real)value;
-    CheckpointWriter w;
-    checkpoint_writer_init(&w);
-    int rc = rule_file_add(&w, &layout, eta) || checkpoint_write(&w, path);
-    checkpoint_writer_free(&w);
+    int rc = write_rule_file_width8(path, eta);
     free(eta);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 TEST(rule_files_with_huge_eta_are_refused_by_info_train_and_eval)

@@ -49,12 +49,9 @@ static int write_fresh_rule(const char *path)
     Rng rng;
     rng_seed(&rng, 11, 0);
     rule_init(eta, &layout, &rng);
-    CheckpointWriter w;
-    checkpoint_writer_init(&w);
-    int rc = rule_file_add(&w, &layout, eta) || checkpoint_write(&w, path);
-    checkpoint_writer_free(&w);
+    int rc = write_rule_file_width8(path, eta);
     free(eta);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 /* Counts the lines of a file; -1 when it cannot be read. */

@@ -7,6 +7,9 @@
 #include <cblas.h>
 
 #include "blas_cpu.h"
+#include "checkpoint.h"
+#include "rule.h"
+#include "rule_file.h"
 #include "test.h"
 
 int test_failures;
@@ -49,6 +52,17 @@ double rel_error(double a, double b, double floor)
     if (scale < floor)
         scale = floor;
     return fabs(a - b) / scale;
+}
+
+int write_rule_file_width8(const char *path, const real *eta)
+{
+    RuleLayout layout;
+    rule_layout(&layout, 8);
+    CheckpointWriter w;
+    checkpoint_writer_init(&w);
+    int rc = rule_file_add(&w, &layout, eta) || checkpoint_write(&w, path);
+    checkpoint_writer_free(&w);
+    return rc ? -1 : 0;
 }
 
 int main(int argc, char **argv)
