@@ -56,7 +56,8 @@ static int run_command(int argc, char **argv)
             continue;
         if (dist_size() > 1 && !c->ranks)
             return lpg_error("%s runs as one process; of the commands only meta-train and eval "
-                             "split their work across MPI ranks (run %s with -np 1)", name, name), 2;
+                             "split their work across MPI ranks (run %s with -np 1)", name,
+                             name), 2;
         return c->run(argc - 1, argv + 1);
     }
     lpg_error("unknown command '%s' (try 'lpg help')", name);
