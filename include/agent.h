@@ -79,7 +79,9 @@ typedef struct {
 /* Scratch for batches of up to max_batch observations; one allocation (mem, buffers.h).
  * act/tangent/grad/grad_tangent hold, per hidden layer, relu activations, their tangents, the
  * gradient and its tangent at the pre-activations ([max_batch x hidden[l]] each). out, dout,
- * out_tangent, dout_tangent ([max_batch x num_outputs]) are free for callers and lpg_loss_hvp. */
+ * out_tangent, dout_tangent ([max_batch x num_outputs]) are free for callers and lpg_loss_hvp.
+ * pi, y, lse_pi and lse_y hold the softmaxes of out that agent_softmax computes, once for the
+ * loss, its derivatives and the rule's inputs (agent_loss.h). */
 typedef struct {
     int max_batch;
     real *act[AGENT_MAX_HIDDEN];
@@ -87,6 +89,8 @@ typedef struct {
     real *grad[AGENT_MAX_HIDDEN];
     real *grad_tangent[AGENT_MAX_HIDDEN];
     real *out, *dout, *out_tangent, *dout_tangent;
+    real *pi, *y;          /* [max_batch x A], [max_batch x m]: softmax of the action, y logits */
+    real *lse_pi, *lse_y;  /* [max_batch]: log Σ_j exp of the action logits, of the y logits */
     int32_t *visits; /* tabular: [num_states] scratch of agent_per_state_mean */
     void *mem;       /* the one allocation behind every buffer above (buffers.h) */
 } AgentWork;
@@ -125,8 +129,13 @@ AgentObs agent_obs_offset(const Agent *agent, AgentObs obs, int first);
 void agent_forward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
                    int batch, real *out);
 
+/* Fills work->pi, y, lse_pi and lse_y for the first batch rows of work->out (the softmax of each
+ * row's action logits and of its y logits, and their log-sum-exps). */
+void agent_softmax(const Agent *agent, AgentWork *work, int batch);
+
 /* ADDS ∂L/∂θ to dtheta [num_params] given dout = ∂L/∂out [batch x num_outputs]. Needs the last
- * agent_forward on work to have been for the same theta, obs and batch. */
+ * agent_forward on work to have been for the same theta and obs and this batch or a larger one
+ * (the first rows of a forward pass serve a backward pass over fewer rows). */
 void agent_backward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
                     int batch, const real *dout, real *dtheta);
 
