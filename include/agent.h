@@ -91,7 +91,8 @@ typedef struct {
     real *out, *dout, *out_tangent, *dout_tangent;
     real *pi, *y;          /* [max_batch x A], [max_batch x m]: softmax of the action, y logits */
     real *lse_pi, *lse_y;  /* [max_batch]: log Σ_j exp of the action logits, of the y logits */
-    int32_t *visits; /* tabular: [num_states] scratch of agent_per_state_mean */
+    int32_t *visits;  /* tabular: [num_states] scratch of agent_per_state_mean, agent_touched */
+    int32_t *touched; /* [max_batch] the rows agent_touched lists */
     void *mem;       /* the one allocation behind every buffer above (buffers.h) */
 } AgentWork;
 
@@ -121,6 +122,25 @@ void agent_work_free(AgentWork *work);
  * moves at the same rate however rarely it is visited). MLP agents: does nothing. The factors
  * are constants of the batch, so an update using them stays smooth in everything else. */
 void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int batch, real *vec);
+
+/* The part of θ a batch reads and writes: count runs of len reals, run r starting at
+ * row[r] * len. A tabular agent's batch touches the rows of the states it visits (len =
+ * num_outputs); an MLP's, all of θ (one run). */
+typedef struct {
+    const int32_t *row;
+    int count;
+    size_t len;
+} ParamRows;
+
+/* The ParamRows of a batch (listed in work->touched, valid until the next call): the parameters
+ * that agent_backward and agent_backward_tangent add to and agent_forward_tangent reads from v,
+ * so a vector over θ that only those touch needs no pass over the rest. */
+ParamRows agent_touched(const Agent *agent, AgentWork *work, AgentObs obs, int batch);
+
+/* Over the runs of rows: v = 0; dst = src; y += a x. */
+void param_rows_zero(const ParamRows *rows, real *v);
+void param_rows_copy(const ParamRows *rows, real *dst, const real *src);
+void param_rows_axpy(const ParamRows *rows, real *y, real a, const real *x);
 
 /* The observations first..: obs advanced by first rows (to slice a [T x n] rollout by step). */
 AgentObs agent_obs_offset(const Agent *agent, AgentObs obs, int first);

@@ -28,7 +28,8 @@ LpgLossInput inner_loss_input(const Rollout *rollout, const RuleWork *rwork, rea
 /* One inner update: runs the rule on in (from rule_input_at on awork at theta, nothing else run
  * on awork since), then
  * theta_next = theta - alpha_lr D ∇_θ L(theta; η) (D: per-state factors of a tabular agent,
- * the identity for an MLP) using grad [num_params] as scratch.
+ * the identity for an MLP) using grad [num_params] as scratch (only the parameters the batch
+ * touches are written, agent_touched).
  * Returns the loss L. theta_next may equal theta. */
 real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const real *eta,
                   const RuleLayout *layout, const Rollout *rollout, const RuleInput *in,

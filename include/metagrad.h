@@ -38,7 +38,8 @@ typedef struct {
     real *advantage;               /* [t_len*n] Â on rollout K */
     real *theta;                   /* [(K+1) x num_params] θ_0..θ_K */
     real *grad, *lambda, *hv;      /* [num_params] scratch */
-    real *lambda_scaled;           /* [num_params] D λ, the per-state factors applied */
+    real *lambda_scaled;           /* [num_params] D λ, the per-state factors applied (only on
+                                    * the parameters update k touches, agent_touched) */
     real *dpi_hat;                 /* [t_len*n] */
     real *dlog_y_hat;              /* [t_len*n*num_y] */
     real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t), as collected where the inputs

@@ -158,6 +158,7 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
     table[count++] = (BufferSpec)BUFFER(work->lse_y, max_batch);
     size_t states = agent->spec.kind == AGENT_TABULAR ? (size_t)agent->spec.num_states : 0;
     table[count++] = (BufferSpec)BUFFER(work->visits, states);
+    table[count++] = (BufferSpec)BUFFER(work->touched, max_batch);
     work->mem = buffers_alloc(table, count, "agent workspace");
     if (!work->mem)
         return -1;
@@ -184,6 +185,48 @@ void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int
         for (int j = 0; j < outs; j++)
             row[j] *= factor;
         work->visits[s[b]] = -1;
+    }
+}
+
+ParamRows agent_touched(const Agent *agent, AgentWork *work, AgentObs obs, int batch)
+{
+    assert(batch >= 1 && batch <= work->max_batch);
+    if (agent->spec.kind != AGENT_TABULAR) {
+        work->touched[0] = 0;
+        return (ParamRows){work->touched, 1, agent->num_params};
+    }
+    const int32_t *s = obs.index;
+    int count = 0;
+    for (int b = 0; b < batch; b++)
+        work->visits[s[b]] = 0;
+    for (int b = 0; b < batch; b++)
+        if (work->visits[s[b]] == 0) {
+            work->visits[s[b]] = 1;
+            work->touched[count++] = s[b];
+        }
+    return (ParamRows){work->touched, count, (size_t)agent->num_outputs};
+}
+
+void param_rows_zero(const ParamRows *rows, real *v)
+{
+    for (int r = 0; r < rows->count; r++)
+        memset(v + (size_t)rows->row[r] * rows->len, 0, rows->len * sizeof(real));
+}
+
+void param_rows_copy(const ParamRows *rows, real *dst, const real *src)
+{
+    for (int r = 0; r < rows->count; r++) {
+        size_t at = (size_t)rows->row[r] * rows->len;
+        memcpy(dst + at, src + at, rows->len * sizeof(real));
+    }
+}
+
+void param_rows_axpy(const ParamRows *rows, real *y, real a, const real *x)
+{
+    for (int r = 0; r < rows->count; r++) {
+        size_t at = (size_t)rows->row[r] * rows->len;
+        for (size_t j = 0; j < rows->len; j++)
+            y[at + j] += a * x[at + j];
     }
 }
 

@@ -32,12 +32,15 @@ real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const r
                   real alpha_lr, real alpha_y, const real *theta, real *theta_next, real *grad)
 {
     int rows = rollout->t_len * rollout->n;
+    AgentObs obs = rollout_obs(rollout, 0);
     rule_forward(rwork, eta, layout, in, rollout->n, rollout->t_len);
     LpgLossInput li = inner_loss_input(rollout, rwork, alpha_y);
-    memset(grad, 0, agent->num_params * sizeof(real));
-    real loss = lpg_loss_backward(agent, awork, theta, rollout_obs(rollout, 0), rows, &li, grad);
-    agent_per_state_mean(agent, awork, rollout_obs(rollout, 0), rows, grad);
-    for (size_t j = 0; j < agent->num_params; j++)
-        theta_next[j] = theta[j] - alpha_lr * grad[j];
+    ParamRows touched = agent_touched(agent, awork, obs, rows);
+    param_rows_zero(&touched, grad);
+    real loss = lpg_loss_backward(agent, awork, theta, obs, rows, &li, grad);
+    agent_per_state_mean(agent, awork, obs, rows, grad);
+    if (theta_next != theta)
+        memcpy(theta_next, theta, agent->num_params * sizeof(real));
+    param_rows_axpy(&touched, theta_next, -alpha_lr, grad);
     return loss;
 }

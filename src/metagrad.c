@@ -236,10 +236,11 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
 }
 
 /* Upstream gradients into the rule's outputs for window k, given λ_{k+1}: -α times the mixed
- * derivatives of ⟨∇_θ L(θ_k), λ⟩ plus the L2 terms; then BPTT into d_eta. Also leaves
- * hv = H_k λ_{k+1}, and when the inputs follow θ_k (input_grad, k >= 1) ADDS to w->lambda the
- * path through them: (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k, u_k those upstream gradients. Returns window
- * k's share of J's L2 terms. */
+ * derivatives of ⟨∇_θ L(θ_k), λ⟩ plus the L2 terms; then BPTT into d_eta. Then takes λ from
+ * λ_{k+1} to λ_k: subtracts α H_k D λ_{k+1} (hv, computed on the parameters the batch touches,
+ * zero elsewhere) and, when the inputs follow θ_k (input_grad, k >= 1), adds the path through
+ * them: (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k, u_k those upstream gradients. Returns window k's share of
+ * J's L2 terms. */
 static double window_step_backward(Window *w, int k, const Agent *agent, AgentWork *awork,
                                    RuleWork *rwork, const real *eta, const RuleLayout *layout,
                                    const WindowParams *params, real *d_eta)
@@ -252,9 +253,10 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
     /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
      * both the Hessian term and the mixed term act along v = D λ_{k+1}. */
-    memcpy(w->lambda_scaled, w->lambda, w->num_params * sizeof(real));
+    ParamRows touched = agent_touched(agent, awork, rollout_obs(r, 0), rows);
+    param_rows_copy(&touched, w->lambda_scaled, w->lambda);
     agent_per_state_mean(agent, awork, rollout_obs(r, 0), rows, w->lambda_scaled);
-    memset(w->hv, 0, w->num_params * sizeof(real));
+    param_rows_zero(&touched, w->hv);
     lpg_loss_hvp_after_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li,
                                w->lambda_scaled, w->hv);
 
@@ -273,6 +275,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
                   through_inputs ? &d_in : NULL);
     if (through_inputs) /* hv was taken along a copy of λ_{k+1}: λ itself is free to change */
         window_input_backward(w, agent, awork, k, w->lambda);
+    param_rows_axpy(&touched, w->lambda, -params->alpha_lr, w->hv); /* hv is 0 elsewhere */
     return l2_share(w, rwork, params);
 }
 
@@ -285,8 +288,6 @@ double window_meta_gradient(Window *w, const Agent *agent, AgentWork *awork, Rul
                               w->advantage, params, w->lambda);
     for (int k = w->K - 1; k >= 0; k--) {
         J += window_step_backward(w, k, agent, awork, rwork, eta, layout, params, d_eta);
-        for (size_t j = 0; j < w->num_params; j++)
-            w->lambda[j] -= params->alpha_lr * w->hv[j];
     }
     return J;
 }
