@@ -478,12 +478,22 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     char *saved_text = checkpoint_get_text(ck, "effective_config");
     cJSON *saved = saved_text ? cJSON_Parse(saved_text) : NULL;
     cJSON *now = cJSON_Parse(run->effective_config);
+    /* A key the saved run did not have yet (added to lpg later) is unchanged at its default,
+     * which keeps the behaviour of before the key. */
+    MetaConfig d;
+    meta_config_defaults(&d);
+    char *defaults_text = config_to_json(meta_config_fields, meta_config_num_fields, &d);
+    cJSON *defaults = defaults_text ? cJSON_Parse(defaults_text) : NULL;
+    free(defaults_text);
     int changed = 0;
     for (const cJSON *item = now ? now->child : NULL; saved && item; item = item->next) {
         if (is_bookkeeping_key(item->string))
             continue;
         const cJSON *old = cJSON_GetObjectItemCaseSensitive(saved, item->string);
         if (old && cJSON_Compare(old, item, 1))
+            continue;
+        const cJSON *by_default = cJSON_GetObjectItemCaseSensitive(defaults, item->string);
+        if (!old && by_default && cJSON_Compare(by_default, item, 1))
             continue;
         char *was = old ? cJSON_PrintUnformatted(old) : NULL, *is = cJSON_PrintUnformatted(item);
         fprintf(stderr, "lpg: %s%s was %s in the run that wrote %s, now %s\n",
@@ -495,6 +505,7 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     }
     cJSON_Delete(saved);
     cJSON_Delete(now);
+    cJSON_Delete(defaults);
     free(saved_text);
     if (changed && !allow_changes)
         return lpg_error("%s: not resumed: %d learning key%s changed (above); resume with the "

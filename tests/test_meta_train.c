@@ -173,6 +173,22 @@ TEST(meta_train_conv_agents_run_resume_and_refuse_another_agent)
     free(a), free(one), free(mlp);
 }
 
+/* A checkpoint written before the keys 'agent' and 'mlp_lifetime_updates' existed (of
+ * fuzz/tiny.json) resumes with them at their defaults, which keep its behaviour, and refuses
+ * agent "conv" (its agents were MLPs). */
+TEST(meta_train_resumes_a_checkpoint_from_before_the_agent_key)
+{
+    const char *old = "tests/configs/checkpoint_before_agent_key.lpg";
+    MetaRun run;
+    CHECK_INT(meta_run_resume(&run, "fuzz/tiny.json", 0, NULL, old, 0), 0);
+    meta_run_free(&run);
+    char *conv[] = {"agent=conv"};
+    mute_stderr();
+    CHECK_INT(meta_run_resume(&run, "fuzz/tiny.json", 1, conv, old, 1), -1);
+    unmute_stderr();
+    meta_run_free(&run);
+}
+
 TEST(meta_train_stops_on_a_non_finite_meta_gradient)
 {
     MetaRun run;
