@@ -22,6 +22,7 @@ typedef struct {
     double r[RULE_Y_DIM]; /* each dimension's correlation with v_π over the kept states */
     int order[RULE_Y_DIM];/* dimensions by decreasing |r| */
     int mask;             /* the objects present in the maps */
+    double r_slice[RULE_Y_DIM]; /* the correlations over the kept states with that mask */
 } YmapResult;
 
 static void ymap_result_free(YmapResult *res)
@@ -50,6 +51,32 @@ static int busiest_mask(const FixedPolicyRun *run, const YmapResult *res)
             best = m, best_count = count;
     }
     return best;
+}
+
+/* Each dimension's correlation with v_π over the kept states that have the maps' mask. */
+static int slice_correlations(YmapResult *res, int all)
+{
+    double *v = lpg_calloc((size_t)res->count, sizeof(double), "values");
+    double *y = lpg_calloc((size_t)res->count * RULE_Y_DIM, sizeof(double), "predictions");
+    if (!v || !y) {
+        free(v);
+        free(y);
+        return -1;
+    }
+    int n = 0;
+    for (int k = 0; k < res->count; k++) {
+        if ((res->state[k] & all) != res->mask)
+            continue;
+        v[n] = res->v_pi[res->state[k]];
+        memcpy(y + (size_t)n * RULE_Y_DIM, res->y + (size_t)k * RULE_Y_DIM,
+               RULE_Y_DIM * sizeof(double));
+        n++;
+    }
+    for (int j = 0; j < RULE_Y_DIM; j++)
+        res->r_slice[j] = n >= 2 ? analyse_correlation(y + j, RULE_Y_DIM, v, 1, n) : NAN;
+    free(v);
+    free(y);
+    return 0;
 }
 
 static int measure(const FixedPolicyRun *run, const AnalyseConfig *c, YmapResult *res)
@@ -86,7 +113,7 @@ static int measure(const FixedPolicyRun *run, const AnalyseConfig *c, YmapResult
     free(v);
     qsort_r(res->order, RULE_Y_DIM, sizeof(int), by_abs_r_desc, res->r);
     res->mask = c->mask >= 0 ? c->mask & (int)mdp->all : busiest_mask(run, res);
-    return 0;
+    return slice_correlations(res, (int)mdp->all);
 }
 
 static int write_csvs(const FixedPolicyRun *run, const AnalyseConfig *c, const YmapResult *res)
@@ -109,10 +136,11 @@ static int write_csvs(const FixedPolicyRun *run, const AnalyseConfig *c, const Y
     }
     if (analyse_text_write(&t, c->output_dir, "ymap.csv"))
         return -1;
-    analyse_text_add(&t, "dim,correlation,rank,drawn\n");
+    analyse_text_add(&t, "dim,correlation,rank,drawn,correlation_in_maps\n");
     for (int rank = 0; rank < RULE_Y_DIM; rank++) {
         int j = res->order[rank];
-        analyse_text_add(&t, "%d,%.6f,%d,%d\n", j, res->r[j], rank + 1, rank < c->dims);
+        analyse_text_add(&t, "%d,%.6f,%d,%d,%.6f\n", j, res->r[j], rank + 1, rank < c->dims,
+                         res->r_slice[j]);
     }
     if (analyse_text_write(&t, c->output_dir, "ymap_dims.csv"))
         return -1;
@@ -161,8 +189,8 @@ static int plot(const FixedPolicyRun *run, const AnalyseConfig *c, const YmapRes
     analyse_text_add(&t, "set datafile separator ','\n"
                          "set multiplot layout %d,%d title \"%s: y after %d rule updates under a "
                          "fixed epsilon-greedy (%.2g) optimal policy, beside v_pi (gamma %.3g)\\n"
-                         "states with object mask %d; objects in brackets are absent there\" "
-                         "noenhanced\n"
+                         "r: correlation with v_pi over all states visited; maps: the states with "
+                         "object mask %d (objects in brackets are absent there)\" noenhanced\n"
                          "set size ratio -1\nunset key\nset tics scale 0 font ',8'\n"
                          "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n"
                          "set palette rgbformulae 33,13,10\nset style fill solid noborder\n",
@@ -170,16 +198,19 @@ static int plot(const FixedPolicyRun *run, const AnalyseConfig *c, const YmapRes
                      spec->width - 1, spec->height - 1);
     add_layout(&t, run, res->mask);
     for (int p = 0; p < panels; p++) {
+        int j = p > 0 ? res->order[p - 1] : 0;
         if (p == 0)
             analyse_text_add(&t, "set title 'true value v_pi' noenhanced\n");
         else
-            analyse_text_add(&t, "set title 'y[%d], r = %+.2f' noenhanced\n",
-                             res->order[p - 1], res->r[res->order[p - 1]]);
+            analyse_text_add(&t, "set title \"y[%d]: r = %+.2f (%+.2f in these maps)%s\" "
+                                 "noenhanced\n", j, res->r[j], res->r_slice[j],
+                             res->r[j] < 0 ? "\\ncolours reversed" : "");
+        analyse_text_add(&t, "set palette %s\n", p > 0 && res->r[j] < 0 ? "negative" : "positive");
         analyse_text_add(&t, "plot '%s/ymap_grid.csv' skip 1 using 1:2:(0.5):(0.5):%d with "
                              "boxxyerror lc palette\n", c->output_dir, 3 + p);
     }
     analyse_text_add(&t, "unset multiplot\n");
-    return analyse_plot(c->output_dir, "ymap", cols * PANEL, rows * PANEL + 60, &t);
+    return analyse_plot(c->output_dir, "ymap", cols * PANEL, rows * PANEL + 90, &t);
 }
 
 static void print_summary(const FixedPolicyRun *run, const AnalyseConfig *c, const YmapResult *res)

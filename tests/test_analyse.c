@@ -227,6 +227,9 @@ TEST(analyse_converge_brings_two_y_together)
     CHECK(first > 0.3);        /* two y drawn with std 1 differ */
     CHECK(last < 0.1 * first); /* and agree after the updates */
     CHECK(isnan(csv_field(csv, c.updates + 1, 1))); /* one row per update, no more */
+    double target = csv_field(csv, 0, 3); /* the rule's targets for the two y differ less */
+    CHECK(isfinite(target) && target >= 0 && target < first);
+    CHECK(isnan(csv_field(csv, c.updates, 3)));
     free(eta);
 }
 
