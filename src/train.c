@@ -31,7 +31,7 @@ typedef struct {
     real gamma;
     A2c a2c;                 /* method a2c */
     RuleWork *rwork;         /* method lpg: the rule's activations */
-    real *y, *y_next, *gammas, *grad; /* method lpg: rule inputs and the gradient */
+    real *pi_taken, *gammas, *grad; /* method lpg: rule inputs and the gradient */
     double stats[STAT_COUNT]; /* stats_output: sums since the last curve point */
     int64_t stats_updates;
 } SeedRun;
@@ -40,8 +40,7 @@ static void seed_run_free(SeedRun *run)
 {
     a2c_free(&run->a2c);
     rule_work_free(run->rwork);
-    free(run->y);
-    free(run->y_next);
+    free(run->pi_taken);
     free(run->gammas);
     free(run->grad);
     free(run->theta);
@@ -51,16 +50,14 @@ static void seed_run_free(SeedRun *run)
     memset(run, 0, sizeof *run);
 }
 
-/* Allocates the LPG learner's buffers: rule workspace, y inputs, per-copy γ, gradient. */
+/* Allocates the LPG learner's buffers: rule workspace, π(a|s) inputs, per-copy γ, gradient. */
 static int lpg_learner_init(SeedRun *run, const TrainConfig *c, const RuleLayout *layout)
 {
-    size_t ys = (size_t)c->unroll * c->copies * run->agent.num_y;
     run->rwork = rule_work_create(layout, c->copies, c->unroll);
-    run->y = lpg_calloc(ys, sizeof(real), "rule inputs");
-    run->y_next = lpg_calloc(ys, sizeof(real), "rule inputs");
+    run->pi_taken = lpg_calloc((size_t)c->unroll * c->copies, sizeof(real), "rule inputs");
     run->gammas = lpg_calloc((size_t)c->copies, sizeof(real), "discounts");
     run->grad = lpg_calloc(run->agent.num_params, sizeof(real), "agent gradient");
-    if (!run->rwork || !run->y || !run->y_next || !run->gammas || !run->grad)
+    if (!run->rwork || !run->pi_taken || !run->gammas || !run->grad)
         return -1;
     for (int i = 0; i < c->copies; i++)
         run->gammas[i] = run->gamma;
@@ -83,7 +80,7 @@ static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec
     uint64_t env_seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
     run->gamma = (real)spec->gamma;
     if (agent_setup(&run->agent, &as) ||
-        agent_work_init(&run->work, &run->agent, c->unroll * c->copies) ||
+        agent_work_init(&run->work, &run->agent, (c->unroll + 1) * c->copies) ||
         env_batch_init(&run->env, spec, c->copies, env_seed) ||
         rollout_init(&run->rollout, spec, &run->agent, c->unroll, c->copies))
         return -1;
@@ -105,7 +102,8 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
         return a2c_update(&run->a2c, &run->agent, &run->work, run->theta, &run->rollout,
                           run->gamma, NULL);
     RuleInput in;
-    rule_input_from_rollout(&run->agent, &run->rollout, run->gammas, run->y, run->y_next, &in);
+    rule_input_at(&run->agent, &run->work, run->theta, &run->rollout, run->gammas, run->pi_taken,
+                  &in);
     real loss = inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
                              (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta,
                              run->grad);
