@@ -31,9 +31,8 @@ typedef struct {
     Rollout rollout;
     int copies_of_y;         /* 1 or 2 */
     real *theta[2];          /* [num_params] agents: the policy's logits, their own y logits */
-    real *out_other;         /* [(T+1)*n x outputs] the second agent's outputs on the rollout */
     RuleWork *rwork;
-    real *y, *y_next, *gammas, *grad;
+    real *pi_taken, *gammas, *grad; /* [T*n], [n], [num_params] */
     int64_t *visits;         /* [states] rollout steps at each state, over every collect */
     Rng rng;
 } FixedPolicyRun;

@@ -276,22 +276,24 @@ static int write_csv(const AnalyseConfig *c, const ValueSet *train, const ValueS
     return analyse_text_write(&t, c->output_dir, "values.csv");
 }
 
+/* Bars of each regression's held-out error as a fraction of the constant's (the training
+ * mean's), which puts every discount on one scale. */
 static int plot(const AnalyseConfig *c, const char *env_name)
 {
     AnalyseText t = {0};
     analyse_text_add(&t, "set datafile separator ','\n"
                          "set title \"Regressing true values v_gamma from y (gamma %g) and from "
-                         "a TD(lambda) value (gamma %g)\\n%s: %d training grids, mean squared "
-                         "error on the states of %d held-out grids\" noenhanced\n"
+                         "a TD(lambda) value (gamma %g)\\n%s: %d training grids, error on the "
+                         "states of %d held-out grids\" noenhanced\n"
                          "set style data histograms\nset style histogram clustered gap 1\n"
                          "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-                         "set xlabel 'discount of the regressed value'\nset ylabel 'held-out MSE'\n"
+                         "set xlabel 'discount of the regressed value'\n"
+                         "set ylabel 'held-out MSE / MSE of the training mean'\n"
                          "set yrange [0:*]\nset grid ytics lc rgb '#dddddd'\n"
-                         "set key top left noenhanced\n"
-                         "plot '%s/values.csv' skip 1 using 2:xtic(1) title 'g: y -> v' lc rgb "
-                         "'#1f77b4', '' skip 1 using 3 title 'h: TD value -> v' lc rgb '#ff7f0e', "
-                         "'' skip 1 using 4 title 'the training mean, whatever the input' lc rgb "
-                         "'#bbbbbb'\n", c->gamma, c->gamma, env_name, c->instances, c->heldout,
+                         "set key top right opaque box noenhanced\n"
+                         "plot '%s/values.csv' skip 1 using ($2/$4):xtic(1) title 'g: y -> v' lc "
+                         "rgb '#1f77b4', '' skip 1 using ($3/$4) title 'h: TD value -> v' lc rgb "
+                         "'#ff7f0e'\n", c->gamma, c->gamma, env_name, c->instances, c->heldout,
                      c->output_dir);
     return analyse_plot(c->output_dir, "values", 720, 440, &t);
 }

@@ -62,21 +62,16 @@ static void init_agent(FixedPolicyRun *run, int k, double init_std)
 
 static int alloc_buffers(FixedPolicyRun *run, const AnalyseConfig *c, const RuleLayout *layout)
 {
-    int rows = c->unroll * c->copies, rows1 = (c->unroll + 1) * c->copies;
-    size_t ys = (size_t)rows * RULE_Y_DIM, params = run->agent.num_params;
+    size_t rows = (size_t)c->unroll * c->copies, params = run->agent.num_params;
     for (int k = 0; k < run->copies_of_y; k++)
         if (!(run->theta[k] = lpg_calloc(params, sizeof(real), "agent parameters")))
             return -1;
-    run->out_other = lpg_calloc((size_t)rows1 * run->agent.num_outputs, sizeof(real),
-                                "agent outputs");
     run->rwork = rule_work_create(layout, c->copies, c->unroll);
-    run->y = lpg_calloc(ys, sizeof(real), "rule inputs");
-    run->y_next = lpg_calloc(ys, sizeof(real), "rule inputs");
+    run->pi_taken = lpg_calloc(rows, sizeof(real), "rule inputs");
     run->gammas = lpg_calloc((size_t)c->copies, sizeof(real), "discounts");
     run->grad = lpg_calloc(params, sizeof(real), "agent gradient");
     run->visits = lpg_calloc((size_t)run->spec.num_states, sizeof(int64_t), "visit counts");
-    if (!run->out_other || !run->rwork || !run->y || !run->y_next || !run->gammas || !run->grad ||
-        !run->visits)
+    if (!run->rwork || !run->pi_taken || !run->gammas || !run->grad || !run->visits)
         return -1;
     for (int i = 0; i < c->copies; i++)
         run->gammas[i] = (real)c->gamma;
@@ -113,10 +108,8 @@ void fixed_policy_free(FixedPolicyRun *run)
     free(run->log_policy);
     for (int k = 0; k < 2; k++)
         free(run->theta[k]);
-    free(run->out_other);
     rule_work_free(run->rwork);
-    free(run->y);
-    free(run->y_next);
+    free(run->pi_taken);
     free(run->gammas);
     free(run->grad);
     free(run->visits);
@@ -138,16 +131,11 @@ void fixed_policy_update_y(FixedPolicyRun *run, int k, const real *eta, const Ru
                            const AnalyseConfig *c)
 {
     const Agent *agent = &run->agent;
-    Rollout r = run->rollout; /* agent 0's outputs, or agent k's on the same observations */
-    if (k > 0) {
-        int rows1 = (r.t_len + 1) * r.n;
-        agent_forward(agent, &run->work, run->theta[k], rollout_obs(&r, 0), rows1, run->out_other);
-        r.out = run->out_other;
-    }
-    RuleInput in;
-    rule_input_from_rollout(agent, &r, run->gammas, run->y, run->y_next, &in);
-    inner_update(agent, &run->work, run->rwork, eta, layout, &r, &in, (real)c->alpha_lr,
-                 (real)c->alpha_y, run->theta[k], run->theta[k], run->grad);
+    RuleInput in; /* agent k's y on the rollout (the policy, π(a|s), is the same for both) */
+    rule_input_at(agent, &run->work, run->theta[k], &run->rollout, run->gammas, run->pi_taken,
+                  &in);
+    inner_update(agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
+                 (real)c->alpha_lr, (real)c->alpha_y, run->theta[k], run->theta[k], run->grad);
     /* Back to the fixed policy: only y moves. */
     for (int s = 0; s < run->mdp.states; s++)
         memcpy(run->theta[k] + (size_t)s * agent->num_outputs,
