@@ -96,7 +96,7 @@ static int run_instance(const EnvSpec *file_spec, const AnalyseConfig *c,
     double *v = NULL;
     int rc = fixed_policy_init(&run, file_spec, c, layout, (uint64_t)c->seed + (uint64_t)k, 1);
     if (rc == 0)
-        rc = critic_init(&critic, &run.spec, NULL, 0, c->unroll, c->copies, &run.rng);
+        rc = critic_init(&critic, &run.spec, 0, NULL, 0, c->unroll, c->copies, &run.rng);
     if (rc == 0) {
         advantage = lpg_calloc((size_t)c->unroll * c->copies, sizeof(real), "advantages");
         v = lpg_calloc((size_t)c->value_gammas.count * run.mdp.states, sizeof(double), "values");

@@ -90,7 +90,7 @@ int fixed_policy_init(FixedPolicyRun *run, const EnvSpec *file_spec, const Analy
     AgentSpec as;
     if (env_batch_init(&run->env, &run->spec, c->copies, env_seed) ||
         grid_mdp_init(&run->mdp, &run->env, c->gamma) || solve_policy(run, c) ||
-        agent_spec_for_env(&as, &run->spec, NULL, 0, RULE_Y_DIM, 0) ||
+        agent_spec_for_env(&as, &run->spec, 0, NULL, 0, RULE_Y_DIM, 0) ||
         agent_setup(&run->agent, &as) ||
         agent_work_init(&run->work, &run->agent, (c->unroll + 1) * c->copies) ||
         rollout_init(&run->rollout, &run->spec, &run->agent, c->unroll, c->copies) ||
