@@ -4,6 +4,7 @@
 #define LPG_META_CONFIG_H
 
 #include "config.h"
+#include "inner_update.h"
 
 #define META_STEPS_MAX 100000000 /* largest meta_steps; also bounds a checkpoint's step */
 #define META_LIFETIMES_MAX 4096  /* largest lifetimes */
@@ -36,6 +37,8 @@ typedef struct {
     int log_every;              /* meta-steps between progress lines */
     int rule_every;             /* meta-steps between rule snapshots in <run_dir>/rules (0 = off) */
     int input_grad;             /* meta-gradient also through the rule's inputs (metagrad.h) */
+    char inner_optimizer[CONFIG_STR_MAX]; /* "sgd" or "adam": the inner step of MLP agents */
+    InnerOptimizer optimizer;   /* from inner_optimizer */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];

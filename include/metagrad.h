@@ -46,18 +46,35 @@ typedef struct {
                                     * do not follow θ_k, else as last recomputed */
     real *d_pi_taken;              /* [t_len*n] ∂J/∂ of the rule's inputs (input_grad) */
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
+    int adam;                      /* 1: the inner step is Adam (window_init's optimizer) */
+    int64_t updates;               /* Adam: the agent's updates before θ_0 (bias corrections);
+                                    * the caller's to set before window_collect */
+    real *m, *v;                   /* Adam: [(K+1) x num_params] the moments m_0..m_K, v_0..v_K;
+                                    * m_0, v_0 (the state at the window's start) are constants of
+                                    * its meta-gradient, like θ_0 */
+    real *g;                       /* Adam: [K x num_params] ∇_θ L(θ_k; η) of update k */
+    real *lambda_m, *lambda_v;     /* Adam: [num_params] the adjoints of m_k and v_k */
     int64_t episodes_ended[WINDOW_MAX_K + 1]; /* per rollout, from window_collect */
     double returns_ended[WINDOW_MAX_K + 1];   /* the sum of those episodes' returns */
     void *mem;
 } Window;
 
-/* Allocates a window for an agent on an environment (K updates of t_len x n rollouts).
+/* Allocates a window for an agent on an environment (K updates of t_len x n rollouts) whose
+ * inner step is optimizer (Adam: not for a tabular agent; its moments start at zero).
  * Returns 0, or -1 after reporting. Free with window_free. */
-int window_init(Window *window, const EnvSpec *spec, const Agent *agent, int K, int t_len, int n);
+int window_init(Window *window, const EnvSpec *spec, const Agent *agent, int K, int t_len, int n,
+                InnerOptimizer optimizer);
 void window_free(Window *window);
 
 /* θ_k of the window (k = 0..K). */
 real *window_theta(const Window *window, int k);
+
+/* Adam's m_k and v_k (k = 0..K), NULL when the inner step is SGD. */
+real *window_m(const Window *window, int k);
+real *window_v(const Window *window, int k);
+
+/* Makes θ_K (and Adam's m_K, v_K) the next window's θ_0 (m_0, v_0) and counts the K updates. */
+void window_advance(Window *window);
 
 /* The window's forward: for k = 0..K-1 collects rollout k with θ_k from env (continuing its
  * episodes, actions drawn from rng) and takes the inner update to θ_{k+1}; then collects rollout

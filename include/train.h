@@ -22,6 +22,7 @@
 #include "a2c.h"
 #include "config.h"
 #include "env.h"
+#include "inner_update.h"
 #include "rule.h"
 
 #define TRAIN_MAX_THREADS 256 /* threads running seeds, at most (lpg train and lpg eval) */
@@ -48,13 +49,15 @@ typedef struct {
     double tabular_init_std;       /* std of a tabular agent's initial rows */
     char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" (a2c.optimizer from it) */
     A2cParams a2c;                 /* a2c: its settings; the config keys point into it */
-    double alpha_lr, alpha_y;      /* lpg: inner SGD step and KL weight (Eq. 2) */
+    double alpha_lr, alpha_y;      /* lpg: inner step size and KL weight (Eq. 2) */
+    char inner_optimizer[CONFIG_STR_MAX]; /* lpg: "sgd" or "adam", the inner step of MLP agents */
     int log_points;                /* points of the learning curve */
     char output[LPG_PATH_MAX];     /* the learning curve CSV */
     char stats_output[LPG_PATH_MAX]; /* lpg: CSV of the rule's statistics per point ("": off) */
 
     /* Derived by train_config_load (with a2c.optimizer). */
     TrainMethod method_kind;
+    InnerOptimizer inner_kind;     /* from inner_optimizer */
 } TrainConfig;
 
 extern const ConfigField train_config_fields[];

@@ -134,7 +134,7 @@ void fixed_policy_update_y(FixedPolicyRun *run, int k, const real *eta, const Ru
     RuleInput in; /* agent k's y on the rollout (the policy, π(a|s), is the same for both) */
     rule_input_at(agent, &run->work, run->theta[k], &run->rollout, run->gammas, run->pi_taken,
                   &in);
-    inner_update(agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
+    inner_update(agent, &run->work, run->rwork, eta, layout, &run->rollout, &in, NULL,
                  (real)c->alpha_lr, (real)c->alpha_y, run->theta[k], run->theta[k], run->grad);
     /* Back to the fixed policy: only y moves. */
     for (int s = 0; s < run->mdp.states; s++)

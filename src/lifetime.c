@@ -38,7 +38,8 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     life->alive = 1; /* from here on lifetime_free releases what was made */
     if (env_batch_init(&life->env, spec, n, env_seed) ||
         agent_work_init(&life->awork, &life->agent, (t_len + 1) * n) ||
-        window_init(&life->window, spec, &life->agent, config->K, t_len, n) ||
+        window_init(&life->window, spec, &life->agent, config->K, t_len, n,
+                    inner_optimizer_for(&life->agent, config->optimizer)) ||
         critic_init(&life->critic, spec, config->conv_filters, config->mlp_hidden.item,
                     config->mlp_hidden.count, t_len, n, &critic_rng)) {
         lifetime_free(life);
@@ -97,6 +98,7 @@ void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
                       int64_t *episodes, double *return_sum)
 {
     Window *w = &life->window;
+    w->updates = life->updates;
     window_collect(w, &life->env, &life->agent, &life->awork, life->rwork, eta, layout,
                    &life->params, &life->rng);
     for (int k = 0; k <= w->K; k++) {
@@ -124,7 +126,7 @@ void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
     memset(life->d_eta, 0, layout->count * sizeof(real));
     life->J = window_meta_gradient(w, &life->agent, &life->awork, life->rwork, eta, layout, p,
                                    life->d_eta);
-    memcpy(window_theta(w, 0), window_theta(w, w->K), life->agent.num_params * sizeof(real));
+    window_advance(w);
     life->updates += w->K;
 }
 
@@ -144,6 +146,44 @@ static int section_name(char *out, const char *prefix, const char *what)
     return (len < 0 || len >= CHECKPOINT_NAME_MAX) ? lpg_error("section name %s_%s too long", prefix, what) : 0;
 }
 
+/* Adam's moments of the agent (sections <prefix>_adam_m and <prefix>_adam_v), when its inner
+ * step is Adam: m_0, v_0 of the window, the state between windows. */
+static int save_moments(const Lifetime *life, CheckpointWriter *writer, const char *prefix)
+{
+    char name[CHECKPOINT_NAME_MAX];
+    const Window *w = &life->window;
+    if (!w->adam)
+        return 0;
+    if (section_name(name, prefix, "adam_m") ||
+        checkpoint_add_real(writer, name, window_m(w, 0), life->agent.num_params) ||
+        section_name(name, prefix, "adam_v") ||
+        checkpoint_add_real(writer, name, window_v(w, 0), life->agent.num_params))
+        return -1;
+    return 0;
+}
+
+static int load_moments(Lifetime *life, const Checkpoint *ck, const char *prefix)
+{
+    char name[CHECKPOINT_NAME_MAX];
+    Window *w = &life->window;
+    size_t P = life->agent.num_params;
+    if (!w->adam)
+        return 0;
+    if (section_name(name, prefix, "adam_m"))
+        return -1;
+    if (!checkpoint_find(ck, name))
+        return lpg_error("%s: no section '%s': its lifetimes took SGD inner steps; resume with "
+                         "inner_optimizer \"sgd\"", ck->path, name);
+    if (checkpoint_get_real(ck, name, window_m(w, 0), P) ||
+        section_name(name, prefix, "adam_v") || checkpoint_get_real(ck, name, window_v(w, 0), P))
+        return -1;
+    for (size_t i = 0; i < P; i++)
+        if (window_v(w, 0)[i] < 0)
+            return lpg_error("%s: section '%s': element %zu is negative (%g)", ck->path, name, i,
+                             (double)window_v(w, 0)[i]);
+    return 0;
+}
+
 int lifetime_save(const Lifetime *life, CheckpointWriter *writer, const char *prefix)
 {
     char name[CHECKPOINT_NAME_MAX];
@@ -156,7 +196,8 @@ int lifetime_save(const Lifetime *life, CheckpointWriter *writer, const char *pr
         checkpoint_add_real(writer, name, window_theta(&life->window, 0), life->agent.num_params) ||
         section_name(name, prefix, "critic") ||
         checkpoint_add_real(writer, name, life->critic.params, life->critic.net.num_params) ||
-        section_name(name, prefix, "env") || env_batch_save_state(&life->env, writer, name))
+        section_name(name, prefix, "env") || env_batch_save_state(&life->env, writer, name) ||
+        save_moments(life, writer, prefix))
         return -1;
     return 0;
 }
@@ -173,7 +214,8 @@ int lifetime_load(Lifetime *life, const Checkpoint *ck, const char *prefix)
         checkpoint_get_real(ck, name, window_theta(&life->window, 0), life->agent.num_params) ||
         section_name(name, prefix, "critic") ||
         checkpoint_get_real(ck, name, life->critic.params, life->critic.net.num_params) ||
-        section_name(name, prefix, "env") || env_batch_load_state(&life->env, ck, name))
+        section_name(name, prefix, "env") || env_batch_load_state(&life->env, ck, name) ||
+        load_moments(life, ck, prefix))
         return -1;
     if (counters[0] < 0 || counters[0] > life->length || counters[0] % life->window.K != 0 ||
         counters[1] < 0)

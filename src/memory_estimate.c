@@ -71,19 +71,23 @@ static double env_bytes(const EnvSpec *spec, double n)
     return n * per_copy + cells * 16;
 }
 
-/* One lifetime: its agent's window (θ_0..θ_K, gradients, adjoints), K + 1 rollouts, agent and
- * rule work space, critic and environment. Also returns the bytes it adds to a checkpoint. */
+/* One lifetime: its agent's window (θ_0..θ_K, gradients, adjoints; with Adam inner steps also
+ * m_0..m_K, v_0..v_K, g_0..g_{K-1} and two adjoints), K + 1 rollouts, agent and rule work space,
+ * critic and environment. Also returns the bytes it adds to a checkpoint (m_0, v_0 with Adam). */
 static double lifetime_bytes(const MetaConfig *c, const EnvSpec *spec, double rule_count,
                              double *checkpoint_bytes)
 {
     double n = c->copies, T = c->unroll, K = c->K, rows1 = n * (T + 1);
     Sizes a = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, RULE_Y_DIM, 0);
     Sizes critic = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, 0, 1);
-    double window = (K + 5) * a.params + 3 * K * rows1 * (RULE_Y_DIM + 1) + rows1 * 4;
+    double adam = c->optimizer == INNER_ADAM && a.states == 0 ? 1 : 0; /* not for tabular agents */
+    double window = (K + 5) * a.params + 3 * K * rows1 * (RULE_Y_DIM + 1) + rows1 * 4 +
+                    adam * (3 * K + 4) * a.params;
     double reals = window + (K + 1) * rollout_reals(a, n, T) + agent_work_reals(a, rows1) +
                    rule_work_reals(c->rule_hidden, n, T) + 2 * critic.params +
                    agent_work_reals(critic, rows1) + 2 * rows1 + rule_count;
-    *checkpoint_bytes = (a.params + critic.params) * sizeof(real) + env_bytes(spec, n);
+    *checkpoint_bytes = ((1 + 2 * adam) * a.params + critic.params) * sizeof(real) +
+                        env_bytes(spec, n);
     return reals * sizeof(real) + env_bytes(spec, n);
 }
 
@@ -109,7 +113,9 @@ double memory_train(const TrainConfig *c, const EnvSpec *spec, int rule_hidden)
     double n = c->copies, T = c->unroll, rows = n * T, rows1 = n * (T + 1);
     int lpg = rule_hidden > 0;
     Sizes a = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, lpg ? RULE_Y_DIM : 0, !lpg);
-    double learner = lpg ? rule_work_reals(rule_hidden, n, T) + 2 * rows1 * RULE_Y_DIM + a.params
+    double adam = lpg && c->inner_kind == INNER_ADAM && a.states == 0 ? 2 * a.params : 0;
+    double learner = lpg ? rule_work_reals(rule_hidden, n, T) + 2 * rows1 * RULE_Y_DIM + a.params +
+                               adam
                          : 3 * a.params + 4 * rows;
     double seed_reals = 2 * a.params + rollout_reals(a, n, T) + agent_work_reals(a, rows1) + learner;
     double seed = seed_reals * sizeof(real) + env_bytes(spec, n);

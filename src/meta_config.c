@@ -41,6 +41,7 @@ const ConfigField meta_config_fields[] = {
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
     F("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
     F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
+    F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "inner step of MLP agents: \"sgd\" (theta -= alpha_lr grad L) or \"adam\" (Adam on grad L with step alpha_lr; then mlp_lrs of order 0.001-0.01); tabular agents always take the per-state mean SGD step"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
@@ -82,6 +83,8 @@ void meta_config_defaults(MetaConfig *c)
     c->log_every = 10;
     c->rule_every = 0;
     c->input_grad = 0;
+    strcpy(c->inner_optimizer, "sgd");
+    c->optimizer = INNER_SGD;
 }
 
 int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **overrides)
@@ -92,7 +95,8 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
     if (c->envs.count == 0)
         return lpg_error("%s: key 'envs': at least one environment file is required", path);
     if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, path) ||
-        agent_parse_kind(c->agent, &c->conv_filters, path))
+        agent_parse_kind(c->agent, &c->conv_filters, path) ||
+        inner_optimizer_parse(c->inner_optimizer, &c->optimizer, path))
         return -1;
     if ((long long)c->tabular_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS ||
         (long long)c->mlp_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS)

@@ -8,13 +8,17 @@
 #include "softmax.h"
 #include "util.h"
 
-int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t_len, int n)
+int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t_len, int n,
+                InnerOptimizer optimizer)
 {
     memset(w, 0, sizeof *w);
     if (K < 1 || K > WINDOW_MAX_K)
         return lpg_error("window: K must be in [1, %d], got %d", WINDOW_MAX_K, K);
     if (agent->num_y != RULE_Y_DIM || agent->has_value)
         return lpg_error("window: the agent needs %d y outputs and no value head", RULE_Y_DIM);
+    if (optimizer == INNER_ADAM && agent->spec.kind == AGENT_TABULAR)
+        return lpg_error("window: a tabular agent takes the per-state mean SGD step, not Adam");
+    w->adam = optimizer == INNER_ADAM;
     w->K = K;
     w->t_len = t_len;
     w->n = n;
@@ -26,6 +30,7 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             return -1;
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
+    size_t adam = w->adam ? P : 0;
     BufferSpec table[] = {
         BUFFER(w->y, (size_t)K * (rows + n) * w->num_y),
         BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
@@ -35,6 +40,9 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
         BUFFER(w->dpi_hat, rows),           BUFFER(w->dlog_y_hat, ys),
         BUFFER(w->pi_taken, (size_t)K * rows), BUFFER(w->d_pi_taken, rows),
         BUFFER(w->d_y, ys),                 BUFFER(w->d_y_next, ys),
+        BUFFER(w->m, (size_t)(K + 1) * adam), BUFFER(w->v, (size_t)(K + 1) * adam),
+        BUFFER(w->g, (size_t)K * adam),
+        BUFFER(w->lambda_m, adam),          BUFFER(w->lambda_v, adam),
     };
     w->mem = buffers_alloc(table, BUFFER_COUNT(table), "meta-gradient window");
     if (!w->mem) {
@@ -56,6 +64,44 @@ void window_free(Window *w)
 real *window_theta(const Window *w, int k)
 {
     return w->theta + (size_t)k * w->num_params;
+}
+
+real *window_m(const Window *w, int k)
+{
+    return w->adam ? w->m + (size_t)k * w->num_params : NULL;
+}
+
+real *window_v(const Window *w, int k)
+{
+    return w->adam ? w->v + (size_t)k * w->num_params : NULL;
+}
+
+void window_advance(Window *w)
+{
+    size_t bytes = w->num_params * sizeof(real);
+    memcpy(window_theta(w, 0), window_theta(w, w->K), bytes);
+    if (w->adam) {
+        memcpy(window_m(w, 0), window_m(w, w->K), bytes);
+        memcpy(window_v(w, 0), window_v(w, w->K), bytes);
+    }
+    w->updates += w->K;
+}
+
+/* Adam's moments around update k (into *adam), or NULL when the inner step is SGD. */
+static const InnerAdam *window_adam(const Window *w, int k, InnerAdam *adam)
+{
+    if (!w->adam)
+        return NULL;
+    InnerAdam a = {window_m(w, k), window_v(w, k), window_m(w, k + 1), window_v(w, k + 1),
+                   w->updates + k + 1};
+    *adam = a;
+    return adam;
+}
+
+/* ∇_θ L(θ_k; η) of update k: kept per update for Adam's adjoint, else scratch. */
+static real *window_grad(const Window *w, int k)
+{
+    return w->adam ? w->g + (size_t)k * w->num_params : w->grad;
 }
 
 /* Collects rollout k with θ_k and records the episodes that ended in it. */
@@ -111,9 +157,11 @@ static void window_update(Window *w, const Agent *agent, AgentWork *awork, RuleW
                           int k, int collecting)
 {
     RuleInput in;
+    InnerAdam adam;
     window_input(w, agent, awork, params, k, collecting, &in);
-    inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
-                 params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+    inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, window_adam(w, k, &adam),
+                 params->alpha_lr, params->alpha_y, window_theta(w, k), window_theta(w, k + 1),
+                 window_grad(w, k));
 }
 
 void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awork,
@@ -235,10 +283,32 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
     return J;
 }
 
-/* Upstream gradients into the rule's outputs for window k, given λ_{k+1}: -α times the mixed
- * derivatives of ⟨∇_θ L(θ_k), λ⟩ plus the L2 terms; then BPTT into d_eta. Then takes λ from
- * λ_{k+1} to λ_k: subtracts α H_k D λ_{k+1} (hv, computed on the parameters the batch touches,
- * zero elsewhere) and, when the inputs follow θ_k (input_grad, k >= 1), adds the path through
+/* The direction along which update k's derivatives act, into w->lambda_scaled (on the
+ * parameters the batch touches), and their factor c: update k depends on η and on θ_k through
+ * g_k = ∇_θ L(θ_k; η) alone, so with v = ∂J/∂g_k = c · lambda_scaled, J gains ⟨∇_θ L, v⟩'s
+ * derivatives in η and θ_k. SGD: θ_{k+1} = θ_k - α D g_k with D the constant per-state factors
+ * (identity for MLPs), so v = -α D λ_{k+1}: lambda_scaled = D λ_{k+1}, c = -α. Adam: v = λ_g from
+ * inner_adam_backward (which also takes λ_m, λ_v from update k+1's moments to update k's),
+ * c = 1. */
+static real window_direction(Window *w, int k, const Agent *agent, AgentWork *awork,
+                             const ParamRows *touched, const WindowParams *params)
+{
+    InnerAdam adam;
+    if (window_adam(w, k, &adam)) {
+        inner_adam_backward(&adam, w->num_params, params->alpha_lr, window_grad(w, k), w->lambda,
+                            w->lambda_m, w->lambda_v, w->lambda_scaled);
+        return 1;
+    }
+    const Rollout *r = &w->rollout[k];
+    param_rows_copy(touched, w->lambda_scaled, w->lambda);
+    agent_per_state_mean(agent, awork, rollout_obs(r, 0), w->t_len * w->n, w->lambda_scaled);
+    return -params->alpha_lr;
+}
+
+/* Upstream gradients into the rule's outputs for window k, given λ_{k+1}: c times the mixed
+ * derivatives of ⟨∇_θ L(θ_k), v⟩ plus the L2 terms (c, v: window_direction); then BPTT into
+ * d_eta. Then takes λ from λ_{k+1} to λ_k: adds c H_k v (hv, computed on the parameters the batch
+ * touches, zero elsewhere) and, when the inputs follow θ_k (input_grad, k >= 1), the path through
  * them: (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k, u_k those upstream gradients. Returns window k's share of
  * J's L2 terms. */
 static double window_step_backward(Window *w, int k, const Agent *agent, AgentWork *awork,
@@ -251,11 +321,8 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     window_input(w, agent, awork, params, k, 0, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
     LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
-    /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
-     * both the Hessian term and the mixed term act along v = D λ_{k+1}. */
     ParamRows touched = agent_touched(agent, awork, rollout_obs(r, 0), rows);
-    param_rows_copy(&touched, w->lambda_scaled, w->lambda);
-    agent_per_state_mean(agent, awork, rollout_obs(r, 0), rows, w->lambda_scaled);
+    real c = window_direction(w, k, agent, awork, &touched, params);
     param_rows_zero(&touched, w->hv);
     lpg_loss_hvp_after_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li,
                                w->lambda_scaled, w->hv);
@@ -264,9 +331,9 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
     lpg_loss_batch_mixed(agent, &li, awork, rows, w->dpi_hat, w->dlog_y_hat);
     for (int b = 0; b < rows; b++)
-        w->dpi_hat[b] *= -params->alpha_lr;
+        w->dpi_hat[b] *= c;
     for (size_t j = 0; j < (size_t)rows * m; j++)
-        w->dlog_y_hat[j] *= -params->alpha_lr;
+        w->dlog_y_hat[j] *= c;
     rule_l2_backward(w->dpi_hat, w->dlog_y_hat, rwork->pi_hat, rwork->y_hat, rows, params->beta2,
                      params->beta3, -1.0 / ((double)rows * w->K));
     int through_inputs = input_follows_theta(params, k);
@@ -275,7 +342,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
                   through_inputs ? &d_in : NULL);
     if (through_inputs) /* hv was taken along a copy of λ_{k+1}: λ itself is free to change */
         window_input_backward(w, agent, awork, k, w->lambda);
-    param_rows_axpy(&touched, w->lambda, -params->alpha_lr, w->hv); /* hv is 0 elsewhere */
+    param_rows_axpy(&touched, w->lambda, c, w->hv); /* hv is 0 elsewhere */
     return l2_share(w, rwork, params);
 }
 
@@ -284,6 +351,10 @@ double window_meta_gradient(Window *w, const Agent *agent, AgentWork *awork, Rul
                             real *d_eta)
 {
     memset(w->lambda, 0, w->num_params * sizeof(real));
+    if (w->adam) { /* J does not read m_K, v_K */
+        memset(w->lambda_m, 0, w->num_params * sizeof(real));
+        memset(w->lambda_v, 0, w->num_params * sizeof(real));
+    }
     double J = meta_objective(agent, awork, window_theta(w, w->K), &w->rollout[w->K],
                               w->advantage, params, w->lambda);
     for (int k = w->K - 1; k >= 0; k--) {

@@ -32,6 +32,8 @@ typedef struct {
     A2c a2c;                 /* method a2c */
     RuleWork *rwork;         /* method lpg: the rule's activations */
     real *pi_taken, *gammas, *grad; /* method lpg: rule inputs and the gradient */
+    real *adam_m, *adam_v;   /* method lpg, Adam inner step: the moments (else NULL) */
+    int64_t updates;         /* method lpg: updates so far (Adam's bias corrections) */
     double stats[STAT_COUNT]; /* stats_output: sums since the last curve point */
     int64_t stats_updates;
 } SeedRun;
@@ -43,6 +45,8 @@ static void seed_run_free(SeedRun *run)
     free(run->pi_taken);
     free(run->gammas);
     free(run->grad);
+    free(run->adam_m);
+    free(run->adam_v);
     free(run->theta);
     rollout_free(&run->rollout);
     env_batch_free(&run->env);
@@ -50,15 +54,23 @@ static void seed_run_free(SeedRun *run)
     memset(run, 0, sizeof *run);
 }
 
-/* Allocates the LPG learner's buffers: rule workspace, π(a|s) inputs, per-copy γ, gradient. */
+/* Allocates the LPG learner's buffers: rule workspace, π(a|s) inputs, per-copy γ, gradient, and
+ * Adam's moments (zero) when the agent's inner step is Adam. */
 static int lpg_learner_init(SeedRun *run, const TrainConfig *c, const RuleLayout *layout)
 {
+    size_t P = run->agent.num_params;
     run->rwork = rule_work_create(layout, c->copies, c->unroll);
     run->pi_taken = lpg_calloc((size_t)c->unroll * c->copies, sizeof(real), "rule inputs");
     run->gammas = lpg_calloc((size_t)c->copies, sizeof(real), "discounts");
-    run->grad = lpg_calloc(run->agent.num_params, sizeof(real), "agent gradient");
+    run->grad = lpg_calloc(P, sizeof(real), "agent gradient");
     if (!run->rwork || !run->pi_taken || !run->gammas || !run->grad)
         return -1;
+    if (inner_optimizer_for(&run->agent, c->inner_kind) == INNER_ADAM) {
+        run->adam_m = lpg_calloc(P, sizeof(real), "inner Adam moments");
+        run->adam_v = lpg_calloc(P, sizeof(real), "inner Adam moments");
+        if (!run->adam_m || !run->adam_v)
+            return -1;
+    }
     for (int i = 0; i < c->copies; i++)
         run->gammas[i] = run->gamma;
     return 0;
@@ -104,9 +116,10 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
     RuleInput in;
     rule_input_at(&run->agent, &run->work, run->theta, &run->rollout, run->gammas, run->pi_taken,
                   &in);
+    InnerAdam adam = {run->adam_m, run->adam_v, run->adam_m, run->adam_v, ++run->updates};
     real loss = inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
-                             (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta,
-                             run->grad);
+                             run->adam_m ? &adam : NULL, (real)c->alpha_lr, (real)c->alpha_y,
+                             run->theta, run->theta, run->grad);
     if (c->stats_output[0]) {
         train_stats_add(run->stats, &run->agent, &run->work, &run->rollout, run->rwork, run->theta);
         run->stats_updates++;

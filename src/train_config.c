@@ -29,7 +29,8 @@ const ConfigField train_config_fields[] = {
     F("grad_clip", CONFIG_DOUBLE, a2c.grad_clip, 0, 1e9, "a2c: global-norm gradient clip (0: off)"),
     F("rmsprop_decay", CONFIG_DOUBLE, a2c.rmsprop_decay, 0, 1, "a2c: RMSprop decay"),
     F("optimizer_eps", CONFIG_DOUBLE, a2c.eps, 0, 1, "a2c: RMSprop/Adam epsilon"),
-    F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner step (tabular: per-state mean, 2-8 as meta-trained; MLP: SGD)"),
+    F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner step (tabular: per-state mean, 2-8 as meta-trained; MLP: SGD, or Adam's step size with inner_optimizer adam)"),
+    F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
     F("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),
@@ -59,6 +60,7 @@ void train_config_defaults(TrainConfig *c)
     c->a2c.rmsprop_decay = 0.99;
     c->a2c.eps = 1e-5;
     c->alpha_lr = 1;
+    strcpy(c->inner_optimizer, "sgd");
     c->alpha_y = 0.5;
     c->log_points = 50;
     strcpy(c->output, "runs/train.csv");
@@ -83,7 +85,8 @@ int train_config_finish(TrainConfig *c, const char *where)
         return lpg_error("%s: key 'optimizer': expected \"sgd\", \"rmsprop\" or \"adam\", got \"%s\"",
                          where, c->optimizer);
     if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where) ||
-        agent_parse_kind(c->agent, &c->conv_filters, where))
+        agent_parse_kind(c->agent, &c->conv_filters, where) ||
+        inner_optimizer_parse(c->inner_optimizer, &c->inner_kind, where))
         return -1;
     return 0;
 }

@@ -434,3 +434,42 @@ TEST(meta_train_first_lifetimes_are_staggered_and_only_full_ones_report)
     CHECK_INT(run.lifetimes_finished, 4);
     meta_run_free(&run);
 }
+
+/* inner_optimizer "adam" (the MLP agents of meta_tiny's chain and random grid take Adam steps):
+ * the same η for any thread count, another η than SGD's, and a resume across lifetime ends that
+ * continues exactly (the moments are saved with each lifetime). A checkpoint of SGD lifetimes
+ * has no moments: resuming it with Adam, even with allow_changes, is refused. */
+TEST(meta_train_adam_inner_step_runs_and_resumes_exactly)
+{
+    const char *path = "build/test_resume_adam.lpg";
+    size_t n = eta_count();
+    char *adam[] = {"inner_optimizer=adam", "mlp_lrs=0.01", "threads=1"};
+    char *sgd[] = {"mlp_lrs=0.01"};
+    real *a = eta_after_overrides(8, 2, adam), *one = eta_after_overrides(8, 3, adam);
+    real *plain = eta_after_overrides(8, 1, sgd);
+    REQUIRE(a && one && plain);
+    CHECK(memcmp(a, one, n * sizeof(real)) == 0);
+    CHECK(memcmp(a, plain, n * sizeof(real)) != 0);
+    MetaRun run;
+    MetaStepStats st;
+    REQUIRE(meta_run_init(&run, TINY, 2, adam) == 0);
+    for (int s = 0; s < 5; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK_INT(meta_run_save(&run, path), 0);
+    meta_run_free(&run);
+    CHECK_INT(meta_run_resume(&run, TINY, 2, adam, path, 0), 0);
+    for (int s = 0; s < 3; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK(memcmp(run.eta, a, n * sizeof(real)) == 0);
+    meta_run_free(&run);
+    REQUIRE(meta_run_init(&run, TINY, 1, sgd) == 0);
+    for (int s = 0; s < 5; s++) /* a lifetime on the random grid by then */
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK_INT(meta_run_save(&run, path), 0);
+    meta_run_free(&run);
+    mute_stderr();
+    CHECK_INT(meta_run_resume(&run, TINY, 2, adam, path, 1), -1);
+    unmute_stderr();
+    meta_run_free(&run);
+    free(a), free(one), free(plain);
+}

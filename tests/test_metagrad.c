@@ -8,6 +8,7 @@
 #include "env.h"
 #include "metagrad.h"
 #include "rule.h"
+#include "quiet_stderr.h"
 #include "test.h"
 
 typedef struct {
@@ -22,9 +23,30 @@ typedef struct {
     WindowParams params;
 } Setup;
 
+/* How the window's inner steps go: the optimizer and, for Adam, whether its moments start from
+ * a lifetime in progress (random m_0, v_0 after 7 updates) rather than from a fresh agent; and
+ * the finite differences' step in η (0: 1e-3). */
+typedef struct {
+    InnerOptimizer optimizer;
+    int carried;
+    double fd_step;
+} Inner;
+
+static const Inner SGD = {INNER_SGD, 0, 0};
+
+/* Adam's state after 7 updates of a lifetime: m_0 and v_0 random (v_0 > 0). */
+static void carry_adam_state(Window *w, Rng *rng)
+{
+    w->updates = 7;
+    for (size_t j = 0; j < w->num_params; j++) {
+        window_m(w, 0)[j] = (real)(0.02 * (rng_uniform_double(rng) - 0.5));
+        window_v(w, 0)[j] = (real)(1e-4 * (rng_uniform_double(rng) + 0.01));
+    }
+}
+
 /* Collects a window (window_collect) and gives it a fixed random advantage. */
-static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
-                        int input_grad)
+static int setup_window_with(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
+                             int input_grad, Inner inner)
 {
     memset(s, 0, sizeof *s);
     const int t_len = 4, n = 3;
@@ -50,7 +72,7 @@ static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, r
     rule_layout(&s->layout, 5);
     s->rwork = rule_work_create(&s->layout, n, t_len);
     s->eta = calloc(s->layout.count, sizeof(real));
-    if (!s->rwork || !s->eta || window_init(&s->window, &s->spec, &s->agent, K, t_len, n))
+    if (!s->rwork || !s->eta || window_init(&s->window, &s->spec, &s->agent, K, t_len, n, inner.optimizer))
         return -1;
     Rng rng;
     rng_seed(&rng, 5, 0);
@@ -61,11 +83,19 @@ static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, r
     Window *w = &s->window;
     for (int i = 0; i < n; i++)
         w->gamma[i] = (real)s->spec.gamma;
+    if (inner.carried)
+        carry_adam_state(w, &rng);
     window_collect(w, &s->env, &s->agent, &s->awork, s->rwork, s->eta, &s->layout, &s->params,
                    &rng);
     for (int b = 0; b < t_len * n; b++)
         w->advantage[b] = (real)(2 * rng_uniform_double(&rng) - 1);
     return 0;
+}
+
+static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
+                        int input_grad)
+{
+    return setup_window_with(s, env_path, kind, K, alpha_lr, input_grad, SGD);
 }
 
 static void teardown(Setup *s)
@@ -90,11 +120,12 @@ static double replay_at(Setup *s, size_t i, double delta)
 /* Checks dJ/dη coordinate by coordinate over every parameter group; returns the worst relative
  * error. Coordinates a thousand times smaller than the largest are judged against 1e-3 x the
  * largest: their differences are round-off (about 1e-14 absolute), not signal. */
-static double check_meta_gradient(const char *env_path, AgentKind kind, int K, real alpha_lr,
-                                  int input_grad)
+static double check_meta_gradient_with(const char *env_path, AgentKind kind, int K,
+                                       real alpha_lr, int input_grad, Inner inner)
 {
     Setup s;
-    REQUIRE_OR(setup_window(&s, env_path, kind, K, alpha_lr, input_grad) == 0, INFINITY);
+    REQUIRE_OR(setup_window_with(&s, env_path, kind, K, alpha_lr, input_grad, inner) == 0,
+               INFINITY);
     real *grad = calloc(s.layout.count, sizeof(real));
     /* θ_1..θ_K from collection must equal a replay's (the data are fixed). With input_grad the
      * replay recomputes the inputs from θ_k in one batch of (T+1)n rows where collection went
@@ -126,7 +157,7 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
     for (size_t i = 0; i < s.layout.count; i++)
         scale = fmax(scale, fabs(grad[i]));
     CHECK(scale > 1e-6); /* the gradient is not trivially zero */
-    const double h = 1e-3; /* fourth-order central differences; round-off dominates below */
+    const double h = inner.fd_step > 0 ? inner.fd_step : 1e-3; /* fourth-order central differences; round-off dominates below */
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         double group_worst = 0;
         size_t stride = (groups[g].end - groups[g].start) / 12 + 1;
@@ -136,15 +167,23 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
             double err = rel_error(grad[i], fd, 1e-3 * scale);
             group_worst = fmax(group_worst, err);
         }
-        fprintf(stderr, "    K=%d %s%s %-8s worst rel error %.2e\n", K,
+        fprintf(stderr, "    K=%d %s%s%s %-8s worst rel error %.2e\n", K,
                 kind == AGENT_MLP ? "mlp    " : kind == AGENT_CONV ? "conv   " : "tabular",
-                input_grad ? " input_grad" : "", groups[g].name, group_worst);
+                input_grad ? " input_grad" : "",
+                inner.optimizer == INNER_ADAM ? (inner.carried ? " adam carried" : " adam") : "",
+                groups[g].name, group_worst);
         worst = fmax(worst, group_worst);
     }
     free(theta_k);
     free(grad);
     teardown(&s);
     return worst;
+}
+
+static double check_meta_gradient(const char *env_path, AgentKind kind, int K, real alpha_lr,
+                                  int input_grad)
+{
+    return check_meta_gradient_with(env_path, kind, K, alpha_lr, input_grad, SGD);
 }
 
 TEST(metagrad_tabular_matches_finite_differences)
@@ -267,4 +306,34 @@ TEST(metagrad_conv_on_minatar_matches_finite_differences)
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 0) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 1) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/breakout.json", AGENT_CONV, 3, 0.5, 1) < 1e-6);
+}
+
+/* Adam as the inner step of an MLP agent: dJ/dη through K >= 2 Adam updates (the adjoints of m and
+ * v carried back, m_0 and v_0 constants), from a fresh agent and from a lifetime in progress,
+ * with the rule's inputs stop-gradient and following θ_k. A fresh agent's first step is
+ * α g/(|g| + ε) per parameter, curved on the scale of ε = 1e-5 in g: the differences need a
+ * step of 1e-6 in η there (at 1e-3, 1e-4, 1e-5 the worst errors are 3e-1, 3e-2, 5e-6 and shrink
+ * as the step does, as truncation errors do). */
+TEST(metagrad_adam_matches_finite_differences)
+{
+    const Inner fresh = {INNER_ADAM, 0, 1e-6}, carried = {INNER_ADAM, 1, 0};
+    const char *chain = "configs/envs/chain_distraction.json";
+    for (int input_grad = 0; input_grad <= 1; input_grad++) {
+        CHECK(check_meta_gradient_with(chain, AGENT_MLP, 2, 0.01, input_grad, fresh) < 1e-6);
+        CHECK(check_meta_gradient_with(chain, AGENT_MLP, 3, 0.03, input_grad, carried) < 1e-6);
+    }
+    CHECK(check_meta_gradient_with("configs/envs/minatar/breakout.json", AGENT_CONV, 2, 0.01, 1,
+                                   carried) < 1e-6);
+}
+
+/* A window refuses Adam for a tabular agent (it takes the per-state mean SGD step). */
+TEST(metagrad_adam_refused_for_tabular_agents)
+{
+    Setup s;
+    mute_stderr();
+    int rc = setup_window_with(&s, "configs/envs/tabular_sparse.json", AGENT_TABULAR, 2, 0.5, 0,
+                               (Inner){INNER_ADAM, 0, 0});
+    unmute_stderr();
+    CHECK(rc == -1);
+    teardown(&s);
 }
