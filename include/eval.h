@@ -35,6 +35,8 @@ typedef struct {
     char name[EVAL_NAME_MAX];
     char path[LPG_PATH_MAX];
     double tabular_alpha_lr, mlp_alpha_lr; /* its inner steps (the config's unless set) */
+    char inner_optimizer[CONFIG_STR_MAX]; /* "sgd" or "adam": its MLP agents' inner step (the
+                                           * config's unless set) */
 } EvalRule;
 
 typedef struct {
@@ -53,6 +55,7 @@ typedef struct {
     int conv_filters;              /* from agent: 0 or AGENT_CONV_FILTERS */
     double tabular_alpha_lr;       /* rules: inner step of tabular agents */
     double mlp_alpha_lr;           /* rules: inner step of MLP agents */
+    char inner_optimizer[CONFIG_STR_MAX]; /* rules: "sgd" or "adam", the MLP agents' inner step */
     double alpha_y;                /* rules: weight of the KL term on y */
     char a2c_tabular_grid[LPG_PATH_MAX]; /* tuned A2C train configs, per family */
     char a2c_random_grid[LPG_PATH_MAX];
@@ -62,7 +65,8 @@ typedef struct {
     char output_dir[LPG_PATH_MAX]; /* curves, results.md, results.csv, results.json */
 
     /* The rules evaluated: "rules" in the file ([{"name", "path"[, "tabular_alpha_lr",
-     * "mlp_alpha_lr"]}, ...]), or else the single "rule" named "lpg" (eval_config_load). */
+     * "mlp_alpha_lr", "inner_optimizer"]}, ...]), or else the single "rule" named "lpg"
+     * (eval_config_load). */
     EvalRule rules[EVAL_MAX_RULES];
     int num_rules;
     char source[LPG_PATH_MAX];     /* the config file, named in errors (eval_config_load sets it) */

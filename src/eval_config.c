@@ -30,7 +30,8 @@ const ConfigField eval_config_fields[] = {
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
-    F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents"),
+    F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents (SGD's step, or Adam's with inner_optimizer adam)"),
+    F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("a2c_tabular_grid", CONFIG_PATH, a2c_tabular_grid, 0, 0, "tuned A2C train config: tabular grids"),
     F("a2c_random_grid", CONFIG_PATH, a2c_random_grid, 0, 0, "tuned A2C train config: random grids"),
@@ -57,6 +58,7 @@ void eval_config_defaults(EvalConfig *c)
     strcpy(c->agent, "mlp");
     c->tabular_alpha_lr = 4;
     c->mlp_alpha_lr = 0.5;
+    strcpy(c->inner_optimizer, "sgd");
     c->alpha_y = 0.5;
     strcpy(c->a2c_tabular_grid, "a2c/tabular_grid.json");
     strcpy(c->a2c_random_grid, "a2c/random_grid.json");
@@ -85,7 +87,8 @@ static int resolve_default_paths(EvalConfig *c, const char *path)
 
 /* ---- the rules ------------------------------------------------------------------------ */
 
-static const char *const rule_keys[] = {"name", "path", "tabular_alpha_lr", "mlp_alpha_lr", NULL};
+static const char *const rule_keys[] = {"name", "path", "tabular_alpha_lr", "mlp_alpha_lr",
+                                        "inner_optimizer", NULL};
 
 /* A method name: 1..31 letters, digits, '_' or '-' (it names curve files), not "a2c". */
 static int check_rule_name(const char *name, const char *where)
@@ -122,8 +125,21 @@ static int add_rule(EvalConfig *c, const char *name, const char *path, const cha
     return 0;
 }
 
-/* "rules": [{"name", "path"[, "tabular_alpha_lr", "mlp_alpha_lr"]}, ...], paths relative to
- * base_dir. */
+/* A rule's own "inner_optimizer" (a string, checked by eval_config_check), if it has one. */
+static int read_rule_optimizer(const cJSON *item, EvalRule *r, const char *where)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(item, "inner_optimizer");
+    if (!value)
+        return 0;
+    if (!cJSON_IsString(value) ||
+        snprintf(r->inner_optimizer, sizeof r->inner_optimizer, "%s", value->valuestring) >=
+            (int)sizeof r->inner_optimizer)
+        return lpg_error("%s: key 'inner_optimizer': expected \"sgd\" or \"adam\"", where);
+    return 0;
+}
+
+/* "rules": [{"name", "path"[, "tabular_alpha_lr", "mlp_alpha_lr", "inner_optimizer"]}, ...],
+ * paths relative to base_dir. */
 static int read_rules(EvalConfig *c, const cJSON *rules, const char *path, const char *base_dir)
 {
     char where[LPG_PATH_MAX + 32];
@@ -146,7 +162,8 @@ static int read_rules(EvalConfig *c, const cJSON *rules, const char *path, const
             return -1;
         EvalRule *r = &c->rules[c->num_rules - 1];
         if (config_get_double(item, "tabular_alpha_lr", 0, 0, 1e6, &r->tabular_alpha_lr, where) ||
-            config_get_double(item, "mlp_alpha_lr", 0, 0, 1e6, &r->mlp_alpha_lr, where))
+            config_get_double(item, "mlp_alpha_lr", 0, 0, 1e6, &r->mlp_alpha_lr, where) ||
+            read_rule_optimizer(item, r, where))
             return -1;
     }
     return 0;
@@ -191,6 +208,13 @@ static int eval_config_check(EvalConfig *c, const char *where)
             r->tabular_alpha_lr = c->tabular_alpha_lr;
         if (isnan(r->mlp_alpha_lr))
             r->mlp_alpha_lr = c->mlp_alpha_lr;
+        if (!r->inner_optimizer[0])
+            snprintf(r->inner_optimizer, sizeof r->inner_optimizer, "%s", c->inner_optimizer);
+        InnerOptimizer o;
+        char rule_where[LPG_PATH_MAX + 64];
+        snprintf(rule_where, sizeof rule_where, "%s: rule '%s'", where, r->name);
+        if (inner_optimizer_parse(r->inner_optimizer, &o, rule_where))
+            return -1;
     }
     return 0;
 }

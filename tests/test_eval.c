@@ -501,13 +501,20 @@ TEST(eval_config_reads_a_list_of_rules_and_the_one_rule_override)
     /* Each rule's own alphas, else the config's (tabular_alpha_lr 4 in the file, mlp 0.5). */
     CHECK(c.rules[0].tabular_alpha_lr == 2 && c.rules[0].mlp_alpha_lr == 0.5);
     CHECK(c.rules[1].tabular_alpha_lr == 4 && c.rules[1].mlp_alpha_lr == 0.25);
+    CHECK(strcmp(c.rules[0].inner_optimizer, "sgd") == 0);
+    CHECK(strcmp(c.rules[1].inner_optimizer, "adam") == 0);
     /* rule=<file> replaces the list with that one rule, named lpg; an alpha override reaches
      * the rules that do not set their own. */
-    char *over[] = {"rule=x.lpg", "mlp_alpha_lr=0.125"};
-    CHECK_INT(eval_config_load(&c, "tests/configs/eval_rules.json", 2, over), 0);
+    char *over[] = {"rule=x.lpg", "mlp_alpha_lr=0.125", "inner_optimizer=adam"};
+    CHECK_INT(eval_config_load(&c, "tests/configs/eval_rules.json", 3, over), 0);
     CHECK_INT(c.num_rules, 1);
     CHECK(strcmp(c.rules[0].name, "lpg") == 0 && strcmp(c.rules[0].path, "x.lpg") == 0);
     CHECK(c.rules[0].tabular_alpha_lr == 4 && c.rules[0].mlp_alpha_lr == 0.125);
+    CHECK(strcmp(c.rules[0].inner_optimizer, "adam") == 0);
+    char *bad[] = {"inner_optimizer=rmsprop"};
+    mute_stderr();
+    CHECK_INT(eval_config_load(&c, "tests/configs/eval_rules.json", 1, bad), -1);
+    unmute_stderr();
     char *two[] = {"rules=a:x.lpg,b:y.lpg"};
     CHECK_INT(eval_config_load(&c, TINY, 1, two), 0);
     CHECK_INT(c.num_rules, 2);

@@ -174,6 +174,52 @@ TEST(train_results_do_not_depend_on_the_thread_count)
     train_result_free(&three);
 }
 
+/* Method lpg with a fresh rule of width 8 for 12 updates of 3 seeds on env_path, with the inner
+ * optimizer and α_lr given, on threads threads. */
+static int train_lpg_inner(const char *env_path, const char *optimizer, double alpha_lr,
+                           int threads, TrainResult *r)
+{
+    RuleLayout layout;
+    rule_layout(&layout, 8);
+    real *eta = calloc(layout.count, sizeof(real));
+    Rng rng;
+    rng_seed(&rng, 3, 0);
+    rule_init(eta, &layout, &rng);
+    TrainConfig c = small_config(env_path, 3, 12 * 8 * 20);
+    strcpy(c.method, "lpg");
+    strcpy(c.rule, "(in memory)");
+    strcpy(c.inner_optimizer, optimizer);
+    c.alpha_lr = alpha_lr;
+    c.threads = threads;
+    EnvSpec spec;
+    int rc = train_config_finish(&c, "test") || env_load(env_path, &spec) ||
+             train_run(&c, &spec, &layout, eta, 0, r);
+    free(eta);
+    return rc ? -1 : 0;
+}
+
+/* inner_optimizer "adam": an MLP agent's run is the same for any thread count and differs from
+ * SGD's; a tabular agent keeps its per-state mean SGD step (the same numbers as "sgd"). */
+TEST(train_lpg_adam_inner_step_for_mlp_agents_only)
+{
+    const char *mlp = "configs/envs/chain_distraction.json", *tab = "configs/envs/chain_short.json";
+    TrainResult one, three, sgd, tab_adam, tab_sgd;
+    CHECK_INT(train_lpg_inner(mlp, "adam", 0.01, 1, &one), 0);
+    CHECK_INT(train_lpg_inner(mlp, "adam", 0.01, 3, &three), 0);
+    CHECK_INT(train_lpg_inner(mlp, "sgd", 0.01, 2, &sgd), 0);
+    CHECK_INT(train_lpg_inner(tab, "adam", 4, 2, &tab_adam), 0);
+    CHECK_INT(train_lpg_inner(tab, "sgd", 4, 2, &tab_sgd), 0);
+    size_t bytes = (size_t)one.num_seeds * one.num_points * sizeof(double);
+    CHECK(memcmp(one.reward_curve, three.reward_curve, bytes) == 0);
+    CHECK(memcmp(one.reward_curve, sgd.reward_curve, bytes) != 0);
+    CHECK(memcmp(tab_adam.reward_curve, tab_sgd.reward_curve, bytes) == 0);
+    train_result_free(&one);
+    train_result_free(&three);
+    train_result_free(&sgd);
+    train_result_free(&tab_adam);
+    train_result_free(&tab_sgd);
+}
+
 /* lpg eval across ranks: seeds 0-1 and 2-4 run apart, packed and unpacked into a result sized
  * for all five, give the bytes of one run over the five (curve CSV and final scores). */
 TEST(train_result_put_together_from_packed_seeds_matches_one_run)
