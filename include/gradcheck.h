@@ -50,6 +50,7 @@ typedef struct {
     AgentKind kind;
     size_t agent_params, rule_params;
     double alpha_lr, alpha_y;
+    int adam;                    /* the agent's inner step is Adam (inner_optimizer) */
     double J, max_grad;  /* J of the window and the largest |dJ/dη_i| */
     double roundoff_floor; /* roundoff_ratio x ε |J| / h */
     double floor;        /* the error floor used: the larger of the two */

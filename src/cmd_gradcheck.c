@@ -114,10 +114,11 @@ static void print_header(const GradcheckArgs *args, const GradcheckOptions *o, i
 static void print_result(const EnvSpec *env, const GradcheckResult *r, double threshold,
                          double seconds)
 {
-    printf("env %s (%s): %s agent, %zu params; rule %zu params; alpha_lr %g, alpha_y %g; "
+    printf("env %s (%s): %s agent, %zu params; rule %zu params; alpha_lr %g%s, alpha_y %g; "
            "J = %.6g, max|dJ/deta| = %.3g, floor %.2g (%.1f s)\n", env->name, env->path,
            r->kind == AGENT_TABULAR ? "tabular" : r->kind == AGENT_CONV ? "conv" : "mlp", r->agent_params, r->rule_params,
-           r->alpha_lr, r->alpha_y, r->J, r->max_grad, r->floor, seconds);
+           r->alpha_lr, r->adam ? " (Adam steps)" : "", r->alpha_y, r->J, r->max_grad, r->floor,
+           seconds);
     if (!r->resolved)
         printf("  note: every |dJ/deta| is below the round-off floor %.2g of %s: the lines below "
                "say nothing here; check this environment with build/lpg-double\n",

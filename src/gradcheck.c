@@ -177,6 +177,7 @@ int gradcheck_env(const MetaConfig *config, const EnvSpec *env, const GradcheckO
     result->rule_params = c.layout.count;
     result->alpha_lr = life->params.alpha_lr;
     result->alpha_y = life->params.alpha_y;
+    result->adam = life->window.adam;
     int64_t episodes = 0;
     double return_sum = 0;
     lifetime_collect(life, c.eta, &c.layout, &episodes, &return_sum);
