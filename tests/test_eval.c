@@ -265,7 +265,7 @@ TEST(eval_command_runs_several_rules_side_by_side)
     CHECK(strstr(out, "first: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 2 for "
                       "tabular agents, 0.5 for MLP agents).") != NULL);
     CHECK(strstr(out, "second: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 4 "
-                      "for tabular agents, 0.25 for MLP agents).") != NULL);
+                      "for tabular agents, 0.25 for MLP agents, by Adam).") != NULL);
     CHECK(strstr(out, "first better on ") != NULL && strstr(out, "second better on ") != NULL);
     CHECK(find_line(out, "| chain_short | chain | ", line, sizeof line));
     CHECK_INT(count_lines("build/test_eval_rules/chain_short.first.csv"), 6);

@@ -37,6 +37,16 @@ rm -rf $run && cp -r $work/at3 $run
 build/lpg meta-train $config run_dir=$run meta_steps=6 --resume 2>/dev/null
 check "a checkpoint of 2 ranks resumes in the threaded program" same_run $work/threads $run
 
+# MLP agents with Adam inner steps (their moments are lifetime state, saved by each lifetime's
+# owner): 3 steps on 2 ranks + 3 resumed on 3 ranks write the threaded program's bytes.
+adam="inner_optimizer=adam mlp_lrs=0.01"
+rm -rf $run
+build/lpg meta-train $config run_dir=$run meta_steps=6 $adam 2>/dev/null && mv $run $work/adam_threads
+mpi 2 meta-train $config run_dir=$run meta_steps=3 $adam 2>/dev/null
+mpi 3 meta-train $config run_dir=$run meta_steps=6 $adam --resume 2>/dev/null
+check "Adam inner steps: 3 steps on 2 ranks + 3 resumed on 3 ranks = 6 threaded" \
+  same_run $work/adam_threads $run
+
 # A bad file on one rank (rank 1 is given a config that does not exist): the job ends with a
 # message naming rank 1, non-zero, and the checkpoint is left as it was.
 rm -rf $run && cp -r $work/at3 $run
