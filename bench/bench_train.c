@@ -81,7 +81,8 @@ static void learn(BenchTrain *b)
         return;
     }
     RuleInput in;
-    rule_input_from_rollout(&b->agent, &b->rollout, b->gamma, b->y, b->y_next, &in);
+    rule_input_from_rollout(&b->agent, &b->layout, &b->rollout, b->gamma, b->y, b->y_next, NULL,
+                            &in);
     inner_update(&b->agent, &b->work, b->rwork, b->eta, &b->layout, &b->rollout, &in, 0.01f,
                  0.5f, b->theta, b->theta, b->grad);
 }

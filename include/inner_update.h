@@ -12,12 +12,17 @@
 #include "rule.h"
 
 /* Fills y and y_next [t_len*n*num_y] with softmax of the y logits rollout recorded at s_t and
- * s_{t+1}, and points in at them, at gamma [n] and at rollout's rewards, dones and π(a|s). */
-void rule_input_from_rollout(const Agent *agent, const Rollout *rollout, const real *gamma,
-                             real *y, real *y_next, RuleInput *in);
+ * s_{t+1} (a y_raw rule: the logits themselves), and points in at them, at gamma [n] and at
+ * rollout's rewards, dones and π(a|s). For an LPG-V rule y and y_next are not used (they may
+ * be NULL) and in reads the values v(s_t) from value [(t_len+1)*n] (v(s_{t+1}) from value + n);
+ * value is not read for the other kinds. */
+void rule_input_from_rollout(const Agent *agent, const RuleLayout *layout, const Rollout *rollout,
+                             const real *gamma, real *y, real *y_next, const real *value,
+                             RuleInput *in);
 
 /* The LPG loss input of rollout's t_len*n rows from the rule's outputs in rwork (the mean over
- * rows: scale 1/(t_len*n)). Points into rollout and rwork. */
+ * rows: scale 1/(t_len*n); the loss's form follows the rule's kind). Points into rollout and
+ * rwork. */
 LpgLossInput inner_loss_input(const Rollout *rollout, const RuleWork *rwork, real alpha_y);
 
 /* One inner update: runs the rule on in (t_len x n steps of rollout), then

@@ -87,7 +87,26 @@ real lpg_loss_sample_mixed(const real *logits, const real *logits_tangent, int n
     return scale * (pi_dl - logits_tangent[action]);
 }
 
+/* The y_raw prediction term (α_y / 2n) ‖u - ŷ‖²; writes du = (α_y / n) (u - ŷ). */
+static real prediction_term_raw(const real *u, const real *y_hat, int n, real alpha_y, real *du)
+{
+    real sum = 0, k = alpha_y / (real)n;
+    for (int j = 0; j < n; j++) {
+        real diff = u[j] - y_hat[j];
+        sum += diff * diff;
+        du[j] = k * diff;
+    }
+    return (real)0.5 * k * sum;
+}
+
 /* ---- a batch of agent outputs --------------------------------------------------------- */
+
+/* The y outputs the softmax-form sample functions see: none for a y_raw loss (its y term is
+ * done apart). */
+static int softmax_y_count(const Agent *agent, const LpgLossInput *in)
+{
+    return in->y_raw ? 0 : agent->num_y;
+}
 
 /* The rule's log ŷ for row b, or NULL when the agent has no y. */
 static const real *log_y_hat_row(const Agent *agent, const LpgLossInput *in, int b)
@@ -110,8 +129,11 @@ real lpg_loss_batch(const Agent *agent, const LpgLossInput *in, const real *out,
         const real *row = out + (size_t)b * n;
         real *drow = dout + (size_t)b * n;
         total += lpg_loss_sample(row, agent->num_actions, in->action[b], in->pi_hat[b], row + y0,
-                                 log_y_hat_row(agent, in, b), agent->num_y, in->alpha_y, drow,
-                                 drow + y0);
+                                 log_y_hat_row(agent, in, b), softmax_y_count(agent, in),
+                                 in->alpha_y, drow, drow + y0);
+        if (in->y_raw && agent->num_y > 0)
+            total += prediction_term_raw(row + y0, log_y_hat_row(agent, in, b), agent->num_y,
+                                         in->alpha_y, drow + y0);
         if (agent->has_value)
             drow[agent->value_offset] = 0;
         scale_row(drow, n, in->scale);
@@ -127,8 +149,10 @@ void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const real *
         const real *row = out + (size_t)b * n, *trow = out_tangent + (size_t)b * n;
         real *hrow = h_out + (size_t)b * n;
         lpg_loss_sample_hvp(row, trow, agent->num_actions, in->pi_hat[b], row + y0, trow + y0,
-                            log_y_hat_row(agent, in, b), agent->num_y, in->alpha_y, hrow,
-                            hrow + y0);
+                            log_y_hat_row(agent, in, b), softmax_y_count(agent, in), in->alpha_y,
+                            hrow, hrow + y0);
+        for (int j = 0; in->y_raw && j < agent->num_y; j++)
+            hrow[y0 + j] = in->alpha_y / (real)agent->num_y * trow[y0 + j];
         if (agent->has_value)
             hrow[agent->value_offset] = 0;
         scale_row(hrow, n, in->scale);
@@ -143,7 +167,10 @@ void lpg_loss_batch_mixed(const Agent *agent, const LpgLossInput *in, const real
         const real *row = out + (size_t)b * n, *trow = out_tangent + (size_t)b * n;
         real *dy = m > 0 ? dlog_y_hat + (size_t)b * m : NULL;
         dpi_hat[b] += lpg_loss_sample_mixed(row, trow, agent->num_actions, in->action[b],
-                                            row + y0, trow + y0, m, in->alpha_y, in->scale, dy);
+                                            row + y0, trow + y0, softmax_y_count(agent, in),
+                                            in->alpha_y, in->scale, dy);
+        for (int j = 0; in->y_raw && j < m; j++)
+            dy[j] -= in->scale * in->alpha_y / (real)m * trow[y0 + j];
     }
 }
 

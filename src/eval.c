@@ -202,11 +202,12 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
     return t;
 }
 
+/* A rule's train config: method lpg, or lpg_v for an LPG-V rule (its kind is in the file). */
 static TrainConfig lpg_train_config(const EvalConfig *c, const EvalRule *rule,
-                                    const EnvSpec *spec)
+                                    const RuleLayout *layout, const EnvSpec *spec)
 {
     TrainConfig t = shared_train_config(c, spec);
-    strcpy(t.method, "lpg");
+    strcpy(t.method, layout->method == RULE_LPG_V ? "lpg_v" : "lpg");
     snprintf(t.rule, sizeof t.rule, "%s", rule->path);
     t.alpha_lr = spec->num_states > 0 ? rule->tabular_alpha_lr : rule->mlp_alpha_lr;
     t.alpha_y = c->alpha_y;
@@ -273,7 +274,7 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
         row->kind = spec->kind;
         row->steps = eval_env_steps(c, spec);
         for (int r = 0; r < c->num_rules; r++) {
-            TrainConfig lpg = lpg_train_config(c, &c->rules[r], spec);
+            TrainConfig lpg = lpg_train_config(c, &c->rules[r], &setup.layout[r], spec);
             failed |= run_method(c, &lpg, c->rules[r].name, spec, &setup.layout[r],
                                  setup.eta[r], &row->method[r]) != 0;
         }

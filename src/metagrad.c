@@ -13,8 +13,9 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
     memset(w, 0, sizeof *w);
     if (K < 1 || K > WINDOW_MAX_K)
         return lpg_error("window: K must be in [1, %d], got %d", WINDOW_MAX_K, K);
-    if (agent->num_y != RULE_Y_DIM || agent->has_value)
-        return lpg_error("window: the agent needs %d y outputs and no value head", RULE_Y_DIM);
+    if ((agent->num_y != RULE_Y_DIM && agent->num_y != 0) || agent->has_value)
+        return lpg_error("window: the agent needs %d y outputs (LPG) or none (LPG-V) and no value "
+                         "head", RULE_Y_DIM);
     w->K = K;
     w->t_len = t_len;
     w->n = n;
@@ -26,7 +27,9 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             return -1;
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
+    size_t values = agent->num_y == 0 ? (size_t)K * (rows + n) : 0; /* LPG-V */
     BufferSpec table[] = {
+        BUFFER(w->value, values),
         BUFFER(w->y, (size_t)K * ys),       BUFFER(w->y_next, (size_t)K * ys),
         BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
         BUFFER(w->theta, (size_t)(K + 1) * P),
@@ -58,13 +61,23 @@ real *window_theta(const Window *w, int k)
     return w->theta + (size_t)k * w->num_params;
 }
 
-/* Fills the rule's y inputs of rollout k from the agent outputs recorded in it, and points in
- * at rollout k's data. */
-static void window_prepare_input(Window *w, const Agent *agent, int k, RuleInput *in)
+/* The critic's values at the observations of rollout k: the LPG-V rule's inputs. */
+static real *window_value(const Window *w, int k)
+{
+    return w->value + (size_t)k * (w->t_len + 1) * w->n;
+}
+
+/* Fills the rule's inputs of rollout k from the agent outputs recorded in it (LPG-V: from the
+ * values kept for it), and points in at rollout k's data. */
+static void window_prepare_input(Window *w, const Agent *agent, const RuleLayout *layout, int k,
+                                 RuleInput *in)
 {
     size_t ys = (size_t)w->t_len * w->n * w->num_y;
-    rule_input_from_rollout(agent, &w->rollout[k], w->gamma, w->y + (size_t)k * ys,
-                            w->y_next + (size_t)k * ys, in);
+    int lpg_v = layout->method == RULE_LPG_V;
+    rule_input_from_rollout(agent, layout, &w->rollout[k], w->gamma,
+                            lpg_v ? NULL : w->y + (size_t)k * ys,
+                            lpg_v ? NULL : w->y_next + (size_t)k * ys,
+                            lpg_v ? window_value(w, k) : NULL, in);
 }
 
 /* Collects rollout k with θ_k and records the episodes that ended in it. */
@@ -78,18 +91,33 @@ static void window_collect_rollout(Window *w, int k, EnvBatch *env, const Agent 
     w->returns_ended[k] = env->returns_done_sum - before_sum;
 }
 
+/* Trains the critic (if any) on rollout k, which leaves Â on it in w->advantage; an LPG-V
+ * window keeps the critic's values from before the step as the rule's inputs. */
+static void window_train_critic(Window *w, int k, Critic *critic, const WindowParams *params)
+{
+    if (!critic)
+        return;
+    w->critic_loss = critic_update(critic, &w->rollout[k], w->gamma[0], params->critic_lambda,
+                                   params->critic_lr, w->advantage);
+    if (w->value && k < w->K)
+        memcpy(window_value(w, k), critic->value,
+               (size_t)(w->t_len + 1) * w->n * sizeof(real));
+}
+
 void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awork,
                     RuleWork *rwork, const real *eta, const RuleLayout *layout,
-                    const WindowParams *params, Rng *rng)
+                    const WindowParams *params, Critic *critic, Rng *rng)
 {
     for (int k = 0; k < w->K; k++) {
         window_collect_rollout(w, k, env, agent, awork, rng);
+        window_train_critic(w, k, critic, params);
         RuleInput in;
-        window_prepare_input(w, agent, k, &in);
+        window_prepare_input(w, agent, layout, k, &in);
         inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
                      params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
     }
     window_collect_rollout(w, w->K, env, agent, awork, rng);
+    window_train_critic(w, w->K, critic, params);
 }
 
 /* Whether the rule's inputs of update k follow θ_k: with input_grad, for k >= 1 (θ_0 does not
@@ -100,53 +128,92 @@ static int input_follows_theta(const WindowParams *params, int k)
 }
 
 /* The rule's input for rollout k: as prepared by window_prepare_input, or, when recomputed, with
- * π(a|s) from window_recompute_input (y and y_next live in the same buffers either way). */
+ * π(a|s) from window_recompute_input (y and y_next live in the same buffers either way; LPG-V's
+ * values are data and never recomputed). */
 static void window_input(const Window *w, int k, int recomputed, RuleInput *in)
 {
     const Rollout *r = &w->rollout[k];
     size_t ys = (size_t)w->t_len * w->n * w->num_y;
+    memset(in, 0, sizeof *in);
     in->reward = r->reward;
     in->done = r->done;
     in->gamma = w->gamma;
     in->pi_taken = recomputed ? w->pi_taken + (size_t)k * w->t_len * w->n : r->pi_taken;
+    if (w->value) {
+        in->value = window_value(w, k);
+        in->value_next = in->value + w->n;
+        return;
+    }
     in->y = w->y + (size_t)k * ys;
     in->y_next = w->y_next + (size_t)k * ys;
 }
 
+/* The rule's y input of one row from the agent's y logits u: softmax(u), or u itself (y_raw). */
+static void y_of_logits(const real *u, int m, int y_raw, real *y)
+{
+    if (y_raw)
+        memcpy(y, u, (size_t)m * sizeof(real));
+    else
+        softmax_row(u, m, y);
+}
+
 /* Recomputes the rule's agent-dependent inputs of rollout k from θ_k at the rollout's stored
- * observations and actions: π_θk(a_t|s_t) into w->pi_taken, softmax of the y logits at s_t and
- * s_{t+1} into w->y and w->y_next. Leaves the agent's outputs at all (t_len+1)*n observations
- * in awork->out (awork must hold that many rows). */
-static void window_recompute_input(Window *w, const Agent *agent, AgentWork *awork, int k)
+ * observations and actions: π_θk(a_t|s_t) into w->pi_taken, y at s_t and s_{t+1} (softmax of the
+ * y logits, or the logits for y_raw; none for LPG-V) into w->y and w->y_next. Leaves the agent's
+ * outputs at all (t_len+1)*n observations in awork->out (awork must hold that many rows). */
+static void window_recompute_input(Window *w, const Agent *agent, AgentWork *awork,
+                                   const RuleLayout *layout, int k)
 {
     const Rollout *r = &w->rollout[k];
     int n = w->n, rows = w->t_len * n, outs = agent->num_outputs, A = agent->num_actions;
     size_t m = (size_t)w->num_y, ys = (size_t)rows * m;
     agent_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows + n, awork->out);
     real *pi_taken = w->pi_taken + (size_t)k * rows;
-    real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
     for (int b = 0; b < rows; b++) {
         const real *row = awork->out + (size_t)b * outs;
         pi_taken[b] = real_exp(row[r->action[b]] - log_sum_exp_row(row, A));
-        softmax_row(row + agent->y_offset, (int)m, y + (size_t)b * m);
     }
+    if (m == 0)
+        return;
+    real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
+    for (int b = 0; b < rows; b++)
+        y_of_logits(awork->out + (size_t)b * outs + agent->y_offset, (int)m, layout->y_raw,
+                    y + (size_t)b * m);
     /* y' of row b is y of row b + n (same observation, same θ_k); only the last step's y' reads
      * the bootstrap rows. softmax_row gives an entry the same value wherever it is computed. */
     memcpy(y_next, y + (size_t)n * m, (size_t)(rows - n) * m * sizeof(real));
     for (int b = rows - n; b < rows; b++)
-        softmax_row(awork->out + (size_t)(b + n) * outs + agent->y_offset, (int)m,
+        y_of_logits(awork->out + (size_t)(b + n) * outs + agent->y_offset, (int)m, layout->y_raw,
                     y_next + (size_t)b * m);
 }
 
 /* The rule's input of update k under params: recomputed from θ_k when it follows θ_k (see
  * input_follows_theta), else as stored. */
 static void window_update_input(Window *w, const Agent *agent, AgentWork *awork,
-                                const WindowParams *params, int k, RuleInput *in)
+                                const RuleLayout *layout, const WindowParams *params, int k,
+                                RuleInput *in)
 {
     int recompute = input_follows_theta(params, k);
     if (recompute)
-        window_recompute_input(w, agent, awork, k);
+        window_recompute_input(w, agent, awork, layout, k);
     window_input(w, k, recompute, in);
+}
+
+/* ∂/∂u of the y-input gradient g at one observation row: for softmax y, y ⊙ (g - y·g); for
+ * y_raw, g itself. Writes du [m]. */
+static void y_input_backward(const real *g_y, const real *g_next, const real *prob, int m,
+                             int y_raw, real *du)
+{
+    real dot = 0;
+    for (int j = 0; j < m; j++) {
+        real g = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
+        du[j] = g;
+        dot += prob[j] * g;
+    }
+    if (y_raw)
+        return;
+    for (int j = 0; j < m; j++)
+        du[j] = prob[j] * (du[j] - dot);
 }
 
 /* The VJP of window_recompute_input: ADDS to dtheta, through the agent at θ_k, the rule's input
@@ -154,8 +221,8 @@ static void window_update_input(Window *w, const Agent *agent, AgentWork *awork,
  * at s_t, y_t from the y logits at s_t (row t*n+i) and y'_t from those at s_{t+1} (row
  * (t+1)*n+i, the bootstrap row for t = t_len-1). Uses awork->out and awork->dout over
  * (t_len+1)*n rows; window_recompute_input must have run for k (its y and y' are reused). */
-static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork, int k,
-                                  real *dtheta)
+static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork,
+                                  const RuleLayout *layout, int k, real *dtheta)
 {
     const Rollout *r = &w->rollout[k];
     int n = w->n, rows = w->t_len * n, outs = agent->num_outputs, A = agent->num_actions;
@@ -166,7 +233,6 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
     /* y at every row is already in the window: window_recompute_input took it from the same
      * outputs (y' of the last step for the bootstrap rows). */
     size_t ys = (size_t)rows * m;
-    const real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
     for (int b = 0; b < rows + n; b++) {
         const real *row = awork->out + (size_t)b * outs;
         real *drow = awork->dout + (size_t)b * outs;
@@ -179,18 +245,13 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
                 drow[j] *= -g;
             drow[a] += g;
         }
-        /* ∂y/∂u: du = y ⊙ (g - y·g), g the sum of the gradients wrt y at this row. */
+        if (m == 0)
+            continue;
+        const real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
         const real *g_y = b < rows ? w->d_y + (size_t)b * m : NULL;
         const real *g_next = b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL;
         const real *prob = b < rows ? y + (size_t)b * m : y_next + (size_t)(b - n) * m;
-        real dot = 0;
-        for (int j = 0; j < m; j++) {
-            real g = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
-            drow[agent->y_offset + j] = g;
-            dot += prob[j] * g;
-        }
-        for (int j = 0; j < m; j++)
-            drow[agent->y_offset + j] = prob[j] * (drow[agent->y_offset + j] - dot);
+        y_input_backward(g_y, g_next, prob, m, layout->y_raw, drow + agent->y_offset);
     }
     agent_backward(agent, awork, window_theta(w, k), obs, rows + n, awork->dout, dtheta);
 }
@@ -230,11 +291,12 @@ real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
 }
 
 /* -β2 mean π̂² - β3 mean ‖ŷ‖² of the last rule_forward, as a share of the K windows. */
-static double l2_share(const Window *w, const RuleWork *rwork, const WindowParams *params)
+static double l2_share(const Window *w, const RuleWork *rwork, const RuleLayout *layout,
+                       const WindowParams *params)
 {
     int rows = w->t_len * w->n;
-    return -rule_l2_penalty(rwork->pi_hat, rwork->y_hat, rows, params->beta2, params->beta3) /
-           ((double)rows * w->K);
+    return -rule_l2_penalty(layout, rwork->pi_hat, rwork->y_hat, rows, params->beta2,
+                            params->beta3) / ((double)rows * w->K);
 }
 
 double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *rwork,
@@ -243,10 +305,10 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
     double J = 0;
     for (int k = 0; k < w->K; k++) {
         RuleInput in;
-        window_update_input(w, agent, awork, params, k, &in);
+        window_update_input(w, agent, awork, layout, params, k, &in);
         inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
                      params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
-        J += l2_share(w, rwork, params);
+        J += l2_share(w, rwork, layout, params);
     }
     J += meta_objective(agent, awork, window_theta(w, w->K), &w->rollout[w->K], w->advantage,
                         params, NULL);
@@ -265,7 +327,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     const Rollout *r = &w->rollout[k];
     int rows = w->t_len * w->n, m = w->num_y;
     RuleInput in;
-    window_update_input(w, agent, awork, params, k, &in);
+    window_update_input(w, agent, awork, layout, params, k, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
     LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
     /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
@@ -277,22 +339,23 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
                       w->lambda_scaled, w->hv);
 
     memset(w->dpi_hat, 0, (size_t)rows * sizeof(real));
-    memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
+    if (m > 0)
+        memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
     lpg_loss_batch_mixed(agent, &li, awork->out, awork->out_tangent, rows, w->dpi_hat,
                          w->dlog_y_hat);
     for (int b = 0; b < rows; b++)
         w->dpi_hat[b] *= -params->alpha_lr;
     for (size_t j = 0; j < (size_t)rows * m; j++)
         w->dlog_y_hat[j] *= -params->alpha_lr;
-    rule_l2_backward(w->dpi_hat, w->dlog_y_hat, rwork->pi_hat, rwork->y_hat, rows, params->beta2,
-                     params->beta3, -1.0 / ((double)rows * w->K));
+    rule_l2_backward(layout, w->dpi_hat, w->dlog_y_hat, rwork->pi_hat, rwork->y_hat, rows,
+                     params->beta2, params->beta3, -1.0 / ((double)rows * w->K));
     int through_inputs = input_follows_theta(params, k);
     RuleInputGrad d_in = {w->d_pi_taken, w->d_y, w->d_y_next};
     rule_backward(rwork, d_eta, eta, layout, w->dpi_hat, w->dlog_y_hat,
                   through_inputs ? &d_in : NULL);
     if (through_inputs) /* hv was taken along a copy of λ_{k+1}: λ itself is free to change */
-        window_input_backward(w, agent, awork, k, w->lambda);
-    return l2_share(w, rwork, params);
+        window_input_backward(w, agent, awork, layout, k, w->lambda);
+    return l2_share(w, rwork, layout, params);
 }
 
 double window_meta_gradient(Window *w, const Agent *agent, AgentWork *awork, RuleWork *rwork,
