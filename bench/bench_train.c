@@ -24,7 +24,7 @@ typedef struct {
     AgentWork work;
     Rollout rollout;
     Rng rng;
-    real *theta, *grad, *y, *y_next, *gamma;
+    real *theta, *grad, *pi_taken, *gamma;
     A2c a2c;
     RuleLayout layout;
     RuleWork *rwork;
@@ -38,11 +38,11 @@ static int bench_train_init(BenchTrain *b, const char *env_path, int lpg)
     AgentSpec as;
     if (env_load(env_path, &b->spec) || env_batch_init(&b->env, &b->spec, COPIES, 1) ||
         agent_spec_for_env(&as, &b->spec, hidden, 1, lpg ? RULE_Y_DIM : 0, !lpg) ||
-        agent_setup(&b->agent, &as) || agent_work_init(&b->work, &b->agent, COPIES * UNROLL) ||
+        agent_setup(&b->agent, &as) || agent_work_init(&b->work, &b->agent, COPIES * (UNROLL + 1)) ||
         rollout_init(&b->rollout, &b->spec, &b->agent, UNROLL, COPIES))
         return -1;
     rng_seed(&b->rng, 1, 0);
-    size_t P = b->agent.num_params, ys = (size_t)COPIES * UNROLL * RULE_Y_DIM;
+    size_t P = b->agent.num_params;
     b->theta = calloc(P, sizeof(real));
     b->grad = calloc(P, sizeof(real));
     agent_init_params(&b->agent, b->theta, &b->rng);
@@ -54,8 +54,7 @@ static int bench_train_init(BenchTrain *b, const char *env_path, int lpg)
     b->eta = calloc(b->layout.count, sizeof(real));
     rule_init(b->eta, &b->layout, &b->rng);
     b->rwork = rule_work_create(&b->layout, COPIES, UNROLL);
-    b->y = calloc(ys, sizeof(real));
-    b->y_next = calloc(ys, sizeof(real));
+    b->pi_taken = calloc((size_t)COPIES * UNROLL, sizeof(real));
     b->gamma = calloc(COPIES, sizeof(real));
     for (int i = 0; i < COPIES; i++)
         b->gamma[i] = (real)b->spec.gamma;
@@ -66,7 +65,7 @@ static void bench_train_free(BenchTrain *b)
 {
     a2c_free(&b->a2c);
     rule_work_free(b->rwork);
-    free(b->eta), free(b->y), free(b->y_next), free(b->gamma), free(b->theta), free(b->grad);
+    free(b->eta), free(b->pi_taken), free(b->gamma), free(b->theta), free(b->grad);
     rollout_free(&b->rollout);
     env_batch_free(&b->env);
     agent_work_free(&b->work);
@@ -81,8 +80,8 @@ static void learn(BenchTrain *b)
         return;
     }
     RuleInput in;
-    rule_input_from_rollout(&b->agent, &b->layout, &b->rollout, b->gamma, b->y, b->y_next, NULL,
-                            &in);
+    rule_input_at(&b->agent, &b->layout, &b->work, b->theta, &b->rollout, b->gamma, NULL,
+                  b->pi_taken, &in);
     inner_update(&b->agent, &b->work, b->rwork, b->eta, &b->layout, &b->rollout, &in, 0.01f,
                  0.5f, b->theta, b->theta, b->grad);
 }

@@ -79,7 +79,9 @@ typedef struct {
 /* Scratch for batches of up to max_batch observations; one allocation (mem, buffers.h).
  * act/tangent/grad/grad_tangent hold, per hidden layer, relu activations, their tangents, the
  * gradient and its tangent at the pre-activations ([max_batch x hidden[l]] each). out, dout,
- * out_tangent, dout_tangent ([max_batch x num_outputs]) are free for callers and lpg_loss_hvp. */
+ * out_tangent, dout_tangent ([max_batch x num_outputs]) are free for callers and lpg_loss_hvp.
+ * pi, y, lse_pi and lse_y hold the softmaxes of out that agent_softmax computes, once for the
+ * loss, its derivatives and the rule's inputs (agent_loss.h). */
 typedef struct {
     int max_batch;
     real *act[AGENT_MAX_HIDDEN];
@@ -87,7 +89,10 @@ typedef struct {
     real *grad[AGENT_MAX_HIDDEN];
     real *grad_tangent[AGENT_MAX_HIDDEN];
     real *out, *dout, *out_tangent, *dout_tangent;
-    int32_t *visits; /* tabular: [num_states] scratch of agent_per_state_mean */
+    real *pi, *y;          /* [max_batch x A], [max_batch x m]: softmax of the action, y logits */
+    real *lse_pi, *lse_y;  /* [max_batch]: log Σ_j exp of the action logits, of the y logits */
+    int32_t *visits;  /* tabular: [num_states] scratch of agent_per_state_mean, agent_touched */
+    int32_t *touched; /* [max_batch] the rows agent_touched lists */
     void *mem;       /* the one allocation behind every buffer above (buffers.h) */
 } AgentWork;
 
@@ -118,6 +123,25 @@ void agent_work_free(AgentWork *work);
  * are constants of the batch, so an update using them stays smooth in everything else. */
 void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int batch, real *vec);
 
+/* The part of θ a batch reads and writes: count runs of len reals, run r starting at
+ * row[r] * len. A tabular agent's batch touches the rows of the states it visits (len =
+ * num_outputs); an MLP's, all of θ (one run). */
+typedef struct {
+    const int32_t *row;
+    int count;
+    size_t len;
+} ParamRows;
+
+/* The ParamRows of a batch (listed in work->touched, valid until the next call): the parameters
+ * that agent_backward and agent_backward_tangent add to and agent_forward_tangent reads from v,
+ * so a vector over θ that only those touch needs no pass over the rest. */
+ParamRows agent_touched(const Agent *agent, AgentWork *work, AgentObs obs, int batch);
+
+/* Over the runs of rows: v = 0; dst = src; y += a x. */
+void param_rows_zero(const ParamRows *rows, real *v);
+void param_rows_copy(const ParamRows *rows, real *dst, const real *src);
+void param_rows_axpy(const ParamRows *rows, real *y, real a, const real *x);
+
 /* The observations first..: obs advanced by first rows (to slice a [T x n] rollout by step). */
 AgentObs agent_obs_offset(const Agent *agent, AgentObs obs, int first);
 
@@ -125,8 +149,13 @@ AgentObs agent_obs_offset(const Agent *agent, AgentObs obs, int first);
 void agent_forward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
                    int batch, real *out);
 
+/* Fills work->pi, y, lse_pi and lse_y for the first batch rows of work->out (the softmax of each
+ * row's action logits and of its y logits, and their log-sum-exps). */
+void agent_softmax(const Agent *agent, AgentWork *work, int batch);
+
 /* ADDS ∂L/∂θ to dtheta [num_params] given dout = ∂L/∂out [batch x num_outputs]. Needs the last
- * agent_forward on work to have been for the same theta, obs and batch. */
+ * agent_forward on work to have been for the same theta and obs and this batch or a larger one
+ * (the first rows of a forward pass serve a backward pass over fewer rows). */
 void agent_backward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
                     int batch, const real *dout, real *dtheta);
 

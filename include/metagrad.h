@@ -34,8 +34,8 @@ typedef struct {
     int K, t_len, n, num_y;
     size_t num_params;             /* of the agent */
     Rollout rollout[WINDOW_MAX_K + 1];
-    real *y, *y_next;              /* [K][t_len*n*num_y] the rule's y inputs, from collection;
-                                    * with input_grad, those of k >= 1 are recomputed from θ_k */
+    real *y;                       /* [K][(t_len+1)*n*num_y] the y of rollout k as collected: the
+                                    * rule's y inputs of updates that do not follow θ_k */
     real *value;                   /* LPG-V (an agent without y): [K][(t_len+1)*n] the critic's
                                     * V at every observation of rollout k, before its step on it:
                                     * the rule's value inputs */
@@ -43,10 +43,12 @@ typedef struct {
     real *advantage;               /* [t_len*n] Â on rollout K */
     real *theta;                   /* [(K+1) x num_params] θ_0..θ_K */
     real *grad, *lambda, *hv;      /* [num_params] scratch */
-    real *lambda_scaled;           /* [num_params] D λ, the per-state factors applied */
+    real *lambda_scaled;           /* [num_params] D λ, the per-state factors applied (only on
+                                    * the parameters update k touches, agent_touched) */
     real *dpi_hat;                 /* [t_len*n] */
     real *dlog_y_hat;              /* [t_len*n*num_y] */
-    real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t) recomputed (input_grad) */
+    real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t), as collected where the inputs
+                                    * do not follow θ_k, else as last recomputed */
     real *d_pi_taken;              /* [t_len*n] ∂J/∂ of the rule's inputs (input_grad) */
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
     int64_t episodes_ended[WINDOW_MAX_K + 1]; /* per rollout, from window_collect */

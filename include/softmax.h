@@ -25,14 +25,13 @@ real entropy_row(const real *x, int n);
 /* Adds scale * ∂H(softmax(x))/∂x = -scale * p ⊙ (log p + H) to dx[0..n). */
 void entropy_row_backward(const real *x, int n, real scale, real *dx);
 
+/* As entropy_row and entropy_row_backward (given h = H) for a row whose softmax p and
+ * log-sum-exp lse are known: no exponentials. */
+real entropy_of(const real *x, const real *p, real lse, int n);
+void entropy_backward_of(const real *x, const real *p, real lse, real h, int n, real scale,
+                         real *dx);
+
 /* The tangent of p = softmax(x) along dx: dp = p ⊙ (dx - p·dx). Writes dp[0..n). */
 void softmax_row_tangent(const real *x, const real *dx, int n, real *dp);
-
-/* Σ_j softmax(x)_j v_j over j < n. */
-real softmax_row_dot(const real *x, const real *v, int n);
-
-/* out[j] += scale * dp_j for j < n, dp = p ⊙ (dx - p·dx) the tangent of p = softmax(x) along dx
- * (as softmax_row_tangent, without a buffer for p). */
-void softmax_row_tangent_add(const real *x, const real *dx, int n, real scale, real *out);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "buffers.h"
 #include "linalg.h"
+#include "softmax.h"
 #include "util.h"
 
 /* ---- setup ---------------------------------------------------------------------------- */
@@ -138,7 +139,7 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
     if (max_batch < 1)
         return lpg_error("agent: max_batch must be >= 1 (got %d)", max_batch);
     size_t per_output = (size_t)max_batch * (size_t)agent->num_outputs;
-    BufferSpec table[4 * AGENT_MAX_HIDDEN + 5];
+    BufferSpec table[4 * AGENT_MAX_HIDDEN + 9];
     size_t count = 0;
     for (int l = 0; l + 1 < agent->num_layers; l++) {
         size_t n = (size_t)max_batch * (size_t)agent->layer_out[l];
@@ -151,8 +152,13 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
     table[count++] = (BufferSpec)BUFFER(work->dout, per_output);
     table[count++] = (BufferSpec)BUFFER(work->out_tangent, per_output);
     table[count++] = (BufferSpec)BUFFER(work->dout_tangent, per_output);
+    table[count++] = (BufferSpec)BUFFER(work->pi, (size_t)max_batch * agent->num_actions);
+    table[count++] = (BufferSpec)BUFFER(work->y, (size_t)max_batch * agent->num_y);
+    table[count++] = (BufferSpec)BUFFER(work->lse_pi, max_batch);
+    table[count++] = (BufferSpec)BUFFER(work->lse_y, max_batch);
     size_t states = agent->spec.kind == AGENT_TABULAR ? (size_t)agent->spec.num_states : 0;
     table[count++] = (BufferSpec)BUFFER(work->visits, states);
+    table[count++] = (BufferSpec)BUFFER(work->touched, max_batch);
     work->mem = buffers_alloc(table, count, "agent workspace");
     if (!work->mem)
         return -1;
@@ -179,6 +185,48 @@ void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int
         for (int j = 0; j < outs; j++)
             row[j] *= factor;
         work->visits[s[b]] = -1;
+    }
+}
+
+ParamRows agent_touched(const Agent *agent, AgentWork *work, AgentObs obs, int batch)
+{
+    assert(batch >= 1 && batch <= work->max_batch);
+    if (agent->spec.kind != AGENT_TABULAR) {
+        work->touched[0] = 0;
+        return (ParamRows){work->touched, 1, agent->num_params};
+    }
+    const int32_t *s = obs.index;
+    int count = 0;
+    for (int b = 0; b < batch; b++)
+        work->visits[s[b]] = 0;
+    for (int b = 0; b < batch; b++)
+        if (work->visits[s[b]] == 0) {
+            work->visits[s[b]] = 1;
+            work->touched[count++] = s[b];
+        }
+    return (ParamRows){work->touched, count, (size_t)agent->num_outputs};
+}
+
+void param_rows_zero(const ParamRows *rows, real *v)
+{
+    for (int r = 0; r < rows->count; r++)
+        memset(v + (size_t)rows->row[r] * rows->len, 0, rows->len * sizeof(real));
+}
+
+void param_rows_copy(const ParamRows *rows, real *dst, const real *src)
+{
+    for (int r = 0; r < rows->count; r++) {
+        size_t at = (size_t)rows->row[r] * rows->len;
+        memcpy(dst + at, src + at, rows->len * sizeof(real));
+    }
+}
+
+void param_rows_axpy(const ParamRows *rows, real *y, real a, const real *x)
+{
+    for (int r = 0; r < rows->count; r++) {
+        size_t at = (size_t)rows->row[r] * rows->len;
+        for (size_t j = 0; j < rows->len; j++)
+            y[at + j] += a * x[at + j];
     }
 }
 
@@ -342,6 +390,19 @@ void agent_forward(const Agent *agent, AgentWork *work, const real *theta, Agent
         gather_rows(out, theta, obs.index, batch, agent->num_outputs);
     else
         mlp_forward(agent, work, theta, obs, batch, out);
+}
+
+void agent_softmax(const Agent *agent, AgentWork *work, int batch)
+{
+    assert(batch >= 0 && batch <= work->max_batch);
+    int outs = agent->num_outputs, A = agent->num_actions, m = agent->num_y;
+    for (int b = 0; b < batch; b++) {
+        const real *row = work->out + (size_t)b * outs;
+        if (A > 0)
+            work->lse_pi[b] = softmax_row_lse(row, A, work->pi + (size_t)b * A);
+        if (m > 0)
+            work->lse_y[b] = softmax_row_lse(row + agent->y_offset, m, work->y + (size_t)b * m);
+    }
 }
 
 void agent_backward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,

@@ -4,43 +4,38 @@
 
 #include <string.h>
 
-#include "softmax.h"
-
-/* The rule's y input of one row from the agent's y logits: their softmax, or (y_raw) a copy. */
-static void y_input_row(const real *logits, int m, int y_raw, real *out)
+/* Writes the raw y logits of the first rows rows of awork->out over awork->y [rows x m]. */
+static void raw_y_over_softmax(const Agent *agent, AgentWork *awork, int rows)
 {
-    if (y_raw)
-        memcpy(out, logits, (size_t)m * sizeof(real));
-    else
-        softmax_row(logits, m, out);
+    size_t m = (size_t)agent->num_y;
+    for (int b = 0; b < rows; b++)
+        memcpy(awork->y + (size_t)b * m,
+               awork->out + (size_t)b * agent->num_outputs + agent->y_offset, m * sizeof(real));
 }
 
-void rule_input_from_rollout(const Agent *agent, const RuleLayout *layout, const Rollout *r,
-                             const real *gamma, real *y, real *y_next, const real *value,
-                             RuleInput *in)
+void rule_input_at(const Agent *agent, const RuleLayout *layout, AgentWork *awork,
+                   const real *theta, const Rollout *r, const real *gamma, const real *value,
+                   real *pi_taken, RuleInput *in)
 {
-    size_t rows = (size_t)r->t_len * r->n, m = (size_t)agent->num_y;
-    int outs = agent->num_outputs, raw = layout->y_raw;
-    size_t n = (size_t)r->n;
+    int n = r->n, rows = r->t_len * n, A = agent->num_actions;
+    agent_forward(agent, awork, theta, rollout_obs(r, 0), rows + n, awork->out);
+    agent_softmax(agent, awork, rows + n);
+    for (int b = 0; pi_taken && b < rows; b++)
+        pi_taken[b] = awork->pi[(size_t)b * A + r->action[b]];
     memset(in, 0, sizeof *in);
     in->reward = r->reward;
     in->done = r->done;
     in->gamma = gamma;
-    in->pi_taken = r->pi_taken;
+    in->pi_taken = pi_taken;
     if (layout->method == RULE_LPG_V) {
         in->value = value;
         in->value_next = value + n;
         return;
     }
-    for (size_t row = 0; row < rows; row++)
-        y_input_row(r->out + row * outs + agent->y_offset, (int)m, raw, y + row * m);
-    /* y' of row b is y of row b + n; only the last step's y' reads the bootstrap rows.
-     * softmax_row gives an entry the same value wherever it is computed. */
-    memcpy(y_next, y + n * m, (rows - n) * m * sizeof(real));
-    for (size_t row = rows - n; row < rows; row++)
-        y_input_row(r->out + (row + n) * outs + agent->y_offset, (int)m, raw, y_next + row * m);
-    in->y = y;
-    in->y_next = y_next;
+    if (layout->y_raw)
+        raw_y_over_softmax(agent, awork, rows + n);
+    in->y = awork->y;
+    in->y_next = awork->y + (size_t)n * agent->num_y; /* y' of row b is y of row b + n */
 }
 
 LpgLossInput inner_loss_input(const Rollout *r, const RuleWork *rwork, real alpha_y)
@@ -55,12 +50,15 @@ real inner_update(const Agent *agent, AgentWork *awork, RuleWork *rwork, const r
                   real alpha_lr, real alpha_y, const real *theta, real *theta_next, real *grad)
 {
     int rows = rollout->t_len * rollout->n;
+    AgentObs obs = rollout_obs(rollout, 0);
     rule_forward(rwork, eta, layout, in, rollout->n, rollout->t_len);
     LpgLossInput li = inner_loss_input(rollout, rwork, alpha_y);
-    memset(grad, 0, agent->num_params * sizeof(real));
-    real loss = lpg_loss_gradient(agent, awork, theta, rollout_obs(rollout, 0), rows, &li, grad);
-    agent_per_state_mean(agent, awork, rollout_obs(rollout, 0), rows, grad);
-    for (size_t j = 0; j < agent->num_params; j++)
-        theta_next[j] = theta[j] - alpha_lr * grad[j];
+    ParamRows touched = agent_touched(agent, awork, obs, rows);
+    param_rows_zero(&touched, grad);
+    real loss = lpg_loss_backward(agent, awork, theta, obs, rows, &li, grad);
+    agent_per_state_mean(agent, awork, obs, rows, grad);
+    if (theta_next != theta)
+        memcpy(theta_next, theta, agent->num_params * sizeof(real));
+    param_rows_axpy(&touched, theta_next, -alpha_lr, grad);
     return loss;
 }

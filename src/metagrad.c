@@ -30,7 +30,7 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
     size_t values = agent->num_y == 0 ? (size_t)K * (rows + n) : 0; /* LPG-V */
     BufferSpec table[] = {
         BUFFER(w->value, values),
-        BUFFER(w->y, (size_t)K * ys),       BUFFER(w->y_next, (size_t)K * ys),
+        BUFFER(w->y, (size_t)K * (rows + n) * w->num_y),
         BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
         BUFFER(w->theta, (size_t)(K + 1) * P),
         BUFFER(w->grad, P),                 BUFFER(w->lambda, P),
@@ -61,25 +61,6 @@ real *window_theta(const Window *w, int k)
     return w->theta + (size_t)k * w->num_params;
 }
 
-/* The critic's values at the observations of rollout k: the LPG-V rule's inputs. */
-static real *window_value(const Window *w, int k)
-{
-    return w->value + (size_t)k * (w->t_len + 1) * w->n;
-}
-
-/* Fills the rule's inputs of rollout k from the agent outputs recorded in it (LPG-V: from the
- * values kept for it), and points in at rollout k's data. */
-static void window_prepare_input(Window *w, const Agent *agent, const RuleLayout *layout, int k,
-                                 RuleInput *in)
-{
-    size_t ys = (size_t)w->t_len * w->n * w->num_y;
-    int lpg_v = layout->method == RULE_LPG_V;
-    rule_input_from_rollout(agent, layout, &w->rollout[k], w->gamma,
-                            lpg_v ? NULL : w->y + (size_t)k * ys,
-                            lpg_v ? NULL : w->y_next + (size_t)k * ys,
-                            lpg_v ? window_value(w, k) : NULL, in);
-}
-
 /* Collects rollout k with θ_k and records the episodes that ended in it. */
 static void window_collect_rollout(Window *w, int k, EnvBatch *env, const Agent *agent,
                                    AgentWork *awork, Rng *rng)
@@ -91,6 +72,66 @@ static void window_collect_rollout(Window *w, int k, EnvBatch *env, const Agent 
     w->returns_ended[k] = env->returns_done_sum - before_sum;
 }
 
+/* Whether the rule's inputs of update k follow θ_k: with input_grad, for k >= 1 (θ_0 does not
+ * depend on η, so the inputs of update 0 stay as collected). */
+static int input_follows_theta(const WindowParams *params, int k)
+{
+    return params->input_grad && k >= 1;
+}
+
+/* The y of rollout k's (t_len+1)*n rows as collected (kept for updates whose inputs do not
+ * follow θ_k). */
+static real *window_y(const Window *w, int k)
+{
+    return w->y + (size_t)k * (w->t_len + 1) * w->n * w->num_y;
+}
+
+/* The critic's values at the observations of rollout k: the LPG-V rule's inputs (NULL for the
+ * other kinds). */
+static real *window_value(const Window *w, int k)
+{
+    return w->value ? w->value + (size_t)k * (w->t_len + 1) * w->n : NULL;
+}
+
+/* The rule's input of update k at θ_k: rule_input_at (one forward pass of the agent and one
+ * softmax of its outputs, left in awork for the loss and its derivatives). Where the inputs do
+ * not follow θ_k, they are the ones collection recorded (collecting: records them); they are
+ * the same numbers unless θ_k moved since (window_replay at another η). LPG-V's values are data
+ * and always the collected ones. */
+static void window_input(Window *w, const Agent *agent, AgentWork *awork,
+                         const RuleLayout *layout, const WindowParams *params, int k,
+                         int collecting, RuleInput *in)
+{
+    int n = w->n, fixed = !input_follows_theta(params, k);
+    real *pi_taken = w->pi_taken + (size_t)k * w->t_len * n, *y = window_y(w, k);
+    rule_input_at(agent, layout, awork, window_theta(w, k), &w->rollout[k], w->gamma,
+                  window_value(w, k), fixed && !collecting ? NULL : pi_taken, in);
+    if (!fixed)
+        return;
+    size_t ys = (size_t)(w->t_len + 1) * n * w->num_y;
+    if (collecting) {
+        if (ys > 0)
+            memcpy(y, awork->y, ys * sizeof(real));
+        return;
+    }
+    in->pi_taken = pi_taken;
+    if (ys == 0) /* LPG-V: no y */
+        return;
+    in->y = y;
+    in->y_next = y + (size_t)n * w->num_y;
+}
+
+/* Inner update k: θ_{k+1} from θ_k on rollout k. */
+static void window_update(Window *w, const Agent *agent, AgentWork *awork, RuleWork *rwork,
+                          const real *eta, const RuleLayout *layout, const WindowParams *params,
+                          int k, int collecting)
+{
+    RuleInput in;
+    window_input(w, agent, awork, layout, params, k, collecting, &in);
+    inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
+                 params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+}
+
 /* Trains the critic (if any) on rollout k, which leaves Â on it in w->advantage; an LPG-V
  * window keeps the critic's values from before the step as the rule's inputs. */
 static void window_train_critic(Window *w, int k, Critic *critic, const WindowParams *params)
@@ -100,8 +141,7 @@ static void window_train_critic(Window *w, int k, Critic *critic, const WindowPa
     w->critic_loss = critic_update(critic, &w->rollout[k], w->gamma[0], params->critic_lambda,
                                    params->critic_lr, w->advantage);
     if (w->value && k < w->K)
-        memcpy(window_value(w, k), critic->value,
-               (size_t)(w->t_len + 1) * w->n * sizeof(real));
+        memcpy(window_value(w, k), critic->value, (size_t)(w->t_len + 1) * w->n * sizeof(real));
 }
 
 void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awork,
@@ -111,179 +151,96 @@ void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awo
     for (int k = 0; k < w->K; k++) {
         window_collect_rollout(w, k, env, agent, awork, rng);
         window_train_critic(w, k, critic, params);
-        RuleInput in;
-        window_prepare_input(w, agent, layout, k, &in);
-        inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
-                     params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+        window_update(w, agent, awork, rwork, eta, layout, params, k, 1);
     }
     window_collect_rollout(w, w->K, env, agent, awork, rng);
     window_train_critic(w, w->K, critic, params);
 }
 
-/* Whether the rule's inputs of update k follow θ_k: with input_grad, for k >= 1 (θ_0 does not
- * depend on η, so the inputs of update 0 stay as collected). */
-static int input_follows_theta(const WindowParams *params, int k)
+/* ∂/∂l of g π(a) into drow [A]: g π(a) (e_a - π). */
+static void pi_taken_backward(const real *pi, int A, int a, real g, real *drow)
 {
-    return params->input_grad && k >= 1;
+    real ga = g * pi[a];
+    for (int j = 0; j < A; j++)
+        drow[j] = -ga * pi[j];
+    drow[a] += ga;
 }
 
-/* The rule's input for rollout k: as prepared by window_prepare_input, or, when recomputed, with
- * π(a|s) from window_recompute_input (y and y_next live in the same buffers either way; LPG-V's
- * values are data and never recomputed). */
-static void window_input(const Window *w, int k, int recomputed, RuleInput *in)
-{
-    const Rollout *r = &w->rollout[k];
-    size_t ys = (size_t)w->t_len * w->n * w->num_y;
-    memset(in, 0, sizeof *in);
-    in->reward = r->reward;
-    in->done = r->done;
-    in->gamma = w->gamma;
-    in->pi_taken = recomputed ? w->pi_taken + (size_t)k * w->t_len * w->n : r->pi_taken;
-    if (w->value) {
-        in->value = window_value(w, k);
-        in->value_next = in->value + w->n;
-        return;
-    }
-    in->y = w->y + (size_t)k * ys;
-    in->y_next = w->y_next + (size_t)k * ys;
-}
-
-/* The rule's y input of one row from the agent's y logits u: softmax(u), or u itself (y_raw). */
-static void y_of_logits(const real *u, int m, int y_raw, real *y)
-{
-    if (y_raw)
-        memcpy(y, u, (size_t)m * sizeof(real));
-    else
-        softmax_row(u, m, y);
-}
-
-/* Recomputes the rule's agent-dependent inputs of rollout k from θ_k at the rollout's stored
- * observations and actions: π_θk(a_t|s_t) into w->pi_taken, y at s_t and s_{t+1} (softmax of the
- * y logits, or the logits for y_raw; none for LPG-V) into w->y and w->y_next. Leaves the agent's
- * outputs at all (t_len+1)*n observations in awork->out (awork must hold that many rows). */
-static void window_recompute_input(Window *w, const Agent *agent, AgentWork *awork,
-                                   const RuleLayout *layout, int k)
-{
-    const Rollout *r = &w->rollout[k];
-    int n = w->n, rows = w->t_len * n, outs = agent->num_outputs, A = agent->num_actions;
-    size_t m = (size_t)w->num_y, ys = (size_t)rows * m;
-    agent_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows + n, awork->out);
-    real *pi_taken = w->pi_taken + (size_t)k * rows;
-    for (int b = 0; b < rows; b++) {
-        const real *row = awork->out + (size_t)b * outs;
-        pi_taken[b] = real_exp(row[r->action[b]] - log_sum_exp_row(row, A));
-    }
-    if (m == 0)
-        return;
-    real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
-    for (int b = 0; b < rows; b++)
-        y_of_logits(awork->out + (size_t)b * outs + agent->y_offset, (int)m, layout->y_raw,
-                    y + (size_t)b * m);
-    /* y' of row b is y of row b + n (same observation, same θ_k); only the last step's y' reads
-     * the bootstrap rows. softmax_row gives an entry the same value wherever it is computed. */
-    memcpy(y_next, y + (size_t)n * m, (size_t)(rows - n) * m * sizeof(real));
-    for (int b = rows - n; b < rows; b++)
-        y_of_logits(awork->out + (size_t)(b + n) * outs + agent->y_offset, (int)m, layout->y_raw,
-                    y_next + (size_t)b * m);
-}
-
-/* The rule's input of update k under params: recomputed from θ_k when it follows θ_k (see
- * input_follows_theta), else as stored. */
-static void window_update_input(Window *w, const Agent *agent, AgentWork *awork,
-                                const RuleLayout *layout, const WindowParams *params, int k,
-                                RuleInput *in)
-{
-    int recompute = input_follows_theta(params, k);
-    if (recompute)
-        window_recompute_input(w, agent, awork, layout, k);
-    window_input(w, k, recompute, in);
-}
-
-/* ∂/∂u of the y-input gradient g at one observation row: for softmax y, y ⊙ (g - y·g); for
- * y_raw, g itself. Writes du [m]. */
-static void y_input_backward(const real *g_y, const real *g_next, const real *prob, int m,
-                             int y_raw, real *du)
+/* ∂/∂u of the y = softmax(u) of one row into du [m]: y ⊙ (g - y·g), g = g_y + g_next (either
+ * may be NULL: no gradient from that use of the row); for a y_raw rule (y = u) g itself. */
+static void y_backward(const real *y, const real *g_y, const real *g_next, int m, int y_raw,
+                       real *du)
 {
     real dot = 0;
     for (int j = 0; j < m; j++) {
-        real g = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
-        du[j] = g;
-        dot += prob[j] * g;
+        du[j] = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
+        dot += y[j] * du[j];
     }
-    if (y_raw)
-        return;
-    for (int j = 0; j < m; j++)
-        du[j] = prob[j] * (du[j] - dot);
+    for (int j = 0; !y_raw && j < m; j++)
+        du[j] = y[j] * (du[j] - dot);
 }
 
-/* The VJP of window_recompute_input: ADDS to dtheta, through the agent at θ_k, the rule's input
- * gradient of rollout k (w->d_pi_taken, w->d_y, w->d_y_next): π(a_t|s_t) from the action logits
- * at s_t, y_t from the y logits at s_t (row t*n+i) and y'_t from those at s_{t+1} (row
- * (t+1)*n+i, the bootstrap row for t = t_len-1). Uses awork->out and awork->dout over
- * (t_len+1)*n rows; window_recompute_input must have run for k (its y and y' are reused). */
+/* The VJP of window_input: ADDS to dtheta, through the agent at θ_k, the rule's input gradient
+ * of rollout k (w->d_pi_taken, w->d_y, w->d_y_next): π(a_t|s_t) from the action logits at s_t,
+ * y_t from the y logits at s_t (row t*n+i) and y'_t from those at s_{t+1} (row (t+1)*n+i, the
+ * bootstrap row for t = t_len-1). window_input must have run for k on awork, which still holds
+ * its forward pass and softmaxes; overwrites awork->dout over (t_len+1)*n rows. */
 static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork,
                                   const RuleLayout *layout, int k, real *dtheta)
 {
     const Rollout *r = &w->rollout[k];
     int n = w->n, rows = w->t_len * n, outs = agent->num_outputs, A = agent->num_actions;
     int m = w->num_y;
-    AgentObs obs = rollout_obs(r, 0);
-    agent_forward(agent, awork, window_theta(w, k), obs, rows + n, awork->out);
-    memset(awork->dout, 0, (size_t)(rows + n) * outs * sizeof(real));
-    /* y at every row is already in the window: window_recompute_input took it from the same
-     * outputs (y' of the last step for the bootstrap rows). */
-    size_t ys = (size_t)rows * m;
     for (int b = 0; b < rows + n; b++) {
-        const real *row = awork->out + (size_t)b * outs;
         real *drow = awork->dout + (size_t)b * outs;
-        if (b < rows) {
-            /* ∂π(a)/∂l = π(a) (e_a - π); drow[0..A) holds π meanwhile. */
-            int a = r->action[b];
-            softmax_row(row, A, drow);
-            real g = w->d_pi_taken[b] * drow[a];
-            for (int j = 0; j < A; j++)
-                drow[j] *= -g;
-            drow[a] += g;
-        }
-        if (m == 0)
-            continue;
-        const real *y = w->y + (size_t)k * ys, *y_next = w->y_next + (size_t)k * ys;
-        const real *g_y = b < rows ? w->d_y + (size_t)b * m : NULL;
-        const real *g_next = b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL;
-        const real *prob = b < rows ? y + (size_t)b * m : y_next + (size_t)(b - n) * m;
-        y_input_backward(g_y, g_next, prob, m, layout->y_raw, drow + agent->y_offset);
+        if (b < rows)
+            pi_taken_backward(awork->pi + (size_t)b * A, A, r->action[b], w->d_pi_taken[b], drow);
+        else
+            memset(drow, 0, (size_t)A * sizeof(real));
+        if (m > 0)
+            y_backward(awork->y + (size_t)b * m, b < rows ? w->d_y + (size_t)b * m : NULL,
+                       b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL, m, layout->y_raw,
+                       drow + agent->y_offset);
     }
-    agent_backward(agent, awork, window_theta(w, k), obs, rows + n, awork->dout, dtheta);
+    agent_backward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows + n, awork->dout,
+                   dtheta);
+}
+
+/* Row b's share of the meta-objective (without the 1/rows) and its gradient, times scale, into
+ * drow: log π(a) Â + β0 H(π) + β1 H(y). */
+static double meta_objective_row(const OutputRow *o, int A, int m, int a, real advantage,
+                                 const WindowParams *params, real scale, real *drow)
+{
+    real h_pi = entropy_of(o->logits, o->pi, o->lse_pi, A);
+    double total = (double)((o->logits[a] - o->lse_pi) * advantage) + params->beta0 * (double)h_pi;
+    /* ∂/∂l of log π(a) Â is Â (e_a - π). */
+    for (int j = 0; j < A; j++)
+        drow[j] = -advantage * o->pi[j] * scale;
+    drow[a] += advantage * scale;
+    entropy_backward_of(o->logits, o->pi, o->lse_pi, h_pi, A, params->beta0 * scale, drow);
+    if (m > 0) {
+        real h_y = entropy_of(o->u, o->q, o->lse_y, m);
+        total += params->beta1 * (double)h_y;
+        memset(drow + A, 0, (size_t)m * sizeof(real));
+        entropy_backward_of(o->u, o->q, o->lse_y, h_y, m, params->beta1 * scale, drow + A);
+    }
+    return total;
 }
 
 real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
                     const Rollout *rollout, const real *advantage, const WindowParams *params,
                     real *dtheta)
 {
-    int rows = rollout->t_len * rollout->n, outs = agent->num_outputs, A = agent->num_actions;
-    int m = agent->num_y;
+    int rows = rollout->t_len * rollout->n, outs = agent->num_outputs;
     real scale = (real)1 / (real)rows;
     AgentObs obs = rollout_obs(rollout, 0);
     agent_forward(agent, awork, theta, obs, rows, awork->out);
+    agent_softmax(agent, awork, rows);
     double total = 0;
     for (int b = 0; b < rows; b++) {
-        const real *row = awork->out + (size_t)b * outs;
-        real *drow = awork->dout + (size_t)b * outs;
-        int a = rollout->action[b];
-        real lse = softmax_row_lse(row, A, drow); /* drow[0..A) = π */
-        total += (double)((row[a] - lse) * advantage[b]);
-        total += params->beta0 * (double)entropy_row(row, A);
-        /* ∂/∂l of log π(a) Â is Â (e_a - π). */
-        for (int j = 0; j < A; j++)
-            drow[j] = -advantage[b] * drow[j] * scale;
-        drow[a] += advantage[b] * scale;
-        entropy_row_backward(row, A, params->beta0 * scale, drow);
-        if (m > 0) {
-            total += params->beta1 * (double)entropy_row(row + agent->y_offset, m);
-            memset(drow + agent->y_offset, 0, (size_t)m * sizeof(real));
-            entropy_row_backward(row + agent->y_offset, m, params->beta1 * scale,
-                                 drow + agent->y_offset);
-        }
+        OutputRow o = output_row(agent, awork, b);
+        total += meta_objective_row(&o, agent->num_actions, agent->num_y, rollout->action[b],
+                                    advantage[b], params, scale, awork->dout + (size_t)b * outs);
     }
     if (dtheta)
         agent_backward(agent, awork, theta, obs, rows, awork->dout, dtheta);
@@ -304,10 +261,7 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
 {
     double J = 0;
     for (int k = 0; k < w->K; k++) {
-        RuleInput in;
-        window_update_input(w, agent, awork, layout, params, k, &in);
-        inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
-                     params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
+        window_update(w, agent, awork, rwork, eta, layout, params, k, 0);
         J += l2_share(w, rwork, layout, params);
     }
     J += meta_objective(agent, awork, window_theta(w, w->K), &w->rollout[w->K], w->advantage,
@@ -316,10 +270,11 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
 }
 
 /* Upstream gradients into the rule's outputs for window k, given λ_{k+1}: -α times the mixed
- * derivatives of ⟨∇_θ L(θ_k), λ⟩ plus the L2 terms; then BPTT into d_eta. Also leaves
- * hv = H_k λ_{k+1}, and when the inputs follow θ_k (input_grad, k >= 1) ADDS to w->lambda the
- * path through them: (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k, u_k those upstream gradients. Returns window
- * k's share of J's L2 terms. */
+ * derivatives of ⟨∇_θ L(θ_k), λ⟩ plus the L2 terms; then BPTT into d_eta. Then takes λ from
+ * λ_{k+1} to λ_k: subtracts α H_k D λ_{k+1} (hv, computed on the parameters the batch touches,
+ * zero elsewhere) and, when the inputs follow θ_k (input_grad, k >= 1), adds the path through
+ * them: (∂x_k/∂θ_k)ᵀ (∂o_k/∂x_k)ᵀ u_k, u_k those upstream gradients. Returns window k's share of
+ * J's L2 terms. */
 static double window_step_backward(Window *w, int k, const Agent *agent, AgentWork *awork,
                                    RuleWork *rwork, const real *eta, const RuleLayout *layout,
                                    const WindowParams *params, real *d_eta)
@@ -327,22 +282,22 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     const Rollout *r = &w->rollout[k];
     int rows = w->t_len * w->n, m = w->num_y;
     RuleInput in;
-    window_update_input(w, agent, awork, layout, params, k, &in);
+    window_input(w, agent, awork, layout, params, k, 0, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
     LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
     /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
      * both the Hessian term and the mixed term act along v = D λ_{k+1}. */
-    memcpy(w->lambda_scaled, w->lambda, w->num_params * sizeof(real));
+    ParamRows touched = agent_touched(agent, awork, rollout_obs(r, 0), rows);
+    param_rows_copy(&touched, w->lambda_scaled, w->lambda);
     agent_per_state_mean(agent, awork, rollout_obs(r, 0), rows, w->lambda_scaled);
-    memset(w->hv, 0, w->num_params * sizeof(real));
-    lpg_loss_hvp_only(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li,
-                      w->lambda_scaled, w->hv);
+    param_rows_zero(&touched, w->hv);
+    lpg_loss_hvp_after_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows, &li,
+                               w->lambda_scaled, w->hv);
 
     memset(w->dpi_hat, 0, (size_t)rows * sizeof(real));
     if (m > 0)
         memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
-    lpg_loss_batch_mixed(agent, &li, awork->out, awork->out_tangent, rows, w->dpi_hat,
-                         w->dlog_y_hat);
+    lpg_loss_batch_mixed(agent, &li, awork, rows, w->dpi_hat, w->dlog_y_hat);
     for (int b = 0; b < rows; b++)
         w->dpi_hat[b] *= -params->alpha_lr;
     for (size_t j = 0; j < (size_t)rows * m; j++)
@@ -355,6 +310,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
                   through_inputs ? &d_in : NULL);
     if (through_inputs) /* hv was taken along a copy of λ_{k+1}: λ itself is free to change */
         window_input_backward(w, agent, awork, layout, k, w->lambda);
+    param_rows_axpy(&touched, w->lambda, -params->alpha_lr, w->hv); /* hv is 0 elsewhere */
     return l2_share(w, rwork, layout, params);
 }
 
@@ -367,8 +323,6 @@ double window_meta_gradient(Window *w, const Agent *agent, AgentWork *awork, Rul
                               w->advantage, params, w->lambda);
     for (int k = w->K - 1; k >= 0; k--) {
         J += window_step_backward(w, k, agent, awork, rwork, eta, layout, params, d_eta);
-        for (size_t j = 0; j < w->num_params; j++)
-            w->lambda[j] -= params->alpha_lr * w->hv[j];
     }
     return J;
 }

@@ -60,39 +60,6 @@ VEC_KERNEL static real exp_shifted(const real *x, int n, real shift, real *e)
     return sum;
 }
 
-/* Returns Σ_j e^(x[j] - shift) and sets *dot = Σ_j e^(x[j] - shift) v[j]. */
-VEC_KERNEL static real exp_shifted_dot(const real *x, const real *v, int n, real shift, real *dot)
-{
-    real sum = 0, block[EXP_BLOCK];
-    *dot = 0;
-    for (int c = 0; c < n; c += EXP_BLOCK) {
-        int len = exp_block(x, n, c, shift, block);
-        sum += block_sum(block);
-        for (int l = 0; l < len; l++)
-            *dot += block[l] * v[c + l];
-    }
-    return sum;
-}
-
-real softmax_row_dot(const real *x, const real *v, int n)
-{
-    real dot, sum = exp_shifted_dot(x, v, n, row_max(x, n), &dot);
-    return dot / sum;
-}
-
-VEC_KERNEL void softmax_row_tangent_add(const real *x, const real *dx, int n, real scale,
-                                        real *out)
-{
-    real m = row_max(x, n), dot, block[EXP_BLOCK];
-    real sum = exp_shifted_dot(x, dx, n, m, &dot);
-    real p_dx = dot / sum, inv = 1 / sum;
-    for (int c = 0; c < n; c += EXP_BLOCK) {
-        int len = exp_block(x, n, c, m, block);
-        for (int l = 0; l < len; l++)
-            out[c + l] += scale * (block[l] * inv) * (dx[c + l] - p_dx);
-    }
-}
-
 real log_sum_exp_row(const real *x, int n)
 {
     real m = row_max(x, n);
@@ -121,19 +88,26 @@ void log_softmax_row(const real *x, int n, real *log_p)
         log_p[j] = x[j] - lse;
 }
 
+real entropy_of(const real *x, const real *p, real lse, int n)
+{
+    real h = 0;
+    for (int j = 0; j < n; j++)
+        h -= p[j] * (x[j] - lse);
+    return h;
+}
+
+void entropy_backward_of(const real *x, const real *p, real lse, real h, int n, real scale,
+                         real *dx)
+{
+    for (int j = 0; j < n; j++)
+        dx[j] -= scale * p[j] * (x[j] - lse + h);
+}
+
 /* H = -Σ p log p with p = e / sum, e = e^(x - max): one pass of exponentials. */
 static real entropy_from(const real *x, int n, real *p, real *lse)
 {
-    real m = row_max(x, n);
-    real sum = exp_shifted(x, n, m, p);
-    real inv = 1 / sum;
-    *lse = m + real_log(sum);
-    real h = 0;
-    for (int j = 0; j < n; j++) {
-        p[j] *= inv;
-        h -= p[j] * (x[j] - *lse);
-    }
-    return h;
+    *lse = softmax_row_lse(x, n, p);
+    return entropy_of(x, p, *lse, n);
 }
 
 real entropy_row(const real *x, int n)
@@ -160,8 +134,7 @@ void entropy_row_backward(const real *x, int n, real scale, real *dx)
         return;
     }
     real h = entropy_from(x, n, p, &lse);
-    for (int j = 0; j < n; j++)
-        dx[j] -= scale * p[j] * (x[j] - lse + h);
+    entropy_backward_of(x, p, lse, h, n, scale, dx);
 }
 
 void softmax_row_tangent(const real *x, const real *dx, int n, real *dp)

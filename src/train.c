@@ -32,7 +32,7 @@ typedef struct {
     real gamma;
     A2c a2c;                 /* method a2c */
     RuleWork *rwork;         /* method lpg: the rule's activations */
-    real *y, *y_next, *gammas, *grad; /* method lpg: rule inputs and the gradient */
+    real *pi_taken, *gammas, *grad; /* method lpg: rule inputs and the gradient */
     Critic value;            /* an LPG-V rule: the agent's TD(λ) value, the rule's input */
     real *advantage;         /* an LPG-V rule: scratch for critic_update */
     real value_lr, value_lambda;
@@ -46,8 +46,7 @@ static void seed_run_free(SeedRun *run)
     critic_free(&run->value);
     free(run->advantage);
     rule_work_free(run->rwork);
-    free(run->y);
-    free(run->y_next);
+    free(run->pi_taken);
     free(run->gammas);
     free(run->grad);
     free(run->theta);
@@ -72,20 +71,18 @@ static int value_learner_init(SeedRun *run, const TrainConfig *c, const EnvSpec 
                        c->copies, &value_rng);
 }
 
-/* Allocates the LPG learner's buffers: rule workspace, y inputs, per-copy γ, gradient (and an
- * LPG-V rule's value). */
+/* Allocates the LPG learner's buffers: rule workspace, π(a|s) inputs, per-copy γ, gradient (and
+ * an LPG-V rule's value). */
 static int lpg_learner_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec,
                             const RuleLayout *layout)
 {
     if (layout->method == RULE_LPG_V && value_learner_init(run, c, spec, layout))
         return -1;
-    size_t ys = (size_t)c->unroll * c->copies * run->agent.num_y;
     run->rwork = rule_work_create(layout, c->copies, c->unroll);
-    run->y = ys ? lpg_calloc(ys, sizeof(real), "rule inputs") : NULL;
-    run->y_next = ys ? lpg_calloc(ys, sizeof(real), "rule inputs") : NULL;
+    run->pi_taken = lpg_calloc((size_t)c->unroll * c->copies, sizeof(real), "rule inputs");
     run->gammas = lpg_calloc((size_t)c->copies, sizeof(real), "discounts");
     run->grad = lpg_calloc(run->agent.num_params, sizeof(real), "agent gradient");
-    if (!run->rwork || (ys && (!run->y || !run->y_next)) || !run->gammas || !run->grad)
+    if (!run->rwork || !run->pi_taken || !run->gammas || !run->grad)
         return -1;
     for (int i = 0; i < c->copies; i++)
         run->gammas[i] = run->gamma;
@@ -108,7 +105,7 @@ static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec
     uint64_t env_seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
     run->gamma = (real)spec->gamma;
     if (agent_setup(&run->agent, &as) ||
-        agent_work_init(&run->work, &run->agent, c->unroll * c->copies) ||
+        agent_work_init(&run->work, &run->agent, (c->unroll + 1) * c->copies) ||
         env_batch_init(&run->env, spec, c->copies, env_seed) ||
         rollout_init(&run->rollout, spec, &run->agent, c->unroll, c->copies))
         return -1;
@@ -129,12 +126,12 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
     if (c->method_kind == TRAIN_A2C)
         return a2c_update(&run->a2c, &run->agent, &run->work, run->theta, &run->rollout,
                           run->gamma, NULL);
+    RuleInput in;
     if (layout->method == RULE_LPG_V) /* the rule reads V from before its step on this rollout */
         critic_update(&run->value, &run->rollout, run->gamma, run->value_lambda, run->value_lr,
                       run->advantage);
-    RuleInput in;
-    rule_input_from_rollout(&run->agent, layout, &run->rollout, run->gammas, run->y, run->y_next,
-                            run->value.value, &in);
+    rule_input_at(&run->agent, layout, &run->work, run->theta, &run->rollout, run->gammas,
+                  run->value.value, run->pi_taken, &in);
     real loss = inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
                              (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta,
                              run->grad);

@@ -322,12 +322,20 @@ static void sample_init(Sample *s, uint64_t seed)
     s->alpha_y = 0.6;
 }
 
+/* The output row of logits (action logits then y logits) with its softmaxes in pi and q. */
+static OutputRow row_of(const real *logits, real *pi, real *q)
+{
+    OutputRow o = {logits, pi, softmax_row_lse(logits, SA, pi), logits + SA, q, 0};
+    o.lse_y = softmax_row_lse(logits + SA, SM, q);
+    return o;
+}
+
 static real sample_loss(const Sample *s, const real *logits, real *grad)
 {
-    real scratch[SA + SM];
+    real scratch[SA + SM], pi[SA], q[SM];
     real *g = grad ? grad : scratch;
-    return lpg_loss_sample(logits, SA, s->action, s->pi_hat, logits + SA, s->log_y_hat, SM,
-                           s->alpha_y, g, g + SA);
+    OutputRow o = row_of(logits, pi, q);
+    return lpg_loss_sample(&o, SA, s->action, s->pi_hat, s->log_y_hat, SM, s->alpha_y, g, g + SA);
 }
 
 TEST(agent_loss_sample_value_is_policy_term_plus_kl)
@@ -368,9 +376,10 @@ TEST(agent_loss_sample_gradient_and_hvp_match_finite_differences)
     layout.num_outputs = SA + SM, layout.y_offset = SA, layout.value_offset = SA + SM;
     report_errors("sample loss gradient", &layout, output_group, grad, numeric, SA + SM);
 
-    real hvp[SA + SM], grad_plus[SA + SM], grad_minus[SA + SM];
-    lpg_loss_sample_hvp(s.logits, s.tangent, SA, s.pi_hat, s.logits + SA, s.tangent + SA,
-                        s.log_y_hat, SM, s.alpha_y, hvp, hvp + SA);
+    real hvp[SA + SM], grad_plus[SA + SM], grad_minus[SA + SM], pi[SA], q[SM];
+    OutputRow o = row_of(s.logits, pi, q);
+    lpg_loss_sample_hvp(&o, s.tangent, s.tangent + SA, SA, s.pi_hat, s.log_y_hat, SM, s.alpha_y,
+                        hvp, hvp + SA);
     axpy_into(plus, s.logits, FD_EPS, s.tangent, SA + SM);
     axpy_into(minus, s.logits, -FD_EPS, s.tangent, SA + SM);
     sample_loss(&s, plus, grad_plus);
@@ -396,9 +405,10 @@ TEST(agent_loss_sample_mixed_derivatives_match_finite_differences)
     Sample s;
     sample_init(&s, 3);
     const real scale = 0.25;
-    real dlog_y_hat[SM] = {0};
-    real d_pi_hat = lpg_loss_sample_mixed(s.logits, s.tangent, SA, s.action, s.logits + SA,
-                                          s.tangent + SA, SM, s.alpha_y, scale, dlog_y_hat);
+    real dlog_y_hat[SM] = {0}, pi[SA], q[SM];
+    OutputRow o = row_of(s.logits, pi, q);
+    real d_pi_hat = lpg_loss_sample_mixed(&o, s.tangent, s.tangent + SA, SA, s.action, SM,
+                                          s.alpha_y, scale, dlog_y_hat);
     /* Numeric: perturb π̂, then each log ŷ_j (as independent inputs). */
     real analytic[1 + SM], numeric[1 + SM];
     analytic[0] = d_pi_hat;
@@ -417,8 +427,8 @@ TEST(agent_loss_sample_mixed_derivatives_match_finite_differences)
     layout.y_offset = 1;
     report_errors("sample mixed", &layout, rule_output_group, analytic, numeric, 1 + SM);
     /* The accumulate contract: a second call adds the same again. */
-    lpg_loss_sample_mixed(s.logits, s.tangent, SA, s.action, s.logits + SA, s.tangent + SA, SM,
-                          s.alpha_y, scale, dlog_y_hat);
+    lpg_loss_sample_mixed(&o, s.tangent, s.tangent + SA, SA, s.action, SM, s.alpha_y, scale,
+                          dlog_y_hat);
     for (int j = 0; j < SM; j++)
         CHECK_NEAR(dlog_y_hat[j], 2 * analytic[1 + j], 1e-15);
 }
@@ -586,7 +596,8 @@ TEST(agent_lpg_loss_gradient_and_hvp_match_finite_differences)
                 tp[i] += side == 0 ? FD_EPS : -FD_EPS;
                 agent_forward(a, &f.work, tp, f.obs, f.batch, f.work.out);
                 kinks += relu_pattern(&f, 0);
-                l[side] = lpg_loss_batch(a, &f.loss, f.work.out, f.batch, f.work.dout);
+                agent_softmax(a, &f.work, f.batch);
+                l[side] = lpg_loss_batch(a, &f.loss, &f.work, f.batch, f.work.dout);
             }
             numeric[i] = (l[0] - l[1]) / (2 * FD_EPS);
         }
@@ -635,8 +646,7 @@ TEST(agent_lpg_loss_mixed_derivatives_through_the_network)
         real *hv = calloc(P, sizeof(real)), *grad = calloc(P, sizeof(real));
         real *analytic = calloc(n_rule, sizeof(real)), *numeric = calloc(n_rule, sizeof(real));
         lpg_loss_hvp(a, &f.work, f.theta, f.obs, B, &f.loss, f.v, hv);
-        lpg_loss_batch_mixed(a, &f.loss, f.work.out, f.work.out_tangent, B, analytic,
-                             analytic + B);
+        lpg_loss_batch_mixed(a, &f.loss, &f.work, B, analytic, analytic + B);
         /* Numeric: perturb each π̂_b, then each log ŷ_bj. */
         for (size_t k = 0; k < n_rule; k++) {
             real *input = k < (size_t)B ? &f.pi_hat[k] : &f.log_y_hat[k - B];
