@@ -83,7 +83,7 @@ static int input_follows_theta(const WindowParams *params, int k)
  * follow θ_k). */
 static real *window_y(const Window *w, int k)
 {
-    return w->y + (size_t)k * (w->t_len + 1) * w->n * w->num_y;
+    return w->y ? w->y + (size_t)k * (w->t_len + 1) * w->n * w->num_y : NULL; /* LPG-V: none */
 }
 
 /* The critic's values at the observations of rollout k: the LPG-V rule's inputs (NULL for the
