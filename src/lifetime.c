@@ -30,8 +30,8 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     const int n = config->copies, t_len = config->unroll;
     AgentSpec as;
     int num_y = layout->method == RULE_LPG_V ? 0 : RULE_Y_DIM; /* LPG-V: no y, the critic's V */
-    if (agent_spec_for_env(&as, spec, config->mlp_hidden.item, config->mlp_hidden.count,
-                           num_y, 0) ||
+    if (agent_spec_for_env(&as, spec, config->conv_filters, config->mlp_hidden.item,
+                           config->mlp_hidden.count, num_y, 0) ||
         agent_setup(&life->agent, &as))
         return -1;
     Rng env_rng = rng_split(&life->rng), critic_rng = rng_split(&life->rng);
@@ -40,8 +40,8 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     if (env_batch_init(&life->env, spec, n, env_seed) ||
         agent_work_init(&life->awork, &life->agent, (t_len + 1) * n) ||
         window_init(&life->window, spec, &life->agent, config->K, t_len, n) ||
-        critic_init(&life->critic, spec, config->mlp_hidden.item, config->mlp_hidden.count,
-                    t_len, n, &critic_rng)) {
+        critic_init(&life->critic, spec, config->conv_filters, config->mlp_hidden.item,
+                    config->mlp_hidden.count, t_len, n, &critic_rng)) {
         lifetime_free(life);
         return -1;
     }

@@ -67,8 +67,8 @@ static int value_learner_init(SeedRun *run, const TrainConfig *c, const EnvSpec 
     run->advantage = lpg_calloc((size_t)c->unroll * c->copies, sizeof(real), "advantages");
     if (!run->advantage)
         return -1;
-    return critic_init(&run->value, spec, c->mlp_hidden.item, c->mlp_hidden.count, c->unroll,
-                       c->copies, &value_rng);
+    return critic_init(&run->value, spec, c->conv_filters, c->mlp_hidden.item,
+                       c->mlp_hidden.count, c->unroll, c->copies, &value_rng);
 }
 
 /* Allocates the LPG learner's buffers: rule workspace, π(a|s) inputs, per-copy γ, gradient (and
@@ -98,7 +98,8 @@ static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec
     int lpg = c->method_kind == TRAIN_LPG;
     int num_y = lpg && layout->method != RULE_LPG_V ? RULE_Y_DIM : 0; /* LPG-V: no y */
     AgentSpec as;
-    if (agent_spec_for_env(&as, spec, c->mlp_hidden.item, c->mlp_hidden.count, num_y, lpg ? 0 : 1))
+    if (agent_spec_for_env(&as, spec, c->conv_filters, c->mlp_hidden.item, c->mlp_hidden.count,
+                           num_y, lpg ? 0 : 1))
         return -1;
     as.tabular_init_std = c->tabular_init_std;
     rng_seed(&run->rng, seed, RNG_STREAM_TRAIN);

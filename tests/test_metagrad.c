@@ -1,5 +1,5 @@
 /* test_metagrad.c: the whole meta-gradient dJ/dη through K inner updates against central finite
- * differences of J (window_replay) in double precision, for both agent kinds, with the rule's
+ * differences of J (window_replay) in double precision, for every agent kind, with the rule's
  * inputs as stop-gradient (the default) and with input_grad (the path through θ_k's inputs), for
  * each kind of rule: LPG, LPG-V (the critic's values as inputs) and LPG with unconstrained y. */
 #include <stdlib.h>
@@ -39,8 +39,14 @@ static int setup_window_kind(Setup *s, const char *env_path, AgentKind kind, int
     as.kind = kind;
     as.num_states = s->spec.num_states;
     as.obs_dim = s->spec.obs_dim;
-    as.num_hidden = kind == AGENT_MLP ? 1 : 0;
+    as.num_hidden = kind != AGENT_TABULAR ? 1 : 0;
     as.hidden[0] = 6;
+    if (kind == AGENT_CONV) {
+        as.conv_filters = 4;
+        as.in_planes = s->spec.obs_planes;
+        as.in_height = s->spec.obs_height;
+        as.in_width = s->spec.obs_width;
+    }
     as.num_actions = s->spec.num_actions;
     as.num_y = method == RULE_LPG_V ? 0 : RULE_Y_DIM;
     as.tabular_init_std = 0.5;
@@ -64,7 +70,7 @@ static int setup_window_kind(Setup *s, const char *env_path, AgentKind kind, int
         w->gamma[i] = (real)s->spec.gamma;
     const double critic_hidden[1] = {5};
     if (method == RULE_LPG_V &&
-        critic_init(&s->critic, &s->spec, critic_hidden, 1, t_len, n, &rng))
+        critic_init(&s->critic, &s->spec, 0, critic_hidden, 1, t_len, n, &rng))
         return -1;
     if (method == RULE_LPG_V) {
         size_t bytes = s->critic.net.num_params * sizeof(real);
@@ -161,7 +167,8 @@ static double check_meta_gradient_kind(const char *env_path, AgentKind kind, int
             group_worst = fmax(group_worst, err);
         }
         fprintf(stderr, "    K=%d %s %s%s %-8s worst rel error %.2e\n", K,
-                rule_kind_name(&s.layout), kind == AGENT_MLP ? "mlp    " : "tabular",
+                rule_kind_name(&s.layout),
+                kind == AGENT_MLP ? "mlp    " : kind == AGENT_CONV ? "conv   " : "tabular",
                 input_grad ? " input_grad" : "", groups[g].name, group_worst);
         worst = fmax(worst, group_worst);
     }
@@ -288,6 +295,15 @@ TEST(metagrad_mlp_on_minatar_matches_finite_differences)
 {
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 0) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 1) < 1e-6);
+}
+
+/* The same board through a conv agent (4 filters of 3x3 over Seaquest's 10 channels, then a
+ * hidden layer of 6), through K = 2 and 3 updates. */
+TEST(metagrad_conv_on_minatar_matches_finite_differences)
+{
+    CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 0) < 1e-6);
+    CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 1) < 1e-6);
+    CHECK(check_meta_gradient("configs/envs/minatar/breakout.json", AGENT_CONV, 3, 0.5, 1) < 1e-6);
 }
 
 /* input_grad on a tabular grid whose copies revisit states (see CHAIN_RECURRENT above). */
