@@ -592,7 +592,7 @@ TEST(agent_lpg_loss_gradient_and_hvp_match_finite_differences)
         const char *name;
         AgentSpec spec = test_case(c % NUM_CASES, &name);
         Fixture f;
-        fixture_init(&f, &spec, 8, 400 + c);
+        fixture_init(&f, &spec, 8, 400 + c + (c >= NUM_CASES ? 4000 : 0));
         f.loss.y_raw = c >= NUM_CASES;
         const Agent *a = &f.agent;
         size_t P = a->num_params;
@@ -653,7 +653,7 @@ TEST(agent_lpg_loss_mixed_derivatives_through_the_network)
         const char *name;
         AgentSpec spec = test_case(c % NUM_CASES, &name);
         Fixture f;
-        fixture_init(&f, &spec, 5, 500 + c);
+        fixture_init(&f, &spec, 5, 500 + c + (c >= NUM_CASES ? 4000 : 0));
         f.loss.y_raw = c >= NUM_CASES;
         const Agent *a = &f.agent;
         int B = f.batch, m = a->num_y;
