@@ -20,7 +20,7 @@
  * the zeroing of φ(y') at episode ends): the meta-gradient's optional path through the inputs'
  * dependence on θ_k (metagrad.h, input_grad). r, d and γ are data and get none.
  *
- * Kinds of rule (RuleLayout.method, y_raw; docs/method.md §11):
+ * Kinds of rule (RuleLayout.method, y_raw; docs/method.md §12):
  * - LPG (the default): as above.
  * - LPG-V: the rule reads a value v(s_t), v(s_{t+1}) (a TD(λ) value the agent learns, critic.h)
  *   in the two slots of φ(y), φ(y'), v(s_{t+1}) zeroed where the episode ended as φ(y') is; it

@@ -42,7 +42,7 @@ const ConfigField meta_config_fields[] = {
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
     F("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
     F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
-    F("method", CONFIG_STRING, method, 0, 0, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 11)"),
+    F("method", CONFIG_STRING, method, 0, 0, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 12)"),
     F("y_softmax", CONFIG_BOOL, y_softmax, 0, 1, "lpg: y and y_hat are softmax distributions and the agent descends KL(y||y_hat) (false: unconstrained, with 1/2 ||y - y_hat||^2; an ablation)"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);

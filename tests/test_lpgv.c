@@ -160,6 +160,13 @@ TEST(train_refuses_a_rule_of_the_other_kind)
                       "config says method \"lpg_v\"") != NULL);
     CHECK_INT(run_lpg("train tests/configs/train_chain.json method=lpg_v", out, sizeof out), 1);
     CHECK(strstr(out, "key 'rule': method \"lpg_v\" needs a rule file") != NULL);
+    /* the analyses read y as a distribution: neither kind has one */
+    CHECK_INT(run_lpg("analyse ymap tests/configs/analyse_tiny.json output_dir=build/test_lpgv_an "
+                      "rule=" RULE_V, out, sizeof out), 1);
+    CHECK(strstr(out, RULE_V ": is a rule of kind lpg_v; the analyses need an LPG rule") != NULL);
+    CHECK_INT(run_lpg("analyse converge tests/configs/analyse_tiny.json "
+                      "output_dir=build/test_lpgv_an rule=" RULE_RAW, out, sizeof out), 1);
+    CHECK(strstr(out, "is a rule of kind lpg_raw_y; the analyses need") != NULL);
 }
 
 /* Both kinds train agents (tabular chain and a grid, an MLP on random grids) to finite scores,
