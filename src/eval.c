@@ -212,11 +212,12 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
     return t;
 }
 
+/* A rule's train config: method lpg, or lpg_v for an LPG-V rule (its kind is in the file). */
 static TrainConfig lpg_train_config(const EvalConfig *c, const EvalRule *rule,
-                                    const EnvSpec *spec)
+                                    const RuleLayout *layout, const EnvSpec *spec)
 {
     TrainConfig t = shared_train_config(c, spec);
-    strcpy(t.method, "lpg");
+    strcpy(t.method, layout->method == RULE_LPG_V ? "lpg_v" : "lpg");
     snprintf(t.rule, sizeof t.rule, "%s", rule->path);
     t.alpha_lr = spec->num_states > 0 ? rule->tabular_alpha_lr : rule->mlp_alpha_lr;
     t.alpha_y = c->alpha_y;
@@ -281,7 +282,7 @@ static int method_config(const EvalConfig *c, const EvalSetup *setup, int i, int
                          TrainConfig *t)
 {
     const EnvSpec *spec = &setup->specs[i];
-    *t = m < c->num_rules ? lpg_train_config(c, &c->rules[m], spec)
+    *t = m < c->num_rules ? lpg_train_config(c, &c->rules[m], &setup->layout[m], spec)
                           : a2c_train_config(c, spec, &setup->a2c[a2c_family(spec)]);
     if (eval_curve_path(c, spec->name, method_name(c, m), t->output, sizeof t->output))
         return -1;

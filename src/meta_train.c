@@ -265,7 +265,7 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
     if (agent_check_kind(c->conv_filters, run->specs, run->num_envs, config_path) ||
         memory_check(memory_meta_train(c, run->specs, run->num_envs), c->max_memory, config_path))
         return -1;
-    rule_layout(&run->layout, c->rule_hidden);
+    meta_config_rule_layout(c, &run->layout);
     run->eta = lpg_calloc(run->layout.count, sizeof(real), "rule parameters");
     run->grad = lpg_calloc(run->layout.count, sizeof(real), "meta-gradient");
     if (!run->eta || !run->grad || alloc_exchange(run))
@@ -628,6 +628,10 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
         rc = -1;
+    if (rc == 0 && strcmp(rule_kind_name(&saved_layout), rule_kind_name(&run->layout)) != 0)
+        rc = lpg_error("%s: holds a rule of kind %s but %s learns one of kind %s; resume with the "
+                       "same method and y_softmax", ck.path, rule_kind_name(&saved_layout),
+                       config_path, rule_kind_name(&run->layout));
     rc = rc || adam_load(&run->adam, &ck, "adam");
     if (rc == 0 && run->adam.step != run->step)
         rc = lpg_error("%s: section 'adam_step' is %lld but section 'step' is %lld", ck.path,
