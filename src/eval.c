@@ -500,13 +500,14 @@ static int collect(const EvalConfig *c, const EvalSetup *setup, const double *co
 }
 
 /* A fingerprint of what decides the results: the rules, the environment and A2C files, the
- * numbers of the config (not threads, which change nothing). */
+ * numbers of the config (not threads, which change nothing). A new key that changes results
+ * belongs here, so that ranks given different values are caught. */
 static uint64_t inputs_fingerprint(const EvalConfig *c, const EvalSetup *setup)
 {
     uint64_t crc = crc32_z(0L, Z_NULL, 0);
     int numbers[] = {c->seed, c->seeds, c->steps, c->steps_tabular_grid, c->steps_random_grid,
-                     c->steps_chain, c->steps_chain_distraction, c->copies, c->unroll,
-                     c->log_points, c->num_rules, c->envs.count};
+                     c->steps_chain, c->steps_chain_distraction, c->steps_minatar, c->copies,
+                     c->unroll, c->log_points, c->num_rules, c->envs.count, c->conv_filters};
     double reals[] = {c->alpha_y, c->mlp_hidden.count};
     crc = crc32_z(crc, (const unsigned char *)numbers, sizeof numbers);
     crc = crc32_z(crc, (const unsigned char *)reals, sizeof reals);
