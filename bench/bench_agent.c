@@ -38,7 +38,7 @@ static int bench_agent_init(BenchAgent *b, const AgentSpec *spec)
     b->action = calloc(BATCH, sizeof(int32_t));
     b->pi_hat = calloc(BATCH, sizeof(real));
     b->log_y_hat = calloc((size_t)BATCH * a->num_y, sizeof(real));
-    if (spec->kind == AGENT_MLP) {
+    if (spec->kind != AGENT_TABULAR) {
         /* Binary planes: a few ones per observation, like a random grid. */
         b->x = calloc((size_t)BATCH * spec->obs_dim, sizeof(real));
         for (int i = 0; i < BATCH * 6; i++)
@@ -128,4 +128,12 @@ BENCH(agent_forward_backward)
     AgentSpec tabular = {.kind = AGENT_TABULAR, .num_states = 1936, .num_actions = 9,
                          .num_y = 30};
     bench_one("tabular 1936 x (9+30)", &tabular);
+    /* MinAtar sizes (Seaquest's 10 planes): the MLP of configs/a2c/minatar.json and agent "conv". */
+    AgentSpec minatar_mlp = {.kind = AGENT_MLP, .obs_dim = 1000, .num_hidden = 1, .hidden = {128},
+                             .num_actions = 6, .num_y = 30};
+    bench_one("mlp 1000-128-(6+30)", &minatar_mlp);
+    AgentSpec minatar_conv = minatar_mlp;
+    minatar_conv.kind = AGENT_CONV, minatar_conv.conv_filters = AGENT_CONV_FILTERS;
+    minatar_conv.in_planes = 10, minatar_conv.in_height = 10, minatar_conv.in_width = 10;
+    bench_one("conv 10x10x10-16x3x3-128-(6+30)", &minatar_conv);
 }

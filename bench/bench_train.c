@@ -37,7 +37,7 @@ static int bench_train_init(BenchTrain *b, const char *env_path, int lpg)
     double hidden[1] = {32};
     AgentSpec as;
     if (env_load(env_path, &b->spec) || env_batch_init(&b->env, &b->spec, COPIES, 1) ||
-        agent_spec_for_env(&as, &b->spec, hidden, 1, lpg ? RULE_Y_DIM : 0, !lpg) ||
+        agent_spec_for_env(&as, &b->spec, 0, hidden, 1, lpg ? RULE_Y_DIM : 0, !lpg) ||
         agent_setup(&b->agent, &as) || agent_work_init(&b->work, &b->agent, COPIES * (UNROLL + 1)) ||
         rollout_init(&b->rollout, &b->spec, &b->agent, UNROLL, COPIES))
         return -1;

@@ -6,7 +6,7 @@
  *                                j == A+m           value, only when has_value
  * (A = num_actions, m = num_y; y_offset = A, value_offset = A+m, num_outputs = A+m+has_value).
  *
- * Two kinds behind one interface:
+ * Three kinds behind one interface:
  * - AGENT_TABULAR: the observation is a state index s in [0, num_states); θ is the matrix
  *   [num_states x num_outputs], row s being exactly the outputs for s. Rows start at zero
  *   (uniform π and y) unless tabular_init_std > 0.
@@ -15,6 +15,14 @@
  *   row-major at theta + layout.weight[l] and bias [out] at theta + layout.bias[l]. Init: hidden
  *   weights normal with std sqrt(2/fan_in) (He), output weights normal with std
  *   0.1/sqrt(fan_in) (near-uniform π and y at the start), biases zero.
+ * - AGENT_CONV: the observation is an image of in_planes planes of in_height x in_width,
+ *   plane-major (element (plane * in_height + y) * in_width + x); a convolution of conv_filters
+ *   3x3 filters, stride 1, no padding ("valid": the output is (in_height - 2) x (in_width - 2)
+ *   positions), relu, then the MLP above on the flattened [positions x filters] activations.
+ *   The convolution is layer 0 of the MLP's chain: a dense layer [in_planes*9 x conv_filters]
+ *   applied to every 3x3 patch (im2col, AgentWork.patches), so one gemm of batch * positions
+ *   rows. Patch column (plane * 3 + dy) * 3 + dx; activation row b, column
+ *   (oy * out_width + ox) * conv_filters + f.
  *
  * θ, gradients and tangents are flat real arrays of num_params reals with the same layout; the
  * caller owns them. An Agent only describes sizes and offsets, so one Agent serves θ_0..θ_K,
@@ -40,16 +48,21 @@
 #include "rng.h"
 
 #define AGENT_MAX_HIDDEN 4 /* hidden layers of the MLP */
+#define AGENT_MAX_LAYERS (AGENT_MAX_HIDDEN + 2) /* linear layers: convolution, hidden, output */
+#define AGENT_CONV_FILTERS 16 /* filters of the config's "conv" agent (MinAtar's baselines) */
+#define AGENT_CONV_KERNEL 3   /* filter side */
 
-typedef enum { AGENT_TABULAR, AGENT_MLP } AgentKind;
+typedef enum { AGENT_TABULAR, AGENT_MLP, AGENT_CONV } AgentKind;
 
 /* What the caller chooses (e.g. from a config and an EnvSpec). */
 typedef struct {
     AgentKind kind;
     int num_states;                /* tabular: rows of θ */
-    int obs_dim;                   /* MLP: input length */
-    int num_hidden;                /* MLP: hidden layers, 0..AGENT_MAX_HIDDEN (0: linear) */
-    int hidden[AGENT_MAX_HIDDEN];  /* MLP: their widths */
+    int obs_dim;                   /* MLP, conv: input length */
+    int conv_filters;              /* conv: filters (>= 1) */
+    int in_planes, in_height, in_width; /* conv: image shape, product obs_dim, sides >= 3 */
+    int num_hidden;                /* MLP, conv: hidden layers, 0..AGENT_MAX_HIDDEN (0: linear) */
+    int hidden[AGENT_MAX_HIDDEN];  /* MLP, conv: their widths */
     int num_actions;               /* A >= 1, or 0 for a value-only network (has_value) */
     int num_y;                     /* m >= 0 (30 for LPG, 0 when y is unused) */
     int has_value;                 /* 1: a value output after the y logits */
@@ -61,33 +74,39 @@ typedef struct {
     AgentSpec spec;
     int num_actions, num_y, has_value;
     int y_offset, value_offset, num_outputs; /* the output row, see the file comment */
-    int num_layers;                          /* MLP: linear layers = num_hidden + 1 */
-    int layer_in[AGENT_MAX_HIDDEN + 1];      /* MLP: input width of layer l */
-    int layer_out[AGENT_MAX_HIDDEN + 1];     /* MLP: output width of layer l */
-    size_t weight[AGENT_MAX_HIDDEN + 1];     /* MLP: offset of layer l's [in x out] weights */
-    size_t bias[AGENT_MAX_HIDDEN + 1];       /* MLP: offset of layer l's [out] bias */
+    int num_layers;                       /* MLP: num_hidden + 1; conv: num_hidden + 2 */
+    int layer_in[AGENT_MAX_LAYERS];       /* input width of layer l (per row) */
+    int layer_out[AGENT_MAX_LAYERS];      /* output width of layer l (per row) */
+    int layer_rows[AGENT_MAX_LAYERS];     /* rows of layer l per observation: 1, or the
+                                             convolution's positions */
+    size_t weight[AGENT_MAX_LAYERS];      /* offset of layer l's [in x out] weights */
+    size_t bias[AGENT_MAX_LAYERS];        /* offset of layer l's [out] bias */
+    int out_height, out_width;            /* conv: the convolution's output positions */
     size_t num_params;
 } Agent;
 
-/* A batch of observations, not owned: index [B] for tabular agents, x [B * obs_dim] for MLPs
- * (the other pointer is ignored and may be NULL). */
+/* A batch of observations, not owned: index [B] for tabular agents, x [B * obs_dim] for MLP and
+ * conv agents (the other pointer is ignored and may be NULL). */
 typedef struct {
     const int32_t *index;
     const real *x;
 } AgentObs;
 
 /* Scratch for batches of up to max_batch observations; one allocation (mem, buffers.h).
- * act/tangent/grad/grad_tangent hold, per hidden layer, relu activations, their tangents, the
- * gradient and its tangent at the pre-activations ([max_batch x hidden[l]] each). out, dout,
- * out_tangent, dout_tangent ([max_batch x num_outputs]) are free for callers and lpg_loss_hvp.
- * pi, y, lse_pi and lse_y hold the softmaxes of out that agent_softmax computes, once for the
- * loss, its derivatives and the rule's inputs (agent_loss.h). */
+ * act/tangent/grad/grad_tangent hold, per layer before the output, relu activations, their
+ * tangents, the gradient and its tangent at the pre-activations ([max_batch x layer_rows[l] x
+ * layer_out[l]] each). patches (conv) holds the last forward's im2col matrix [max_batch x
+ * positions x in_planes*9]. out, dout, out_tangent, dout_tangent ([max_batch x num_outputs])
+ * are free for callers and lpg_loss_hvp. pi, y, lse_pi and lse_y hold the softmaxes of out that
+ * agent_softmax computes, once for the loss, its derivatives and the rule's inputs
+ * (agent_loss.h). */
 typedef struct {
     int max_batch;
-    real *act[AGENT_MAX_HIDDEN];
-    real *tangent[AGENT_MAX_HIDDEN];
-    real *grad[AGENT_MAX_HIDDEN];
-    real *grad_tangent[AGENT_MAX_HIDDEN];
+    real *act[AGENT_MAX_LAYERS - 1];
+    real *tangent[AGENT_MAX_LAYERS - 1];
+    real *grad[AGENT_MAX_LAYERS - 1];
+    real *grad_tangent[AGENT_MAX_LAYERS - 1];
+    real *patches;
     real *out, *dout, *out_tangent, *dout_tangent;
     real *pi, *y;          /* [max_batch x A], [max_batch x m]: softmax of the action, y logits */
     real *lse_pi, *lse_y;  /* [max_batch]: log Σ_j exp of the action logits, of the y logits */
@@ -100,11 +119,20 @@ typedef struct {
  * integer widths. `where` names the config in the message. Returns 0 or -1 (reported). */
 int agent_check_hidden(const double *widths, int count, const char *where);
 
-/* Fills an AgentSpec for an environment: a tabular agent where it observes a state index, an
- * MLP with the given hidden widths where it observes a vector; num_y prediction logits and a
- * value output when has_value. Returns 0, or -1 after reporting. */
-int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, const double *hidden, int num_hidden,
-                       int num_y, int has_value);
+/* Reads the config key 'agent': "mlp" sets *conv_filters = 0, "conv" AGENT_CONV_FILTERS. `where`
+ * names the config. Returns 0 or -1 (reported). */
+int agent_parse_kind(const char *name, int *conv_filters, const char *where);
+
+/* With conv_filters > 0, checks that at least one of the count environments has image
+ * observations (EnvSpec.obs_planes > 0), else reports "<where>: key 'agent': ..." and returns -1. */
+int agent_check_kind(int conv_filters, const EnvSpec *envs, int count, const char *where);
+
+/* Fills an AgentSpec for an environment: a tabular agent where it observes a state index; with
+ * conv_filters > 0 a conv agent (that many filters) where it observes images; else an MLP; the
+ * given hidden widths; num_y prediction logits and a value output when has_value. Returns 0, or
+ * -1 after reporting. */
+int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, int conv_filters,
+                       const double *hidden, int num_hidden, int num_y, int has_value);
 
 /* Validates spec and fills agent's sizes and layout. Returns 0, or -1 after reporting. */
 int agent_setup(Agent *agent, const AgentSpec *spec);
@@ -119,7 +147,7 @@ void agent_work_free(AgentWork *work);
 
 /* Tabular agents: multiplies each row s of vec [num_params] that the batch visits by
  * batch / visits(s), turning a batch-mean gradient into a per-state mean (each state's row then
- * moves at the same rate however rarely it is visited). MLP agents: does nothing. The factors
+ * moves at the same rate however rarely it is visited). MLP and conv agents: does nothing. The factors
  * are constants of the batch, so an update using them stays smooth in everything else. */
 void agent_per_state_mean(const Agent *agent, AgentWork *work, AgentObs obs, int batch, real *vec);
 

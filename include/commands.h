@@ -35,6 +35,7 @@ int cmd_train(int argc, char **argv);
 int cmd_meta_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_analyse(int argc, char **argv);
 
 
 #endif

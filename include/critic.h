@@ -27,12 +27,13 @@ typedef struct {
     void *mem;
 } Critic;
 
-/* Sets up a value-only network for env (MLP hidden widths hidden[0..num_hidden) where env
- * observes a vector), draws its initial parameters from rng (a tabular critic starts at zero)
+/* Sets up a value-only network for env (the agent agent_spec_for_env makes: hidden widths
+ * hidden[0..num_hidden), after conv_filters filters where env observes images and
+ * conv_filters > 0), draws its initial parameters from rng (a tabular critic starts at zero)
  * and allocates everything for rollouts of t_len x n. Returns 0, or -1 after reporting; free
  * with critic_free (safe on a zeroed Critic). */
-int critic_init(Critic *c, const EnvSpec *env, const double *hidden, int num_hidden, int t_len,
-                int n, Rng *rng);
+int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const double *hidden,
+                int num_hidden, int t_len, int n, Rng *rng);
 void critic_free(Critic *c);
 
 /* On rollout r: V for all t_len+1 rows into c->value, GAE(γ, λ) advantages into advantage

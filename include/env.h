@@ -71,6 +71,9 @@ typedef struct {
     int num_actions;
     int num_states; /* > 0: observation is a state index in [0, num_states) */
     int obs_dim;    /* > 0: observation is a vector of obs_dim reals */
+    int obs_planes, obs_height, obs_width; /* > 0: that vector is an image of obs_planes planes of
+                                              obs_height x obs_width, plane-major (MinAtar,
+                                              random grids); conv agents need one */
 
     /* Grid worlds. Cells are indexed y * width + x, y = 0 at the top. */
     int width, height;

@@ -43,6 +43,8 @@ typedef struct {
     int copies, unroll, threads;
     double max_memory;             /* GiB one run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents, every method */
+    char agent[CONFIG_STR_MAX];    /* "mlp" or "conv", every method */
+    int conv_filters;              /* from agent: 0 or AGENT_CONV_FILTERS */
     double tabular_alpha_lr;       /* rules: inner step of tabular agents */
     double mlp_alpha_lr;           /* rules: inner step of MLP agents */
     double alpha_y;                /* rules: weight of the KL term on y */

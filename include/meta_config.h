@@ -21,6 +21,8 @@ typedef struct {
     int meta_steps;             /* total meta-steps of the run */
     int rule_hidden;            /* LSTM width of the rule */
     ConfigDoubleList mlp_hidden;/* hidden widths of MLP agents */
+    char agent[CONFIG_STR_MAX]; /* "mlp" or "conv" (a convolution first on image observations) */
+    int conv_filters;           /* from agent: 0 or AGENT_CONV_FILTERS */
     double meta_lr, meta_clip;  /* Adam on η; global-norm clip (0 = off) */
     double beta0, beta1, beta2, beta3;
     ConfigDoubleList tabular_lrs, mlp_lrs, alpha_ys; /* the bandit grid per agent kind */

@@ -43,6 +43,8 @@ typedef struct {
     int threads;                   /* pthreads running seeds */
     double max_memory;             /* GiB the run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents */
+    char agent[CONFIG_STR_MAX];    /* "mlp" or "conv" (a convolution first on image observations) */
+    int conv_filters;              /* from agent: 0 or AGENT_CONV_FILTERS */
     double tabular_init_std;       /* std of a tabular agent's initial rows */
     char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" (a2c.optimizer from it) */
     A2cParams a2c;                 /* a2c: its settings; the config keys point into it */

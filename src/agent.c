@@ -1,6 +1,6 @@
-/* agent.c: the agent network θ, tabular or MLP, with its forward pass, backward pass, forward
- * tangent (JVP) and backward tangent (Pearlmutter's R-operator of the backward pass).
- * Row-major everywhere; each MLP layer is one gemm per pass for the whole batch.
+/* agent.c: the agent network θ, tabular, MLP or conv, with its forward pass, backward pass,
+ * forward tangent (JVP) and backward tangent (Pearlmutter's R-operator of the backward pass).
+ * Row-major everywhere; each layer is one gemm per pass for the whole batch.
  *
  * MLP notation: a_0 = x, z_l = a_l W_l + b_l, a_{l+1} = relu(z_l), out = z_{L-1}. Along a
  * direction v (vW_l, vb_l):
@@ -8,7 +8,12 @@
  *   backward          dW_l += a_lᵀ dz_l,  db_l += Σ_b dz_l,  dz_{l-1} = [z_{l-1} > 0] (dz_l W_lᵀ)
  *   backward tangent  R(dW_l) = δa_lᵀ dz_l + a_lᵀ R(dz_l),  R(db_l) = Σ_b R(dz_l),
  *                     R(dz_{l-1}) = [z_{l-1} > 0] (R(dz_l) W_lᵀ + dz_l vW_lᵀ)
- * (relu's second derivative is zero almost everywhere, so the mask carries no tangent). */
+ * (relu's second derivative is zero almost everywhere, so the mask carries no tangent).
+ *
+ * A conv agent is the same chain with a_0 = the im2col patches of x: layer 0 runs on
+ * batch * positions rows of in_planes * 9 patch values, and its [batch * positions x filters]
+ * output, read as [batch x positions * filters], is layer 1's input. The patches depend on x
+ * only, so they carry no tangent (δa_0 = 0) and need no gradient (x is not a parameter). */
 #include "agent.h"
 
 #include <assert.h>
@@ -40,16 +45,28 @@ static int check_spec(const AgentSpec *spec)
             return lpg_error("agent: tabular_init_std must be >= 0");
         return 0;
     }
-    if (spec->kind != AGENT_MLP)
+    if (spec->kind != AGENT_MLP && spec->kind != AGENT_CONV)
         return lpg_error("agent: unknown kind %d", (int)spec->kind);
     if (spec->obs_dim < 1)
-        return lpg_error("agent: an MLP agent needs obs_dim >= 1 (got %d)", spec->obs_dim);
+        return lpg_error("agent: an MLP or conv agent needs obs_dim >= 1 (got %d)", spec->obs_dim);
     if (spec->num_hidden < 0 || spec->num_hidden > AGENT_MAX_HIDDEN)
         return lpg_error("agent: %d hidden layers (at most %d)", spec->num_hidden,
                          AGENT_MAX_HIDDEN);
     for (int l = 0; l < spec->num_hidden; l++)
         if (spec->hidden[l] < 1)
             return lpg_error("agent: hidden layer %d has width %d", l, spec->hidden[l]);
+    if (spec->kind == AGENT_CONV) {
+        if (spec->conv_filters < 1)
+            return lpg_error("agent: a conv agent needs conv_filters >= 1 (got %d)",
+                             spec->conv_filters);
+        if (spec->in_planes < 1 || spec->in_height < AGENT_CONV_KERNEL ||
+            spec->in_width < AGENT_CONV_KERNEL ||
+            (long long)spec->in_planes * spec->in_height * spec->in_width != spec->obs_dim)
+            return lpg_error("agent: a conv agent needs an image of planes x height x width = "
+                             "obs_dim with sides >= %d (got %d x %d x %d, obs_dim %d)",
+                             AGENT_CONV_KERNEL, spec->in_planes, spec->in_height, spec->in_width,
+                             spec->obs_dim);
+    }
     return 0;
 }
 
@@ -63,22 +80,67 @@ int agent_check_hidden(const double *widths, int count, const char *where)
     return 0;
 }
 
-int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, const double *hidden, int num_hidden,
-                       int num_y, int has_value)
+int agent_parse_kind(const char *name, int *conv_filters, const char *where)
+{
+    if (strcmp(name, "mlp") == 0)
+        *conv_filters = 0;
+    else if (strcmp(name, "conv") == 0)
+        *conv_filters = AGENT_CONV_FILTERS;
+    else
+        return lpg_error("%s: key 'agent': expected \"mlp\" or \"conv\", got \"%s\"", where, name);
+    return 0;
+}
+
+int agent_check_kind(int conv_filters, const EnvSpec *envs, int count, const char *where)
+{
+    if (conv_filters <= 0)
+        return 0;
+    for (int i = 0; i < count; i++)
+        if (envs[i].obs_planes > 0)
+            return 0;
+    if (count == 1)
+        return lpg_error("%s: key 'agent': \"conv\" needs an environment whose observation is an "
+                         "image (MinAtar, random grids), and %s is not one", where, envs[0].path);
+    return lpg_error("%s: key 'agent': \"conv\" needs an environment whose observation is an "
+                     "image (MinAtar, random grids), and none of the %d is one", where, count);
+}
+
+int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, int conv_filters,
+                       const double *hidden, int num_hidden, int num_y, int has_value)
 {
     memset(spec, 0, sizeof *spec);
     if (agent_check_hidden(hidden, num_hidden, "agent"))
         return -1;
     spec->kind = env->num_states > 0 ? AGENT_TABULAR : AGENT_MLP;
+    if (spec->kind == AGENT_MLP && conv_filters > 0 && env->obs_planes > 0) {
+        spec->kind = AGENT_CONV;
+        spec->conv_filters = conv_filters;
+        spec->in_planes = env->obs_planes;
+        spec->in_height = env->obs_height;
+        spec->in_width = env->obs_width;
+    }
     spec->num_states = env->num_states;
     spec->obs_dim = env->obs_dim;
-    spec->num_hidden = spec->kind == AGENT_MLP ? num_hidden : 0;
+    spec->num_hidden = spec->kind != AGENT_TABULAR ? num_hidden : 0;
     for (int i = 0; i < spec->num_hidden; i++)
         spec->hidden[i] = (int)hidden[i];
     spec->num_actions = env->num_actions;
     spec->num_y = num_y;
     spec->has_value = has_value;
     return 0;
+}
+
+/* Appends a linear layer of rows x [in -> out] per observation to agent's layout. */
+static void add_layer(Agent *agent, size_t *offset, int rows, int in, int out)
+{
+    int l = agent->num_layers++;
+    agent->layer_rows[l] = rows;
+    agent->layer_in[l] = in;
+    agent->layer_out[l] = out;
+    agent->weight[l] = *offset;
+    *offset += (size_t)in * (size_t)out;
+    agent->bias[l] = *offset;
+    *offset += (size_t)out;
 }
 
 int agent_setup(Agent *agent, const AgentSpec *spec)
@@ -97,18 +159,21 @@ int agent_setup(Agent *agent, const AgentSpec *spec)
         agent->num_params = (size_t)spec->num_states * (size_t)agent->num_outputs;
         return 0;
     }
-    agent->num_layers = spec->num_hidden + 1;
     size_t offset = 0;
-    for (int l = 0; l < agent->num_layers; l++) {
-        int in = l == 0 ? spec->obs_dim : spec->hidden[l - 1];
-        int out = l == spec->num_hidden ? agent->num_outputs : spec->hidden[l];
-        agent->layer_in[l] = in;
-        agent->layer_out[l] = out;
-        agent->weight[l] = offset;
-        offset += (size_t)in * (size_t)out;
-        agent->bias[l] = offset;
-        offset += (size_t)out;
+    int width = spec->obs_dim; /* of the next layer's input, per observation */
+    if (spec->kind == AGENT_CONV) {
+        agent->out_height = spec->in_height - AGENT_CONV_KERNEL + 1;
+        agent->out_width = spec->in_width - AGENT_CONV_KERNEL + 1;
+        int positions = agent->out_height * agent->out_width;
+        add_layer(agent, &offset, positions,
+                  spec->in_planes * AGENT_CONV_KERNEL * AGENT_CONV_KERNEL, spec->conv_filters);
+        width = positions * spec->conv_filters;
     }
+    for (int l = 0; l < spec->num_hidden; l++) {
+        add_layer(agent, &offset, 1, width, spec->hidden[l]);
+        width = spec->hidden[l];
+    }
+    add_layer(agent, &offset, 1, width, agent->num_outputs);
     agent->num_params = offset;
     return 0;
 }
@@ -139,10 +204,10 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
     if (max_batch < 1)
         return lpg_error("agent: max_batch must be >= 1 (got %d)", max_batch);
     size_t per_output = (size_t)max_batch * (size_t)agent->num_outputs;
-    BufferSpec table[4 * AGENT_MAX_HIDDEN + 9];
+    BufferSpec table[4 * AGENT_MAX_LAYERS + 11];
     size_t count = 0;
     for (int l = 0; l + 1 < agent->num_layers; l++) {
-        size_t n = (size_t)max_batch * (size_t)agent->layer_out[l];
+        size_t n = (size_t)max_batch * (size_t)agent->layer_rows[l] * (size_t)agent->layer_out[l];
         table[count++] = (BufferSpec)BUFFER(work->act[l], n);
         table[count++] = (BufferSpec)BUFFER(work->tangent[l], n);
         table[count++] = (BufferSpec)BUFFER(work->grad[l], n);
@@ -159,6 +224,10 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
     size_t states = agent->spec.kind == AGENT_TABULAR ? (size_t)agent->spec.num_states : 0;
     table[count++] = (BufferSpec)BUFFER(work->visits, states);
     table[count++] = (BufferSpec)BUFFER(work->touched, max_batch);
+    size_t patches = agent->spec.kind == AGENT_CONV
+                         ? (size_t)max_batch * (size_t)agent->layer_rows[0] * (size_t)agent->layer_in[0]
+                         : 0;
+    table[count++] = (BufferSpec)BUFFER(work->patches, patches);
     work->mem = buffers_alloc(table, count, "agent workspace");
     if (!work->mem)
         return -1;
@@ -298,25 +367,51 @@ static void relu_mask(real *d, const real *act, size_t count)
             d[i] = 0;
 }
 
-/* The input a_l of layer l: the observations for l = 0, else hidden activations. */
-static const real *layer_input(const AgentWork *work, AgentObs obs, int l)
+/* The input a_l of layer l: the observations (MLP) or their patches (conv) for l = 0, else the
+ * previous layer's activations. */
+static const real *layer_input(const Agent *agent, const AgentWork *work, AgentObs obs, int l)
 {
-    return l == 0 ? obs.x : work->act[l - 1];
+    if (l > 0)
+        return work->act[l - 1];
+    return agent->spec.kind == AGENT_CONV ? work->patches : obs.x;
 }
 
-/* ---- MLP passes ----------------------------------------------------------------------- */
+/* im2col: work->patches [batch * positions x in_planes * 9], row (b, oy, ox) holding the 3x3
+ * patch of every plane at (oy, ox) of observation b, column (plane * 3 + dy) * 3 + dx. */
+static void fill_patches(const Agent *agent, AgentWork *work, AgentObs obs, int batch)
+{
+    const AgentSpec *s = &agent->spec;
+    const int k = AGENT_CONV_KERNEL, plane = s->in_height * s->in_width;
+    real *row = work->patches;
+    for (int b = 0; b < batch; b++) {
+        const real *x = obs.x + (size_t)b * (size_t)s->obs_dim;
+        for (int oy = 0; oy < agent->out_height; oy++)
+            for (int ox = 0; ox < agent->out_width; ox++)
+                for (int c = 0; c < s->in_planes; c++)
+                    for (int dy = 0; dy < k; dy++) {
+                        memcpy(row, x + (size_t)c * plane + (size_t)(oy + dy) * s->in_width + ox,
+                               (size_t)k * sizeof(real));
+                        row += k;
+                    }
+    }
+}
+
+/* ---- MLP and conv passes: layer l is one gemm over batch * layer_rows[l] rows --------- */
 
 static void mlp_forward(const Agent *agent, AgentWork *work, const real *theta, AgentObs obs,
                         int batch, real *out)
 {
+    if (agent->spec.kind == AGENT_CONV)
+        fill_patches(agent, work, obs, batch);
     int last = agent->num_layers - 1;
     for (int l = 0; l <= last; l++) {
-        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
+        int rows = batch * agent->layer_rows[l], n_in = agent->layer_in[l];
+        int n_out = agent->layer_out[l];
         real *z = l == last ? out : work->act[l];
-        linear_forward(z, layer_input(work, obs, l), theta + agent->weight[l],
-                       theta + agent->bias[l], batch, n_in, n_out);
+        linear_forward(z, layer_input(agent, work, obs, l), theta + agent->weight[l],
+                       theta + agent->bias[l], rows, n_in, n_out);
         if (l < last)
-            relu_in_place(z, (size_t)batch * n_out);
+            relu_in_place(z, (size_t)rows * n_out);
     }
 }
 
@@ -325,15 +420,16 @@ static void mlp_backward(const Agent *agent, AgentWork *work, const real *theta,
 {
     const real *dz = dout;
     for (int l = agent->num_layers - 1; l >= 0; l--) {
-        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
-        weight_gradient_add(dtheta + agent->weight[l], layer_input(work, obs, l), dz, batch, n_in,
-                            n_out);
-        add_column_sums(dtheta + agent->bias[l], dz, batch, n_out);
+        int rows = batch * agent->layer_rows[l], n_in = agent->layer_in[l];
+        int n_out = agent->layer_out[l];
+        weight_gradient_add(dtheta + agent->weight[l], layer_input(agent, work, obs, l), dz, rows,
+                            n_in, n_out);
+        add_column_sums(dtheta + agent->bias[l], dz, rows, n_out);
         if (l == 0)
             break;
         real *da = work->grad[l - 1];
-        matmul_transposed(da, dz, theta + agent->weight[l], batch, n_in, n_out, 0);
-        relu_mask(da, work->act[l - 1], (size_t)batch * n_in);
+        matmul_transposed(da, dz, theta + agent->weight[l], rows, n_in, n_out, 0);
+        relu_mask(da, work->act[l - 1], (size_t)rows * n_in);
         dz = da;
     }
 }
@@ -343,14 +439,15 @@ static void mlp_forward_tangent(const Agent *agent, AgentWork *work, const real 
 {
     int last = agent->num_layers - 1;
     for (int l = 0; l <= last; l++) {
-        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
+        int rows = batch * agent->layer_rows[l], n_in = agent->layer_in[l];
+        int n_out = agent->layer_out[l];
         real *dz = l == last ? out_tangent : work->tangent[l];
-        linear_forward(dz, layer_input(work, obs, l), v + agent->weight[l], v + agent->bias[l],
-                       batch, n_in, n_out);
+        linear_forward(dz, layer_input(agent, work, obs, l), v + agent->weight[l],
+                       v + agent->bias[l], rows, n_in, n_out);
         if (l > 0)
-            matmul(dz, work->tangent[l - 1], theta + agent->weight[l], batch, n_out, n_in, 0, 0, 1);
+            matmul(dz, work->tangent[l - 1], theta + agent->weight[l], rows, n_out, n_in, 0, 0, 1);
         if (l < last)
-            relu_mask(dz, work->act[l], (size_t)batch * n_out);
+            relu_mask(dz, work->act[l], (size_t)rows * n_out);
     }
 }
 
@@ -360,20 +457,21 @@ static void mlp_backward_tangent(const Agent *agent, AgentWork *work, const real
 {
     const real *dz = dout, *dz_tangent = dout_tangent;
     for (int l = agent->num_layers - 1; l >= 0; l--) {
-        int n_in = agent->layer_in[l], n_out = agent->layer_out[l];
+        int rows = batch * agent->layer_rows[l], n_in = agent->layer_in[l];
+        int n_out = agent->layer_out[l];
         real *hv_w = hv + agent->weight[l];
-        weight_gradient_add(hv_w, layer_input(work, obs, l), dz_tangent, batch, n_in, n_out);
+        weight_gradient_add(hv_w, layer_input(agent, work, obs, l), dz_tangent, rows, n_in, n_out);
         if (l > 0)
-            weight_gradient_add(hv_w, work->tangent[l - 1], dz, batch, n_in, n_out);
-        add_column_sums(hv + agent->bias[l], dz_tangent, batch, n_out);
+            weight_gradient_add(hv_w, work->tangent[l - 1], dz, rows, n_in, n_out);
+        add_column_sums(hv + agent->bias[l], dz_tangent, rows, n_out);
         if (l == 0)
             break;
         real *da = work->grad[l - 1], *da_tangent = work->grad_tangent[l - 1];
-        size_t count = (size_t)batch * n_in;
-        matmul_transposed(da, dz, theta + agent->weight[l], batch, n_in, n_out, 0);
+        size_t count = (size_t)rows * n_in;
+        matmul_transposed(da, dz, theta + agent->weight[l], rows, n_in, n_out, 0);
         relu_mask(da, work->act[l - 1], count);
-        matmul_transposed(da_tangent, dz_tangent, theta + agent->weight[l], batch, n_in, n_out, 0);
-        matmul_transposed(da_tangent, dz, v + agent->weight[l], batch, n_in, n_out, 1);
+        matmul_transposed(da_tangent, dz_tangent, theta + agent->weight[l], rows, n_in, n_out, 0);
+        matmul_transposed(da_tangent, dz, v + agent->weight[l], rows, n_in, n_out, 1);
         relu_mask(da_tangent, work->act[l - 1], count);
         dz = da;
         dz_tangent = da_tangent;

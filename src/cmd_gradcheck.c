@@ -116,7 +116,7 @@ static void print_result(const EnvSpec *env, const GradcheckResult *r, double th
 {
     printf("env %s (%s): %s agent, %zu params; rule %zu params; alpha_lr %g, alpha_y %g; "
            "J = %.6g, max|dJ/deta| = %.3g, floor %.2g (%.1f s)\n", env->name, env->path,
-           r->kind == AGENT_TABULAR ? "tabular" : "mlp", r->agent_params, r->rule_params,
+           r->kind == AGENT_TABULAR ? "tabular" : r->kind == AGENT_CONV ? "conv" : "mlp", r->agent_params, r->rule_params,
            r->alpha_lr, r->alpha_y, r->J, r->max_grad, r->floor, seconds);
     if (!r->resolved)
         printf("  note: every |dJ/deta| is below the round-off floor %.2g of %s: the lines below "

@@ -74,7 +74,8 @@ int cmd_train(int argc, char **argv)
     if (train_config_load(&config, args.path, args.noverrides, args.overrides))
         return 1;
     EnvSpec spec;
-    if (env_load(config.env, &spec))
+    if (env_load(config.env, &spec) ||
+        agent_check_kind(config.conv_filters, &spec, 1, args.path))
         return 1;
     RuleLayout layout;
     real *eta = NULL;

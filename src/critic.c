@@ -9,14 +9,14 @@
 #include "returns.h"
 #include "util.h"
 
-int critic_init(Critic *c, const EnvSpec *env, const double *hidden, int num_hidden, int t_len,
-                int n, Rng *rng)
+int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const double *hidden,
+                int num_hidden, int t_len, int n, Rng *rng)
 {
     memset(c, 0, sizeof *c);
     if (t_len < 1 || n < 1)
         return lpg_error("critic: rollouts need t_len >= 1 and n >= 1 (got %d x %d)", t_len, n);
     AgentSpec spec;
-    if (agent_spec_for_env(&spec, env, hidden, num_hidden, 0, 1))
+    if (agent_spec_for_env(&spec, env, conv_filters, hidden, num_hidden, 0, 1))
         return -1;
     spec.num_actions = 0; /* value only */
     if (agent_setup(&c->net, &spec) || agent_work_init(&c->work, &c->net, (t_len + 1) * n))

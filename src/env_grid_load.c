@@ -243,7 +243,11 @@ int grid_load(const cJSON *root, EnvSpec *spec, const char *path)
     spec->num_actions = spec->moves;
     if (spec->kind == ENV_TABULAR_GRID)
         spec->num_states = cells << spec->num_objects;
-    else
+    else {
         spec->obs_dim = (spec->num_types + 1) * cells;
+        spec->obs_planes = spec->num_types + 1;
+        spec->obs_height = spec->height;
+        spec->obs_width = spec->width;
+    }
     return 0;
 }

@@ -67,6 +67,8 @@ int minatar_load(const cJSON *root, EnvSpec *spec, const char *path)
         return -1;
     spec->num_actions = MINATAR_NUM_ACTIONS;
     spec->obs_dim = MINATAR_CELLS * minatar_game(spec->game)->channels;
+    spec->obs_planes = minatar_game(spec->game)->channels;
+    spec->obs_height = spec->obs_width = MINATAR_SIDE;
     spec->width = spec->height = MINATAR_SIDE;
     spec->start_cell = -1;
     return 0;

@@ -169,7 +169,8 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
         if (!(setup->eta[r] = rule_file_load(c->rules[r].path, &setup->layout[r])))
             return -1;
     setup->specs = lpg_calloc((size_t)c->envs.count, sizeof(EnvSpec), "environments");
-    if (!setup->specs || load_envs(c, setup->specs))
+    if (!setup->specs || load_envs(c, setup->specs) ||
+        agent_check_kind(c->conv_filters, setup->specs, c->envs.count, c->source))
         return -1;
     int loaded[NUM_FAMILIES] = {0};
     for (int i = 0; i < c->envs.count; i++) {
@@ -198,6 +199,8 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
     t.seed = c->seed, t.seeds = c->seeds, t.steps = eval_env_steps(c, spec);
     t.copies = c->copies, t.unroll = c->unroll, t.threads = c->threads;
     t.mlp_hidden = c->mlp_hidden;
+    snprintf(t.agent, sizeof t.agent, "%s", c->agent);
+    t.conv_filters = c->conv_filters;
     t.log_points = c->log_points;
     return t;
 }

@@ -28,6 +28,7 @@ const ConfigField eval_config_fields[] = {
     F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
     F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
     F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
@@ -53,6 +54,7 @@ void eval_config_defaults(EvalConfig *c)
     c->threads = 4;
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
+    strcpy(c->agent, "mlp");
     c->tabular_alpha_lr = 4;
     c->mlp_alpha_lr = 0.5;
     c->alpha_y = 0.5;
@@ -178,7 +180,8 @@ static int eval_config_check(EvalConfig *c, const char *where)
 {
     if (c->envs.count < 1)
         return lpg_error("%s: key 'envs': at least one environment file is required", where);
-    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where))
+    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where) ||
+        agent_parse_kind(c->agent, &c->conv_filters, where))
         return -1;
     if (c->num_rules == 0 && add_rule(c, "lpg", c->rule, NULL, where))
         return -1;

@@ -29,8 +29,8 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     rng_seed(&life->rng, seed, RNG_STREAM_LIFETIME);
     const int n = config->copies, t_len = config->unroll;
     AgentSpec as;
-    if (agent_spec_for_env(&as, spec, config->mlp_hidden.item, config->mlp_hidden.count,
-                           RULE_Y_DIM, 0) ||
+    if (agent_spec_for_env(&as, spec, config->conv_filters, config->mlp_hidden.item,
+                           config->mlp_hidden.count, RULE_Y_DIM, 0) ||
         agent_setup(&life->agent, &as))
         return -1;
     Rng env_rng = rng_split(&life->rng), critic_rng = rng_split(&life->rng);
@@ -39,8 +39,8 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     if (env_batch_init(&life->env, spec, n, env_seed) ||
         agent_work_init(&life->awork, &life->agent, (t_len + 1) * n) ||
         window_init(&life->window, spec, &life->agent, config->K, t_len, n) ||
-        critic_init(&life->critic, spec, config->mlp_hidden.item, config->mlp_hidden.count,
-                    t_len, n, &critic_rng)) {
+        critic_init(&life->critic, spec, config->conv_filters, config->mlp_hidden.item,
+                    config->mlp_hidden.count, t_len, n, &critic_rng)) {
         lifetime_free(life);
         return -1;
     }

@@ -21,6 +21,7 @@ static const Command commands[] = {
     {"meta-train", cmd_meta_train, "meta-train an update rule over many lifetimes (--resume continues)", 1},
     {"eval", cmd_eval, "a saved rule against tuned A2C on held-out environments, over seeds", 0},
     {"info", cmd_info, "show how a rule file or meta-training checkpoint was made (--sections)", 0},
+    {"analyse", cmd_analyse, "what a rule's y learns: ymap, values, converge (Figures 4-6)", 0},
     {"gradcheck", cmd_gradcheck, "check the meta-gradient against finite differences on a config", 0},
     {NULL, NULL, NULL, 0},
 };

@@ -14,25 +14,29 @@
 typedef struct {
     double params;  /* agent parameters P */
     double outputs; /* outputs per row */
-    double hidden;  /* sum of hidden widths (0: tabular) */
+    double hidden;  /* hidden activations per row (0: tabular) */
     double states;  /* tabular states (0: MLP) */
     double obs;     /* observation reals per row (0: tabular) */
+    double patches; /* conv: im2col reals per row (0: others) */
 } Sizes;
 
 /* The agent's sizes for spec (the layout agent_setup computes), or all zero if it has none. */
-static Sizes agent_sizes(const EnvSpec *spec, const ConfigDoubleList *mlp_hidden, int num_y,
-                         int has_value)
+static Sizes agent_sizes(const EnvSpec *spec, int conv_filters, const ConfigDoubleList *mlp_hidden,
+                         int num_y, int has_value)
 {
-    Sizes z = {0, 0, 0, 0, 0};
+    Sizes z = {0, 0, 0, 0, 0, 0};
     AgentSpec as;
     Agent agent;
-    if (agent_spec_for_env(&as, spec, mlp_hidden->item, mlp_hidden->count, num_y, has_value) ||
+    if (agent_spec_for_env(&as, spec, conv_filters, mlp_hidden->item, mlp_hidden->count, num_y,
+                           has_value) ||
         agent_setup(&agent, &as))
         return z;
     z.params = (double)agent.num_params;
     z.outputs = agent.num_outputs;
     for (int l = 0; l + 1 < agent.num_layers; l++)
-        z.hidden += agent.layer_out[l];
+        z.hidden += (double)agent.layer_rows[l] * agent.layer_out[l];
+    if (as.kind == AGENT_CONV)
+        z.patches = (double)agent.layer_rows[0] * agent.layer_in[0];
     z.states = spec->num_states > 0 ? spec->num_states : 0;
     z.obs = spec->obs_dim > 0 ? spec->obs_dim : 0;
     return z;
@@ -41,7 +45,7 @@ static Sizes agent_sizes(const EnvSpec *spec, const ConfigDoubleList *mlp_hidden
 /* Work space of an agent for batches of `rows`: activations, tangents and gradients. */
 static double agent_work_reals(Sizes a, double rows)
 {
-    return 4 * rows * (a.hidden + a.outputs) + a.states;
+    return 4 * rows * (a.hidden + a.outputs) + rows * a.patches + a.states;
 }
 
 /* One rollout of T steps of n copies (rows1 = (T + 1) n observations). */
@@ -73,8 +77,8 @@ static double lifetime_bytes(const MetaConfig *c, const EnvSpec *spec, double ru
                              double *checkpoint_bytes)
 {
     double n = c->copies, T = c->unroll, K = c->K, rows1 = n * (T + 1);
-    Sizes a = agent_sizes(spec, &c->mlp_hidden, RULE_Y_DIM, 0);
-    Sizes critic = agent_sizes(spec, &c->mlp_hidden, 0, 1);
+    Sizes a = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, RULE_Y_DIM, 0);
+    Sizes critic = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, 0, 1);
     double window = (K + 5) * a.params + 3 * K * rows1 * (RULE_Y_DIM + 1) + rows1 * 4;
     double reals = window + (K + 1) * rollout_reals(a, n, T) + agent_work_reals(a, rows1) +
                    rule_work_reals(c->rule_hidden, n, T) + 2 * critic.params +
@@ -104,7 +108,7 @@ double memory_train(const TrainConfig *c, const EnvSpec *spec, int rule_hidden)
 {
     double n = c->copies, T = c->unroll, rows = n * T, rows1 = n * (T + 1);
     int lpg = rule_hidden > 0;
-    Sizes a = agent_sizes(spec, &c->mlp_hidden, lpg ? RULE_Y_DIM : 0, !lpg);
+    Sizes a = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, lpg ? RULE_Y_DIM : 0, !lpg);
     double learner = lpg ? rule_work_reals(rule_hidden, n, T) + 2 * rows1 * RULE_Y_DIM + a.params
                          : 3 * a.params + 4 * rows;
     double seed_reals = 2 * a.params + rollout_reals(a, n, T) + agent_work_reals(a, rows1) + learner;

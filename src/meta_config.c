@@ -21,6 +21,7 @@ const ConfigField meta_config_fields[] = {
     F("meta_steps", CONFIG_INT, meta_steps, 1, META_STEPS_MAX, "meta-steps of the run"),
     F("rule_hidden", CONFIG_INT, rule_hidden, 1, 4096, "LSTM width of the rule"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("meta_lr", CONFIG_DOUBLE, meta_lr, 0, 1, "Adam learning rate on eta"),
     F("meta_clip", CONFIG_DOUBLE, meta_clip, 0, 1e9, "global-norm clip of the meta-gradient (0: off)"),
     F("beta0", CONFIG_DOUBLE, beta0, 0, 100, "weight of H(pi) in J"),
@@ -62,6 +63,7 @@ void meta_config_defaults(MetaConfig *c)
     c->meta_steps = 1000;
     c->rule_hidden = 32;
     set_list(&c->mlp_hidden, (const double[]){32}, 1);
+    strcpy(c->agent, "mlp");
     c->meta_lr = 1e-3;
     c->meta_clip = 0.5;
     c->beta0 = 0.05;
@@ -89,7 +91,8 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         return -1;
     if (c->envs.count == 0)
         return lpg_error("%s: key 'envs': at least one environment file is required", path);
-    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, path))
+    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, path) ||
+        agent_parse_kind(c->agent, &c->conv_filters, path))
         return -1;
     if ((long long)c->tabular_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS ||
         (long long)c->mlp_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS)

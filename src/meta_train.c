@@ -194,7 +194,8 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
         if (bandit_init(&run->bandits[e], lrs->item, lrs->count, c->alpha_ys.item, c->alpha_ys.count))
             return -1;
     }
-    if (memory_check(memory_meta_train(c, run->specs, run->num_envs), c->max_memory, config_path))
+    if (agent_check_kind(c->conv_filters, run->specs, run->num_envs, config_path) ||
+        memory_check(memory_meta_train(c, run->specs, run->num_envs), c->max_memory, config_path))
         return -1;
     rule_layout(&run->layout, c->rule_hidden);
     run->eta = lpg_calloc(run->layout.count, sizeof(real), "rule parameters");
@@ -249,6 +250,56 @@ static void shape_of(const MetaRun *run, int64_t shape[SHAPE_FIELDS])
     shape[SHAPE_RULE_HIDDEN] = c->rule_hidden, shape[SHAPE_ENVS] = run->num_envs;
 }
 
+/* The "agent_shape" section: conv filters (0: MLP agents), the number of hidden layers, then
+ * their widths: what fixes the size of every saved θ and critic. Files from before the section
+ * had MLP agents. */
+enum { AGENT_SHAPE_MAX = 2 + AGENT_MAX_HIDDEN };
+
+static size_t agent_shape_of(const MetaConfig *c, int64_t shape[AGENT_SHAPE_MAX])
+{
+    shape[0] = c->conv_filters;
+    shape[1] = c->mlp_hidden.count;
+    for (int l = 0; l < c->mlp_hidden.count && l < AGENT_MAX_HIDDEN; l++)
+        shape[2 + l] = (int64_t)c->mlp_hidden.item[l];
+    return 2 + (size_t)(c->mlp_hidden.count < AGENT_MAX_HIDDEN ? c->mlp_hidden.count
+                                                               : AGENT_MAX_HIDDEN);
+}
+
+static int check_agent_shape(const MetaRun *run, const Checkpoint *ck)
+{
+    int64_t now[AGENT_SHAPE_MAX], saved[AGENT_SHAPE_MAX];
+    size_t count = agent_shape_of(&run->config, now);
+    const CheckpointSection *section = checkpoint_find(ck, "agent_shape");
+    if (!section) {
+        if (run->config.conv_filters > 0)
+            return lpg_error("%s: was made with MLP agents (it predates conv agents) but %s says "
+                             "agent \"conv\"; resume with agent \"mlp\"", ck->path,
+                             run->config_path);
+        return 0;
+    }
+    if (section->count < 2 || section->count > AGENT_SHAPE_MAX)
+        return lpg_error("%s: section 'agent_shape': %zu values (expected 2 to %d)", ck->path,
+                         section->count, AGENT_SHAPE_MAX);
+    if (checkpoint_get_int64(ck, "agent_shape", saved, section->count))
+        return -1;
+    int same = section->count == count;
+    for (size_t j = 0; same && j < count; j++)
+        same = saved[j] == now[j];
+    if (same)
+        return 0;
+    char had[128] = "", want[128] = "";
+    for (size_t j = 2; j < section->count; j++)
+        snprintf(had + strlen(had), sizeof had - strlen(had), "%s%lld", j > 2 ? "," : "",
+                 (long long)saved[j]);
+    for (size_t j = 2; j < count; j++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", j > 2 ? "," : "",
+                 (long long)now[j]);
+    return lpg_error("%s: was made with agent \"%s\" (%lld filters), mlp_hidden [%s] but %s says "
+                     "agent \"%s\", mlp_hidden [%s]; resume with the same agent", ck->path,
+                     saved[0] > 0 ? "conv" : "mlp", (long long)saved[0], had, run->config_path,
+                     run->config.agent, want);
+}
+
 static int save_lives(const MetaRun *run, CheckpointWriter *w)
 {
     int n = run->config.lifetimes;
@@ -288,6 +339,9 @@ int meta_run_save(const MetaRun *run, const char *path)
     shape_of(run, shape);
     int rc = add_config_record(run, &w);
     rc = rc || checkpoint_add_int64(&w, "shape", shape, SHAPE_FIELDS);
+    int64_t agent_shape[AGENT_SHAPE_MAX];
+    size_t agent_count = agent_shape_of(&run->config, agent_shape);
+    rc = rc || checkpoint_add_int64(&w, "agent_shape", agent_shape, agent_count);
     rc = rc || checkpoint_add_int64(&w, "step", &step, 1);
     rc = rc || checkpoint_add_int64(&w, "lifetimes_finished", &finished, 1);
     rc = rc || rule_file_add(&w, &run->layout, run->eta);
@@ -424,12 +478,22 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     char *saved_text = checkpoint_get_text(ck, "effective_config");
     cJSON *saved = saved_text ? cJSON_Parse(saved_text) : NULL;
     cJSON *now = cJSON_Parse(run->effective_config);
+    /* A key the saved run did not have yet (added to lpg later) is unchanged at its default,
+     * which keeps the behaviour of before the key. */
+    MetaConfig d;
+    meta_config_defaults(&d);
+    char *defaults_text = config_to_json(meta_config_fields, meta_config_num_fields, &d);
+    cJSON *defaults = defaults_text ? cJSON_Parse(defaults_text) : NULL;
+    free(defaults_text);
     int changed = 0;
     for (const cJSON *item = now ? now->child : NULL; saved && item; item = item->next) {
         if (is_bookkeeping_key(item->string))
             continue;
         const cJSON *old = cJSON_GetObjectItemCaseSensitive(saved, item->string);
         if (old && cJSON_Compare(old, item, 1))
+            continue;
+        const cJSON *by_default = cJSON_GetObjectItemCaseSensitive(defaults, item->string);
+        if (!old && by_default && cJSON_Compare(by_default, item, 1))
             continue;
         char *was = old ? cJSON_PrintUnformatted(old) : NULL, *is = cJSON_PrintUnformatted(item);
         fprintf(stderr, "lpg: %s%s was %s in the run that wrote %s, now %s\n",
@@ -441,6 +505,7 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     }
     cJSON_Delete(saved);
     cJSON_Delete(now);
+    cJSON_Delete(defaults);
     free(saved_text);
     if (changed && !allow_changes)
         return lpg_error("%s: not resumed: %d learning key%s changed (above); resume with the "
@@ -490,6 +555,7 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     RuleLayout saved_layout;
     real *eta = NULL;
     int rc = check_shape(run, &ck);
+    rc = rc || check_agent_shape(run, &ck);
     rc = rc || check_config_changes(run, &ck, config_path, allow_changes);
     rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
@@ -555,14 +621,14 @@ static void *run_windows(void *arg)
     return NULL;
 }
 
-/* This rank's lifetimes in the order threads should take them: MLP agents (the costlier windows)
+/* This rank's lifetimes in the order threads should take them: MLP and conv agents (the costlier windows)
  * first, then tabular ones, each in index order. Fills order and returns how many. */
 static int order_by_cost(const MetaRun *run, int *order)
 {
     int at = 0, n = run->config.lifetimes;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++)
-            if (dist_owns(n, i) && (run->lives[i].agent.spec.kind == AGENT_MLP) == (pass == 0))
+            if (dist_owns(n, i) && (run->lives[i].agent.spec.kind != AGENT_TABULAR) == (pass == 0))
                 order[at++] = i;
     return at;
 }

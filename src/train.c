@@ -72,7 +72,7 @@ static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec
     memset(run, 0, sizeof *run);
     int lpg = c->method_kind == TRAIN_LPG;
     AgentSpec as;
-    if (agent_spec_for_env(&as, spec, c->mlp_hidden.item, c->mlp_hidden.count,
+    if (agent_spec_for_env(&as, spec, c->conv_filters, c->mlp_hidden.item, c->mlp_hidden.count,
                            lpg ? RULE_Y_DIM : 0, lpg ? 0 : 1))
         return -1;
     as.tabular_init_std = c->tabular_init_std;

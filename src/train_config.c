@@ -19,6 +19,7 @@ const ConfigField train_config_fields[] = {
     F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
     F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_init_std", CONFIG_DOUBLE, tabular_init_std, 0, 100, "std of initial tabular rows"),
     F("optimizer", CONFIG_STRING, optimizer, 0, 0, "a2c: \"sgd\", \"rmsprop\" or \"adam\""),
     F("lr", CONFIG_DOUBLE, a2c.lr, 0, 1e6, "a2c: learning rate"),
@@ -48,6 +49,7 @@ void train_config_defaults(TrainConfig *c)
     c->threads = 2;
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
+    strcpy(c->agent, "mlp");
     strcpy(c->optimizer, "adam");
     c->a2c.lr = 1e-3;
     c->a2c.entropy_cost = 0.01;
@@ -80,7 +82,8 @@ int train_config_finish(TrainConfig *c, const char *where)
     if (optimizer_parse(c->optimizer, &c->a2c.optimizer))
         return lpg_error("%s: key 'optimizer': expected \"sgd\", \"rmsprop\" or \"adam\", got \"%s\"",
                          where, c->optimizer);
-    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where))
+    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where) ||
+        agent_parse_kind(c->agent, &c->conv_filters, where))
         return -1;
     return 0;
 }

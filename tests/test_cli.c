@@ -59,3 +59,17 @@ TEST(cli_override_errors_name_the_key_once)
     check_cli("eval configs/eval_quick.json seeds=0", 1,
               "lpg: command line: key 'seeds': value 0 is out of range [1, 1024]");
 }
+
+TEST(cli_agent_key_is_checked_against_the_environments)
+{
+    check_cli("train tests/configs/train_chain.json agent=cnn", 1,
+              "lpg: tests/configs/train_chain.json: key 'agent': expected \"mlp\" or \"conv\", "
+              "got \"cnn\"");
+    check_cli("train tests/configs/train_chain.json agent=conv", 1,
+              "lpg: tests/configs/train_chain.json: key 'agent': \"conv\" needs an environment "
+              "whose observation is an image (MinAtar, random grids), and "
+              "tests/configs/../../configs/envs/chain_short.json is not one");
+    check_cli("meta-train configs/grid.json agent=conv run_dir=build/test_runs/conv_refused", 1,
+              "lpg: configs/grid.json: key 'agent': \"conv\" needs an environment whose "
+              "observation is an image (MinAtar, random grids), and none of the 5 is one");
+}

@@ -31,10 +31,10 @@ static int fixture_init(Fixture *f, const char *env_path, int t_len, int n, uint
     const double hidden[1] = {16};
     AgentSpec spec;
     if (env_load(env_path, &f->spec) || env_batch_init(&f->env, &f->spec, n, seed) ||
-        agent_spec_for_env(&spec, &f->spec, hidden, 1, 0, 0) ||
+        agent_spec_for_env(&spec, &f->spec, 0, hidden, 1, 0, 0) ||
         agent_setup(&f->policy, &spec) || agent_work_init(&f->policy_work, &f->policy, n) ||
         rollout_init(&f->rollout, &f->spec, &f->policy, t_len, n) ||
-        critic_init(&f->critic, &f->spec, hidden, 1, t_len, n, &f->rng))
+        critic_init(&f->critic, &f->spec, 0, hidden, 1, t_len, n, &f->rng))
         return -1;
     f->policy_params = calloc(f->policy.num_params, sizeof(real));
     f->advantage = calloc((size_t)t_len * n, sizeof(real));

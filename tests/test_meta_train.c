@@ -8,16 +8,17 @@
 
 #include "checkpoint.h"
 #include "meta_train.h"
+#include "quiet_stderr.h"
 #include "test.h"
 
 #define TINY "tests/configs/meta_tiny.json"
 
-/* Runs steps meta-steps from a fresh start and returns a copy of η (caller frees). */
-static real *eta_after(int steps, char *threads_override)
+/* Runs steps meta-steps from a fresh start with the overrides and returns a copy of η (caller
+ * frees). */
+static real *eta_after_overrides(int steps, int noverrides, char **over)
 {
     MetaRun run;
-    char *over[] = {threads_override};
-    if (meta_run_init(&run, TINY, threads_override ? 1 : 0, over)) {
+    if (meta_run_init(&run, TINY, noverrides, over)) {
         meta_run_free(&run);
         return NULL;
     }
@@ -29,6 +30,12 @@ static real *eta_after(int steps, char *threads_override)
     memcpy(eta, run.eta, run.layout.count * sizeof(real));
     meta_run_free(&run);
     return eta;
+}
+
+static real *eta_after(int steps, char *override)
+{
+    char *over[] = {override};
+    return eta_after_overrides(steps, override ? 1 : 0, over);
 }
 
 static size_t eta_count(void)
@@ -109,6 +116,76 @@ TEST(meta_train_refuses_a_checkpoint_of_another_shape)
     CHECK_INT(meta_run_resume(&run, TINY, 1, over2, path, 0), -1);
     meta_run_free(&run);
     CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, "tests/configs/meta_tiny.json", 0), -1);
+    meta_run_free(&run);
+}
+
+/* agent "conv" (meta_tiny's random grid gets the convolution): deterministic for any thread
+ * count, different from MLP agents, resumed exactly; a checkpoint of conv agents refuses MLP
+ * agents or other widths even with allow_changes, and one of MLP agents refuses conv. */
+TEST(meta_train_conv_agents_run_resume_and_refuse_another_agent)
+{
+    const char *path = "build/test_resume_conv.lpg";
+    size_t n = eta_count();
+    char *conv[] = {"agent=conv", "threads=1"};
+    real *a = eta_after_overrides(7, 1, conv), *one = eta_after_overrides(7, 2, conv);
+    real *mlp = eta_after(7, NULL);
+    REQUIRE(a && one && mlp);
+    CHECK(memcmp(a, one, n * sizeof(real)) == 0);
+    CHECK(memcmp(a, mlp, n * sizeof(real)) != 0);
+    MetaRun run;
+    MetaStepStats st;
+    REQUIRE(meta_run_init(&run, TINY, 1, conv) == 0);
+    for (int s = 0; s < 4; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK_INT(meta_run_save(&run, path), 0);
+    meta_run_free(&run);
+    CHECK_INT(meta_run_resume(&run, TINY, 1, conv, path, 0), 0);
+    for (int s = 0; s < 3; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK(memcmp(run.eta, a, n * sizeof(real)) == 0);
+    meta_run_free(&run);
+    char *other[][2] = {{"agent=mlp", "threads=1"}, {"agent=conv", "mlp_hidden=9"}};
+    mute_stderr();
+    for (int k = 0; k < 2; k++) {
+        CHECK_INT(meta_run_resume(&run, TINY, 2, other[k], path, 1), -1);
+        meta_run_free(&run);
+    }
+    unmute_stderr();
+    /* The command's message names both sides. */
+    char out[8192];
+    const char *dir = "run_dir=build/test_runs/meta_conv";
+    char args[512];
+    snprintf(args, sizeof args, "meta-train " TINY " meta_steps=1 agent=conv %s --overwrite", dir);
+    CHECK_INT(run_lpg(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "meta-train " TINY " meta_steps=2 %s --resume --allow-changes", dir);
+    CHECK(run_lpg(args, out, sizeof out) != 0);
+    CHECK(strstr(out, "was made with agent \"conv\" (16 filters), mlp_hidden [8] but "
+                      "tests/configs/meta_tiny.json says agent \"mlp\", mlp_hidden [8]; resume "
+                      "with the same agent") != NULL);
+    /* A checkpoint of MLP agents refuses conv. */
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
+    CHECK_INT(meta_run_save(&run, path), 0);
+    meta_run_free(&run);
+    mute_stderr();
+    CHECK_INT(meta_run_resume(&run, TINY, 1, conv, path, 1), -1);
+    unmute_stderr();
+    meta_run_free(&run);
+    free(a), free(one), free(mlp);
+}
+
+/* A checkpoint written before the keys 'agent' and 'mlp_lifetime_updates' existed (of
+ * fuzz/tiny.json) resumes with them at their defaults, which keep its behaviour, and refuses
+ * agent "conv" (its agents were MLPs). */
+TEST(meta_train_resumes_a_checkpoint_from_before_the_agent_key)
+{
+    const char *old = "tests/configs/checkpoint_before_agent_key.lpg";
+    MetaRun run;
+    CHECK_INT(meta_run_resume(&run, "fuzz/tiny.json", 0, NULL, old, 0), 0);
+    meta_run_free(&run);
+    char *conv[] = {"agent=conv"};
+    mute_stderr();
+    CHECK_INT(meta_run_resume(&run, "fuzz/tiny.json", 1, conv, old, 1), -1);
+    unmute_stderr();
     meta_run_free(&run);
 }
 

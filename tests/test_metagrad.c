@@ -1,5 +1,5 @@
 /* test_metagrad.c: the whole meta-gradient dJ/dη through K inner updates against central finite
- * differences of J (window_replay) in double precision, for both agent kinds, with the rule's
+ * differences of J (window_replay) in double precision, for every agent kind, with the rule's
  * inputs as stop-gradient (the default) and with input_grad (the path through θ_k's inputs). */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +34,14 @@ static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, r
     as.kind = kind;
     as.num_states = s->spec.num_states;
     as.obs_dim = s->spec.obs_dim;
-    as.num_hidden = kind == AGENT_MLP ? 1 : 0;
+    as.num_hidden = kind != AGENT_TABULAR ? 1 : 0;
     as.hidden[0] = 6;
+    if (kind == AGENT_CONV) {
+        as.conv_filters = 4;
+        as.in_planes = s->spec.obs_planes;
+        as.in_height = s->spec.obs_height;
+        as.in_width = s->spec.obs_width;
+    }
     as.num_actions = s->spec.num_actions;
     as.num_y = RULE_Y_DIM;
     as.tabular_init_std = 0.5;
@@ -131,8 +137,8 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
             group_worst = fmax(group_worst, err);
         }
         fprintf(stderr, "    K=%d %s%s %-8s worst rel error %.2e\n", K,
-                kind == AGENT_MLP ? "mlp    " : "tabular", input_grad ? " input_grad" : "",
-                groups[g].name, group_worst);
+                kind == AGENT_MLP ? "mlp    " : kind == AGENT_CONV ? "conv   " : "tabular",
+                input_grad ? " input_grad" : "", groups[g].name, group_worst);
         worst = fmax(worst, group_worst);
     }
     free(theta_k);
@@ -252,4 +258,13 @@ TEST(metagrad_mlp_on_minatar_matches_finite_differences)
 {
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 0) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 1) < 1e-6);
+}
+
+/* The same board through a conv agent (4 filters of 3x3 over Seaquest's 10 channels, then a
+ * hidden layer of 6), through K = 2 and 3 updates. */
+TEST(metagrad_conv_on_minatar_matches_finite_differences)
+{
+    CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 0) < 1e-6);
+    CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 1) < 1e-6);
+    CHECK(check_meta_gradient("configs/envs/minatar/breakout.json", AGENT_CONV, 3, 0.5, 1) < 1e-6);
 }

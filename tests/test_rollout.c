@@ -17,7 +17,7 @@ TEST(rollout_rows_are_time_major_with_row_t_after_the_last_step)
     EnvSpec spec;
     REQUIRE(env_load("configs/envs/tabular_sparse.json", &spec) == 0);
     AgentSpec as;
-    REQUIRE(agent_spec_for_env(&as, &spec, NULL, 0, 0, 0) == 0);
+    REQUIRE(agent_spec_for_env(&as, &spec, 0, NULL, 0, 0, 0) == 0);
     as.tabular_init_std = 1; /* a policy that prefers some actions, so actions vary */
     Agent agent;
     AgentWork work;
