@@ -69,7 +69,8 @@ build/asan/lpg: $(OBJ_ASAN)
 	$(SAN_CC) -O1 -g $(SAN) -o $@ $^ $(LDLIBS)
 
 # build/lpg-mpi: the float program built with mpicc and -DLPG_MPI, so meta-train splits its
-# lifetimes across MPI ranks (src/dist.c; `mpirun -np N build/lpg-mpi meta-train <config>`).
+# lifetimes and eval its jobs across MPI ranks (src/dist.c; `mpirun -np N build/lpg-mpi
+# meta-train <config>`, `... eval <config>`).
 # Only this target needs Open MPI; `make mpi` installs it through scripts/install-deps.
 MPICC   ?= mpicc
 OBJ_MPI := $(patsubst src/%.c,build/mpi/%.o,$(SRC))
@@ -104,7 +105,7 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 
 # The test command of README.md and .ci/run. It also builds build/lpg-mpi (Open MPI is installed
-# for it) so tests/test_mpi.sh checks meta-training across ranks against threads.
+# for it) so tests/test_mpi.sh checks meta-training and eval across ranks against threads.
 test:
 	@bash scripts/install-deps mpi
 	@$(MAKE) --no-print-directory -j$(JOBS) build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg build/lpg-mpi $(FUZZ_TARGETS)

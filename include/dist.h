@@ -23,6 +23,12 @@ int dist_size(void);
 /* The block [*first, *end) of n items that rank owns. */
 void dist_block(int n, int rank, int *first, int *end);
 
+/* Contiguous blocks by cost: the block [*first, *end) of part `part` when n items of positive
+ * cost[i] are split into `parts` contiguous blocks of nearly equal total cost (an item goes to
+ * the block its cost's midpoint falls in, so a block's total is off by at most one item's cost).
+ * Blocks are in item order and may be empty; the same costs give the same blocks everywhere. */
+void dist_split_by_cost(const double *cost, int n, int parts, int part, int *first, int *end);
+
 /* True when this rank owns item i of n. */
 int dist_owns(int n, int i);
 
@@ -33,6 +39,12 @@ int dist_allgather_blocks(void *items, int n, size_t item_bytes);
 /* Concatenates every rank's bytes in rank order on rank 0: *all (malloc'd, the caller frees) and
  * *all_len; other ranks get NULL and 0. Returns 0, or -1 after reporting. */
 int dist_gather_bytes(const void *mine, size_t len, unsigned char **all, size_t *all_len);
+
+/* Says that every rank has passed the command's last collective call: a non-zero rc given to
+ * dist_finish afterwards is the command's own result (some runs failed, a file could not be
+ * written), not a failure of this rank, so the process finalizes and exits with it instead of
+ * ending the job. */
+void dist_collectives_done(void);
 
 /* True on every rank when flag is true on any rank (e.g. a stop request seen by some ranks). */
 int dist_any(int flag);

@@ -12,7 +12,13 @@
  * mlp_alpha_lr for MLP agents; a rule entry may set its own.
  *
  * Final score: train.h's, each seed's reward per step over its last TRAIN_FINAL_PERCENT % of
- * steps, then mean and standard error over seeds. */
+ * steps, then mean and standard error over seeds.
+ *
+ * The work is a list of (environment, method, seed) jobs. In build/lpg-mpi they are split
+ * across the MPI ranks (dist.h) in contiguous blocks of nearly equal estimated cost; rank 0
+ * gathers every seed's values and puts each method's result together as one train_run over all
+ * seeds makes it, so every file is the same, byte for byte, for any number of ranks and threads
+ * (results.json's wall-clock "seconds" aside). */
 #ifndef LPG_EVAL_H
 #define LPG_EVAL_H
 
@@ -82,7 +88,7 @@ int eval_config_load(EvalConfig *config, const char *path, int noverrides, char 
 typedef struct {
     TrainScore score; /* mean NaN when no seed has a finite value */
     int failed;       /* the run stopped with an error (non-finite parameters, say) */
-    double seconds;   /* wall-clock time of the run */
+    double seconds;   /* wall-clock time of the run (summed over the ranks' shares) */
 } EvalScore;
 
 typedef struct {
@@ -112,10 +118,12 @@ int eval_curve_path(const EvalConfig *config, const char *env_name, const char *
                     char *out, size_t outsize);
 
 /* Runs the whole evaluation: loads the rules, every environment and the A2C configs first (any
- * error stops it before training), then for each environment trains each rule and A2C, writes
- * their curves and fills rows[i] (rows holds config->envs.count rows, caller-owned). Prints one
- * line per (environment, method) on stderr. Returns 0; 1 when some runs failed (reported,
- * marked in their rows, the others done); -1 when nothing could run (reported). */
+ * error stops it before training), then trains this rank's jobs (every job in build/lpg), and
+ * on rank 0 writes every curve and fills rows[i] (rows holds config->envs.count rows,
+ * caller-owned; other ranks leave them alone). Prints one line per (environment, method), or
+ * per rank's share of one, on stderr. Collective in build/lpg-mpi. Returns 0; 1 on rank 0 when
+ * some runs failed (reported, marked in their rows, the others done); -1 when nothing could
+ * run, or the ranks' results do not fit together (reported). */
 int eval_run(const EvalConfig *config, EvalRow *rows);
 
 /* The results as Markdown (with a header saying how the numbers were made), as CSV (one row

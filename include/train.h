@@ -95,6 +95,20 @@ int train_run(const TrainConfig *config, const EnvSpec *spec, const RuleLayout *
               const real *eta, int progress, TrainResult *result);
 void train_result_free(TrainResult *result);
 
+/* An empty result sized as train_run fills it for config (its points and their steps, the
+ * final window, rule statistics when asked); every value NaN. Returns 0, or -1 after
+ * reporting. */
+int train_result_init(TrainResult *result, const TrainConfig *config);
+
+/* One seed's values as bytes, for results made in pieces (lpg eval across MPI ranks): its
+ * curve points, final reward, final return and episodes (not the rule statistics).
+ * train_seed_bytes is their size; pack writes seed s of result into out, unpack reads them
+ * into seed s. The bytes hold the doubles exactly, so a result put together from packed seeds
+ * is the one a single run would have made. */
+size_t train_seed_bytes(const TrainResult *result);
+void train_seed_pack(const TrainResult *result, int s, unsigned char *out);
+void train_seed_unpack(TrainResult *result, int s, const unsigned char *in);
+
 /* A run's final score over seeds (see the top of this file). */
 typedef struct {
     double mean, se;   /* of the seeds' final reward per step; NaN when no seed has one */

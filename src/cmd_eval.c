@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "dist.h"
 #include "eval.h"
 #include "util.h"
 
@@ -39,6 +40,9 @@ static void print_eval_usage(void)
            "in that window is given beside it. A rule's verdict against A2C names the one ahead\n"
            "by more than two standard errors of the difference, else 'tie'. One line per\n"
            "environment and method goes to stderr. scripts/plot <output_dir> draws the curves.\n\n"
+           "mpirun -np N build/lpg-mpi eval <config> splits the (environment, method, seed) jobs\n"
+           "across N MPI ranks by their estimated cost (threads within a rank as here); rank 0\n"
+           "gathers the results and alone writes the same files, byte for byte, as build/lpg.\n\n"
            "config keys (paths, defaults too, are relative to the config file; key=value\n"
            "overrides one key, its paths relative to the working folder):\n",
            EVAL_MAX_RULES, TRAIN_FINAL_PERCENT);
@@ -76,7 +80,9 @@ int cmd_eval(int argc, char **argv)
     if (!rows)
         return 1;
     int rc = eval_run(&config, rows);
-    if (rc >= 0 && report(&config, rows))
+    if (rc >= 0 && dist_rank() != 0) /* rank 0 has every rank's results and reports them */
+        rc = 0;
+    else if (rc >= 0 && report(&config, rows))
         rc = 1;
     else if (rc > 0)
         lpg_error("eval: some runs failed (see above); their rows say \"failed\"");

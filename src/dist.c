@@ -15,6 +15,33 @@ void dist_block(int n, int rank, int *first, int *end)
     *end = (int)((int64_t)n * (rank + 1) / size);
 }
 
+/* The block item i falls in: where its cost's midpoint lies in the running total. */
+static int cost_owner(double before, double cost, double total, int parts)
+{
+    int owner = (int)((before + cost / 2) / total * parts);
+    return owner < parts - 1 ? owner : parts - 1;
+}
+
+void dist_split_by_cost(const double *cost, int n, int parts, int part, int *first, int *end)
+{
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        total += cost[i];
+    *first = *end = n;
+    double before = 0;
+    for (int i = 0; i < n; i++) {
+        int owner = total > 0 ? cost_owner(before, cost[i], total, parts)
+                              : (int)((int64_t)i * parts / n);
+        if (owner >= part && *first == n)
+            *first = i;
+        if (owner > part) {
+            *end = i;
+            break;
+        }
+        before += cost[i];
+    }
+}
+
 int dist_owns(int n, int i)
 {
     int first, end;
@@ -27,7 +54,7 @@ int dist_owns(int n, int i)
 #include <limits.h>
 #include <mpi.h>
 
-static int world_rank, world_size = 1;
+static int world_rank, world_size = 1, collectives_done;
 
 int dist_init(int *argc, char ***argv)
 {
@@ -41,7 +68,7 @@ int dist_init(int *argc, char ***argv)
 
 int dist_finish(int rc)
 {
-    if (rc != 0 && world_size > 1) {
+    if (rc != 0 && world_size > 1 && !collectives_done) {
         fprintf(stderr, "lpg: rank %d of %d failed (its message is above); ending the job\n",
                 world_rank, world_size);
         fflush(stderr);
@@ -51,6 +78,7 @@ int dist_finish(int rc)
     return rc;
 }
 
+void dist_collectives_done(void) { collectives_done = 1; }
 int dist_rank(void) { return world_rank; }
 int dist_size(void) { return world_size; }
 
@@ -135,6 +163,7 @@ int dist_init(int *argc, char ***argv)
 }
 
 int dist_finish(int rc) { return rc; }
+void dist_collectives_done(void) {}
 int dist_rank(void) { return 0; }
 int dist_size(void) { return 1; }
 

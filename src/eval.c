@@ -6,10 +6,13 @@
 
 #include <cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
+#include "dist.h"
 #include "rule_file.h"
 #include "stats.h"
 #include "util.h"
@@ -65,6 +68,7 @@ typedef struct {
     real *eta[EVAL_MAX_RULES];
     EnvSpec *specs;              /* [envs.count] */
     TrainConfig a2c[NUM_FAMILIES]; /* tuned A2C keys of each listed family */
+    uint64_t fingerprint;        /* of the inputs, the same on every rank (inputs_fingerprint) */
 } EvalSetup;
 
 static void setup_free(EvalSetup *setup)
@@ -147,7 +151,7 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
 /* Before the first run: the output folder is writable and the largest run fits in memory. */
 static int check_resources(const EvalConfig *c, const EvalSetup *setup)
 {
-    if (check_output_dir(c->output_dir, "output_dir"))
+    if (dist_rank() == 0 && check_output_dir(c->output_dir, "output_dir")) /* it alone writes */
         return lpg_error("%s: key 'output_dir': cannot write the results there", c->source);
     double need = 0;
     for (int i = 0; i < c->envs.count; i++) {
@@ -226,35 +230,314 @@ static TrainConfig a2c_train_config(const EvalConfig *c, const EnvSpec *spec,
     return t;
 }
 
-/* Trains one method (name: a rule's or "a2c"; layout and eta: the rule, NULL for A2C) on one
- * environment, writes its curve and scores it. Returns 0 or -1 (reported; score->failed is
- * set). */
-static int run_method(const EvalConfig *c, TrainConfig *t, const char *name, const EnvSpec *spec,
-                      const RuleLayout *layout, const real *eta, EvalScore *score)
+/* ---- jobs: (environment, method, seed), split across ranks --------------------------- */
+
+/* The jobs are numbered environment by environment, then method by method (the rules, then
+ * A2C), then seed by seed. Each rank runs one contiguous block of them, of nearly equal
+ * estimated cost (dist_split_by_cost), as parts: the seeds of one method on one environment
+ * that fall in its block, trained by one train_run on the rank's threads. Rank 0 gathers every
+ * part's per-seed values in job order and puts each method's result together exactly as one
+ * train_run over all its seeds would have made it. */
+
+typedef struct {
+    int env, method;   /* method: config->rules index, or num_rules for A2C */
+    int first, count;  /* seed indices [first, first + count) */
+} EvalPart;
+
+/* What a rank sends first: a fingerprint of its inputs and how many parts follow. */
+typedef struct {
+    uint64_t inputs;
+    int64_t parts;
+} RankHeader;
+
+/* What each part sends before its seeds' values. */
+typedef struct {
+    int64_t failed;
+    double seconds;
+} PartHeader;
+
+static int num_methods(const EvalConfig *c) { return c->num_rules + 1; }
+
+static const char *method_name(const EvalConfig *c, int m)
+{
+    return m < c->num_rules ? c->rules[m].name : "a2c";
+}
+
+/* Estimated cost of one seed of method m on spec: its steps times a cost per step, 1 for a
+ * tabular agent and 3 for an MLP agent, times 1.6 when a rule computes the update (its network
+ * over the rollout): rough ratios of CPU times on the shipped environments. */
+static double job_cost(const EvalConfig *c, const EnvSpec *spec, int m)
+{
+    double agent = spec->num_states > 0 ? 1 : 3, rule = m < c->num_rules ? 1.6 : 1;
+    return (double)eval_env_steps(c, spec) * agent * rule;
+}
+
+/* The train config of method m on environment i, its curve path set; -1 when it is unusable
+ * (reported). */
+static int method_config(const EvalConfig *c, const EvalSetup *setup, int i, int m,
+                         TrainConfig *t)
+{
+    const EnvSpec *spec = &setup->specs[i];
+    *t = m < c->num_rules ? lpg_train_config(c, &c->rules[m], spec)
+                          : a2c_train_config(c, spec, &setup->a2c[a2c_family(spec)]);
+    if (eval_curve_path(c, spec->name, method_name(c, m), t->output, sizeof t->output))
+        return -1;
+    return train_config_finish(t, c->source);
+}
+
+/* The parts of rank's block of jobs, in job order; returns how many (at most envs x methods). */
+static int rank_parts(const EvalConfig *c, const double *cost, int rank, EvalPart *parts)
+{
+    int per_env = num_methods(c) * c->seeds, first, end, n = 0;
+    dist_split_by_cost(cost, c->envs.count * per_env, dist_size(), rank, &first, &end);
+    for (int j = first; j < end; j++) {
+        int env = j / per_env, method = j % per_env / c->seeds, seed = j % c->seeds;
+        if (n > 0 && parts[n - 1].env == env && parts[n - 1].method == method) {
+            parts[n - 1].count++;
+            continue;
+        }
+        parts[n++] = (EvalPart){env, method, seed, 1};
+    }
+    return n;
+}
+
+/* Bytes one part sends. */
+static size_t part_bytes(const EvalPart *p, size_t seed_bytes)
+{
+    return sizeof(PartHeader) + (size_t)p->count * seed_bytes;
+}
+
+/* The size of every environment's results per seed (the same for every method there). */
+static int seed_sizes(const EvalConfig *c, const EvalSetup *setup, size_t *sizes)
+{
+    for (int i = 0; i < c->envs.count; i++) {
+        TrainConfig t = shared_train_config(c, &setup->specs[i]);
+        TrainResult empty;
+        t.seeds = 1;
+        if (train_result_init(&empty, &t))
+            return -1;
+        sizes[i] = train_seed_bytes(&empty);
+        train_result_free(&empty);
+    }
+    return 0;
+}
+
+/* One line on stderr per part: a whole method's final score, as `lpg eval` has always printed,
+ * or a part's over its seeds with the rank that ran it. */
+static void print_part(const EvalConfig *c, const EvalPart *p, const EnvSpec *spec,
+                       const TrainResult *result, double seconds)
+{
+    char where[64] = "";
+    int seed = c->seed + p->first;
+    if (p->count == 1 && c->seeds > 1)
+        snprintf(where, sizeof where, " (seed %d on rank %d)", seed, dist_rank());
+    else if (p->count < c->seeds)
+        snprintf(where, sizeof where, " (seeds %d-%d on rank %d)", seed, seed + p->count - 1,
+                 dist_rank());
+    const char *name = method_name(c, p->method);
+    if (!result) {
+        fprintf(stderr, "eval: %s %s%s: failed after %.1fs\n", spec->name, name, where, seconds);
+        return;
+    }
+    TrainScore score;
+    train_final_score(result, &score);
+    fprintf(stderr, "eval: %s %s%s: final score %.4g +- %.2g reward per step over %d seeds, "
+            "return %.4g (%.1fs)\n", spec->name, name, where, score.mean, score.se, score.seeds,
+            score.return_mean, seconds);
+}
+
+/* Trains one part and writes its header and seeds' values into out (part_bytes of them). */
+static void run_part(const EvalConfig *c, const EvalSetup *setup, const EvalPart *p,
+                     size_t seed_bytes, unsigned char *out)
+{
+    const EnvSpec *spec = &setup->specs[p->env];
+    PartHeader head = {1, 0};
+    TrainConfig t;
+    TrainResult result;
+    if (method_config(c, setup, p->env, p->method, &t) == 0) {
+        t.seed += p->first, t.seeds = p->count;
+        int rule = p->method < c->num_rules;
+        double start = now_seconds();
+        head.failed = train_run(&t, spec, rule ? &setup->layout[p->method] : NULL,
+                                rule ? setup->eta[p->method] : NULL, 0, &result) != 0;
+        head.seconds = now_seconds() - start;
+    }
+    print_part(c, p, spec, head.failed ? NULL : &result, head.seconds);
+    memcpy(out, &head, sizeof head);
+    memset(out + sizeof head, 0, (size_t)p->count * seed_bytes);
+    for (int s = 0; !head.failed && s < p->count; s++)
+        train_seed_pack(&result, s, out + sizeof head + (size_t)s * seed_bytes);
+    if (!head.failed)
+        train_result_free(&result);
+}
+
+/* Runs this rank's parts; *out (malloc'd) holds its header and every part's bytes. */
+static int run_rank(const EvalConfig *c, const EvalSetup *setup, const double *cost,
+                    const size_t *seed_bytes, unsigned char **out, size_t *len)
+{
+    EvalPart *parts = lpg_calloc((size_t)c->envs.count * num_methods(c), sizeof *parts, "jobs");
+    if (!parts)
+        return -1;
+    int n = rank_parts(c, cost, dist_rank(), parts);
+    RankHeader head = {setup->fingerprint, n};
+    *len = sizeof head;
+    for (int k = 0; k < n; k++)
+        *len += part_bytes(&parts[k], seed_bytes[parts[k].env]);
+    *out = lpg_calloc(*len, 1, "results of this rank");
+    if (*out) {
+        memcpy(*out, &head, sizeof head);
+        size_t at = sizeof head;
+        for (int k = 0; k < n; k++) {
+            run_part(c, setup, &parts[k], seed_bytes[parts[k].env], *out + at);
+            at += part_bytes(&parts[k], seed_bytes[parts[k].env]);
+        }
+    }
+    free(parts);
+    return *out ? 0 : -1;
+}
+
+/* Every method's result over all seeds, filled from the gathered parts. */
+typedef struct {
+    TrainResult result;
+    TrainConfig config;
+    int failed;        /* a part failed, or the config was unusable */
+    double seconds;    /* summed over its parts */
+} MethodRun;
+
+/* Reads every rank's parts from the gathered bytes into runs ([envs x methods]). */
+static int unpack_ranks(const EvalConfig *c, const EvalSetup *setup, const double *cost,
+                        const size_t *seed_bytes, const unsigned char *all, size_t len,
+                        MethodRun *runs)
+{
+    EvalPart *parts = lpg_calloc((size_t)c->envs.count * num_methods(c), sizeof *parts, "jobs");
+    if (!parts)
+        return -1;
+    size_t at = 0;
+    int rc = 0;
+    for (int r = 0; rc == 0 && r < dist_size(); r++) {
+        int n = rank_parts(c, cost, r, parts);
+        RankHeader head;
+        if (at + sizeof head > len)
+            break;
+        memcpy(&head, all + at, sizeof head);
+        at += sizeof head;
+        if (head.inputs != setup->fingerprint || head.parts != n) {
+            rc = lpg_error("%s: rank %d read other inputs than rank 0 (the config, rules, "
+                           "environment files and A2C configs must be the same on every node)",
+                           c->source, r);
+            break;
+        }
+        for (int k = 0; k < n && at + part_bytes(&parts[k], seed_bytes[parts[k].env]) <= len; k++) {
+            const EvalPart *p = &parts[k];
+            MethodRun *run = &runs[p->env * num_methods(c) + p->method];
+            PartHeader part;
+            memcpy(&part, all + at, sizeof part);
+            run->failed |= part.failed != 0;
+            run->seconds += part.seconds;
+            for (int s = 0; s < p->count; s++)
+                train_seed_unpack(&run->result, p->first + s,
+                                  all + at + sizeof part + (size_t)s * seed_bytes[p->env]);
+            at += part_bytes(p, seed_bytes[p->env]);
+        }
+    }
+    free(parts);
+    if (rc == 0 && at != len)
+        rc = lpg_error("eval: the ranks sent %zu bytes of results, expected %zu", len, at);
+    return rc;
+}
+
+/* Writes a method's curve and fills its score, as a run over all its seeds would. */
+static void finish_method(const MethodRun *run, EvalScore *score)
 {
     memset(score, 0, sizeof *score);
     score->score.mean = score->score.se = NAN;
     score->score.return_mean = score->score.return_se = NAN;
     score->failed = 1;
-    TrainResult result;
-    if (eval_curve_path(c, spec->name, name, t->output, sizeof t->output) ||
-        train_config_finish(t, c->source))
+    score->seconds = run->seconds;
+    if (run->failed)
+        return;
+    train_final_score(&run->result, &score->score);
+    score->failed = train_write_csv(&run->result, &run->config, run->config.output) != 0;
+}
+
+/* Rank 0: puts every method's result together from the gathered bytes, writes the curves and
+ * fills rows. Returns 0, 1 when some runs failed, -1 when the bytes do not fit (reported). */
+static int collect(const EvalConfig *c, const EvalSetup *setup, const double *cost,
+                   const size_t *seed_bytes, const unsigned char *all, size_t len, EvalRow *rows)
+{
+    int methods = num_methods(c), count = c->envs.count * methods, rc = 0;
+    MethodRun *runs = lpg_calloc((size_t)count, sizeof *runs, "results");
+    if (!runs)
         return -1;
-    double start = now_seconds();
-    int rc = train_run(t, spec, layout, eta, 0, &result);
-    score->seconds = now_seconds() - start;
-    if (rc) {
-        fprintf(stderr, "eval: %s %s: failed after %.1fs\n", spec->name, name, score->seconds);
-        return -1;
+    for (int k = 0; k < count && rc == 0; k++) {
+        MethodRun *run = &runs[k];
+        run->failed = method_config(c, setup, k / methods, k % methods, &run->config) != 0;
+        rc = train_result_init(&run->result, &run->config);
     }
-    rc = train_write_csv(&result, t, t->output);
-    train_final_score(&result, &score->score);
-    score->failed = rc != 0;
-    train_result_free(&result);
-    fprintf(stderr, "eval: %s %s: final score %.4g +- %.2g reward per step over %d seeds, "
-            "return %.4g (%.1fs)\n", spec->name, name, score->score.mean, score->score.se,
-            score->score.seeds, score->score.return_mean, score->seconds);
+    if (rc == 0)
+        rc = unpack_ranks(c, setup, cost, seed_bytes, all, len, runs);
+    for (int i = 0; rc >= 0 && i < c->envs.count; i++) {
+        const EnvSpec *spec = &setup->specs[i];
+        EvalRow *row = &rows[i];
+        memset(row, 0, sizeof *row);
+        snprintf(row->name, sizeof row->name, "%s", spec->name);
+        snprintf(row->path, sizeof row->path, "%s", spec->path);
+        row->kind = spec->kind;
+        row->steps = eval_env_steps(c, spec);
+        for (int m = 0; m < methods; m++) {
+            finish_method(&runs[i * methods + m], &row->method[m]);
+            rc |= row->method[m].failed;
+        }
+    }
+    for (int k = 0; k < count; k++)
+        train_result_free(&runs[k].result);
+    free(runs);
     return rc;
+}
+
+/* A fingerprint of what decides the results: the rules, the environment and A2C files, the
+ * numbers of the config (not threads, which change nothing). */
+static uint64_t inputs_fingerprint(const EvalConfig *c, const EvalSetup *setup)
+{
+    uint64_t crc = crc32_z(0L, Z_NULL, 0);
+    int numbers[] = {c->seed, c->seeds, c->steps, c->steps_tabular_grid, c->steps_random_grid,
+                     c->steps_chain, c->steps_chain_distraction, c->copies, c->unroll,
+                     c->log_points, c->num_rules, c->envs.count};
+    double reals[] = {c->alpha_y, c->mlp_hidden.count};
+    crc = crc32_z(crc, (const unsigned char *)numbers, sizeof numbers);
+    crc = crc32_z(crc, (const unsigned char *)reals, sizeof reals);
+    crc = crc32_z(crc, (const unsigned char *)c->mlp_hidden.item,
+                  (size_t)c->mlp_hidden.count * sizeof(double));
+    for (int r = 0; r < c->num_rules; r++) {
+        double alphas[] = {c->rules[r].tabular_alpha_lr, c->rules[r].mlp_alpha_lr};
+        crc = crc32_z(crc, (const unsigned char *)alphas, sizeof alphas);
+        crc = crc32_z(crc, (const unsigned char *)setup->eta[r],
+                      setup->layout[r].count * sizeof(real));
+    }
+    int used[NUM_FAMILIES] = {0};
+    for (int i = 0; i < c->envs.count; i++)
+        used[a2c_family(&setup->specs[i])] = 1;
+    for (int i = 0; i < c->envs.count + NUM_FAMILIES; i++) {
+        const char *key, *path = i < c->envs.count ? c->envs.item[i]
+                                     : a2c_config_path(c, (A2cFamily)(i - c->envs.count), &key);
+        size_t len;
+        char *text = i < c->envs.count || used[i - c->envs.count] ? read_whole_file(path, &len)
+                                                                  : NULL;
+        if (text)
+            crc = crc32_z(crc, (const unsigned char *)text, len);
+        free(text);
+    }
+    return crc;
+}
+
+/* ", jobs split over N MPI ranks" when there are several ranks, else "". */
+static const char *ranks_note(void)
+{
+    static char note[64];
+    note[0] = '\0';
+    if (dist_size() > 1)
+        snprintf(note, sizeof note, ", jobs split over %d MPI ranks", dist_size());
+    return note;
 }
 
 int eval_run(const EvalConfig *c, EvalRow *rows)
@@ -264,27 +547,36 @@ int eval_run(const EvalConfig *c, EvalRow *rows)
         setup_free(&setup);
         return -1;
     }
-    fprintf(stderr, "eval: %d rule%s against A2C on %d environments, %d seeds\n", c->num_rules,
-            c->num_rules == 1 ? "" : "s", c->envs.count, c->seeds);
-    int failed = 0;
-    for (int i = 0; i < c->envs.count; i++) {
-        const EnvSpec *spec = &setup.specs[i];
-        EvalRow *row = &rows[i];
-        memset(row, 0, sizeof *row);
-        snprintf(row->name, sizeof row->name, "%s", spec->name);
-        snprintf(row->path, sizeof row->path, "%s", spec->path);
-        row->kind = spec->kind;
-        row->steps = eval_env_steps(c, spec);
-        for (int r = 0; r < c->num_rules; r++) {
-            TrainConfig lpg = lpg_train_config(c, &c->rules[r], spec);
-            failed |= run_method(c, &lpg, c->rules[r].name, spec, &setup.layout[r],
-                                 setup.eta[r], &row->method[r]) != 0;
-        }
-        TrainConfig a2c = a2c_train_config(c, spec, &setup.a2c[a2c_family(spec)]);
-        failed |= run_method(c, &a2c, "a2c", spec, NULL, NULL, &row->method[c->num_rules]) != 0;
+    setup.fingerprint = inputs_fingerprint(c, &setup);
+    if (dist_rank() == 0)
+        fprintf(stderr, "eval: %d rule%s against A2C on %d environments, %d seeds%s\n",
+                c->num_rules, c->num_rules == 1 ? "" : "s", c->envs.count, c->seeds,
+                ranks_note());
+    int jobs = c->envs.count * num_methods(c) * c->seeds, rc = -1;
+    double *cost = lpg_calloc((size_t)jobs, sizeof(double), "jobs");
+    size_t *seed_bytes = lpg_calloc((size_t)c->envs.count, sizeof(size_t), "jobs");
+    unsigned char *mine = NULL, *all = NULL;
+    size_t len = 0, all_len = 0;
+    if (cost && seed_bytes && seed_sizes(c, &setup, seed_bytes) == 0) {
+        for (int j = 0; j < jobs; j++)
+            cost[j] = job_cost(c, &setup.specs[j / (num_methods(c) * c->seeds)],
+                               j / c->seeds % num_methods(c));
+        rc = run_rank(c, &setup, cost, seed_bytes, &mine, &len);
     }
+    /* A rank that failed above ends the job (dist_finish) while the others wait here. */
+    if (rc == 0)
+        rc = dist_gather_bytes(mine, len, &all, &all_len);
+    if (rc == 0) {
+        dist_collectives_done();
+        if (dist_rank() == 0)
+            rc = collect(c, &setup, cost, seed_bytes, all, all_len, rows);
+    }
+    free(all);
+    free(mine);
+    free(seed_bytes);
+    free(cost);
     setup_free(&setup);
-    return failed ? 1 : 0;
+    return rc;
 }
 
 /* ---- tables --------------------------------------------------------------------------- */
@@ -427,11 +719,6 @@ static const char *verdict_word(const EvalConfig *c, const EvalRow *row, int m)
     case EVAL_UNKNOWN: break;
     }
     return "";
-}
-
-static const char *method_name(const EvalConfig *c, int m)
-{
-    return m < c->num_rules ? c->rules[m].name : "a2c";
 }
 
 /* printf's %.6g, or "nan" whatever the NaN's sign. */

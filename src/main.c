@@ -19,7 +19,7 @@ static const Command commands[] = {
     {"env", cmd_env, "show an environment's sizes; --render plays random steps as text", 0},
     {"train", cmd_train, "train agents with A2C or a saved rule on one environment, over seeds", 0},
     {"meta-train", cmd_meta_train, "meta-train an update rule over many lifetimes (--resume continues)", 1},
-    {"eval", cmd_eval, "a saved rule against tuned A2C on held-out environments, over seeds", 0},
+    {"eval", cmd_eval, "a saved rule against tuned A2C on held-out environments, over seeds", 1},
     {"info", cmd_info, "show how a rule file or meta-training checkpoint was made (--sections)", 0},
     {"analyse", cmd_analyse, "what a rule's y learns: ymap, values, converge (Figures 4-6)", 0},
     {"gradcheck", cmd_gradcheck, "check the meta-gradient against finite differences on a config", 0},
@@ -56,8 +56,9 @@ static int run_command(int argc, char **argv)
         if (strcmp(name, c->name) != 0)
             continue;
         if (dist_size() > 1 && !c->ranks)
-            return lpg_error("%s runs as one process; of the commands only meta-train splits its "
-                             "work across MPI ranks (run %s with -np 1)", name, name), 2;
+            return lpg_error("%s runs as one process; of the commands only meta-train and eval "
+                             "split their work across MPI ranks (run %s with -np 1)", name,
+                             name), 2;
         return c->run(argc - 1, argv + 1);
     }
     lpg_error("unknown command '%s' (try 'lpg help')", name);

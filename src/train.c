@@ -349,7 +349,7 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
 
 /* ---- train_run ------------------------------------------------------------------------ */
 
-static int result_init(TrainResult *r, int num_seeds, int num_points, int stats)
+static int result_alloc(TrainResult *r, int num_seeds, int num_points, int stats)
 {
     memset(r, 0, sizeof *r);
     r->num_seeds = num_seeds;
@@ -388,25 +388,34 @@ void train_result_free(TrainResult *r)
 }
 
 /* Sizes the run: updates per seed, points (at most one per update) and where they fall. */
+int train_result_init(TrainResult *r, const TrainConfig *c)
+{
+    int64_t per_update = (int64_t)c->unroll * c->copies;
+    int64_t updates = (c->steps + per_update - 1) / per_update;
+    int points = c->log_points < updates ? c->log_points : (int)updates;
+    int stats = c->method_kind == TRAIN_LPG && c->stats_output[0];
+    if (result_alloc(r, c->seeds, points, stats))
+        return -1;
+    for (int k = 0; k < points; k++)
+        r->point_steps[k] = updates * (k + 1) / points * per_update;
+    r->final_steps = (updates * TRAIN_FINAL_PERCENT + 99) / 100 * per_update;
+    return 0;
+}
+
 static int shared_init(TrainShared *sh, const TrainConfig *c, TrainResult *result)
 {
-    sh->steps_per_update = (int64_t)c->unroll * c->copies;
-    sh->updates = (c->steps + sh->steps_per_update - 1) / sh->steps_per_update;
-    sh->final_updates = (sh->updates * TRAIN_FINAL_PERCENT + 99) / 100;
-    int points = c->log_points < sh->updates ? c->log_points : (int)sh->updates;
-    int stats = c->method_kind == TRAIN_LPG && c->stats_output[0];
-    if (result_init(result, c->seeds, points, stats))
+    if (train_result_init(result, c))
         return -1;
     sh->result = result;
-    sh->point_update = lpg_calloc((size_t)points, sizeof(int64_t), "curve points");
+    sh->steps_per_update = (int64_t)c->unroll * c->copies;
+    sh->updates = (c->steps + sh->steps_per_update - 1) / sh->steps_per_update;
+    sh->final_updates = result->final_steps / sh->steps_per_update;
+    sh->point_update = lpg_calloc((size_t)result->num_points, sizeof(int64_t), "curve points");
     sh->latest = lpg_calloc((size_t)c->seeds, sizeof(double), "recent returns");
     if (!sh->point_update || !sh->latest)
         return -1;
-    for (int k = 0; k < points; k++) {
-        sh->point_update[k] = sh->updates * (k + 1) / points;
-        result->point_steps[k] = sh->point_update[k] * sh->steps_per_update;
-    }
-    result->final_steps = sh->final_updates * sh->steps_per_update;
+    for (int k = 0; k < result->num_points; k++)
+        sh->point_update[k] = result->point_steps[k] / sh->steps_per_update;
     for (int s = 0; s < c->seeds; s++)
         sh->latest[s] = NAN;
     sh->error_seed = -1;
@@ -467,6 +476,33 @@ int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layou
 }
 
 /* ---- results -------------------------------------------------------------------------- */
+
+size_t train_seed_bytes(const TrainResult *r)
+{
+    return (2 * (size_t)r->num_points + 2) * sizeof(double) + sizeof(int64_t);
+}
+
+void train_seed_pack(const TrainResult *r, int s, unsigned char *out)
+{
+    size_t points = (size_t)r->num_points * sizeof(double);
+    memcpy(out, r->curve + (size_t)s * r->num_points, points);
+    memcpy(out + points, r->reward_curve + (size_t)s * r->num_points, points);
+    out += 2 * points;
+    memcpy(out, &r->final_reward[s], sizeof(double));
+    memcpy(out + sizeof(double), &r->final_return[s], sizeof(double));
+    memcpy(out + 2 * sizeof(double), &r->final_episodes[s], sizeof(int64_t));
+}
+
+void train_seed_unpack(TrainResult *r, int s, const unsigned char *in)
+{
+    size_t points = (size_t)r->num_points * sizeof(double);
+    memcpy(r->curve + (size_t)s * r->num_points, in, points);
+    memcpy(r->reward_curve + (size_t)s * r->num_points, in + points, points);
+    in += 2 * points;
+    memcpy(&r->final_reward[s], in, sizeof(double));
+    memcpy(&r->final_return[s], in + sizeof(double), sizeof(double));
+    memcpy(&r->final_episodes[s], in + 2 * sizeof(double), sizeof(int64_t));
+}
 
 void train_point_stats(const TrainResult *r, int k, double *mean, double *se, int *count)
 {

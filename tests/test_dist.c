@@ -33,6 +33,41 @@ TEST(dist_one_rank_owns_every_item)
     CHECK_INT(dist_finish(3), 3);
 }
 
+/* Blocks by cost: contiguous, covering every item once, in order, each within one item's cost
+ * of an equal share; equal costs split as dist_block does. */
+TEST(dist_split_by_cost_balances_contiguous_blocks)
+{
+    const double cost[6] = {4, 1, 1, 1, 1, 4}; /* total 12: 4 each for 3 parts */
+    int first[3], end[3];
+    for (int p = 0; p < 3; p++)
+        dist_split_by_cost(cost, 6, 3, p, &first[p], &end[p]);
+    CHECK_INT(first[0], 0);
+    CHECK_INT(end[0], 1);
+    CHECK_INT(first[1], 1);
+    CHECK_INT(end[1], 5);
+    CHECK_INT(first[2], 5);
+    CHECK_INT(end[2], 6);
+    /* More parts than items: some are empty, still in order and covering everything. */
+    int at = 0;
+    for (int p = 0; p < 8; p++) {
+        int f, e;
+        dist_split_by_cost(cost, 6, 8, p, &f, &e);
+        CHECK_INT(f, at);
+        CHECK(e >= f);
+        at = e;
+    }
+    CHECK_INT(at, 6);
+    /* One part owns everything; equal costs give the same blocks as dist_block's arithmetic. */
+    int f, e;
+    dist_split_by_cost(cost, 6, 1, 0, &f, &e);
+    CHECK(f == 0 && e == 6);
+    const double flat[7] = {1, 1, 1, 1, 1, 1, 1};
+    dist_split_by_cost(flat, 7, 2, 0, &f, &e);
+    CHECK(f == 0 && e == 3);
+    dist_split_by_cost(flat, 7, 2, 1, &f, &e);
+    CHECK(f == 3 && e == 7);
+}
+
 /* Sections gathered from another writer read back as if added directly, in the same bytes. */
 TEST(checkpoint_appended_sections_match_direct_adds)
 {

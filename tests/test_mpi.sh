@@ -3,7 +3,8 @@
 # meta-training on 1, 2 and 3 MPI ranks writes the same bytes as the threaded program (checkpoint
 # with every lifetime's state, rule, log without its timings); a run resumed on another number of
 # ranks ends where an unbroken run ends; a rank that fails ends the job naming itself and leaves
-# the last checkpoint intact. Prints "N passed, N failed" like the other suites.
+# the last checkpoint intact. Then the same for lpg eval on tests/configs/eval_mpi.json: curves
+# and tables byte for byte on 1, 2 and 3 ranks, and a failing rank leaves no results. Prints "N passed, N failed" like the other suites.
 set -u
 cd "$(dirname "$0")/.."
 pass=0; fail=0
@@ -69,9 +70,77 @@ at=$(build/lpg info $run/checkpoint.lpg 2>/dev/null | sed -n 's/^meta-step: //p'
 mpi 2 meta-train $config run_dir=$run meta_steps=$((at + 2)) --resume >/dev/null 2>&1
 check "and resumes" test "$(build/lpg info $run/checkpoint.lpg 2>/dev/null | sed -n 's/^meta-step: //p')" = $((at + 2))
 
+# lpg eval on 1, 2 and 3 ranks (3 environments, 2 rule files and A2C, 3 seeds: the jobs split
+# inside methods) writes the threaded program's curves and tables; results.json without the
+# per-method wall-clock "seconds".
+econfig=tests/configs/eval_mpi.json
+same_eval() { # same_eval <dir a> <dir b>: the same files, each byte for byte
+  [ -n "$(ls "$1")" ] && diff -q <(ls "$1") <(ls "$2") >/dev/null || return 1
+  for f in "$1"/*; do
+    if [ "${f##*/}" = results.json ]; then
+      diff -q <(grep -v '"seconds":' "$f") <(grep -v '"seconds":' "$2/results.json") >/dev/null || return 1
+    else
+      cmp -s "$f" "$2/${f##*/}" || return 1
+    fi
+  done
+}
+build/lpg eval $econfig output_dir=$work/eval_threads >/dev/null 2>&1
+for n in 1 2 3; do
+  mpi $n eval $econfig output_dir=$work/eval_np$n >/dev/null 2>$work/err
+  check "eval on $n rank(s) writes the threaded program's bytes" same_eval $work/eval_threads $work/eval_np$n
+done
+check "eval on 3 ranks splits a method's seeds across ranks" grep -q "(seeds\? [0-9-]* on rank 1)" $work/err
+
+# A run that fails (A2C diverges on the chain) is no rank's failure: on 2 ranks as threaded, the
+# other runs are written, its row says "failed", and both exit 1.
+diverge=a2c_chain=tests/configs/eval_a2c_diverging.json
+build/lpg eval $econfig $diverge output_dir=$work/div_threads >/dev/null 2>&1
+rc_threads=$?
+mpi 2 eval $econfig $diverge output_dir=$work/div_np2 >/dev/null 2>&1
+rc_np2=$?
+check "eval: a diverging run on 2 ranks gives the threaded program's bytes" \
+  same_eval $work/div_threads $work/div_np2
+check "eval: and both exit 1" test $rc_threads -eq 1 -a $rc_np2 -eq 1
+
+# A bad file on one rank ends the eval naming the rank, non-zero, and no results are written;
+# so does a rank that read other inputs than rank 0 (another rule file under the same name).
+mpirun $ROOT --oversubscribe -np 1 build/lpg-mpi eval $econfig output_dir=$work/eval_bad : \
+  -np 1 build/lpg-mpi eval $econfig output_dir=$work/eval_bad rules=grid:$work/missing.lpg \
+  >$work/out 2>&1
+rc=$?
+check "eval: a rank with a missing rule file ends the job non-zero" test $rc -ne 0
+names_rank_and_file() { grep -q "rank 1 of 2 failed" $work/out && grep -q missing.lpg $work/out; }
+check "eval: the message names the rank and the file" names_rank_and_file
+check "eval: no results or curves are written" test -z "$(ls $work/eval_bad 2>/dev/null)"
+mpirun $ROOT --oversubscribe -np 2 build/lpg-mpi eval $econfig output_dir=$work/eval_other : \
+  -np 1 build/lpg-mpi eval $econfig output_dir=$work/eval_other \
+  rules=grid:checkpoints/grid_beta005.lpg,all:checkpoints/all.lpg >$work/out 2>&1
+rc=$?
+check "eval: a rank with other inputs ends the job non-zero, named" \
+  test $rc -ne 0 -a -z "$(ls $work/eval_other 2>/dev/null)"
+check "eval: the message names that rank" grep -q "rank 2 read other inputs" $work/out
+
+# A killed rank in the middle of a long eval: non-zero, mpirun names rank 1, nothing written.
+mpirun $ROOT --oversubscribe -np 2 build/lpg-mpi eval $econfig output_dir=$work/eval_killed \
+  steps=100000000 >$work/out 2>&1 &
+job=$!
+victim=""
+for _ in $(seq 100); do
+  for p in $(pgrep -P $job); do
+    tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && victim=$p
+  done
+  [ -n "$victim" ] && break; sleep 0.1
+done
+if [ -n "$victim" ]; then sleep 0.5; kill -9 $victim; else kill $job; fi
+wait $job
+rc=$?
+killed_and_named() { [ $rc -ne 0 ] && grep -q "rank 1 .*signal 9" $work/out; }
+check "eval: a killed rank ends the job non-zero, named by mpirun" killed_and_named
+check "eval: the killed job wrote no results or curves" test -z "$(ls $work/eval_killed 2>/dev/null)"
+
 # Other commands refuse to run on several ranks rather than repeat their work.
 mpi 2 env configs/envs/chain_short.json >$work/out 2>&1
-check "commands other than meta-train refuse several ranks" grep -q "runs as one process" $work/out
+check "commands other than meta-train and eval refuse several ranks" grep -q "runs as one process" $work/out
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

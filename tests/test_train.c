@@ -174,6 +174,51 @@ TEST(train_results_do_not_depend_on_the_thread_count)
     train_result_free(&three);
 }
 
+/* lpg eval across ranks: seeds 0-1 and 2-4 run apart, packed and unpacked into a result sized
+ * for all five, give the bytes of one run over the five (curve CSV and final scores). */
+TEST(train_result_put_together_from_packed_seeds_matches_one_run)
+{
+    TrainConfig c = small_config("configs/envs/chain_distraction.json", 5, 4800);
+    c.log_points = 4;
+    EnvSpec spec;
+    CHECK_INT(train_config_finish(&c, "test"), 0);
+    REQUIRE(env_load(c.env, &spec) == 0);
+    TrainResult whole, joined, part;
+    REQUIRE(train_run(&c, &spec, NULL, NULL, 0, &whole) == 0);
+    REQUIRE(train_result_init(&joined, &c) == 0);
+    CHECK_INT(joined.num_points, 4);
+    CHECK_INT(joined.final_steps, whole.final_steps);
+    CHECK(memcmp(joined.point_steps, whole.point_steps, 4 * sizeof(int64_t)) == 0);
+    CHECK(isnan(joined.curve[0]) && isnan(joined.final_reward[4]));
+    size_t bytes = train_seed_bytes(&joined);
+    CHECK_INT(bytes, (2 * 4 + 2) * 8 + 8);
+    unsigned char *buf = malloc(5 * bytes);
+    REQUIRE(buf != NULL);
+    const int first[2] = {0, 2}, count[2] = {2, 3};
+    for (int k = 0; k < 2; k++) {
+        TrainConfig pc = c;
+        pc.seed = c.seed + first[k], pc.seeds = count[k];
+        REQUIRE(train_run(&pc, &spec, NULL, NULL, 0, &part) == 0);
+        for (int s = 0; s < count[k]; s++)
+            train_seed_pack(&part, s, buf + (size_t)(first[k] + s) * bytes);
+        train_result_free(&part);
+    }
+    for (int s = 0; s < 5; s++)
+        train_seed_unpack(&joined, s, buf + (size_t)s * bytes);
+    char *a = train_curve_csv(&whole, &c), *b = train_curve_csv(&joined, &c);
+    REQUIRE(a && b);
+    CHECK(strcmp(a, b) == 0);
+    CHECK(memcmp(whole.final_reward, joined.final_reward, 5 * sizeof(double)) == 0);
+    CHECK(memcmp(whole.final_episodes, joined.final_episodes, 5 * sizeof(int64_t)) == 0);
+    /* The seeds differ, so a part put in the wrong place would show. */
+    CHECK(memcmp(whole.curve, whole.curve + 4, 4 * sizeof(double)) != 0);
+    free(a);
+    free(b);
+    free(buf);
+    train_result_free(&whole);
+    train_result_free(&joined);
+}
+
 TEST(train_curve_csv_has_mean_se_and_seed_columns)
 {
     int64_t steps[2] = {100, 200};
