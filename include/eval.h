@@ -46,6 +46,7 @@ typedef struct {
     int steps_random_grid;
     int steps_chain;
     int steps_chain_distraction;
+    int steps_minatar;
     int copies, unroll, threads;
     double max_memory;             /* GiB one run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents, every method */
@@ -58,6 +59,7 @@ typedef struct {
     char a2c_random_grid[LPG_PATH_MAX];
     char a2c_chain[LPG_PATH_MAX];  /* chains without distraction bits (tabular agents) */
     char a2c_chain_distraction[LPG_PATH_MAX]; /* chains with distraction bits (MLP agents) */
+    char a2c_minatar[LPG_PATH_MAX];
     int log_points;                /* points of each learning curve */
     char output_dir[LPG_PATH_MAX]; /* curves, results.md, results.csv, results.json */
 

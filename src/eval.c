@@ -23,6 +23,7 @@ typedef enum {
     FAMILY_RANDOM_GRID,
     FAMILY_CHAIN,             /* chains without distraction bits: tabular agents */
     FAMILY_CHAIN_DISTRACTION, /* chains with distraction bits: MLP agents */
+    FAMILY_MINATAR,
     NUM_FAMILIES
 } A2cFamily;
 
@@ -85,7 +86,7 @@ static A2cFamily a2c_family(const EnvSpec *spec)
     switch (spec->kind) {
     case ENV_TABULAR_GRID: case ENV_PROCEDURAL_GRID: return FAMILY_TABULAR_GRID;
     case ENV_RANDOM_GRID: case ENV_PROCEDURAL_RANDOM_GRID: return FAMILY_RANDOM_GRID;
-    case ENV_MINATAR: return FAMILY_RANDOM_GRID; /* vector observations, until MinAtar has its own */
+    case ENV_MINATAR: return FAMILY_MINATAR;
     case ENV_CHAIN: break;
     }
     return spec->distraction_bits > 0 ? FAMILY_CHAIN_DISTRACTION : FAMILY_CHAIN;
@@ -99,6 +100,7 @@ int eval_env_steps(const EvalConfig *c, const EnvSpec *spec)
     case FAMILY_RANDOM_GRID: steps = c->steps_random_grid; break;
     case FAMILY_CHAIN: steps = c->steps_chain; break;
     case FAMILY_CHAIN_DISTRACTION: steps = c->steps_chain_distraction; break;
+    case FAMILY_MINATAR: steps = c->steps_minatar; break;
     case NUM_FAMILIES: break;
     }
     return steps > 0 ? steps : c->steps;
@@ -111,6 +113,7 @@ static const char *a2c_config_path(const EvalConfig *c, A2cFamily family, const 
     case FAMILY_TABULAR_GRID: *key = "a2c_tabular_grid"; return c->a2c_tabular_grid;
     case FAMILY_RANDOM_GRID: *key = "a2c_random_grid"; return c->a2c_random_grid;
     case FAMILY_CHAIN_DISTRACTION: *key = "a2c_chain_distraction"; return c->a2c_chain_distraction;
+    case FAMILY_MINATAR: *key = "a2c_minatar"; return c->a2c_minatar;
     case FAMILY_CHAIN: case NUM_FAMILIES: break;
     }
     *key = "a2c_chain";
@@ -635,6 +638,7 @@ static void family_budgets_markdown(FILE *f, const EvalConfig *c)
     const struct { const char *what; int steps; } family[] = {
         {"tabular grids", c->steps_tabular_grid}, {"random grids", c->steps_random_grid},
         {"chains", c->steps_chain}, {"chains with distraction bits", c->steps_chain_distraction},
+        {"MinAtar", c->steps_minatar},
     };
     int listed = 0;
     for (size_t i = 0; i < sizeof family / sizeof family[0]; i++)

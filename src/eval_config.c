@@ -20,9 +20,10 @@ const ConfigField eval_config_fields[] = {
     F("seeds", CONFIG_INT, seeds, 1, 1024, "agents trained per environment and method"),
     F("steps", CONFIG_INT, steps, 1, 2000000000, "environment steps per seed (all copies)"),
     F("steps_tabular_grid", CONFIG_INT, steps_tabular_grid, 0, 2000000000, "steps per seed on tabular and procedural grids (0: steps)"),
-    F("steps_random_grid", CONFIG_INT, steps_random_grid, 0, 2000000000, "steps per seed on random grids and MinAtar, MLP agents (0: steps)"),
+    F("steps_random_grid", CONFIG_INT, steps_random_grid, 0, 2000000000, "steps per seed on random grids, MLP agents (0: steps)"),
     F("steps_chain", CONFIG_INT, steps_chain, 0, 2000000000, "steps per seed on chains without distraction bits (0: steps)"),
     F("steps_chain_distraction", CONFIG_INT, steps_chain_distraction, 0, 2000000000, "steps per seed on chains with distraction bits (0: steps)"),
+    F("steps_minatar", CONFIG_INT, steps_minatar, 0, 2000000000, "steps per seed on MinAtar games (0: steps)"),
     F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
     F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
@@ -37,6 +38,7 @@ const ConfigField eval_config_fields[] = {
     F("a2c_chain", CONFIG_PATH, a2c_chain, 0, 0, "tuned A2C train config: chains"),
     F("a2c_chain_distraction", CONFIG_PATH, a2c_chain_distraction, 0, 0,
       "tuned A2C train config: chains with distraction bits"),
+    F("a2c_minatar", CONFIG_PATH, a2c_minatar, 0, 0, "tuned A2C train config: MinAtar games"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of each learning curve"),
     F("output_dir", CONFIG_PATH, output_dir, 0, 0, "curves, results.md, results.csv, results.json"),
 };
@@ -62,6 +64,7 @@ void eval_config_defaults(EvalConfig *c)
     strcpy(c->a2c_random_grid, "a2c/random_grid.json");
     strcpy(c->a2c_chain, "a2c/chain.json");
     strcpy(c->a2c_chain_distraction, "a2c/chain_distraction.json");
+    strcpy(c->a2c_minatar, "a2c/minatar.json");
     c->log_points = 50;
     strcpy(c->output_dir, "../results/eval");
 }

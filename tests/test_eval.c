@@ -423,19 +423,21 @@ TEST(eval_config_defaults_are_relative_to_the_config)
 TEST(eval_family_budgets_replace_steps)
 {
     /* steps_chain replaces steps on chains only; a family without its key keeps steps. */
-    char *over[] = {"steps_chain=3200", "steps_random_grid=6400"};
+    char *over[] = {"steps_chain=3200", "steps_random_grid=6400", "steps_minatar=9600"};
     EvalConfig c;
-    EnvSpec chain, grid, random;
-    REQUIRE(eval_config_load(&c, TINY, 2, over) == 0);
+    EnvSpec chain, grid, random, minatar;
+    REQUIRE(eval_config_load(&c, TINY, 3, over) == 0);
     REQUIRE(env_load("configs/envs/chain_short.json", &chain) == 0);
     REQUIRE(env_load("configs/envs/tabular_sparse.json", &grid) == 0);
     REQUIRE(env_load("configs/envs/random_small.json", &random) == 0);
+    REQUIRE(env_load("configs/envs/minatar/asterix.json", &minatar) == 0);
     CHECK_INT(eval_env_steps(&c, &chain), 3200);
     CHECK_INT(eval_env_steps(&c, &random), 6400);
+    CHECK_INT(eval_env_steps(&c, &minatar), 9600);
     CHECK_INT(eval_env_steps(&c, &grid), c.steps);
     char *md = eval_table_markdown(&c, NULL, 0);
     REQUIRE(md != NULL);
-    CHECK(strstr(md, "steps per update), except random grids 6400, chains 3200.") != NULL);
+    CHECK(strstr(md, "steps per update), except random grids 6400, chains 3200, MinAtar 9600.") != NULL);
     free(md);
 }
 
@@ -512,4 +514,27 @@ TEST(eval_config_reads_a_list_of_rules_and_the_one_rule_override)
     CHECK_INT(eval_config_load(&c, TINY, 1, two), 0);
     CHECK_INT(c.num_rules, 2);
     CHECK(strcmp(c.rules[1].name, "b") == 0 && strcmp(c.rules[1].path, "y.lpg") == 0);
+}
+
+TEST(eval_minatar_config_covers_the_five_games_with_both_rules)
+{
+    /* configs/eval_minatar.json: the five games, the grid and all-families rules and A2C with its
+     * MinAtar config, 8 or more seeds away from those the rules' alpha_lr was chosen on (100,
+     * 101), one budget for every method. */
+    EvalConfig c;
+    REQUIRE(eval_config_load(&c, "configs/eval_minatar.json", 0, NULL) == 0);
+    CHECK_INT(c.envs.count, 5);
+    for (int i = 0; i < c.envs.count; i++) {
+        EnvSpec spec;
+        CHECK_INT(env_load(c.envs.item[i], &spec), 0);
+        CHECK_INT(spec.kind, ENV_MINATAR);
+        CHECK_INT(eval_env_steps(&c, &spec), c.steps);
+    }
+    CHECK(c.seeds >= 8);
+    CHECK(c.seed > 101);
+    CHECK_INT(c.num_rules, 2);
+    CHECK(strcmp(c.rules[0].path, "configs/../checkpoints/grid.lpg") == 0);
+    CHECK(strcmp(c.rules[1].path, "configs/../checkpoints/all.lpg") == 0);
+    CHECK(strcmp(c.a2c_minatar, "configs/a2c/minatar.json") == 0);
+    CHECK(strcmp(c.output_dir, "configs/../results/minatar/rules") == 0);
 }
