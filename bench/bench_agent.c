@@ -54,7 +54,7 @@ static int bench_agent_init(BenchAgent *b, const AgentSpec *spec)
     }
     b->obs.index = b->index;
     b->obs.x = b->x;
-    b->loss = (LpgLossInput){b->action, b->pi_hat, b->log_y_hat, 0.5f, 1.0f / BATCH};
+    b->loss = (LpgLossInput){b->action, b->pi_hat, b->log_y_hat, 0.5f, 1.0f / BATCH, 0};
     return 0;
 }
 

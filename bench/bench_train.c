@@ -80,7 +80,8 @@ static void learn(BenchTrain *b)
         return;
     }
     RuleInput in;
-    rule_input_at(&b->agent, &b->work, b->theta, &b->rollout, b->gamma, b->pi_taken, &in);
+    rule_input_at(&b->agent, &b->layout, &b->work, b->theta, &b->rollout, b->gamma, NULL,
+                  b->pi_taken, &in);
     inner_update(&b->agent, &b->work, b->rwork, b->eta, &b->layout, &b->rollout, &in, 0.01f,
                  0.5f, b->theta, b->theta, b->grad);
 }

@@ -11,6 +11,13 @@
  * derivative ⟨∇_out L_b, δout⟩ with respect to the rule's outputs,
  *     ∂/∂π̂ = -c,  c = δl_a - π·δl (the tangent of log π(a)),
  *     ∂/∂log ŷ = -α_y δq,  δq = q ⊙ (δu - q·δu) (the tangent of y).
+ * With y_raw (a rule without softmax on y, rule.h) the prediction term is instead the mean
+ * squared error over the m entries (y is the raw output u itself, and log_y_hat holds ŷ):
+ *     (α_y / 2m) ‖u - ŷ‖²,  ∂/∂u = (α_y/m) (u - ŷ),  ∇²_u δu = (α_y/m) δu,
+ *     mixed ∂/∂ŷ = -(α_y/m) δu
+ * (q is not read then). The mean, not the sum, keeps its curvature (α_y/m) near the KL's at a
+ * spread-out y (about α_y/m too), so that the bandit's α_lr x α_y grid stays stable: with the
+ * sum, a tabular agent's per-state step of α_lr α_y >= 2 overshoots and diverges.
  * Nothing here allocates; the batch versions work on rows laid out as agent.h describes. */
 #ifndef LPG_AGENT_LOSS_H
 #define LPG_AGENT_LOSS_H
@@ -28,6 +35,7 @@ typedef struct {
     const real *log_y_hat;  /* [B x num_y] log ŷ; may be NULL when the agent has num_y == 0 */
     real alpha_y;           /* weight of the KL term */
     real scale;             /* the loss is scale * Σ_b L_b */
+    int y_raw;              /* 1: (1/2m)‖u - ŷ‖² in place of the KL, log_y_hat holds ŷ */
 } LpgLossInput;
 
 /* One row of agent outputs with its softmaxes (agent_softmax computes them once for a batch). */
@@ -76,7 +84,8 @@ void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const AgentW
                         int batch, real *h_out);
 
 /* ADDS scale * the mixed derivatives of each row, along work->out_tangent, to dpi_hat [batch]
- * and dlog_y_hat [batch x num_y] (not touched when num_y == 0), ready for rule_backward. */
+ * and dlog_y_hat [batch x num_y] (not touched when num_y == 0; y_raw: the derivative wrt ŷ),
+ * ready for rule_backward. */
 void lpg_loss_batch_mixed(const Agent *agent, const LpgLossInput *in, const AgentWork *work,
                           int batch, real *dpi_hat, real *dlog_y_hat);
 

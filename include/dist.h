@@ -2,11 +2,13 @@
  * one rank and no MPI dependency; `make mpi` builds build/lpg-mpi with -DLPG_MPI, where these
  * calls go to MPI. Items (lifetimes, evaluation jobs) are split across ranks in contiguous blocks,
  * so rank order is item order and anything gathered in rank order is in item order. Every call
- * below except dist_rank, dist_size and dist_block is collective: all ranks make it together. */
+ * below except dist_rank, dist_size, dist_block, dist_split_by_cost, dist_owns and
+ * dist_collectives_done is collective: all ranks make it together. */
 #ifndef LPG_DIST_H
 #define LPG_DIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Starts MPI (once per process, before anything else); a no-op in the plain build. Returns 0,
  * or -1 after reporting. */
@@ -32,9 +34,10 @@ void dist_split_by_cost(const double *cost, int n, int parts, int part, int *fir
 /* True when this rank owns item i of n. */
 int dist_owns(int n, int i);
 
-/* items holds n items of item_bytes each; this rank has filled its own block. Afterwards every
- * rank holds every item. Returns 0, or -1 after reporting. */
-int dist_allgather_blocks(void *items, int n, size_t item_bytes);
+/* Adds values [n] over every rank, element by element, in place (MPI_Allreduce with MPI_SUM).
+ * Integer sums are exact, so the result does not depend on the order in which the ranks' values
+ * meet. Returns 0, or -1 after reporting. */
+int dist_allreduce_sum(int64_t *values, size_t n);
 
 /* Concatenates every rank's bytes in rank order on rank 0: *all (malloc'd, the caller frees) and
  * *all_len; other ranks get NULL and 0. Returns 0, or -1 after reporting. */

@@ -26,7 +26,7 @@
 #include "env.h"
 #include "train.h"
 
-#define EVAL_MAX_RULES 4
+#define EVAL_MAX_RULES 8
 #define EVAL_MAX_METHODS (EVAL_MAX_RULES + 1) /* the rules, then A2C */
 #define EVAL_NAME_MAX 32
 

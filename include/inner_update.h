@@ -14,15 +14,19 @@
 /* The rule's input for rollout under θ: runs the agent at theta on the rollout's (t_len+1)*n
  * observations (awork must hold that many rows) and takes the softmaxes of its outputs once
  * (agent_softmax); writes π_θ(a_t|s_t) to pi_taken [t_len*n] (unless NULL) and points in at it,
- * at the y of
- * s_t and s_{t+1} in awork, at gamma [n] and at rollout's rewards and dones. The forward pass and
- * the softmaxes stay in awork for inner_update and the meta-gradient, so in is valid until the
- * next agent_softmax on awork. */
-void rule_input_at(const Agent *agent, AgentWork *awork, const real *theta, const Rollout *rollout,
-                   const real *gamma, real *pi_taken, RuleInput *in);
+ * at the y of s_t and s_{t+1} in awork, at gamma [n] and at rollout's rewards and dones. The
+ * forward pass and the softmaxes stay in awork for inner_update and the meta-gradient, so in is
+ * valid until the next agent_softmax on awork. The rule's kind (layout) decides what y is: for a
+ * y_raw rule the y logits themselves, written over awork->y (the loss of such a rule does not
+ * read the softmax of y); an LPG-V rule reads no y but the values v(s_t) in value [(t_len+1)*n]
+ * (v(s_{t+1}) from value + n), which are not read for the other kinds. */
+void rule_input_at(const Agent *agent, const RuleLayout *layout, AgentWork *awork,
+                   const real *theta, const Rollout *rollout, const real *gamma,
+                   const real *value, real *pi_taken, RuleInput *in);
 
 /* The LPG loss input of rollout's t_len*n rows from the rule's outputs in rwork (the mean over
- * rows: scale 1/(t_len*n)). Points into rollout and rwork. */
+ * rows: scale 1/(t_len*n); the loss's form follows the rule's kind). Points into rollout and
+ * rwork. */
 LpgLossInput inner_loss_input(const Rollout *rollout, const RuleWork *rwork, real alpha_y);
 
 /* One inner update: runs the rule on in (from rule_input_at on awork at theta, nothing else run

@@ -30,8 +30,7 @@ typedef struct {
     RuleWork *rwork;
     Window window;          /* window_theta(window, 0) holds the current θ between windows */
     Critic critic;
-    WindowParams params;
-    real critic_lr, critic_lambda; /* SGD step and GAE λ of the critic */
+    WindowParams params;    /* with the critic's SGD step and GAE λ */
     double final_sum;       /* returns of episodes ending in the last fifth of the life */
     int64_t final_count;
     double J;               /* meta-objective of the last window */

@@ -4,6 +4,7 @@
 #define LPG_META_CONFIG_H
 
 #include "config.h"
+#include "rule.h"
 
 #define META_STEPS_MAX 100000000 /* largest meta_steps; also bounds a checkpoint's step */
 #define META_LIFETIMES_MAX 4096  /* largest lifetimes */
@@ -36,6 +37,8 @@ typedef struct {
     int log_every;              /* meta-steps between progress lines */
     int rule_every;             /* meta-steps between rule snapshots in <run_dir>/rules (0 = off) */
     int input_grad;             /* meta-gradient also through the rule's inputs (metagrad.h) */
+    char method[CONFIG_STR_MAX];/* "lpg" or "lpg_v" (rule.h: the kind of rule learned) */
+    int y_softmax;              /* lpg: 0 for unconstrained y and ŷ with an L2 loss (an ablation) */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];
@@ -46,5 +49,10 @@ void meta_config_defaults(MetaConfig *config);
 
 /* Defaults, then the file, then overrides; then cross-key checks. Returns 0 or -1 (reported). */
 int meta_config_load(MetaConfig *config, const char *path, int noverrides, char **overrides);
+
+/* The layout of the rule config learns: its width and kind (method, y_softmax; for LPG-V the
+ * value settings critic_lr, critic_tabular_lr and gae_lambda, the critic being the agent's
+ * value). */
+void meta_config_rule_layout(const MetaConfig *config, RuleLayout *layout);
 
 #endif

@@ -50,11 +50,14 @@ typedef struct {
     int *order;               /* [config.lifetimes] scratch: the order threads take lifetimes in */
     int64_t *window_episodes; /* [config.lifetimes] scratch: episodes ended in each one's window */
     double *window_return_sum; /* [config.lifetimes] scratch: the sum of their returns */
-    /* With several ranks (dist.h) each runs only its block of lifetimes and keeps a stub of the
-     * others; their window results are exchanged through this scratch every meta-step:
-     * [config.lifetimes] items of shared_item bytes (NULL with one rank). */
-    unsigned char *shared;
-    size_t shared_item;
+    /* The meta-step's exchange, summed over ranks by one allreduce (dist.h; with one rank as
+     * is): the exact sum (exact_sum.h) of this rank's lifetimes' dJ/dη, layout.count
+     * accumulators of EXACT_SUM_LIMBS limbs; a count of non-finite values in them; then each
+     * lifetime's window results as the bits of doubles, filled by the rank that runs it and
+     * zero on the others (a few per lifetime, meta_train.c). With several ranks each
+     * runs only its block of lifetimes and keeps a stub of the others, filled from these. */
+    int64_t *exchange;
+    size_t exchange_count;
 } MetaRun;
 
 /* Loads the config (with overrides) and sets up a fresh run: η and lifetimes initialised from

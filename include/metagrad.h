@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "agent_loss.h"
+#include "critic.h"
 #include "env.h"
 #include "inner_update.h"
 #include "real.h"
@@ -26,6 +27,7 @@ typedef struct {
     real alpha_y;                /* weight of the KL term of Eq. 2 */
     real beta0, beta1, beta2, beta3; /* H(π), H(y), L2 on π̂, L2 on ŷ */
     int input_grad;              /* 1: the rule's inputs of updates k >= 1 follow θ_k (§6) */
+    real critic_lr, critic_lambda; /* the critic's step and λ (critic_update), when there is one */
 } WindowParams;
 
 typedef struct {
@@ -36,6 +38,9 @@ typedef struct {
     real *lse_pi, *lse_y;          /* [K][(t_len+1)*n]: agent_softmax at θ_k on rollout k, as
                                     * collected (the backward's softmaxes; y holds the rule's y
                                     * inputs) */
+    real *value;                   /* LPG-V (an agent without y): [K][(t_len+1)*n] the critic's
+                                    * V at every observation of rollout k, before its step on it:
+                                    * the rule's value inputs */
     real *gamma;                   /* [n] */
     real *advantage;               /* [t_len*n] Â on rollout K */
     real *theta;                   /* [(K+1) x num_params] θ_0..θ_K */
@@ -50,11 +55,13 @@ typedef struct {
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
     int64_t episodes_ended[WINDOW_MAX_K + 1]; /* per rollout, from window_collect */
     double returns_ended[WINDOW_MAX_K + 1];   /* the sum of those episodes' returns */
+    double critic_loss;            /* the critic's loss on rollout K (window_collect) */
     void *mem;
 } Window;
 
-/* Allocates a window for an agent on an environment (K updates of t_len x n rollouts).
- * Returns 0, or -1 after reporting. Free with window_free. */
+/* Allocates a window for an agent on an environment (K updates of t_len x n rollouts). The agent
+ * has RULE_Y_DIM y outputs (LPG rules), or none (LPG-V rules: the window then keeps the critic's
+ * values as the rule's inputs). Returns 0, or -1 after reporting. Free with window_free. */
 int window_init(Window *window, const EnvSpec *spec, const Agent *agent, int K, int t_len, int n);
 void window_free(Window *window);
 
@@ -62,13 +69,16 @@ void window_free(Window *window);
 real *window_theta(const Window *window, int k);
 
 /* The window's forward: for k = 0..K-1 collects rollout k with θ_k from env (continuing its
- * episodes, actions drawn from rng) and takes the inner update to θ_{k+1}; then collects rollout
- * K with θ_K. Records per rollout the episodes that ended and the sum of their returns. The
- * advantage Â on rollout K is the caller's to fill (a critic's) before window_meta_gradient,
- * the backward. awork must hold (t_len+1)*n rows. */
+ * episodes, actions drawn from rng), trains critic on it (critic_update with params' critic_lr
+ * and critic_lambda; an LPG-V rule reads the critic's values from before that step) and takes
+ * the inner update to θ_{k+1}; then collects rollout K with θ_K and trains critic on it, which
+ * leaves Â on rollout K (from before that step) in window->advantage. Records per rollout the
+ * episodes that ended and the sum of their returns. critic may be NULL for an LPG rule: Â is
+ * then the caller's to fill before window_meta_gradient, the backward. The critic never depends
+ * on η. awork must hold (t_len+1)*n rows. */
 void window_collect(Window *window, EnvBatch *env, const Agent *agent, AgentWork *awork,
                     RuleWork *rwork, const real *eta, const RuleLayout *layout,
-                    const WindowParams *params, Rng *rng);
+                    const WindowParams *params, Critic *critic, Rng *rng);
 
 /* The first part of J (the log π Â and entropy terms) at theta on rollout with advantage Â;
  * when dtheta is not NULL, ADDS its gradient wrt θ there. */

@@ -18,7 +18,17 @@
  * default (docs/method.md §6); on request rule_backward also returns the gradient wrt the inputs
  * that depend on the agent, π(a_t|s_t), y_t and y'_t (through the LSTM's input weights, φ, and
  * the zeroing of φ(y') at episode ends): the meta-gradient's optional path through the inputs'
- * dependence on θ_k (metagrad.h, input_grad). r, d and γ are data and get none. */
+ * dependence on θ_k (metagrad.h, input_grad). r, d and γ are data and get none.
+ *
+ * Kinds of rule (RuleLayout.method, y_raw; docs/method.md §12):
+ * - LPG (the default): as above.
+ * - LPG-V: the rule reads a value v(s_t), v(s_{t+1}) (a TD(λ) value the agent learns, critic.h)
+ *   in the two slots of φ(y), φ(y'), v(s_{t+1}) zeroed where the episode ended as φ(y') is; it
+ *   outputs only π̂ (ŷ is not computed, φ and the ŷ head are unused parameters whose gradient is
+ *   zero). The value does not depend on η, so it gets no input gradient.
+ * - y_raw (an ablation): ŷ_t = W h_t + b without the softmax, and y is the agent's raw y output
+ *   (no softmax either); the agent then descends the mean squared error (1/2m)‖y - ŷ‖² in place
+ *   of KL(y ‖ ŷ) (agent_loss.h). */
 #ifndef LPG_RULE_H
 #define LPG_RULE_H
 
@@ -42,8 +52,15 @@ _Static_assert(RULE_X_PHI_Y_NEXT + 1 == RULE_X_DIM, "one slot per LSTM input");
  * Shapes (row-major): phi_w1 [30 x 16], phi_b1 [16], phi_w2 [16], phi_b2 [1],
  * lstm_wx [6 x 4H], lstm_wh [H x 4H], lstm_b [4H] (gate blocks in the order i, f, g, o),
  * pi_w [H], pi_b [1], y_w [H x 30], y_b [30]. */
+typedef enum { RULE_LPG = 0, RULE_LPG_V = 1 } RuleMethod;
+
 typedef struct {
     int hidden; /* H, the LSTM width */
+    RuleMethod method;  /* LPG or LPG-V (see the top of this file) */
+    int y_raw;          /* LPG: 1 when y and ŷ are unconstrained (no softmax, L2 loss) */
+    /* LPG-V: how the agent's value learns (critic.h), part of the rule: SGD step for MLP agents,
+     * tabular step (fraction of the way per update) and λ of its TD(λ) targets. */
+    double value_lr, value_tabular_lr, value_lambda;
     size_t phi_w1, phi_b1, phi_w2, phi_b2;
     size_t lstm_wx, lstm_wh, lstm_b;
     size_t pi_w, pi_b, y_w, y_b;
@@ -58,6 +75,9 @@ typedef struct {
     const real *pi_taken;  /* [t_len*n] π(a_t|s_t), the probability of the action taken */
     const real *y;         /* [t_len*n*30] y(s_t) */
     const real *y_next;    /* [t_len*n*30] y(s_{t+1}); unused where d_t = 1, but must be finite */
+    /* LPG-V only (y and y_next are then not read): v(s_t) [t_len*n] and v(s_{t+1}) [t_len*n],
+     * the latter unused where d_t = 1 but finite. */
+    const real *value, *value_next;
 } RuleInput;
 
 /* Activations of one forward pass and scratch for its backward pass, for up to max_n
@@ -66,10 +86,13 @@ typedef struct {
 typedef struct {
     int hidden, max_n, max_t;
     int n, t_len;              /* sizes of the last forward pass */
+    RuleMethod method;         /* the last forward's kind of rule (layout) */
+    int y_raw;
     const uint8_t *done;       /* the last forward's done flags (not owned) */
     const real *y, *y_next;    /* the last forward's y inputs (not owned) */
 
-    /* Outputs, [t_len*n] and [t_len*n*30], time-major. */
+    /* Outputs, [t_len*n] and [t_len*n*30], time-major. LPG-V: only pi_hat. y_raw: y_hat holds
+     * the unconstrained ŷ and log_y_hat is not written. */
     real *pi_hat, *y_hat, *log_y_hat;
 
     /* Forward activations (rows = t_len*n, time-major). */
@@ -91,8 +114,12 @@ typedef struct {
     real *mem;
 } RuleWork;
 
-/* Fills layout for an LSTM of width hidden. */
+/* Fills layout for an LSTM of width hidden, a rule of kind LPG (method RULE_LPG, y_raw 0); set
+ * method, y_raw and the value settings after it for the other kinds. */
 void rule_layout(RuleLayout *layout, int hidden);
+
+/* "lpg", "lpg_v" or "lpg_raw_y": the kind's name (config key method, rule files, messages). */
+const char *rule_kind_name(const RuleLayout *layout);
 
 /* Initialises eta [layout->count] from rng: weights normal / sqrt(fan_in), biases zero except
  * the forget gate's (1). Deterministic for a given rng state. */
@@ -119,21 +146,23 @@ typedef struct {
 
 /* Backpropagates the last forward pass: given dpi_hat [t_len*n] = ∂J/∂π̂ and dlog_y_hat
  * [t_len*n*30] = ∂J/∂log ŷ (= ŷ ⊙ ∂J/∂ŷ; objectives written in log ŷ then need no division by
- * a tiny ŷ), ADDS ∂J/∂η to d_eta [layout->count]. Either upstream pointer may be NULL (no
- * gradient from that head). When d_in is not NULL it also WRITES ∂J/∂ of the inputs pi_taken, y
- * and y_next of the last forward pass into d_in's arrays; with d_in NULL that part costs nothing. */
+ * a tiny ŷ; for a y_raw rule it is ∂J/∂ŷ itself), ADDS ∂J/∂η to d_eta [layout->count]. Either
+ * upstream pointer may be NULL (no gradient from that head; LPG-V: dlog_y_hat is not read).
+ * When d_in is not NULL it also WRITES ∂J/∂ of the inputs pi_taken, y and y_next of the last
+ * forward pass into d_in's arrays (LPG-V: pi_taken only); with d_in NULL that costs nothing. */
 void rule_backward(RuleWork *work, real *d_eta, const real *eta, const RuleLayout *layout,
                    const real *dpi_hat, const real *dlog_y_hat, const RuleInputGrad *d_in);
 
 /* The L2 penalty on the rule's outputs (docs/method.md §5) over rows = t_len*n steps:
- * returns beta_pi Σ π̂² + beta_y Σ ‖ŷ‖². */
-double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,
-                       double beta_y);
+ * returns beta_pi Σ π̂² + beta_y Σ ‖ŷ‖² (LPG-V: no ŷ term; y_hat is not read). */
+double rule_l2_penalty(const RuleLayout *layout, const real *pi_hat, const real *y_hat, int rows,
+                       double beta_pi, double beta_y);
 
-/* Adds scale * the gradient of rule_l2_penalty wrt π̂ to dpi_hat [rows] and wrt log ŷ to
- * dlog_y_hat [rows*30], ready for rule_backward (scale = -1 for a penalty subtracted from J; fold
- * a batch mean in too). */
-void rule_l2_backward(real *dpi_hat, real *dlog_y_hat, const real *pi_hat, const real *y_hat,
-                      int rows, double beta_pi, double beta_y, double scale);
+/* Adds scale * the gradient of rule_l2_penalty wrt π̂ to dpi_hat [rows] and wrt log ŷ (y_raw:
+ * wrt ŷ) to dlog_y_hat [rows*30], ready for rule_backward (scale = -1 for a penalty subtracted
+ * from J; fold a batch mean in too). LPG-V: dlog_y_hat is not touched. */
+void rule_l2_backward(const RuleLayout *layout, real *dpi_hat, real *dlog_y_hat,
+                      const real *pi_hat, const real *y_hat, int rows, double beta_pi,
+                      double beta_y, double scale);
 
 #endif

@@ -26,15 +26,15 @@
 
 #define TRAIN_MAX_THREADS 256 /* threads running seeds, at most (lpg train and lpg eval) */
 
-typedef enum { TRAIN_A2C, TRAIN_LPG } TrainMethod;
+typedef enum { TRAIN_A2C, TRAIN_LPG /* methods lpg and lpg_v: a saved rule */ } TrainMethod;
 
 /* The final score's window: the last TRAIN_FINAL_PERCENT % of each seed's updates. */
 #define TRAIN_FINAL_PERCENT 10
 
 typedef struct {
     char env[LPG_PATH_MAX];        /* environment file */
-    char method[CONFIG_STR_MAX];   /* "a2c" or "lpg" */
-    char rule[LPG_PATH_MAX];       /* lpg: the rule (checkpoint) file */
+    char method[CONFIG_STR_MAX];   /* "a2c", "lpg" or "lpg_v" (an LPG-V rule) */
+    char rule[LPG_PATH_MAX];       /* lpg, lpg_v: the rule (checkpoint) file */
     int seed;                      /* first seed; seeds are seed, seed+1, ... */
     int seeds;                     /* how many */
     int steps;                     /* environment steps per seed, counting every copy */
@@ -85,6 +85,10 @@ typedef struct {
     double *stats;        /* stats_output set: [num_seeds x num_points x train_stats_num_columns]
                            * (train_stats.h), else NULL */
 } TrainResult;
+
+/* Checks that the rule's kind (rule.h) fits config->method: "lpg_v" for an LPG-V rule, "lpg"
+ * for the others. Returns 0, or -1 after reporting the mismatch (naming config->rule). */
+int train_check_rule(const TrainConfig *config, const RuleLayout *layout);
 
 /* Trains config->seeds agents on spec. For method lpg, layout and eta are the rule (not owned;
  * ignored for a2c). progress: 1 prints a progress line on stderr while it runs (overwritten in

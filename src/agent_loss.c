@@ -110,7 +110,26 @@ real lpg_loss_sample_mixed(const OutputRow *o, const real *logits_tangent,
     return scale * (pi_dl - logits_tangent[action]);
 }
 
+/* The y_raw prediction term (α_y / 2n) ‖u - ŷ‖²; writes du = (α_y / n) (u - ŷ). */
+static real prediction_term_raw(const real *u, const real *y_hat, int n, real alpha_y, real *du)
+{
+    real sum = 0, k = alpha_y / (real)n;
+    for (int j = 0; j < n; j++) {
+        real diff = u[j] - y_hat[j];
+        sum += diff * diff;
+        du[j] = k * diff;
+    }
+    return (real)0.5 * k * sum;
+}
+
 /* ---- a batch of agent outputs --------------------------------------------------------- */
+
+/* The y outputs the softmax-form sample functions see: none for a y_raw loss (its y term is
+ * done apart). */
+static int softmax_y_count(const Agent *agent, const LpgLossInput *in)
+{
+    return in->y_raw ? 0 : agent->num_y;
+}
 
 /* The rule's log ŷ for row b, or NULL when the agent has no y. */
 static const real *log_y_hat_row(const Agent *agent, const LpgLossInput *in, int b)
@@ -133,8 +152,11 @@ real lpg_loss_batch(const Agent *agent, const LpgLossInput *in, const AgentWork 
         real *drow = dout + (size_t)b * n;
         OutputRow o = output_row(agent, work, b);
         total += lpg_loss_sample(&o, agent->num_actions, in->action[b], in->pi_hat[b],
-                                 log_y_hat_row(agent, in, b), agent->num_y, in->alpha_y, drow,
-                                 drow + y0);
+                                 log_y_hat_row(agent, in, b), softmax_y_count(agent, in),
+                                 in->alpha_y, drow, drow + y0);
+        if (in->y_raw && agent->num_y > 0)
+            total += prediction_term_raw(o.u, log_y_hat_row(agent, in, b), agent->num_y,
+                                         in->alpha_y, drow + y0);
         if (agent->has_value)
             drow[agent->value_offset] = 0;
         scale_row(drow, n, in->scale);
@@ -151,8 +173,10 @@ void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const AgentW
         real *hrow = h_out + (size_t)b * n;
         OutputRow o = output_row(agent, work, b);
         lpg_loss_sample_hvp(&o, trow, trow + y0, agent->num_actions, in->pi_hat[b],
-                            log_y_hat_row(agent, in, b), agent->num_y, in->alpha_y, hrow,
-                            hrow + y0);
+                            log_y_hat_row(agent, in, b), softmax_y_count(agent, in), in->alpha_y,
+                            hrow, hrow + y0);
+        for (int j = 0; in->y_raw && j < agent->num_y; j++)
+            hrow[y0 + j] = in->alpha_y / (real)agent->num_y * trow[y0 + j];
         if (agent->has_value)
             hrow[agent->value_offset] = 0;
         scale_row(hrow, n, in->scale);
@@ -168,7 +192,10 @@ void lpg_loss_batch_mixed(const Agent *agent, const LpgLossInput *in, const Agen
         real *dy = m > 0 ? dlog_y_hat + (size_t)b * m : NULL;
         OutputRow o = output_row(agent, work, b);
         dpi_hat[b] += lpg_loss_sample_mixed(&o, trow, trow + y0, agent->num_actions,
-                                            in->action[b], m, in->alpha_y, in->scale, dy);
+                                            in->action[b], softmax_y_count(agent, in),
+                                            in->alpha_y, in->scale, dy);
+        for (int j = 0; in->y_raw && j < m; j++)
+            dy[j] -= in->scale * in->alpha_y / (real)m * trow[y0 + j];
     }
 }
 

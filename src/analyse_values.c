@@ -290,12 +290,12 @@ static int plot(const AnalyseConfig *c, const char *env_name)
                          "set xlabel 'discount of the regressed value'\n"
                          "set ylabel 'held-out MSE / MSE of the training mean'\n"
                          "set yrange [0:*]\nset grid ytics lc rgb '#dddddd'\n"
-                         "set key top right opaque box noenhanced\n"
+                         "set key outside bottom center horizontal noenhanced\n"
                          "plot '%s/values.csv' skip 1 using ($2/$4):xtic(1) title 'g: y -> v' lc "
                          "rgb '#1f77b4', '' skip 1 using ($3/$4) title 'h: TD value -> v' lc rgb "
                          "'#ff7f0e'\n", c->gamma, c->gamma, env_name, c->instances, c->heldout,
                      c->output_dir);
-    return analyse_plot(c->output_dir, "values", 720, 440, &t);
+    return analyse_plot(c->output_dir, "values", 720, 460, &t);
 }
 
 int analyse_values(const AnalyseConfig *c, const RuleLayout *layout, const real *eta,

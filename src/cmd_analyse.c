@@ -62,6 +62,12 @@ int cmd_analyse(int argc, char **argv)
     real *eta = rule_file_load(config.rule, &layout);
     if (!eta)
         return 1;
+    if (layout.method != RULE_LPG || layout.y_raw) { /* the analyses read y as a distribution */
+        lpg_error("%s: is a rule of kind %s; the analyses need an LPG rule (y a softmax)",
+                  config.rule, rule_kind_name(&layout));
+        free(eta);
+        return 1;
+    }
     int rc = kind == ANALYSE_YMAP     ? analyse_ymap(&config, &layout, eta, 1)
              : kind == ANALYSE_VALUES ? analyse_values(&config, &layout, eta, 1)
                                       : analyse_converge(&config, &layout, eta, 1);

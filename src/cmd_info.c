@@ -70,8 +70,12 @@ static int print_rule(const Checkpoint *ck)
         return -1;
     uint32_t crc = (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), (const unsigned char *)eta,
                                      layout.count * sizeof(real));
-    printf("rule: LSTM width %d, %zu parameters (eta crc32 %08x)\n", layout.hidden, layout.count,
-           crc);
+    printf("rule: LSTM width %d, %zu parameters (eta crc32 %08x), kind %s", layout.hidden,
+           layout.count, crc, rule_kind_name(&layout));
+    if (layout.method == RULE_LPG_V)
+        printf(" (value: lr %g, tabular lr %g, lambda %g)", layout.value_lr,
+               layout.value_tabular_lr, layout.value_lambda);
+    printf("\n");
     free(eta);
     return 0;
 }

@@ -82,33 +82,16 @@ void dist_collectives_done(void) { collectives_done = 1; }
 int dist_rank(void) { return world_rank; }
 int dist_size(void) { return world_size; }
 
-/* The byte counts and offsets of every rank's block, as MPI wants them (int). */
-static int block_layout(int n, size_t item_bytes, int *counts, int *offsets)
+int dist_allreduce_sum(int64_t *values, size_t n)
 {
-    for (int r = 0; r < world_size; r++) {
-        int first, end;
-        dist_block(n, r, &first, &end);
-        size_t count = (size_t)(end - first) * item_bytes, offset = (size_t)first * item_bytes;
-        if (count > INT_MAX || offset > INT_MAX)
-            return lpg_error("MPI: %d items of %zu bytes exceed one message (2 GiB)", n, item_bytes);
-        counts[r] = (int)count;
-        offsets[r] = (int)offset;
+    for (size_t at = 0; at < n;) { /* MPI counts are int: pieces of at most 2^30 */
+        int count = n - at < ((size_t)1 << 30) ? (int)(n - at) : 1 << 30;
+        if (MPI_Allreduce(MPI_IN_PLACE, values + at, count, MPI_INT64_T, MPI_SUM,
+                          MPI_COMM_WORLD) != MPI_SUCCESS)
+            return lpg_error("MPI: summing the meta-gradient over the ranks failed");
+        at += (size_t)count;
     }
     return 0;
-}
-
-int dist_allgather_blocks(void *items, int n, size_t item_bytes)
-{
-    int *counts = lpg_calloc((size_t)world_size * 2, sizeof(int), "MPI block table");
-    if (!counts)
-        return -1;
-    int *offsets = counts + world_size;
-    int rc = block_layout(n, item_bytes, counts, offsets);
-    if (rc == 0 && MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, items, counts, offsets,
-                                  MPI_BYTE, MPI_COMM_WORLD) != MPI_SUCCESS)
-        rc = lpg_error("MPI: gathering the lifetimes' results failed");
-    free(counts);
-    return rc;
 }
 
 int dist_gather_bytes(const void *mine, size_t len, unsigned char **all, size_t *all_len)
@@ -167,9 +150,9 @@ void dist_collectives_done(void) {}
 int dist_rank(void) { return 0; }
 int dist_size(void) { return 1; }
 
-int dist_allgather_blocks(void *items, int n, size_t item_bytes)
+int dist_allreduce_sum(int64_t *values, size_t n)
 {
-    (void)items, (void)n, (void)item_bytes;
+    (void)values, (void)n;
     return 0;
 }
 

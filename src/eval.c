@@ -212,11 +212,12 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
     return t;
 }
 
+/* A rule's train config: method lpg, or lpg_v for an LPG-V rule (its kind is in the file). */
 static TrainConfig lpg_train_config(const EvalConfig *c, const EvalRule *rule,
-                                    const EnvSpec *spec)
+                                    const RuleLayout *layout, const EnvSpec *spec)
 {
     TrainConfig t = shared_train_config(c, spec);
-    strcpy(t.method, "lpg");
+    strcpy(t.method, layout->method == RULE_LPG_V ? "lpg_v" : "lpg");
     snprintf(t.rule, sizeof t.rule, "%s", rule->path);
     t.alpha_lr = spec->num_states > 0 ? rule->tabular_alpha_lr : rule->mlp_alpha_lr;
     t.alpha_y = c->alpha_y;
@@ -281,7 +282,7 @@ static int method_config(const EvalConfig *c, const EvalSetup *setup, int i, int
                          TrainConfig *t)
 {
     const EnvSpec *spec = &setup->specs[i];
-    *t = m < c->num_rules ? lpg_train_config(c, &c->rules[m], spec)
+    *t = m < c->num_rules ? lpg_train_config(c, &c->rules[m], &setup->layout[m], spec)
                           : a2c_train_config(c, spec, &setup->a2c[a2c_family(spec)]);
     if (eval_curve_path(c, spec->name, method_name(c, m), t->output, sizeof t->output))
         return -1;
@@ -499,13 +500,14 @@ static int collect(const EvalConfig *c, const EvalSetup *setup, const double *co
 }
 
 /* A fingerprint of what decides the results: the rules, the environment and A2C files, the
- * numbers of the config (not threads, which change nothing). */
+ * numbers of the config (not threads, which change nothing). A new key that changes results
+ * belongs here, so that ranks given different values are caught. */
 static uint64_t inputs_fingerprint(const EvalConfig *c, const EvalSetup *setup)
 {
     uint64_t crc = crc32_z(0L, Z_NULL, 0);
     int numbers[] = {c->seed, c->seeds, c->steps, c->steps_tabular_grid, c->steps_random_grid,
-                     c->steps_chain, c->steps_chain_distraction, c->copies, c->unroll,
-                     c->log_points, c->num_rules, c->envs.count};
+                     c->steps_chain, c->steps_chain_distraction, c->steps_minatar, c->copies,
+                     c->unroll, c->log_points, c->num_rules, c->envs.count, c->conv_filters};
     double reals[] = {c->alpha_y, c->mlp_hidden.count};
     crc = crc32_z(crc, (const unsigned char *)numbers, sizeof numbers);
     crc = crc32_z(crc, (const unsigned char *)reals, sizeof reals);

@@ -132,8 +132,8 @@ void fixed_policy_update_y(FixedPolicyRun *run, int k, const real *eta, const Ru
 {
     const Agent *agent = &run->agent;
     RuleInput in; /* agent k's y on the rollout (the policy, π(a|s), is the same for both) */
-    rule_input_at(agent, &run->work, run->theta[k], &run->rollout, run->gammas, run->pi_taken,
-                  &in);
+    rule_input_at(agent, layout, &run->work, run->theta[k], &run->rollout, run->gammas, NULL,
+                  run->pi_taken, &in);
     inner_update(agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
                  (real)c->alpha_lr, (real)c->alpha_y, run->theta[k], run->theta[k], run->grad);
     /* Back to the fixed policy: only y moves. */

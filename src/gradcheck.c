@@ -70,7 +70,7 @@ static int check_init(Check *c, const MetaConfig *config, const EnvSpec *env,
     sized.copies = o->copies;
     sized.unroll = o->unroll;
     const ConfigDoubleList *lrs = env->num_states > 0 ? &config->tabular_lrs : &config->mlp_lrs;
-    rule_layout(&c->layout, config->rule_hidden);
+    meta_config_rule_layout(config, &c->layout);
     c->eta = lpg_calloc(c->layout.count, sizeof(real), "gradcheck eta");
     c->grad = lpg_calloc(c->layout.count, sizeof(real), "gradcheck gradient");
     if (!c->eta || !c->grad ||

@@ -4,26 +4,44 @@
 
 #include <string.h>
 
-void rule_input_at(const Agent *agent, AgentWork *awork, const real *theta, const Rollout *r,
-                   const real *gamma, real *pi_taken, RuleInput *in)
+/* Writes the raw y logits of the first rows rows of awork->out over awork->y [rows x m]. */
+static void raw_y_over_softmax(const Agent *agent, AgentWork *awork, int rows)
+{
+    size_t m = (size_t)agent->num_y;
+    for (int b = 0; b < rows; b++)
+        memcpy(awork->y + (size_t)b * m,
+               awork->out + (size_t)b * agent->num_outputs + agent->y_offset, m * sizeof(real));
+}
+
+void rule_input_at(const Agent *agent, const RuleLayout *layout, AgentWork *awork,
+                   const real *theta, const Rollout *r, const real *gamma, const real *value,
+                   real *pi_taken, RuleInput *in)
 {
     int n = r->n, rows = r->t_len * n, A = agent->num_actions;
     agent_forward(agent, awork, theta, rollout_obs(r, 0), rows + n, awork->out);
     agent_softmax(agent, awork, rows + n);
     for (int b = 0; pi_taken && b < rows; b++)
         pi_taken[b] = awork->pi[(size_t)b * A + r->action[b]];
+    memset(in, 0, sizeof *in);
     in->reward = r->reward;
     in->done = r->done;
     in->gamma = gamma;
     in->pi_taken = pi_taken;
+    if (layout->method == RULE_LPG_V) {
+        in->value = value;
+        in->value_next = value + n;
+        return;
+    }
+    if (layout->y_raw)
+        raw_y_over_softmax(agent, awork, rows + n);
     in->y = awork->y;
     in->y_next = awork->y + (size_t)n * agent->num_y; /* y' of row b is y of row b + n */
 }
 
 LpgLossInput inner_loss_input(const Rollout *r, const RuleWork *rwork, real alpha_y)
 {
-    LpgLossInput li = {r->action, rwork->pi_hat, rwork->log_y_hat, alpha_y,
-                       (real)1 / ((real)r->t_len * (real)r->n)};
+    LpgLossInput li = {r->action, rwork->pi_hat, rwork->y_raw ? rwork->y_hat : rwork->log_y_hat,
+                       alpha_y, (real)1 / ((real)r->t_len * (real)r->n), rwork->y_raw};
     return li;
 }
 

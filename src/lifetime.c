@@ -29,8 +29,9 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     rng_seed(&life->rng, seed, RNG_STREAM_LIFETIME);
     const int n = config->copies, t_len = config->unroll;
     AgentSpec as;
+    int num_y = layout->method == RULE_LPG_V ? 0 : RULE_Y_DIM; /* LPG-V: no y, the critic's V */
     if (agent_spec_for_env(&as, spec, config->conv_filters, config->mlp_hidden.item,
-                           config->mlp_hidden.count, RULE_Y_DIM, 0) ||
+                           config->mlp_hidden.count, num_y, 0) ||
         agent_setup(&life->agent, &as))
         return -1;
     Rng env_rng = rng_split(&life->rng), critic_rng = rng_split(&life->rng);
@@ -53,12 +54,11 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     for (int i = 0; i < n; i++)
         life->window.gamma[i] = (real)spec->gamma;
     agent_init_params(&life->agent, window_theta(&life->window, 0), &life->rng);
+    real critic_lr = (real)(spec->num_states > 0 ? config->critic_tabular_lr : config->critic_lr);
     WindowParams p = {config->K, (real)alpha_lr, (real)alpha_y, (real)config->beta0,
                       (real)config->beta1, (real)config->beta2, (real)config->beta3,
-                      config->input_grad};
+                      config->input_grad, critic_lr, (real)config->gae_lambda};
     life->params = p;
-    life->critic_lr = (real)(spec->num_states > 0 ? config->critic_tabular_lr : config->critic_lr);
-    life->critic_lambda = (real)config->gae_lambda;
     return 0;
 }
 
@@ -97,8 +97,10 @@ void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
                       int64_t *episodes, double *return_sum)
 {
     Window *w = &life->window;
+    /* The critic learns from every rollout of the window (inside window_collect); Â comes from
+     * the last one, computed before the critic's step on it. */
     window_collect(w, &life->env, &life->agent, &life->awork, life->rwork, eta, layout,
-                   &life->params, &life->rng);
+                   &life->params, &life->critic, &life->rng);
     for (int k = 0; k <= w->K; k++) {
         *episodes += w->episodes_ended[k];
         *return_sum += w->returns_ended[k];
@@ -107,11 +109,7 @@ void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
             life->final_sum += w->returns_ended[k];
         }
     }
-    /* The critic learns from every rollout of the window; Â comes from the last one, computed
-     * before the critic's step on it. */
-    for (int k = 0; k <= w->K; k++)
-        life->critic_loss = critic_update(&life->critic, &w->rollout[k], (real)life->spec->gamma,
-                                          life->critic_lambda, life->critic_lr, w->advantage);
+    life->critic_loss = w->critic_loss;
     life->critic_fvu = unexplained_fraction(&life->critic, life->critic_loss);
 }
 

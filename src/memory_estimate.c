@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "exact_sum.h"
 #include "rule.h"
 #include "util.h"
 
@@ -99,8 +100,9 @@ double memory_meta_train(const MetaConfig *c, const EnvSpec *specs, int num_envs
         life += lifetime_bytes(c, &specs[e], rule_count, &saved) / num_envs;
         checkpoint += saved / num_envs;
     }
-    /* η, its gradient and Adam; the lifetimes; a checkpoint's payload and compressed copy. */
-    double shared = 4 * rule_count * sizeof(real);
+    /* η, its gradient and Adam, the gradient's exact sum; the lifetimes; a checkpoint's payload
+     * and compressed copy. */
+    double shared = 4 * rule_count * sizeof(real) + rule_count * EXACT_SUM_LIMBS * 8.0;
     return MALLOC_SLACK * (shared + c->lifetimes * (life + 2.2 * checkpoint));
 }
 

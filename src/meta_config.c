@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "bandit.h"
+#include "util.h"
 
 #define F(key, type, member, min, max, help) {key, type, offsetof(MetaConfig, member), min, max, help}
 
@@ -41,6 +42,8 @@ const ConfigField meta_config_fields[] = {
     F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
     F("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
     F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
+    F("method", CONFIG_STRING, method, 0, 0, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 12)"),
+    F("y_softmax", CONFIG_BOOL, y_softmax, 0, 1, "lpg: y and y_hat are softmax distributions and the agent descends KL(y||y_hat) (false: unconstrained, with 1/2 ||y - y_hat||^2; an ablation)"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
@@ -82,6 +85,8 @@ void meta_config_defaults(MetaConfig *c)
     c->log_every = 10;
     c->rule_every = 0;
     c->input_grad = 0;
+    strcpy(c->method, "lpg");
+    c->y_softmax = 1;
 }
 
 int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **overrides)
@@ -98,5 +103,23 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         (long long)c->mlp_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS)
         return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most %d bandit arms",
                          path, BANDIT_MAX_ARMS);
+    if (strcmp(c->method, "lpg") != 0 && strcmp(c->method, "lpg_v") != 0)
+        return lpg_error("%s: key 'method': expected \"lpg\" or \"lpg_v\", got \"%s\"", path,
+                         c->method);
+    if (strcmp(c->method, "lpg_v") == 0 && !c->y_softmax)
+        return lpg_error("%s: key 'y_softmax': method \"lpg_v\" has no y; leave y_softmax true",
+                         path);
     return 0;
+}
+
+void meta_config_rule_layout(const MetaConfig *c, RuleLayout *layout)
+{
+    rule_layout(layout, c->rule_hidden);
+    if (strcmp(c->method, "lpg_v") == 0) {
+        layout->method = RULE_LPG_V;
+        layout->value_lr = c->critic_lr;
+        layout->value_tabular_lr = c->critic_tabular_lr;
+        layout->value_lambda = c->gae_lambda;
+    }
+    layout->y_raw = !c->y_softmax;
 }

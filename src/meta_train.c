@@ -12,6 +12,7 @@
 
 #include "checkpoint.h"
 #include "dist.h"
+#include "exact_sum.h"
 #include "memory_estimate.h"
 #include "linalg.h"
 #include "rule_file.h"
@@ -58,72 +59,139 @@ static int start_life(MetaRun *run, int i, int first)
 
 /* ---- lifetimes on other ranks ------------------------------------------------------------- */
 
-/* What one lifetime's window gives every rank: these doubles, then dJ/dη (layout.count reals). */
+/* What one lifetime's window gives every rank, as doubles after the meta-gradient's sum. */
 enum { SHARED_J, SHARED_EPISODES, SHARED_RETURN_SUM, SHARED_UPDATES, SHARED_FINAL_RETURN,
        SHARED_CRITIC_FVU, SHARED_SCALARS };
 
-static double *shared_scalars(const MetaRun *run, int i)
+/* The exchange's parts: the accumulators, the non-finite count, lifetime i's doubles. */
+static int64_t *grad_sum(const MetaRun *run) { return run->exchange; }
+
+static int64_t *nonfinite_count(const MetaRun *run)
 {
-    return (double *)(void *)(run->shared + (size_t)i * run->shared_item);
+    return run->exchange + run->layout.count * EXACT_SUM_LIMBS;
 }
 
-static const real *d_eta_of(const MetaRun *run, int i)
+static int64_t *shared_slots(const MetaRun *run, int i)
 {
-    if (!run->shared || dist_owns(run->config.lifetimes, i))
-        return run->lives[i].d_eta;
-    return (const real *)(const void *)(shared_scalars(run, i) + SHARED_SCALARS);
+    return nonfinite_count(run) + 1 + (size_t)i * SHARED_SCALARS;
+}
+
+static double shared_value(const MetaRun *run, int i, int what)
+{
+    double x;
+    memcpy(&x, shared_slots(run, i) + what, sizeof x);
+    return x;
 }
 
 static double final_return_of(const MetaRun *run, int i)
 {
-    if (!run->shared || dist_owns(run->config.lifetimes, i))
+    if (dist_owns(run->config.lifetimes, i))
         return lifetime_final_return(&run->lives[i]);
-    return shared_scalars(run, i)[SHARED_FINAL_RETURN];
+    return shared_value(run, i, SHARED_FINAL_RETURN);
 }
 
-/* Every rank sends its lifetimes' window results and takes the others' into their stubs. A new
- * per-lifetime value that the step, the log or the bandits read after the windows must be added
- * here, or runs on several ranks differ from threads (tests/test_mpi.sh notices). */
-static int share_windows(MetaRun *run)
+/* Runs work(arg) on `threads` threads, the calling one included, and waits for them all. */
+static void on_threads(void *(*work)(void *), void *arg, int threads)
+{
+    pthread_t ids[META_MAX_THREADS];
+    int started = 0;
+    while (started < threads - 1 && started < META_MAX_THREADS &&
+           pthread_create(&ids[started], NULL, work, arg) == 0)
+        started++;
+    work(arg); /* also finishes what a thread that failed to start would have done */
+    for (int t = 0; t < started; t++)
+        pthread_join(ids[t], NULL);
+}
+
+/* The exact sum of dJ/dη over this rank's lifetimes, by blocks of parameters that the threads
+ * take in turn (a block's accumulators stay in cache while every lifetime is added). */
+enum { SUM_BLOCK = 1024 };
+
+typedef struct {
+    MetaRun *run;
+    atomic_size_t next;     /* first parameter of the next block to sum */
+    atomic_llong nonfinite; /* terms refused: NaN or infinite */
+} GradSum;
+
+static void *sum_blocks(void *arg)
+{
+    GradSum *g = arg;
+    MetaRun *run = g->run;
+    size_t count = run->layout.count;
+    int n = run->config.lifetimes;
+    long long nonfinite = 0;
+    for (size_t j; (j = atomic_fetch_add(&g->next, SUM_BLOCK)) < count;) {
+        size_t len = count - j < SUM_BLOCK ? count - j : SUM_BLOCK;
+        for (int i = 0; i < n; i++)
+            if (dist_owns(n, i))
+                nonfinite += exact_sum_add_reals(grad_sum(run) + j * EXACT_SUM_LIMBS,
+                                                 run->lives[i].d_eta + j, len);
+    }
+    atomic_fetch_add(&g->nonfinite, nonfinite);
+    return NULL;
+}
+
+/* Adds this rank's lifetimes' dJ/dη exactly into the accumulators and writes their window
+ * results into their slots (as bits, which a sum with the other ranks' zeros keeps). */
+static void fill_exchange(MetaRun *run)
 {
     int n = run->config.lifetimes;
-    size_t bytes = run->layout.count * sizeof(real);
+    memset(run->exchange, 0, run->exchange_count * sizeof *run->exchange);
+    GradSum g = {.run = run};
+    atomic_init(&g.next, 0);
+    atomic_init(&g.nonfinite, 0);
+    on_threads(sum_blocks, &g, run->config.threads);
+    *nonfinite_count(run) = atomic_load(&g.nonfinite);
     for (int i = 0; i < n; i++) {
         if (!dist_owns(n, i))
             continue;
-        double *x = shared_scalars(run, i);
-        x[SHARED_J] = run->lives[i].J;
+        const Lifetime *life = &run->lives[i];
+        double x[SHARED_SCALARS];
+        x[SHARED_J] = life->J;
         x[SHARED_EPISODES] = (double)run->window_episodes[i];
         x[SHARED_RETURN_SUM] = run->window_return_sum[i];
-        x[SHARED_UPDATES] = run->lives[i].updates;
-        x[SHARED_FINAL_RETURN] = lifetime_final_return(&run->lives[i]);
-        x[SHARED_CRITIC_FVU] = run->lives[i].critic_fvu;
-        memcpy(x + SHARED_SCALARS, run->lives[i].d_eta, bytes);
+        x[SHARED_UPDATES] = life->updates;
+        x[SHARED_FINAL_RETURN] = lifetime_final_return(life);
+        x[SHARED_CRITIC_FVU] = life->critic_fvu;
+        memcpy(shared_slots(run, i), x, sizeof x);
     }
-    if (dist_allgather_blocks(run->shared, n, run->shared_item))
+}
+
+/* Sums the exchange over ranks, takes the other ranks' lifetime results into their stubs and
+ * rounds the meta-gradient's exact sum once into run->grad (NaN where any term was not
+ * finite). Integer sums do not depend on their order, so every rank, any number of ranks and
+ * any thread count give the same bits. A new per-lifetime value that the step, the log or the
+ * bandits read after the windows must be added here, or runs on several ranks differ from
+ * threads (tests/test_mpi.sh notices). */
+static int share_windows(MetaRun *run)
+{
+    fill_exchange(run);
+    if (dist_allreduce_sum(run->exchange, run->exchange_count))
         return -1;
+    int n = run->config.lifetimes;
     for (int i = 0; i < n; i++) {
         if (dist_owns(n, i))
             continue;
-        const double *x = shared_scalars(run, i);
-        run->lives[i].J = x[SHARED_J];
-        run->window_episodes[i] = (int64_t)x[SHARED_EPISODES];
-        run->window_return_sum[i] = x[SHARED_RETURN_SUM];
-        run->lives[i].updates = (int)x[SHARED_UPDATES];
-        run->lives[i].critic_fvu = x[SHARED_CRITIC_FVU];
+        Lifetime *life = &run->lives[i];
+        life->J = shared_value(run, i, SHARED_J);
+        run->window_episodes[i] = (int64_t)shared_value(run, i, SHARED_EPISODES);
+        run->window_return_sum[i] = shared_value(run, i, SHARED_RETURN_SUM);
+        life->updates = (int)shared_value(run, i, SHARED_UPDATES);
+        life->critic_fvu = shared_value(run, i, SHARED_CRITIC_FVU);
     }
+    const int64_t *acc = grad_sum(run);
+    int bad = *nonfinite_count(run) != 0;
+    for (size_t j = 0; j < run->layout.count; j++)
+        run->grad[j] = bad ? (real)NAN : exact_sum_round(acc + j * EXACT_SUM_LIMBS);
     return 0;
 }
 
-static int alloc_shared(MetaRun *run)
+static int alloc_exchange(MetaRun *run)
 {
-    if (dist_size() == 1)
-        return 0;
-    size_t item = SHARED_SCALARS * sizeof(double) + run->layout.count * sizeof(real);
-    run->shared_item = (item + 7) / 8 * 8;
-    run->shared = lpg_calloc((size_t)run->config.lifetimes, run->shared_item,
-                             "lifetime results of all ranks");
-    return run->shared ? 0 : -1;
+    run->exchange_count = run->layout.count * EXACT_SUM_LIMBS + 1 +
+                          (size_t)run->config.lifetimes * SHARED_SCALARS;
+    run->exchange = lpg_calloc(run->exchange_count, sizeof(int64_t), "meta-gradient sums");
+    return run->exchange ? 0 : -1;
 }
 
 static void record_final(MetaRun *run, int i)
@@ -197,10 +265,10 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
     if (agent_check_kind(c->conv_filters, run->specs, run->num_envs, config_path) ||
         memory_check(memory_meta_train(c, run->specs, run->num_envs), c->max_memory, config_path))
         return -1;
-    rule_layout(&run->layout, c->rule_hidden);
+    meta_config_rule_layout(c, &run->layout);
     run->eta = lpg_calloc(run->layout.count, sizeof(real), "rule parameters");
     run->grad = lpg_calloc(run->layout.count, sizeof(real), "meta-gradient");
-    if (!run->eta || !run->grad || alloc_shared(run))
+    if (!run->eta || !run->grad || alloc_exchange(run))
         return -1;
     AdamHyper hyper = adam_defaults(c->meta_lr);
     hyper.clip = c->meta_clip;
@@ -560,6 +628,10 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
         rc = -1;
+    if (rc == 0 && strcmp(rule_kind_name(&saved_layout), rule_kind_name(&run->layout)) != 0)
+        rc = lpg_error("%s: holds a rule of kind %s but %s learns one of kind %s; resume with the "
+                       "same method and y_softmax", ck.path, rule_kind_name(&saved_layout),
+                       config_path, rule_kind_name(&run->layout));
     rc = rc || adam_load(&run->adam, &ck, "adam");
     if (rc == 0 && run->adam.step != run->step)
         rc = lpg_error("%s: section 'adam_step' is %lld but section 'step' is %lld", ck.path,
@@ -582,7 +654,7 @@ void meta_run_free(MetaRun *run)
     free(run->order);
     free(run->window_episodes);
     free(run->window_return_sum);
-    free(run->shared);
+    free(run->exchange);
     free(run->specs);
     free(run->bandits);
     free(run->eta);
@@ -642,15 +714,8 @@ static int run_all_windows(MetaRun *run, MetaStepStats *stats)
     q.count = order_by_cost(run, run->order);
     memset(q.episodes, 0, (size_t)lifetimes * sizeof *q.episodes);
     memset(q.return_sum, 0, (size_t)lifetimes * sizeof *q.return_sum);
-    pthread_t ids[META_MAX_THREADS];
-    int started = 0;
-    while (started < threads - 1 && started < META_MAX_THREADS &&
-           pthread_create(&ids[started], NULL, run_windows, &q) == 0)
-        started++;
-    run_windows(&q); /* also finishes what a thread that failed to start would have done */
-    for (int t = 0; t < started; t++)
-        pthread_join(ids[t], NULL);
-    if (run->shared && share_windows(run))
+    on_threads(run_windows, &q, threads);
+    if (share_windows(run))
         return -1;
     for (int i = 0; i < lifetimes; i++) {
         int e = run->lives[i].env_index;
@@ -681,15 +746,10 @@ int meta_run_step(MetaRun *run, MetaStepStats *stats)
     memset(stats, 0, sizeof *stats);
     if (run_all_windows(run, stats))
         return -1;
-    size_t count = run->layout.count;
-    memset(run->grad, 0, count * sizeof(real));
+    size_t count = run->layout.count; /* run->grad holds the exact sum of dJ/dη, rounded */
     critic_fvu_means(run, stats);
-    for (int i = 0; i < c->lifetimes; i++) { /* in lifetime order: deterministic sums */
-        const real *d = d_eta_of(run, i);
-        for (size_t j = 0; j < count; j++)
-            run->grad[j] += d[j];
+    for (int i = 0; i < c->lifetimes; i++) /* in lifetime order: deterministic sums */
         stats->J += run->lives[i].J / c->lifetimes;
-    }
     /* Adam descends, so it gets -mean dJ/dη to ascend J. */
     for (size_t j = 0; j < count; j++)
         run->grad[j] *= -(real)1 / (real)c->lifetimes;

@@ -13,8 +13,9 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
     memset(w, 0, sizeof *w);
     if (K < 1 || K > WINDOW_MAX_K)
         return lpg_error("window: K must be in [1, %d], got %d", WINDOW_MAX_K, K);
-    if (agent->num_y != RULE_Y_DIM || agent->has_value)
-        return lpg_error("window: the agent needs %d y outputs and no value head", RULE_Y_DIM);
+    if ((agent->num_y != RULE_Y_DIM && agent->num_y != 0) || agent->has_value)
+        return lpg_error("window: the agent needs %d y outputs (LPG) or none (LPG-V) and no value "
+                         "head", RULE_Y_DIM);
     w->K = K;
     w->t_len = t_len;
     w->n = n;
@@ -27,7 +28,9 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
     size_t rows1 = rows + (size_t)n, A = (size_t)agent->num_actions;
+    size_t values = agent->num_y == 0 ? (size_t)K * rows1 : 0; /* LPG-V */
     BufferSpec table[] = {
+        BUFFER(w->value, values),
         BUFFER(w->pi, (size_t)K * rows1 * A), BUFFER(w->y, (size_t)K * rows1 * w->num_y),
         BUFFER(w->lse_pi, (size_t)K * rows1), BUFFER(w->lse_y, (size_t)K * rows1),
         BUFFER(w->replay_pi_taken, rows),
@@ -99,13 +102,14 @@ static int softmax_parts(const Window *w, const Agent *agent, AgentWork *awork, 
     size_t rows1 = (size_t)(w->t_len + 1) * w->n, A = (size_t)agent->num_actions;
     size_t m = (size_t)w->num_y;
     part[0] = (SoftmaxPart){awork->pi, w->pi + k * rows1 * A, A};
-    part[1] = (SoftmaxPart){awork->y, w->y + k * rows1 * m, m};
+    part[1] = (SoftmaxPart){awork->y, w->y ? w->y + k * rows1 * m : NULL, m}; /* LPG-V: none */
     part[2] = (SoftmaxPart){awork->lse_pi, w->lse_pi + k * rows1, 1};
     part[3] = (SoftmaxPart){awork->lse_y, w->lse_y + k * rows1, 1};
     return 4;
 }
 
-/* Copies awork's softmaxes into slot k (keep) or back from it. */
+/* Copies awork's softmaxes into slot k (keep) or back from it. For a y_raw rule y holds the raw
+ * y logits, as rule_input_at leaves them. */
 static void window_softmax_copy(const Window *w, const Agent *agent, AgentWork *awork, int k,
                                 int keep)
 {
@@ -113,19 +117,34 @@ static void window_softmax_copy(const Window *w, const Agent *agent, AgentWork *
     size_t rows1 = (size_t)(w->t_len + 1) * w->n;
     for (int p = softmax_parts(w, agent, awork, k, part) - 1; p >= 0; p--) {
         size_t bytes = rows1 * part[p].width * sizeof(real);
-        memcpy(keep ? part[p].kept : part[p].work, keep ? part[p].work : part[p].kept, bytes);
+        if (bytes > 0)
+            memcpy(keep ? part[p].kept : part[p].work, keep ? part[p].work : part[p].kept, bytes);
     }
 }
 
-/* The rule's input of update k as collected (slot k of the window). */
-static void window_kept_input(const Window *w, int k, RuleInput *in)
+/* The critic's values at the observations of rollout k: the LPG-V rule's inputs (NULL for the
+ * other kinds). */
+static real *window_value(const Window *w, int k)
+{
+    return w->value ? w->value + (size_t)k * (w->t_len + 1) * w->n : NULL;
+}
+
+/* The rule's input of update k as collected (slot k of the window). LPG-V's values are data and
+ * always the collected ones. */
+static void window_kept_input(const Window *w, const RuleLayout *layout, int k, RuleInput *in)
 {
     const Rollout *r = &w->rollout[k];
     size_t rows1 = (size_t)(w->t_len + 1) * w->n, m = (size_t)w->num_y;
+    memset(in, 0, sizeof *in);
     in->reward = r->reward;
     in->done = r->done;
     in->gamma = w->gamma;
     in->pi_taken = w->pi_taken + (size_t)k * w->t_len * w->n;
+    if (layout->method == RULE_LPG_V) {
+        in->value = window_value(w, k);
+        in->value_next = in->value + w->n;
+        return;
+    }
     in->y = w->y + k * rows1 * m;
     in->y_next = in->y + (size_t)w->n * m;
 }
@@ -134,24 +153,26 @@ static void window_kept_input(const Window *w, int k, RuleInput *in)
  * on rollout k's (t_len+1)*n observations and its softmaxes, for the loss and its derivatives:
  * one forward pass, and one softmax of its outputs per update and window. */
 static void window_input(Window *w, const Agent *agent, AgentWork *awork,
-                         const WindowParams *params, int k, InputMode mode, RuleInput *in)
+                         const RuleLayout *layout, const WindowParams *params, int k,
+                         InputMode mode, RuleInput *in)
 {
     const Rollout *r = &w->rollout[k];
     if (mode == INPUT_BACKWARD) {
         agent_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), (w->t_len + 1) * w->n,
                       awork->out);
         window_softmax_copy(w, agent, awork, k, 0);
-        window_kept_input(w, k, in);
+        window_kept_input(w, layout, k, in);
         return;
     }
     int follows = input_follows_theta(params, k);
     real *pi_taken = mode == INPUT_COLLECT ? w->pi_taken + (size_t)k * w->t_len * w->n
                      : follows ? w->replay_pi_taken : NULL;
-    rule_input_at(agent, awork, window_theta(w, k), r, w->gamma, pi_taken, in);
+    rule_input_at(agent, layout, awork, window_theta(w, k), r, w->gamma, window_value(w, k),
+                  pi_taken, in);
     if (mode == INPUT_COLLECT)
         window_softmax_copy(w, agent, awork, k, 1);
     else if (!follows)
-        window_kept_input(w, k, in);
+        window_kept_input(w, layout, k, in);
 }
 
 /* Inner update k: θ_{k+1} from θ_k on rollout k. */
@@ -160,20 +181,34 @@ static void window_update(Window *w, const Agent *agent, AgentWork *awork, RuleW
                           int k, InputMode mode)
 {
     RuleInput in;
-    window_input(w, agent, awork, params, k, mode, &in);
+    window_input(w, agent, awork, layout, params, k, mode, &in);
     inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, params->alpha_lr,
                  params->alpha_y, window_theta(w, k), window_theta(w, k + 1), w->grad);
 }
 
+/* Trains the critic (if any) on rollout k, which leaves Â on it in w->advantage; an LPG-V
+ * window keeps the critic's values from before the step as the rule's inputs. */
+static void window_train_critic(Window *w, int k, Critic *critic, const WindowParams *params)
+{
+    if (!critic)
+        return;
+    w->critic_loss = critic_update(critic, &w->rollout[k], w->gamma[0], params->critic_lambda,
+                                   params->critic_lr, w->advantage);
+    if (w->value && k < w->K)
+        memcpy(window_value(w, k), critic->value, (size_t)(w->t_len + 1) * w->n * sizeof(real));
+}
+
 void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awork,
                     RuleWork *rwork, const real *eta, const RuleLayout *layout,
-                    const WindowParams *params, Rng *rng)
+                    const WindowParams *params, Critic *critic, Rng *rng)
 {
     for (int k = 0; k < w->K; k++) {
         window_collect_rollout(w, k, env, agent, awork, rng);
+        window_train_critic(w, k, critic, params);
         window_update(w, agent, awork, rwork, eta, layout, params, k, INPUT_COLLECT);
     }
     window_collect_rollout(w, w->K, env, agent, awork, rng);
+    window_train_critic(w, w->K, critic, params);
 }
 
 /* ∂/∂l of g π(a) into drow [A]: g π(a) (e_a - π). */
@@ -186,15 +221,16 @@ static void pi_taken_backward(const real *pi, int A, int a, real g, real *drow)
 }
 
 /* ∂/∂u of the y = softmax(u) of one row into du [m]: y ⊙ (g - y·g), g = g_y + g_next (either
- * may be NULL: no gradient from that use of the row). */
-static void y_backward(const real *y, const real *g_y, const real *g_next, int m, real *du)
+ * may be NULL: no gradient from that use of the row); for a y_raw rule (y = u) g itself. */
+static void y_backward(const real *y, const real *g_y, const real *g_next, int m, int y_raw,
+                       real *du)
 {
     real dot = 0;
     for (int j = 0; j < m; j++) {
         du[j] = (g_y ? g_y[j] : 0) + (g_next ? g_next[j] : 0);
         dot += y[j] * du[j];
     }
-    for (int j = 0; j < m; j++)
+    for (int j = 0; !y_raw && j < m; j++)
         du[j] = y[j] * (du[j] - dot);
 }
 
@@ -203,8 +239,8 @@ static void y_backward(const real *y, const real *g_y, const real *g_next, int m
  * y_t from the y logits at s_t (row t*n+i) and y'_t from those at s_{t+1} (row (t+1)*n+i, the
  * bootstrap row for t = t_len-1). window_input must have run for k on awork, which still holds
  * its forward pass and softmaxes; overwrites awork->dout over (t_len+1)*n rows. */
-static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork, int k,
-                                  real *dtheta)
+static void window_input_backward(Window *w, const Agent *agent, AgentWork *awork,
+                                  const RuleLayout *layout, int k, real *dtheta)
 {
     const Rollout *r = &w->rollout[k];
     int n = w->n, rows = w->t_len * n, outs = agent->num_outputs, A = agent->num_actions;
@@ -215,8 +251,10 @@ static void window_input_backward(Window *w, const Agent *agent, AgentWork *awor
             pi_taken_backward(awork->pi + (size_t)b * A, A, r->action[b], w->d_pi_taken[b], drow);
         else
             memset(drow, 0, (size_t)A * sizeof(real));
-        y_backward(awork->y + (size_t)b * m, b < rows ? w->d_y + (size_t)b * m : NULL,
-                   b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL, m, drow + agent->y_offset);
+        if (m > 0)
+            y_backward(awork->y + (size_t)b * m, b < rows ? w->d_y + (size_t)b * m : NULL,
+                       b >= n ? w->d_y_next + (size_t)(b - n) * m : NULL, m, layout->y_raw,
+                       drow + agent->y_offset);
     }
     agent_backward(agent, awork, window_theta(w, k), rollout_obs(r, 0), rows + n, awork->dout,
                    dtheta);
@@ -264,11 +302,12 @@ real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
 }
 
 /* -β2 mean π̂² - β3 mean ‖ŷ‖² of the last rule_forward, as a share of the K windows. */
-static double l2_share(const Window *w, const RuleWork *rwork, const WindowParams *params)
+static double l2_share(const Window *w, const RuleWork *rwork, const RuleLayout *layout,
+                       const WindowParams *params)
 {
     int rows = w->t_len * w->n;
-    return -rule_l2_penalty(rwork->pi_hat, rwork->y_hat, rows, params->beta2, params->beta3) /
-           ((double)rows * w->K);
+    return -rule_l2_penalty(layout, rwork->pi_hat, rwork->y_hat, rows, params->beta2,
+                            params->beta3) / ((double)rows * w->K);
 }
 
 double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *rwork,
@@ -277,7 +316,7 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
     double J = 0;
     for (int k = 0; k < w->K; k++) {
         window_update(w, agent, awork, rwork, eta, layout, params, k, INPUT_REPLAY);
-        J += l2_share(w, rwork, params);
+        J += l2_share(w, rwork, layout, params);
     }
     J += meta_objective(agent, awork, window_theta(w, w->K), &w->rollout[w->K], w->advantage,
                         params, NULL);
@@ -297,7 +336,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     const Rollout *r = &w->rollout[k];
     int rows = w->t_len * w->n, m = w->num_y;
     RuleInput in;
-    window_input(w, agent, awork, params, k, INPUT_BACKWARD, &in);
+    window_input(w, agent, awork, layout, params, k, INPUT_BACKWARD, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
     LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
     /* θ_{k+1} = θ_k - α D ∇L(θ_k) with D the constant per-state factors (identity for MLPs):
@@ -310,22 +349,23 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
                                w->lambda_scaled, w->hv);
 
     memset(w->dpi_hat, 0, (size_t)rows * sizeof(real));
-    memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
+    if (m > 0)
+        memset(w->dlog_y_hat, 0, (size_t)rows * m * sizeof(real));
     lpg_loss_batch_mixed(agent, &li, awork, rows, w->dpi_hat, w->dlog_y_hat);
     for (int b = 0; b < rows; b++)
         w->dpi_hat[b] *= -params->alpha_lr;
     for (size_t j = 0; j < (size_t)rows * m; j++)
         w->dlog_y_hat[j] *= -params->alpha_lr;
-    rule_l2_backward(w->dpi_hat, w->dlog_y_hat, rwork->pi_hat, rwork->y_hat, rows, params->beta2,
-                     params->beta3, -1.0 / ((double)rows * w->K));
+    rule_l2_backward(layout, w->dpi_hat, w->dlog_y_hat, rwork->pi_hat, rwork->y_hat, rows,
+                     params->beta2, params->beta3, -1.0 / ((double)rows * w->K));
     int through_inputs = input_follows_theta(params, k);
     RuleInputGrad d_in = {w->d_pi_taken, w->d_y, w->d_y_next};
     rule_backward(rwork, d_eta, eta, layout, w->dpi_hat, w->dlog_y_hat,
                   through_inputs ? &d_in : NULL);
     if (through_inputs) /* hv was taken along a copy of λ_{k+1}: λ itself is free to change */
-        window_input_backward(w, agent, awork, k, w->lambda);
+        window_input_backward(w, agent, awork, layout, k, w->lambda);
     param_rows_axpy(&touched, w->lambda, -params->alpha_lr, w->hv); /* hv is 0 elsewhere */
-    return l2_share(w, rwork, params);
+    return l2_share(w, rwork, layout, params);
 }
 
 double window_meta_gradient(Window *w, const Agent *agent, AgentWork *awork, RuleWork *rwork,

@@ -217,16 +217,20 @@ static void softmax_backward(real *dlogits, const real *dlog_p, const real *prob
     }
 }
 
+/* π̂ always; ŷ (softmax, with log ŷ; or unconstrained when y_raw) unless the rule is LPG-V. */
 static void heads_forward(real *pi_hat, real *y_hat, real *log_y_hat, const real *h,
                           const real *pi_w, const real *pi_b, const real *y_w, const real *y_b,
-                          int rows, int hidden)
+                          int rows, int hidden, const RuleLayout *layout)
 {
     for (int r = 0; r < rows; r++)
         pi_hat[r] = pi_b[0];
     real_gemv(CblasRowMajor, CblasNoTrans, rows, hidden, (real)1, h, hidden, pi_w, 1, (real)1,
               pi_hat, 1);
+    if (layout->method == RULE_LPG_V)
+        return;
     linear_forward(y_hat, h, y_w, y_b, rows, hidden, RULE_Y_DIM);
-    softmax_forward(y_hat, log_y_hat, rows, RULE_Y_DIM);
+    if (!layout->y_raw)
+        softmax_forward(y_hat, log_y_hat, rows, RULE_Y_DIM);
 }
 
 /* Given dpi_hat [rows] and dlogits [rows x 30] (either may be NULL), accumulates the head
@@ -259,6 +263,7 @@ static void heads_backward(real *dpi_w, real *dpi_b, real *dy_w, real *dy_b, rea
 void rule_layout(RuleLayout *layout, int hidden)
 {
     size_t gates_width = 4 * (size_t)hidden, at = 0;
+    memset(layout, 0, sizeof *layout); /* kind LPG, no value settings */
     layout->hidden = hidden;
     layout->phi_w1 = at; at += RULE_Y_DIM * RULE_PHI_HIDDEN;
     layout->phi_b1 = at; at += RULE_PHI_HIDDEN;
@@ -272,6 +277,13 @@ void rule_layout(RuleLayout *layout, int hidden)
     layout->y_w = at; at += (size_t)hidden * RULE_Y_DIM;
     layout->y_b = at; at += RULE_Y_DIM;
     layout->count = at;
+}
+
+const char *rule_kind_name(const RuleLayout *layout)
+{
+    if (layout->method == RULE_LPG_V)
+        return "lpg_v";
+    return layout->y_raw ? "lpg_raw_y" : "lpg";
 }
 
 static void fill_normal(real *out, size_t count, double scale, Rng *rng)
@@ -365,16 +377,15 @@ static void assemble_inputs(RuleWork *w, const RuleInput *in)
     }
 }
 
-void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, const RuleInput *in,
-                  int n, int t_len)
+/* φ(y) and φ(y') into work->phi_out, or for LPG-V the values v(s_t), v(s_{t+1}) there. */
+static void embed_inputs(RuleWork *work, const real *eta, const RuleLayout *layout,
+                         const RuleInput *in, int rows)
 {
-    assert(work->hidden == layout->hidden && n <= work->max_n && t_len <= work->max_t);
-    work->n = n;
-    work->t_len = t_len;
-    work->done = in->done;
-    work->y = in->y;
-    work->y_next = in->y_next;
-    int rows = n * t_len;
+    if (layout->method == RULE_LPG_V) {
+        memcpy(work->phi_out, in->value, (size_t)rows * sizeof(real));
+        memcpy(work->phi_out + rows, in->value_next, (size_t)rows * sizeof(real));
+        return;
+    }
     real *hidden_y = work->phi_hidden;
     real *hidden_next = work->phi_hidden + (size_t)rows * RULE_PHI_HIDDEN;
     const real *e = eta;
@@ -382,10 +393,27 @@ void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, con
                 e + layout->phi_w2, e + layout->phi_b2, rows);
     phi_forward(work->phi_out + rows, hidden_next, in->y_next, e + layout->phi_w1,
                 e + layout->phi_b1, e + layout->phi_w2, e + layout->phi_b2, rows);
+}
+
+void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, const RuleInput *in,
+                  int n, int t_len)
+{
+    assert(work->hidden == layout->hidden && n <= work->max_n && t_len <= work->max_t);
+    work->n = n;
+    work->t_len = t_len;
+    work->method = layout->method;
+    work->y_raw = layout->y_raw;
+    work->done = in->done;
+    work->y = in->y;
+    work->y_next = in->y_next;
+    int rows = n * t_len;
+    const real *e = eta;
+    embed_inputs(work, eta, layout, in, rows);
     assemble_inputs(work, in);
     lstm_forward(work, e + layout->lstm_wx, e + layout->lstm_wh, e + layout->lstm_b);
     heads_forward(work->pi_hat, work->y_hat, work->log_y_hat, work->h, e + layout->pi_w,
-                  e + layout->pi_b, e + layout->y_w, e + layout->y_b, rows, layout->hidden);
+                  e + layout->pi_b, e + layout->y_w, e + layout->y_b, rows, layout->hidden,
+                  layout);
 }
 
 /* d_y [rows x 30] = dhidden [rows x 16] W1ᵀ: the gradient of φ wrt its input y, given the
@@ -395,19 +423,12 @@ static void phi_input_backward(real *d_y, const real *dhidden, const real *w1, i
     matmul(d_y, dhidden, w1, rows, RULE_Y_DIM, RULE_PHI_HIDDEN, 0, 1, 0);
 }
 
-void rule_backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *layout,
-                   const real *dpi_hat, const real *dlog_y_hat, const RuleInputGrad *d_in)
+/* The gradient into the LSTM's inputs φ(y), φ(y') (w->dx) through φ into its weights, and
+ * into y and y' when d_in is not NULL. */
+static void phi_backward_both(RuleWork *w, real *d, const real *e, const RuleLayout *layout,
+                              const RuleInputGrad *d_in)
 {
-    int n = w->n, rows = n * w->t_len;
-    const real *e = eta;
-    real *d = d_eta;
-    if (dlog_y_hat)
-        softmax_backward(w->dlogits, dlog_y_hat, w->y_hat, rows, RULE_Y_DIM);
-    heads_backward(d + layout->pi_w, d + layout->pi_b, d + layout->y_w, d + layout->y_b, w->dh,
-                   dpi_hat, dlog_y_hat ? w->dlogits : NULL, w->h, e + layout->pi_w, e + layout->y_w,
-                   rows, layout->hidden);
-    lstm_backward(w, d + layout->lstm_wx, d + layout->lstm_wh, d + layout->lstm_b,
-                  e + layout->lstm_wx, e + layout->lstm_wh);
+    int rows = w->n * w->t_len;
     real *dphi_y = w->dphi, *dphi_next = w->dphi + rows;
     for (int r = 0; r < rows; r++) {
         dphi_y[r] = w->dx[(size_t)r * RULE_X_DIM + RULE_X_PHI_Y];
@@ -420,31 +441,61 @@ void rule_backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *
         phi_input_backward(d_in->y, w->dphi_hidden, e + layout->phi_w1, rows);
     phi_backward(d + layout->phi_w1, d + layout->phi_b1, d + layout->phi_w2, d + layout->phi_b2,
                  w->dphi_hidden, dphi_next, hidden_next, w->y_next, e + layout->phi_w2, rows);
+    /* dphi_next is already zero where φ(y') was zeroed, so d_in->y_next is zero there too. */
+    if (d_in)
+        phi_input_backward(d_in->y_next, w->dphi_hidden, e + layout->phi_w1, rows);
+}
+
+void rule_backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *layout,
+                   const real *dpi_hat, const real *dlog_y_hat, const RuleInputGrad *d_in)
+{
+    int n = w->n, rows = n * w->t_len;
+    const real *e = eta;
+    real *d = d_eta;
+    const real *dlogits = NULL; /* gradient into the ŷ head's logits */
+    if (dlog_y_hat && layout->method != RULE_LPG_V) {
+        if (layout->y_raw) {
+            dlogits = dlog_y_hat;
+        } else {
+            softmax_backward(w->dlogits, dlog_y_hat, w->y_hat, rows, RULE_Y_DIM);
+            dlogits = w->dlogits;
+        }
+    }
+    heads_backward(d + layout->pi_w, d + layout->pi_b, d + layout->y_w, d + layout->y_b, w->dh,
+                   dpi_hat, dlogits, w->h, e + layout->pi_w, e + layout->y_w, rows,
+                   layout->hidden);
+    lstm_backward(w, d + layout->lstm_wx, d + layout->lstm_wh, d + layout->lstm_b,
+                  e + layout->lstm_wx, e + layout->lstm_wh);
+    if (layout->method != RULE_LPG_V) /* LPG-V: the value slots hold data, no φ */
+        phi_backward_both(w, d, e, layout, d_in);
     if (!d_in)
         return;
-    /* dphi_next is already zero where φ(y') was zeroed, so d_in->y_next is zero there too. */
-    phi_input_backward(d_in->y_next, w->dphi_hidden, e + layout->phi_w1, rows);
     for (int r = 0; r < rows; r++)
         d_in->pi_taken[r] = w->dx[(size_t)r * RULE_X_DIM + RULE_X_PI_TAKEN];
 }
 
-double rule_l2_penalty(const real *pi_hat, const real *y_hat, int rows, double beta_pi,
-                       double beta_y)
+double rule_l2_penalty(const RuleLayout *layout, const real *pi_hat, const real *y_hat, int rows,
+                       double beta_pi, double beta_y)
 {
     double sum_pi = 0, sum_y = 0;
     for (int r = 0; r < rows; r++)
         sum_pi += (double)pi_hat[r] * pi_hat[r];
-    for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
-        sum_y += (double)y_hat[i] * y_hat[i];
+    if (layout->method != RULE_LPG_V)
+        for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
+            sum_y += (double)y_hat[i] * y_hat[i];
     return beta_pi * sum_pi + beta_y * sum_y;
 }
 
-void rule_l2_backward(real *dpi_hat, real *dlog_y_hat, const real *pi_hat, const real *y_hat,
-                      int rows, double beta_pi, double beta_y, double scale)
+void rule_l2_backward(const RuleLayout *layout, real *dpi_hat, real *dlog_y_hat,
+                      const real *pi_hat, const real *y_hat, int rows, double beta_pi,
+                      double beta_y, double scale)
 {
     real k_pi = (real)(2 * beta_pi * scale), k_y = (real)(2 * beta_y * scale);
     for (int r = 0; r < rows; r++)
         dpi_hat[r] += k_pi * pi_hat[r];
+    if (layout->method == RULE_LPG_V)
+        return;
+    /* softmax ŷ: ∂/∂log ŷ = ŷ ⊙ ∂/∂ŷ; unconstrained ŷ: ∂/∂ŷ itself */
     for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
-        dlog_y_hat[i] += y_hat[i] * (k_y * y_hat[i]);
+        dlog_y_hat[i] += layout->y_raw ? k_y * y_hat[i] : y_hat[i] * (k_y * y_hat[i]);
 }

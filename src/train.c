@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "critic.h"
 #include "inner_update.h"
 #include "linalg.h"
 #include "rollout.h"
@@ -32,6 +33,9 @@ typedef struct {
     A2c a2c;                 /* method a2c */
     RuleWork *rwork;         /* method lpg: the rule's activations */
     real *pi_taken, *gammas, *grad; /* method lpg: rule inputs and the gradient */
+    Critic value;            /* an LPG-V rule: the agent's TD(λ) value, the rule's input */
+    real *advantage;         /* an LPG-V rule: scratch for critic_update */
+    real value_lr, value_lambda;
     double stats[STAT_COUNT]; /* stats_output: sums since the last curve point */
     int64_t stats_updates;
 } SeedRun;
@@ -39,6 +43,8 @@ typedef struct {
 static void seed_run_free(SeedRun *run)
 {
     a2c_free(&run->a2c);
+    critic_free(&run->value);
+    free(run->advantage);
     rule_work_free(run->rwork);
     free(run->pi_taken);
     free(run->gammas);
@@ -50,9 +56,28 @@ static void seed_run_free(SeedRun *run)
     memset(run, 0, sizeof *run);
 }
 
-/* Allocates the LPG learner's buffers: rule workspace, π(a|s) inputs, per-copy γ, gradient. */
-static int lpg_learner_init(SeedRun *run, const TrainConfig *c, const RuleLayout *layout)
+/* An LPG-V rule's value learner: a value network of the agent's kind (zero for a tabular agent,
+ * drawn from the seed's generator for an MLP) trained by TD(λ) with the rule's settings. */
+static int value_learner_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec,
+                              const RuleLayout *layout)
 {
+    Rng value_rng = rng_split(&run->rng);
+    run->value_lr = (real)(spec->num_states > 0 ? layout->value_tabular_lr : layout->value_lr);
+    run->value_lambda = (real)layout->value_lambda;
+    run->advantage = lpg_calloc((size_t)c->unroll * c->copies, sizeof(real), "advantages");
+    if (!run->advantage)
+        return -1;
+    return critic_init(&run->value, spec, c->conv_filters, c->mlp_hidden.item,
+                       c->mlp_hidden.count, c->unroll, c->copies, &value_rng);
+}
+
+/* Allocates the LPG learner's buffers: rule workspace, π(a|s) inputs, per-copy γ, gradient (and
+ * an LPG-V rule's value). */
+static int lpg_learner_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec,
+                            const RuleLayout *layout)
+{
+    if (layout->method == RULE_LPG_V && value_learner_init(run, c, spec, layout))
+        return -1;
     run->rwork = rule_work_create(layout, c->copies, c->unroll);
     run->pi_taken = lpg_calloc((size_t)c->unroll * c->copies, sizeof(real), "rule inputs");
     run->gammas = lpg_calloc((size_t)c->copies, sizeof(real), "discounts");
@@ -71,9 +96,10 @@ static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec
 {
     memset(run, 0, sizeof *run);
     int lpg = c->method_kind == TRAIN_LPG;
+    int num_y = lpg && layout->method != RULE_LPG_V ? RULE_Y_DIM : 0; /* LPG-V: no y */
     AgentSpec as;
     if (agent_spec_for_env(&as, spec, c->conv_filters, c->mlp_hidden.item, c->mlp_hidden.count,
-                           lpg ? RULE_Y_DIM : 0, lpg ? 0 : 1))
+                           num_y, lpg ? 0 : 1))
         return -1;
     as.tabular_init_std = c->tabular_init_std;
     rng_seed(&run->rng, seed, RNG_STREAM_TRAIN);
@@ -89,7 +115,7 @@ static int seed_run_init(SeedRun *run, const TrainConfig *c, const EnvSpec *spec
         return -1;
     agent_init_params(&run->agent, run->theta, &run->rng);
     if (lpg)
-        return lpg_learner_init(run, c, layout);
+        return lpg_learner_init(run, c, spec, layout);
     return a2c_init(&run->a2c, &run->agent, c->unroll, c->copies, &c->a2c);
 }
 
@@ -102,8 +128,11 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
         return a2c_update(&run->a2c, &run->agent, &run->work, run->theta, &run->rollout,
                           run->gamma, NULL);
     RuleInput in;
-    rule_input_at(&run->agent, &run->work, run->theta, &run->rollout, run->gammas, run->pi_taken,
-                  &in);
+    if (layout->method == RULE_LPG_V) /* the rule reads V from before its step on this rollout */
+        critic_update(&run->value, &run->rollout, run->gamma, run->value_lambda, run->value_lr,
+                      run->advantage);
+    rule_input_at(&run->agent, layout, &run->work, run->theta, &run->rollout, run->gammas,
+                  run->value.value, run->pi_taken, &in);
     real loss = inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
                              (real)c->alpha_lr, (real)c->alpha_y, run->theta, run->theta,
                              run->grad);
@@ -349,6 +378,16 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
 
 /* ---- train_run ------------------------------------------------------------------------ */
 
+int train_check_rule(const TrainConfig *c, const RuleLayout *layout)
+{
+    int lpg_v = layout->method == RULE_LPG_V;
+    if (lpg_v != (strcmp(c->method, "lpg_v") == 0))
+        return lpg_error("%s: is a rule of kind %s, to be used with method \"%s\", but the config "
+                         "says method \"%s\"", c->rule, rule_kind_name(layout),
+                         lpg_v ? "lpg_v" : "lpg", c->method);
+    return 0;
+}
+
 static int result_alloc(TrainResult *r, int num_seeds, int num_points, int stats)
 {
     memset(r, 0, sizeof *r);
@@ -446,6 +485,8 @@ int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layou
 {
     if (c->method_kind == TRAIN_LPG && (!layout || !eta))
         return lpg_error("train: method lpg needs a rule");
+    if (c->method_kind == TRAIN_LPG && train_check_rule(c, layout))
+        return -1;
     TrainShared sh;
     memset(&sh, 0, sizeof sh);
     sh.config = c, sh.spec = spec, sh.layout = layout, sh.eta = eta;

@@ -9,7 +9,7 @@
 
 const ConfigField train_config_fields[] = {
     F("env", CONFIG_PATH, env, 0, 0, "environment file (required)"),
-    F("method", CONFIG_STRING, method, 0, 0, "\"a2c\" or \"lpg\" (a saved rule)"),
+    F("method", CONFIG_STRING, method, 0, 0, "\"a2c\", \"lpg\" (a saved rule) or \"lpg_v\" (a saved LPG-V rule)"),
     F("rule", CONFIG_PATH, rule, 0, 0, "lpg: rule or meta-training checkpoint file"),
     F("seed", CONFIG_INT, seed, 0, 2000000000, "first seed; the seeds are seed .. seed+seeds-1"),
     F("seeds", CONFIG_INT, seeds, 1, 1024, "agents trained, one per seed"),
@@ -70,15 +70,16 @@ int train_config_finish(TrainConfig *c, const char *where)
         return lpg_error("%s: key 'env': an environment file is required", where);
     if (strcmp(c->method, "a2c") == 0)
         c->method_kind = TRAIN_A2C;
-    else if (strcmp(c->method, "lpg") == 0)
+    else if (strcmp(c->method, "lpg") == 0 || strcmp(c->method, "lpg_v") == 0)
         c->method_kind = TRAIN_LPG;
     else
-        return lpg_error("%s: key 'method': expected \"a2c\" or \"lpg\", got \"%s\"", where,
-                         c->method);
+        return lpg_error("%s: key 'method': expected \"a2c\", \"lpg\" or \"lpg_v\", got \"%s\"",
+                         where, c->method);
     if (c->method_kind == TRAIN_A2C && c->stats_output[0])
-        return lpg_error("%s: key 'stats_output': rule statistics need method \"lpg\"", where);
+        return lpg_error("%s: key 'stats_output': rule statistics need a rule (method \"lpg\" or "
+                         "\"lpg_v\")", where);
     if (c->method_kind == TRAIN_LPG && !c->rule[0])
-        return lpg_error("%s: key 'rule': method \"lpg\" needs a rule file", where);
+        return lpg_error("%s: key 'rule': method \"%s\" needs a rule file", where, c->method);
     if (optimizer_parse(c->optimizer, &c->a2c.optimizer))
         return lpg_error("%s: key 'optimizer': expected \"sgd\", \"rmsprop\" or \"adam\", got \"%s\"",
                          where, c->optimizer);

@@ -587,11 +587,13 @@ static int loss_gradient_at(Fixture *f, double s, real *grad, real *tp)
 
 TEST(agent_lpg_loss_gradient_and_hvp_match_finite_differences)
 {
-    for (int c = 0; c < NUM_CASES; c++) {
+    /* every case with the KL form, then with unconstrained y (y_raw: log_y_hat holds ŷ) */
+    for (int c = 0; c < 2 * NUM_CASES; c++) {
         const char *name;
-        AgentSpec spec = test_case(c, &name);
+        AgentSpec spec = test_case(c % NUM_CASES, &name);
         Fixture f;
-        fixture_init(&f, &spec, 8, 400 + c);
+        fixture_init(&f, &spec, 8, 400 + c + (c >= NUM_CASES ? 4000 : 0));
+        f.loss.y_raw = c >= NUM_CASES;
         const Agent *a = &f.agent;
         size_t P = a->num_params;
         real *grad = calloc(P, sizeof(real)), *numeric = calloc(P, sizeof(real));
@@ -614,7 +616,7 @@ TEST(agent_lpg_loss_gradient_and_hvp_match_finite_differences)
             }
             numeric[i] = (l[0] - l[1]) / (2 * FD_EPS);
         }
-        fprintf(stderr, "  %s\n", name);
+        fprintf(stderr, "  %s%s\n", name, f.loss.y_raw ? " (y_raw)" : "");
         report_errors("Eq. 2 gradient", a, param_group, grad, numeric, P);
         /* H v against (∇L(θ + εv) - ∇L(θ - εv)) / 2ε. */
         real loss_again = lpg_loss_hvp(a, &f.work, f.theta, f.obs, f.batch, &f.loss, f.v, hv);
@@ -646,11 +648,13 @@ TEST(agent_lpg_loss_mixed_derivatives_through_the_network)
 {
     /* After lpg_loss_hvp, work->out_tangent = J v; lpg_loss_batch_mixed then gives
      * ∂⟨∇_θ L, v⟩/∂(π̂, log ŷ), the upstream gradients of the meta-gradient's rule VJP. */
-    for (int c = 0; c < NUM_CASES; c++) {
+    /* every case with the KL form, then with unconstrained y (y_raw: log_y_hat holds ŷ) */
+    for (int c = 0; c < 2 * NUM_CASES; c++) {
         const char *name;
-        AgentSpec spec = test_case(c, &name);
+        AgentSpec spec = test_case(c % NUM_CASES, &name);
         Fixture f;
-        fixture_init(&f, &spec, 5, 500 + c);
+        fixture_init(&f, &spec, 5, 500 + c + (c >= NUM_CASES ? 4000 : 0));
+        f.loss.y_raw = c >= NUM_CASES;
         const Agent *a = &f.agent;
         int B = f.batch, m = a->num_y;
         size_t P = a->num_params, n_rule = (size_t)B * (1 + m);
@@ -671,7 +675,7 @@ TEST(agent_lpg_loss_mixed_derivatives_through_the_network)
         }
         Agent layout = {0}; /* groups: the first B entries are ∂/∂π̂, the rest ∂/∂log ŷ */
         layout.y_offset = B;
-        fprintf(stderr, "  %s\n", name);
+        fprintf(stderr, "  %s%s\n", name, f.loss.y_raw ? " (y_raw)" : "");
         report_errors("mixed", &layout, rule_output_group, analytic, numeric, n_rule);
         free(hv), free(grad), free(analytic), free(numeric);
         fixture_free(&f);

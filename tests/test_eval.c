@@ -403,8 +403,8 @@ TEST(eval_command_rejects_bad_configs_and_rules)
     check_eval_error(args, "override 'rules': expected <name>:<file>, got 'x.lpg'");
     snprintf(args, sizeof args, "%s rules=a:tests/configs/bad_rule.lpg", cfg);
     check_eval_error(args, "lpg: tests/configs/bad_rule.lpg: not a checkpoint");
-    snprintf(args, sizeof args, "%s rules=a:x.lpg,b:x.lpg,c:x.lpg,d:x.lpg,e:x.lpg", cfg);
-    check_eval_error(args, "key 'rules': at most 4 rules");
+    snprintf(args, sizeof args, "%s rules=a:x.lpg,b:x.lpg,c:x.lpg,d:x.lpg,e:x.lpg,f:x.lpg,g:x.lpg,h:x.lpg,i:x.lpg", cfg);
+    check_eval_error(args, "key 'rules': at most 8 rules");
 }
 
 TEST(eval_config_defaults_are_relative_to_the_config)

@@ -1,6 +1,7 @@
 /* test_metagrad.c: the whole meta-gradient dJ/dη through K inner updates against central finite
  * differences of J (window_replay) in double precision, for every agent kind, with the rule's
- * inputs as stop-gradient (the default) and with input_grad (the path through θ_k's inputs). */
+ * inputs as stop-gradient (the default) and with input_grad (the path through θ_k's inputs), for
+ * each kind of rule: LPG, LPG-V (the critic's values as inputs) and LPG with unconstrained y. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,13 +19,17 @@ typedef struct {
     RuleLayout layout;
     RuleWork *rwork;
     Window window;
+    Critic critic;
+    real *critic0;  /* the critic's parameters before the window */
     real *eta;
     WindowParams params;
 } Setup;
 
-/* Collects a window (window_collect) and gives it a fixed random advantage. */
-static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
-                        int input_grad)
+/* Collects a window (window_collect) of a rule of the given kind and gives it a fixed random
+ * advantage. An LPG-V window trains a critic (a value of the agent's kind, its MLP drawn at
+ * random so that V is not constant) and reads its values. */
+static int setup_window_kind(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
+                             int input_grad, RuleMethod method, int y_raw)
 {
     memset(s, 0, sizeof *s);
     const int t_len = 4, n = 3;
@@ -43,11 +48,13 @@ static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, r
         as.in_width = s->spec.obs_width;
     }
     as.num_actions = s->spec.num_actions;
-    as.num_y = RULE_Y_DIM;
+    as.num_y = method == RULE_LPG_V ? 0 : RULE_Y_DIM;
     as.tabular_init_std = 0.5;
     if (agent_setup(&s->agent, &as) || agent_work_init(&s->awork, &s->agent, (t_len + 1) * n))
         return -1;
     rule_layout(&s->layout, 5);
+    s->layout.method = method;
+    s->layout.y_raw = y_raw;
     s->rwork = rule_work_create(&s->layout, n, t_len);
     s->eta = calloc(s->layout.count, sizeof(real));
     if (!s->rwork || !s->eta || window_init(&s->window, &s->spec, &s->agent, K, t_len, n))
@@ -56,20 +63,37 @@ static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, r
     rng_seed(&rng, 5, 0);
     rule_init(s->eta, &s->layout, &rng);
     agent_init_params(&s->agent, window_theta(&s->window, 0), &rng);
-    WindowParams p = {K, alpha_lr, 0.5, 0.01, 0.02, 0.03, 0.04, input_grad};
+    WindowParams p = {K, alpha_lr, 0.5, 0.01, 0.02, 0.03, 0.04, input_grad, 0.5, 0.9};
     s->params = p;
     Window *w = &s->window;
     for (int i = 0; i < n; i++)
         w->gamma[i] = (real)s->spec.gamma;
+    const double critic_hidden[1] = {5};
+    if (method == RULE_LPG_V &&
+        critic_init(&s->critic, &s->spec, 0, critic_hidden, 1, t_len, n, &rng))
+        return -1;
+    if (method == RULE_LPG_V) {
+        size_t bytes = s->critic.net.num_params * sizeof(real);
+        s->critic0 = malloc(bytes);
+        memcpy(s->critic0, s->critic.params, bytes);
+    }
     window_collect(w, &s->env, &s->agent, &s->awork, s->rwork, s->eta, &s->layout, &s->params,
-                   &rng);
+                   method == RULE_LPG_V ? &s->critic : NULL, &rng);
     for (int b = 0; b < t_len * n; b++)
         w->advantage[b] = (real)(2 * rng_uniform_double(&rng) - 1);
     return 0;
 }
 
+static int setup_window(Setup *s, const char *env_path, AgentKind kind, int K, real alpha_lr,
+                        int input_grad)
+{
+    return setup_window_kind(s, env_path, kind, K, alpha_lr, input_grad, RULE_LPG, 0);
+}
+
 static void teardown(Setup *s)
 {
+    critic_free(&s->critic);
+    free(s->critic0);
     window_free(&s->window);
     rule_work_free(s->rwork);
     free(s->eta);
@@ -90,11 +114,12 @@ static double replay_at(Setup *s, size_t i, double delta)
 /* Checks dJ/dη coordinate by coordinate over every parameter group; returns the worst relative
  * error. Coordinates a thousand times smaller than the largest are judged against 1e-3 x the
  * largest: their differences are round-off (about 1e-14 absolute), not signal. */
-static double check_meta_gradient(const char *env_path, AgentKind kind, int K, real alpha_lr,
-                                  int input_grad)
+static double check_meta_gradient_kind(const char *env_path, AgentKind kind, int K, real alpha_lr,
+                                       int input_grad, RuleMethod method, int y_raw)
 {
     Setup s;
-    REQUIRE_OR(setup_window(&s, env_path, kind, K, alpha_lr, input_grad) == 0, INFINITY);
+    REQUIRE_OR(setup_window_kind(&s, env_path, kind, K, alpha_lr, input_grad, method, y_raw) == 0,
+               INFINITY);
     real *grad = calloc(s.layout.count, sizeof(real));
     /* θ_1..θ_K from collection must equal a replay's (the data are fixed). With input_grad the
      * replay recomputes the inputs from θ_k in one batch of (T+1)n rows where collection went
@@ -129,6 +154,11 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
     const double h = 1e-3; /* fourth-order central differences; round-off dominates below */
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         double group_worst = 0;
+        if (method == RULE_LPG_V && (g < 4 || g >= 9)) { /* φ and the ŷ head: unused */
+            for (size_t i = groups[g].start; i < groups[g].end; i++)
+                CHECK(grad[i] == 0);
+            continue;
+        }
         size_t stride = (groups[g].end - groups[g].start) / 12 + 1;
         for (size_t i = groups[g].start; i < groups[g].end; i += stride) {
             double fd = (8 * (replay_at(&s, i, h) - replay_at(&s, i, -h)) -
@@ -136,7 +166,8 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
             double err = rel_error(grad[i], fd, 1e-3 * scale);
             group_worst = fmax(group_worst, err);
         }
-        fprintf(stderr, "    K=%d %s%s %-8s worst rel error %.2e\n", K,
+        fprintf(stderr, "    K=%d %s %s%s %-8s worst rel error %.2e\n", K,
+                rule_kind_name(&s.layout),
                 kind == AGENT_MLP ? "mlp    " : kind == AGENT_CONV ? "conv   " : "tabular",
                 input_grad ? " input_grad" : "", groups[g].name, group_worst);
         worst = fmax(worst, group_worst);
@@ -145,6 +176,12 @@ static double check_meta_gradient(const char *env_path, AgentKind kind, int K, r
     free(grad);
     teardown(&s);
     return worst;
+}
+
+static double check_meta_gradient(const char *env_path, AgentKind kind, int K, real alpha_lr,
+                                  int input_grad)
+{
+    return check_meta_gradient_kind(env_path, kind, K, alpha_lr, input_grad, RULE_LPG, 0);
 }
 
 TEST(metagrad_tabular_matches_finite_differences)
@@ -267,4 +304,62 @@ TEST(metagrad_conv_on_minatar_matches_finite_differences)
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 0) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 1) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/breakout.json", AGENT_CONV, 3, 0.5, 1) < 1e-6);
+}
+
+/* input_grad on a tabular grid whose copies revisit states (see CHAIN_RECURRENT above). */
+#define GRID_SPARSE "configs/envs/tabular_sparse.json"
+#define CHAIN_MLP "configs/envs/chain_distraction.json"
+
+/* LPG-V: the rule reads the critic's V and outputs only π̂; the meta-gradient flows through the
+ * policy alone (and through π(a|s) with input_grad). K >= 2 for both agent kinds. */
+TEST(metagrad_lpg_v_matches_finite_differences)
+{
+    int ks[] = {2, 5};
+    for (int i = 0; i < 2; i++)
+        for (int input_grad = 0; input_grad <= 1; input_grad++) {
+            CHECK(check_meta_gradient_kind(GRID_SPARSE, AGENT_TABULAR, ks[i], 0.5, input_grad,
+                                           RULE_LPG_V, 0) < 1e-6);
+            CHECK(check_meta_gradient_kind(CHAIN_RECURRENT, AGENT_TABULAR, ks[i], 0.5, input_grad,
+                                           RULE_LPG_V, 0) < 1e-6);
+            CHECK(check_meta_gradient_kind(CHAIN_MLP, AGENT_MLP, ks[i], 0.5, input_grad,
+                                           RULE_LPG_V, 0) < 1e-6);
+        }
+}
+
+/* Unconstrained y and ŷ with the ½‖y - ŷ‖² loss (the no-softmax ablation). */
+TEST(metagrad_raw_y_matches_finite_differences)
+{
+    int ks[] = {2, 5};
+    for (int i = 0; i < 2; i++)
+        for (int input_grad = 0; input_grad <= 1; input_grad++) {
+            CHECK(check_meta_gradient_kind(GRID_SPARSE, AGENT_TABULAR, ks[i], 0.5, input_grad,
+                                           RULE_LPG, 1) < 1e-6);
+            CHECK(check_meta_gradient_kind(CHAIN_RECURRENT, AGENT_TABULAR, ks[i], 0.5, input_grad,
+                                           RULE_LPG, 1) < 1e-6);
+            CHECK(check_meta_gradient_kind(CHAIN_MLP, AGENT_MLP, ks[i], 0.5, input_grad,
+                                           RULE_LPG, 1) < 1e-6);
+        }
+}
+
+/* The LPG-V window's values are the critic's, from before its step on each rollout: the
+ * critic's starting parameters trained on the same rollouts give the same numbers, and they
+ * change over the window (the critic learns). */
+TEST(metagrad_lpg_v_reads_the_critic_before_its_step)
+{
+    Setup s;
+    const int K = 3, t_len = 4, n = 3, obs_rows = (t_len + 1) * n;
+    REQUIRE(setup_window_kind(&s, CHAIN_MLP, AGENT_MLP, K, 0.5, 0, RULE_LPG_V, 0) == 0);
+    memcpy(s.critic.params, s.critic0, s.critic.net.num_params * sizeof(real));
+    real advantage[12];
+    double moved = 0;
+    for (int k = 0; k < K; k++) {
+        critic_update(&s.critic, &s.window.rollout[k], (real)s.spec.gamma, 0.9, 0.5, advantage);
+        const real *kept = s.window.value + (size_t)k * obs_rows;
+        for (int b = 0; b < obs_rows; b++) {
+            CHECK(kept[b] == s.critic.value[b]);
+            moved = fmax(moved, fabs(kept[b] - s.window.value[b]));
+        }
+    }
+    CHECK(moved > 1e-6);
+    teardown(&s);
 }

@@ -17,7 +17,7 @@
 /* A batch of inputs with its own storage. */
 typedef struct {
     int n, t_len;
-    real *reward, *gamma, *pi_taken, *y, *y_next;
+    real *reward, *gamma, *pi_taken, *y, *y_next, *value, *value_next;
     uint8_t *done;
     RuleInput in;
 } Batch;
@@ -47,7 +47,11 @@ static Batch batch_make(int n, int t_len, uint64_t seed)
     b.y = calloc(rows * RULE_Y_DIM, sizeof(real));
     b.y_next = calloc(rows * RULE_Y_DIM, sizeof(real));
     b.done = calloc(rows, 1);
+    b.value = calloc(rows, sizeof(real));
+    b.value_next = calloc(rows, sizeof(real));
     for (size_t r = 0; r < rows; r++) {
+        b.value[r] = (real)rng_normal(&rng);
+        b.value_next[r] = (real)rng_normal(&rng);
         b.reward[r] = (real)(2 * rng_uniform_double(&rng) - 1);
         b.pi_taken[r] = (real)(0.05 + 0.9 * rng_uniform_double(&rng));
         random_simplex(b.y + r * RULE_Y_DIM, &rng);
@@ -68,7 +72,7 @@ static Batch batch_make(int n, int t_len, uint64_t seed)
             b.done[(size_t)t * n + i] = (uint8_t)end;
         }
     }
-    b.in = (RuleInput){b.reward, b.done, b.gamma, b.pi_taken, b.y, b.y_next};
+    b.in = (RuleInput){b.reward, b.done, b.gamma, b.pi_taken, b.y, b.y_next, b.value, b.value_next};
     return b;
 }
 
@@ -79,6 +83,8 @@ static void batch_free(Batch *b)
     free(b->pi_taken);
     free(b->y);
     free(b->y_next);
+    free(b->value);
+    free(b->value_next);
     free(b->done);
 }
 
@@ -122,10 +128,10 @@ static double objective(RuleWork *w, const real *eta, const RuleLayout *layout, 
     double sum = 0;
     for (int r = 0; r < rows; r++)
         sum += spec->c_pi[r] * w->pi_hat[r];
-    for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
+    for (size_t i = 0; layout->method != RULE_LPG_V && i < (size_t)rows * RULE_Y_DIM; i++)
         sum += spec->c_y[i] * y_out[i];
     if (spec->kind == OBJ_L2)
-        sum -= rule_l2_penalty(w->pi_hat, w->y_hat, rows, spec->beta_pi, spec->beta_y);
+        sum -= rule_l2_penalty(layout, w->pi_hat, w->y_hat, rows, spec->beta_pi, spec->beta_y);
     return sum;
 }
 
@@ -140,15 +146,17 @@ static void analytic_gradient(real *d_eta, RuleWork *w, const real *eta, const R
         rule_backward(w, d_eta, eta, layout, spec->c_pi, spec->c_y, NULL);
         return;
     }
-    /* A term c·ŷ has gradient ŷ ⊙ c wrt log ŷ, the form rule_backward takes. */
+    /* A term c·ŷ has gradient ŷ ⊙ c wrt log ŷ, the form rule_backward takes (a y_raw rule takes
+     * the gradient wrt ŷ, c itself; an LPG-V rule has no ŷ). */
     real *dpi = malloc((size_t)rows * sizeof(real));
     real *dlog_y = malloc((size_t)rows * RULE_Y_DIM * sizeof(real));
     memcpy(dpi, spec->c_pi, (size_t)rows * sizeof(real));
-    for (size_t i = 0; i < (size_t)rows * RULE_Y_DIM; i++)
-        dlog_y[i] = w->y_hat[i] * spec->c_y[i];
+    for (size_t i = 0; layout->method != RULE_LPG_V && i < (size_t)rows * RULE_Y_DIM; i++)
+        dlog_y[i] = layout->y_raw ? spec->c_y[i] : w->y_hat[i] * spec->c_y[i];
     if (spec->kind == OBJ_L2)
-        rule_l2_backward(dpi, dlog_y, w->pi_hat, w->y_hat, rows, spec->beta_pi, spec->beta_y, -1);
-    rule_backward(w, d_eta, eta, layout, dpi, dlog_y, NULL);
+        rule_l2_backward(layout, dpi, dlog_y, w->pi_hat, w->y_hat, rows, spec->beta_pi,
+                         spec->beta_y, -1);
+    rule_backward(w, d_eta, eta, layout, dpi, layout->method == RULE_LPG_V ? NULL : dlog_y, NULL);
     free(dpi);
     free(dlog_y);
 }
@@ -190,6 +198,12 @@ static double check_gradient(const char *label, const RuleLayout *lay, const Bat
     };
     double worst_all = 0;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        if (lay->method == RULE_LPG_V && (g == 0 || g == 5)) {
+            /* φ and the ŷ head are unused by LPG-V: exactly zero gradient */
+            for (size_t k = groups[g].begin; k < groups[g].end; k++)
+                CHECK(d_eta[k] == 0);
+            continue;
+        }
         double worst = 0, largest = 0;
         int below_floor = 0;
         for (size_t k = groups[g].begin; k < groups[g].end; k++) {
@@ -214,10 +228,13 @@ static double check_gradient(const char *label, const RuleLayout *lay, const Bat
     return worst_all;
 }
 
-static void run_gradient_check(const char *label, Objective kind, int n, int t_len, int hidden)
+static void run_gradient_check_kind(const char *label, Objective kind, int n, int t_len,
+                                    int hidden, RuleMethod method, int y_raw)
 {
     RuleLayout lay;
     rule_layout(&lay, hidden);
+    lay.method = method;
+    lay.y_raw = y_raw;
     Batch b = batch_make(n, t_len, 11);
     Rng rng;
     rng_seed(&rng, 5, 2);
@@ -229,6 +246,11 @@ static void run_gradient_check(const char *label, Objective kind, int n, int t_l
     free(c_pi);
     free(c_y);
     batch_free(&b);
+}
+
+static void run_gradient_check(const char *label, Objective kind, int n, int t_len, int hidden)
+{
+    run_gradient_check_kind(label, kind, n, t_len, hidden, RULE_LPG, 0);
 }
 
 TEST(rule_backward_matches_finite_differences)
@@ -246,6 +268,39 @@ TEST(rule_l2_gradient_matches_finite_differences)
     run_gradient_check("dJ/deta (with L2)", OBJ_L2, 4, 9, 5);
 }
 
+/* An LPG-V rule (values in the φ slots, π̂ only) and a rule with unconstrained ŷ. */
+TEST(rule_backward_lpg_v_matches_finite_differences)
+{
+    run_gradient_check_kind("dJ/deta (LPG-V)", OBJ_LINEAR, 5, 12, 6, RULE_LPG_V, 0);
+    run_gradient_check_kind("dJ/deta (LPG-V, L2)", OBJ_L2, 4, 9, 5, RULE_LPG_V, 0);
+}
+
+TEST(rule_backward_raw_y_matches_finite_differences)
+{
+    run_gradient_check_kind("dJ/deta (raw y)", OBJ_LINEAR, 5, 12, 6, RULE_LPG, 1);
+    run_gradient_check_kind("dJ/deta (raw y, L2)", OBJ_L2, 4, 9, 5, RULE_LPG, 1);
+}
+
+/* LPG-V reads the values where LPG reads φ(y), φ(y'), v(s') zeroed at episode ends. */
+TEST(rule_lpg_v_reads_the_values)
+{
+    RuleLayout lay;
+    rule_layout(&lay, 4);
+    lay.method = RULE_LPG_V;
+    Batch b = batch_make(4, 6, 9);
+    RuleWork *w = rule_work_create(&lay, 4, 6);
+    real *eta = random_eta(&lay, 2);
+    rule_forward(w, eta, &lay, &b.in, 4, 6);
+    for (int r = 0; r < 24; r++) {
+        CHECK(w->x[r * RULE_X_DIM + RULE_X_PHI_Y] == b.value[r]);
+        CHECK(w->x[r * RULE_X_DIM + RULE_X_PHI_Y_NEXT] == (b.done[r] ? 0 : b.value_next[r]));
+    }
+    CHECK(strcmp(rule_kind_name(&lay), "lpg_v") == 0);
+    free(eta);
+    rule_work_free(w);
+    batch_free(&b);
+}
+
 /* The L2 helper on its own: its gradient wrt free π̂, ŷ entries. */
 TEST(rule_l2_backward_is_the_penalty_gradient)
 {
@@ -254,7 +309,11 @@ TEST(rule_l2_backward_is_the_penalty_gradient)
     real dpi[ROWS] = {0}, dlog_y[ROWS * RULE_Y_DIM] = {0};
     for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
         y[i] = (real)(0.01 * (i % 7));
-    rule_l2_backward(dpi, dlog_y, pi, y, ROWS, 0.2, 0.4, 0.5);
+    RuleLayout lay, raw;
+    rule_layout(&lay, 4);
+    raw = lay;
+    raw.y_raw = 1;
+    rule_l2_backward(&lay, dpi, dlog_y, pi, y, ROWS, 0.2, 0.4, 0.5);
     for (int r = 0; r < ROWS; r++)
         CHECK_NEAR(dpi[r], 0.5 * 2 * 0.2 * pi[r], 1e-15);
     for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
@@ -262,7 +321,12 @@ TEST(rule_l2_backward_is_the_penalty_gradient)
     double sum_y = 0;
     for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
         sum_y += y[i] * y[i];
-    CHECK_NEAR(rule_l2_penalty(pi, y, ROWS, 0.2, 0.4), 0.2 * 6.5 + 0.4 * sum_y, 1e-12);
+    CHECK_NEAR(rule_l2_penalty(&lay, pi, y, ROWS, 0.2, 0.4), 0.2 * 6.5 + 0.4 * sum_y, 1e-12);
+    /* unconstrained ŷ: the gradient wrt ŷ itself */
+    memset(dlog_y, 0, sizeof dlog_y);
+    rule_l2_backward(&raw, dpi, dlog_y, pi, y, ROWS, 0.2, 0.4, 0.5);
+    for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
+        CHECK_NEAR(dlog_y[i], 0.5 * 2 * 0.4 * y[i], 1e-15);
 }
 
 /* Backward passes accumulate: two calls give twice the gradient. */

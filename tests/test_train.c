@@ -367,7 +367,7 @@ TEST(train_command_rejects_bad_configs_and_rules)
     snprintf(args, sizeof args, "%s bogus=1", cfg);
     check_train_error(args, "unknown key 'bogus'");
     snprintf(args, sizeof args, "%s method=ppo", cfg);
-    check_train_error(args, "key 'method': expected \"a2c\" or \"lpg\", got \"ppo\"");
+    check_train_error(args, "key 'method': expected \"a2c\", \"lpg\" or \"lpg_v\", got \"ppo\"");
     snprintf(args, sizeof args, "%s optimizer=lbfgs", cfg);
     check_train_error(args, "key 'optimizer'");
     snprintf(args, sizeof args, "%s steps=0", cfg);
@@ -377,7 +377,7 @@ TEST(train_command_rejects_bad_configs_and_rules)
     snprintf(args, sizeof args, "%s method=lpg", cfg);
     check_train_error(args, "key 'rule': method \"lpg\" needs a rule file");
     snprintf(args, sizeof args, "%s stats_output=build/test_stats.csv", cfg);
-    check_train_error(args, "key 'stats_output': rule statistics need method \"lpg\"");
+    check_train_error(args, "key 'stats_output': rule statistics need a rule (method \"lpg\" or \"lpg_v\")");
     snprintf(args, sizeof args, "%s method=lpg rule=tests/configs/no_such_rule.lpg", cfg);
     check_train_error(args, "lpg: tests/configs/no_such_rule.lpg: cannot open");
     snprintf(args, sizeof args, "%s method=lpg rule=tests/configs/bad_rule.lpg", cfg);
