@@ -34,8 +34,10 @@ typedef struct {
     int K, t_len, n, num_y;
     size_t num_params;             /* of the agent */
     Rollout rollout[WINDOW_MAX_K + 1];
-    real *y;                       /* [K][(t_len+1)*n*num_y] the y of rollout k as collected: the
-                                    * rule's y inputs of updates that do not follow θ_k */
+    real *pi, *y;                  /* [K][(t_len+1)*n x A], [K][(t_len+1)*n x num_y] and */
+    real *lse_pi, *lse_y;          /* [K][(t_len+1)*n]: agent_softmax at θ_k on rollout k, as
+                                    * collected (the backward's softmaxes; y holds the rule's y
+                                    * inputs) */
     real *value;                   /* LPG-V (an agent without y): [K][(t_len+1)*n] the critic's
                                     * V at every observation of rollout k, before its step on it:
                                     * the rule's value inputs */
@@ -47,8 +49,8 @@ typedef struct {
                                     * the parameters update k touches, agent_touched) */
     real *dpi_hat;                 /* [t_len*n] */
     real *dlog_y_hat;              /* [t_len*n*num_y] */
-    real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t), as collected where the inputs
-                                    * do not follow θ_k, else as last recomputed */
+    real *pi_taken;                /* [K][t_len*n] π_θk(a_t|s_t) as collected */
+    real *replay_pi_taken;         /* [t_len*n] window_replay's, where the inputs follow θ_k */
     real *d_pi_taken;              /* [t_len*n] ∂J/∂ of the rule's inputs (input_grad) */
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
     int adam;                      /* 1: the inner step is Adam (window_init's optimizer) */
@@ -90,7 +92,7 @@ void window_advance(Window *window);
  * leaves Â on rollout K (from before that step) in window->advantage. Records per rollout the
  * episodes that ended and the sum of their returns. critic may be NULL for an LPG rule: Â is
  * then the caller's to fill before window_meta_gradient, the backward. The critic never depends
- * on η. awork must hold batches of n. */
+ * on η. awork must hold (t_len+1)*n rows. */
 void window_collect(Window *window, EnvBatch *env, const Agent *agent, AgentWork *awork,
                     RuleWork *rwork, const real *eta, const RuleLayout *layout,
                     const WindowParams *params, Critic *critic, Rng *rng);
@@ -103,14 +105,15 @@ real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
 
 /* Re-runs the K updates from window_theta(window, 0) with the window's fixed data and returns J
  * (writing θ_1..θ_K into the window). What finite differences of J in η differentiate. With
- * params->input_grad the rule's inputs of updates k >= 1 are recomputed from θ_k (awork must
- * then hold (t_len+1)*n rows). */
+ * params->input_grad the rule's inputs of updates k >= 1 are recomputed from θ_k, else they stay
+ * as collected. awork must hold (t_len+1)*n rows. */
 double window_replay(Window *window, const Agent *agent, AgentWork *awork, RuleWork *rwork,
                      const real *eta, const RuleLayout *layout, const WindowParams *params);
 
-/* Given θ_0..θ_K in the window (from collection or window_replay), returns J and ADDS dJ/dη to
- * d_eta [layout->count]. With params->input_grad, also through the rule's inputs (docs/method.md §6;
- * awork must then hold (t_len+1)*n rows). */
+/* Given θ_0..θ_K as window_collect left them (window_replay at the η of collection gives the
+ * same; the agent's softmaxes kept from collection are reused), returns J and ADDS dJ/dη to
+ * d_eta [layout->count]. With params->input_grad, also through the rule's inputs
+ * (docs/method.md §6). awork must hold (t_len+1)*n rows. */
 double window_meta_gradient(Window *window, const Agent *agent, AgentWork *awork,
                             RuleWork *rwork, const real *eta, const RuleLayout *layout,
                             const WindowParams *params, real *d_eta);

@@ -40,7 +40,8 @@ AgentObs rollout_obs(const Rollout *rollout, int first_row);
 void rollout_collect(Rollout *rollout, EnvBatch *env, const Agent *agent, AgentWork *work,
                      const real *theta, Rng *rng);
 
-/* Samples an index from softmax(logits[0..n)) with one uniform draw. */
-int sample_softmax(const real *logits, int n, Rng *rng);
+/* Samples an index from softmax(logits[0..n)) with one uniform draw; writes its probability to
+ * *p unless p is NULL. */
+int sample_softmax(const real *logits, int n, Rng *rng, real *p);
 
 #endif

@@ -12,17 +12,22 @@ void matmul(real *c, const real *a, const real *b, int m, int n, int k, int tran
               trans_b ? k : n, beta, c, n);
 }
 
-void fill_rows(real *out, const real *bias, int rows, int cols)
+void add_rows(real *out, const real *bias, int rows, int cols)
 {
-    for (int r = 0; r < rows; r++)
-        memcpy(out + (size_t)r * cols, bias, (size_t)cols * sizeof(real));
+    for (int r = 0; r < rows; r++) {
+        real *row = out + (size_t)r * cols;
+        for (int j = 0; j < cols; j++)
+            row[j] += bias[j];
+    }
 }
 
+/* The product first, then the bias: the same sum as gemm onto rows preset to the bias (a + b
+ * is b + a), without a copy per row. */
 void linear_forward(real *out, const real *in, const real *w, const real *bias, int rows,
                     int n_in, int n_out)
 {
-    fill_rows(out, bias, rows, n_out);
-    matmul(out, in, w, rows, n_out, n_in, 0, 0, 1);
+    matmul(out, in, w, rows, n_out, n_in, 0, 0, 0);
+    add_rows(out, bias, rows, n_out);
 }
 
 void add_column_sums(real *dbias, const real *dout, int rows, int cols)

@@ -31,11 +31,14 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             return -1;
         }
     size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
+    size_t rows1 = rows + (size_t)n, A = (size_t)agent->num_actions;
+    size_t values = agent->num_y == 0 ? (size_t)K * rows1 : 0; /* LPG-V */
     size_t adam = w->adam ? P : 0;
-    size_t values = agent->num_y == 0 ? (size_t)K * (rows + n) : 0; /* LPG-V */
     BufferSpec table[] = {
         BUFFER(w->value, values),
-        BUFFER(w->y, (size_t)K * (rows + n) * w->num_y),
+        BUFFER(w->pi, (size_t)K * rows1 * A), BUFFER(w->y, (size_t)K * rows1 * w->num_y),
+        BUFFER(w->lse_pi, (size_t)K * rows1), BUFFER(w->lse_y, (size_t)K * rows1),
+        BUFFER(w->replay_pi_taken, rows),
         BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
         BUFFER(w->theta, (size_t)(K + 1) * P),
         BUFFER(w->grad, P),                 BUFFER(w->lambda, P),
@@ -125,11 +128,44 @@ static int input_follows_theta(const WindowParams *params, int k)
     return params->input_grad && k >= 1;
 }
 
-/* The y of rollout k's (t_len+1)*n rows as collected (kept for updates whose inputs do not
- * follow θ_k). */
-static real *window_y(const Window *w, int k)
+/* How window_input finds the rule's input of update k. */
+typedef enum {
+    INPUT_COLLECT,  /* from θ_k, kept in the window for the other two */
+    INPUT_BACKWARD, /* as collected: θ_k has not moved since, so its softmaxes are the same */
+    INPUT_REPLAY    /* from θ_k where the inputs follow it, else as collected */
+} InputMode;
+
+/* The four softmax buffers of awork (agent_softmax) and their copies in slot k of the window,
+ * each [(t_len+1)*n rows x width]. */
+typedef struct {
+    real *work, *kept;
+    size_t width;
+} SoftmaxPart;
+
+static int softmax_parts(const Window *w, const Agent *agent, AgentWork *awork, int k,
+                         SoftmaxPart part[4])
 {
-    return w->y ? w->y + (size_t)k * (w->t_len + 1) * w->n * w->num_y : NULL; /* LPG-V: none */
+    size_t rows1 = (size_t)(w->t_len + 1) * w->n, A = (size_t)agent->num_actions;
+    size_t m = (size_t)w->num_y;
+    part[0] = (SoftmaxPart){awork->pi, w->pi + k * rows1 * A, A};
+    part[1] = (SoftmaxPart){awork->y, w->y ? w->y + k * rows1 * m : NULL, m}; /* LPG-V: none */
+    part[2] = (SoftmaxPart){awork->lse_pi, w->lse_pi + k * rows1, 1};
+    part[3] = (SoftmaxPart){awork->lse_y, w->lse_y + k * rows1, 1};
+    return 4;
+}
+
+/* Copies awork's softmaxes into slot k (keep) or back from it. For a y_raw rule y holds the raw
+ * y logits, as rule_input_at leaves them. */
+static void window_softmax_copy(const Window *w, const Agent *agent, AgentWork *awork, int k,
+                                int keep)
+{
+    SoftmaxPart part[4];
+    size_t rows1 = (size_t)(w->t_len + 1) * w->n;
+    for (int p = softmax_parts(w, agent, awork, k, part) - 1; p >= 0; p--) {
+        size_t bytes = rows1 * part[p].width * sizeof(real);
+        if (bytes > 0)
+            memcpy(keep ? part[p].kept : part[p].work, keep ? part[p].work : part[p].kept, bytes);
+    }
 }
 
 /* The critic's values at the observations of rollout k: the LPG-V rule's inputs (NULL for the
@@ -139,42 +175,60 @@ static real *window_value(const Window *w, int k)
     return w->value ? w->value + (size_t)k * (w->t_len + 1) * w->n : NULL;
 }
 
-/* The rule's input of update k at θ_k: rule_input_at (one forward pass of the agent and one
- * softmax of its outputs, left in awork for the loss and its derivatives). Where the inputs do
- * not follow θ_k, they are the ones collection recorded (collecting: records them); they are
- * the same numbers unless θ_k moved since (window_replay at another η). LPG-V's values are data
- * and always the collected ones. */
-static void window_input(Window *w, const Agent *agent, AgentWork *awork,
-                         const RuleLayout *layout, const WindowParams *params, int k,
-                         int collecting, RuleInput *in)
+/* The rule's input of update k as collected (slot k of the window). LPG-V's values are data and
+ * always the collected ones. */
+static void window_kept_input(const Window *w, const RuleLayout *layout, int k, RuleInput *in)
 {
-    int n = w->n, fixed = !input_follows_theta(params, k);
-    real *pi_taken = w->pi_taken + (size_t)k * w->t_len * n, *y = window_y(w, k);
-    rule_input_at(agent, layout, awork, window_theta(w, k), &w->rollout[k], w->gamma,
-                  window_value(w, k), fixed && !collecting ? NULL : pi_taken, in);
-    if (!fixed)
-        return;
-    size_t ys = (size_t)(w->t_len + 1) * n * w->num_y;
-    if (collecting) {
-        if (ys > 0)
-            memcpy(y, awork->y, ys * sizeof(real));
+    const Rollout *r = &w->rollout[k];
+    size_t rows1 = (size_t)(w->t_len + 1) * w->n, m = (size_t)w->num_y;
+    memset(in, 0, sizeof *in);
+    in->reward = r->reward;
+    in->done = r->done;
+    in->gamma = w->gamma;
+    in->pi_taken = w->pi_taken + (size_t)k * w->t_len * w->n;
+    if (layout->method == RULE_LPG_V) {
+        in->value = window_value(w, k);
+        in->value_next = in->value + w->n;
         return;
     }
-    in->pi_taken = pi_taken;
-    if (ys == 0) /* LPG-V: no y */
+    in->y = w->y + k * rows1 * m;
+    in->y_next = in->y + (size_t)w->n * m;
+}
+
+/* The rule's input of update k (see InputMode). Leaves in awork the agent's forward pass at θ_k
+ * on rollout k's (t_len+1)*n observations and its softmaxes, for the loss and its derivatives:
+ * one forward pass, and one softmax of its outputs per update and window. */
+static void window_input(Window *w, const Agent *agent, AgentWork *awork,
+                         const RuleLayout *layout, const WindowParams *params, int k,
+                         InputMode mode, RuleInput *in)
+{
+    const Rollout *r = &w->rollout[k];
+    if (mode == INPUT_BACKWARD) {
+        agent_forward(agent, awork, window_theta(w, k), rollout_obs(r, 0), (w->t_len + 1) * w->n,
+                      awork->out);
+        window_softmax_copy(w, agent, awork, k, 0);
+        window_kept_input(w, layout, k, in);
         return;
-    in->y = y;
-    in->y_next = y + (size_t)n * w->num_y;
+    }
+    int follows = input_follows_theta(params, k);
+    real *pi_taken = mode == INPUT_COLLECT ? w->pi_taken + (size_t)k * w->t_len * w->n
+                     : follows ? w->replay_pi_taken : NULL;
+    rule_input_at(agent, layout, awork, window_theta(w, k), r, w->gamma, window_value(w, k),
+                  pi_taken, in);
+    if (mode == INPUT_COLLECT)
+        window_softmax_copy(w, agent, awork, k, 1);
+    else if (!follows)
+        window_kept_input(w, layout, k, in);
 }
 
 /* Inner update k: θ_{k+1} from θ_k on rollout k. */
 static void window_update(Window *w, const Agent *agent, AgentWork *awork, RuleWork *rwork,
                           const real *eta, const RuleLayout *layout, const WindowParams *params,
-                          int k, int collecting)
+                          int k, InputMode mode)
 {
     RuleInput in;
     InnerAdam adam;
-    window_input(w, agent, awork, layout, params, k, collecting, &in);
+    window_input(w, agent, awork, layout, params, k, mode, &in);
     inner_update(agent, awork, rwork, eta, layout, &w->rollout[k], &in, window_adam(w, k, &adam),
                  params->alpha_lr, params->alpha_y, window_theta(w, k), window_theta(w, k + 1),
                  window_grad(w, k));
@@ -199,7 +253,7 @@ void window_collect(Window *w, EnvBatch *env, const Agent *agent, AgentWork *awo
     for (int k = 0; k < w->K; k++) {
         window_collect_rollout(w, k, env, agent, awork, rng);
         window_train_critic(w, k, critic, params);
-        window_update(w, agent, awork, rwork, eta, layout, params, k, 1);
+        window_update(w, agent, awork, rwork, eta, layout, params, k, INPUT_COLLECT);
     }
     window_collect_rollout(w, w->K, env, agent, awork, rng);
     window_train_critic(w, w->K, critic, params);
@@ -309,7 +363,7 @@ double window_replay(Window *w, const Agent *agent, AgentWork *awork, RuleWork *
 {
     double J = 0;
     for (int k = 0; k < w->K; k++) {
-        window_update(w, agent, awork, rwork, eta, layout, params, k, 0);
+        window_update(w, agent, awork, rwork, eta, layout, params, k, INPUT_REPLAY);
         J += l2_share(w, rwork, layout, params);
     }
     J += meta_objective(agent, awork, window_theta(w, w->K), &w->rollout[w->K], w->advantage,
@@ -352,7 +406,7 @@ static double window_step_backward(Window *w, int k, const Agent *agent, AgentWo
     const Rollout *r = &w->rollout[k];
     int rows = w->t_len * w->n, m = w->num_y;
     RuleInput in;
-    window_input(w, agent, awork, layout, params, k, 0, &in);
+    window_input(w, agent, awork, layout, params, k, INPUT_BACKWARD, &in);
     rule_forward(rwork, eta, layout, &in, w->n, w->t_len);
     LpgLossInput li = inner_loss_input(r, rwork, params->alpha_y);
     ParamRows touched = agent_touched(agent, awork, rollout_obs(r, 0), rows);

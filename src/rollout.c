@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "buffers.h"
-#include "softmax.h"
 #include "util.h"
 
 int rollout_init(Rollout *r, const EnvSpec *spec, const Agent *agent, int t_len, int n)
@@ -47,7 +46,7 @@ AgentObs rollout_obs(const Rollout *r, int first_row)
     return obs;
 }
 
-int sample_softmax(const real *logits, int n, Rng *rng)
+int sample_softmax(const real *logits, int n, Rng *rng, real *p)
 {
     real max = logits[0];
     for (int j = 1; j < n; j++)
@@ -57,12 +56,17 @@ int sample_softmax(const real *logits, int n, Rng *rng)
     for (int j = 0; j < n; j++)
         total += real_exp(logits[j] - max);
     double u = rng_uniform_double(rng) * total;
-    for (int j = 0; j < n - 1; j++) {
-        u -= real_exp(logits[j] - max);
+    int j = 0;
+    real e = real_exp(logits[0] - max);
+    while (j < n - 1) {
+        u -= e;
         if (u < 0)
-            return j;
+            break;
+        e = real_exp(logits[++j] - max);
     }
-    return n - 1;
+    if (p)
+        *p = (real)(e / total);
+    return j;
 }
 
 /* Copies the environment's current observations into row block t. */
@@ -89,8 +93,7 @@ void rollout_collect(Rollout *r, EnvBatch *env, const Agent *agent, AgentWork *w
         real *pi_taken = r->pi_taken + (size_t)t * n;
         for (int i = 0; i < n; i++) {
             const real *logits = out + (size_t)i * outs;
-            action[i] = sample_softmax(logits, A, rng);
-            pi_taken[i] = real_exp(logits[action[i]] - log_sum_exp_row(logits, A));
+            action[i] = sample_softmax(logits, A, rng, &pi_taken[i]);
         }
         env_batch_step(env, action);
         memcpy(r->reward + (size_t)t * n, env->reward, (size_t)n * sizeof(real));

@@ -102,23 +102,31 @@ VEC_KERNEL static void lstm_cell_backward(real *dgates, real *dcell, const real 
 
 /* ---- the backward-in-time LSTM over all steps --------------------------------------------- */
 
+/* Zeroes the rows of carry [n x H] whose episode ended at step t: the state they would feed to
+ * step t+1 was reset, so no gradient flows there. */
+static void cut_at_episode_ends(real *carry, const uint8_t *done, int n, int hidden)
+{
+    for (int i = 0; i < n; i++)
+        if (done[i])
+            memset(carry + (size_t)i * hidden, 0, (size_t)hidden * sizeof(real));
+}
+
 /* The state entering step t: zero at the last step and where the episode ended at t (step t+1
  * then belongs to the next episode), else the output of step t+1. */
 static void lstm_entering_state(RuleWork *w, int t)
 {
     int n = w->n, hidden = w->hidden;
-    size_t row_bytes = (size_t)hidden * sizeof(real);
-    for (int i = 0; i < n; i++) {
-        size_t r = (size_t)t * n + i;
-        real *h_in = w->h_in + r * hidden, *cell_in = w->cell_in + r * hidden;
-        if (t == w->t_len - 1 || w->done[r]) {
-            memset(h_in, 0, row_bytes);
-            memset(cell_in, 0, row_bytes);
-        } else {
-            memcpy(h_in, w->h + (r + n) * hidden, row_bytes);
-            memcpy(cell_in, w->cell + (r + n) * hidden, row_bytes);
-        }
+    size_t block = (size_t)n * hidden, r0 = (size_t)t * n;
+    real *h_in = w->h_in + r0 * hidden, *cell_in = w->cell_in + r0 * hidden;
+    if (t == w->t_len - 1) {
+        memset(h_in, 0, block * sizeof(real));
+        memset(cell_in, 0, block * sizeof(real));
+        return;
     }
+    memcpy(h_in, w->h + (r0 + n) * hidden, block * sizeof(real));
+    memcpy(cell_in, w->cell + (r0 + n) * hidden, block * sizeof(real));
+    cut_at_episode_ends(h_in, w->done + r0, n, hidden);
+    cut_at_episode_ends(cell_in, w->done + r0, n, hidden);
 }
 
 static void lstm_forward(RuleWork *w, const real *wx, const real *wh, const real *b)
@@ -135,15 +143,6 @@ static void lstm_forward(RuleWork *w, const real *wx, const real *wh, const real
         lstm_cell_forward(gates, w->cell + r0 * hidden, w->tanh_cell + r0 * hidden,
                           w->h + r0 * hidden, w->cell_in + r0 * hidden, n, hidden);
     }
-}
-
-/* Zeroes the rows of carry [n x H] whose episode ended at step t: the state they would feed to
- * step t+1 was reset, so no gradient flows there. */
-static void cut_at_episode_ends(real *carry, const uint8_t *done, int n, int hidden)
-{
-    for (int i = 0; i < n; i++)
-        if (done[i])
-            memset(carry + (size_t)i * hidden, 0, (size_t)hidden * sizeof(real));
 }
 
 /* BPTT: w->dh holds the heads' gradient into every h_t (it is modified). Accumulates dwx, dwh, db

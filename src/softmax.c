@@ -66,13 +66,28 @@ real log_sum_exp_row(const real *x, int n)
     return m + real_log(exp_shifted(x, n, m, NULL));
 }
 
+/* Rows up to this long keep their exponentials in whole blocks on the stack. */
+#define PADDED_ROW (4 * EXP_BLOCK)
+
+/* As exp_shifted into e [n rounded up to whole blocks], block by block without copies. */
+VEC_KERNEL static real exp_shifted_padded(const real *x, int n, real shift, real *e)
+{
+    real sum = 0;
+    for (int c = 0; c < n; c += EXP_BLOCK) {
+        exp_block(x, n, c, shift, e + c);
+        sum += block_sum(e + c);
+    }
+    return sum;
+}
+
 real softmax_row_lse(const real *x, int n, real *p)
 {
-    real m = row_max(x, n);
-    real sum = exp_shifted(x, n, m, p);
+    real m = row_max(x, n), e[PADDED_ROW];
+    real sum = n <= PADDED_ROW ? exp_shifted_padded(x, n, m, e) : exp_shifted(x, n, m, p);
     real inv = 1 / sum;
+    const real *from = n <= PADDED_ROW ? e : p;
     for (int j = 0; j < n; j++)
-        p[j] *= inv;
+        p[j] = from[j] * inv;
     return m + real_log(sum);
 }
 

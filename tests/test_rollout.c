@@ -86,7 +86,7 @@ TEST(sample_softmax_draws_the_softmax_with_one_uniform)
     Rng rng;
     rng_seed(&rng, 9, 0);
     for (int k = 0; k < draws; k++) {
-        int a = sample_softmax(logits, 3, &rng);
+        int a = sample_softmax(logits, 3, &rng, NULL);
         REQUIRE(a >= 0 && a < 3);
         count[a]++;
     }
@@ -97,12 +97,12 @@ TEST(sample_softmax_draws_the_softmax_with_one_uniform)
     /* Extreme logits neither overflow nor pick the negligible action. */
     const real one_sided[3] = {1000, 0, -1000}, other_side[2] = {-1000, 1000};
     for (int k = 0; k < 100; k++) {
-        CHECK_INT(sample_softmax(one_sided, 3, &rng), 0);
-        CHECK_INT(sample_softmax(other_side, 2, &rng), 1);
+        CHECK_INT(sample_softmax(one_sided, 3, &rng, NULL), 0);
+        CHECK_INT(sample_softmax(other_side, 2, &rng, NULL), 1);
     }
     /* A single action is always drawn; every call advances the generator by one uniform. */
     Rng copy = rng;
-    CHECK_INT(sample_softmax(logits, 1, &rng), 0);
+    CHECK_INT(sample_softmax(logits, 1, &rng, NULL), 0);
     rng_uniform_double(&copy);
     CHECK(memcmp(&copy, &rng, sizeof rng) == 0);
 }
