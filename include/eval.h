@@ -35,6 +35,8 @@ typedef struct {
     char name[EVAL_NAME_MAX];
     char path[LPG_PATH_MAX];
     double tabular_alpha_lr, mlp_alpha_lr; /* its inner steps (the config's unless set) */
+    double alpha_y;                        /* its weight of the KL term on y (the config's unless
+                                            * set) */
     char inner_optimizer[CONFIG_STR_MAX]; /* "sgd" or "adam": its MLP agents' inner step (the
                                            * config's unless set) */
 } EvalRule;

@@ -91,7 +91,7 @@ static int resolve_default_paths(EvalConfig *c, const char *path)
 /* ---- the rules ------------------------------------------------------------------------ */
 
 static const char *const rule_keys[] = {"name", "path", "tabular_alpha_lr", "mlp_alpha_lr",
-                                        "inner_optimizer", NULL};
+                                        "alpha_y", "inner_optimizer", NULL};
 
 /* A method name: 1..31 letters, digits, '_' or '-' (it names curve files), not "a2c". */
 static int check_rule_name(const char *name, const char *where)
@@ -123,7 +123,7 @@ static int add_rule(EvalConfig *c, const char *name, const char *path, const cha
     if (base_dir ? config_resolve_path(base_dir, path, r->path, sizeof r->path)
                  : snprintf(r->path, sizeof r->path, "%s", path) >= (int)sizeof r->path)
         return lpg_error("%s: key 'path': path too long", where);
-    r->tabular_alpha_lr = r->mlp_alpha_lr = NAN;
+    r->tabular_alpha_lr = r->mlp_alpha_lr = r->alpha_y = NAN;
     c->num_rules++;
     return 0;
 }
@@ -141,7 +141,8 @@ static int read_rule_optimizer(const cJSON *item, EvalRule *r, const char *where
     return 0;
 }
 
-/* "rules": [{"name", "path"[, "tabular_alpha_lr", "mlp_alpha_lr", "inner_optimizer"]}, ...],
+/* "rules": [{"name", "path"[, "tabular_alpha_lr", "mlp_alpha_lr", "alpha_y",
+ * "inner_optimizer"]}, ...],
  * paths relative to base_dir. */
 static int read_rules(EvalConfig *c, const cJSON *rules, const char *path, const char *base_dir)
 {
@@ -166,6 +167,7 @@ static int read_rules(EvalConfig *c, const cJSON *rules, const char *path, const
         EvalRule *r = &c->rules[c->num_rules - 1];
         if (config_get_double(item, "tabular_alpha_lr", 0, 0, 1e6, &r->tabular_alpha_lr, where) ||
             config_get_double(item, "mlp_alpha_lr", 0, 0, 1e6, &r->mlp_alpha_lr, where) ||
+            config_get_double(item, "alpha_y", 0, 0, 1e3, &r->alpha_y, where) ||
             read_rule_optimizer(item, r, where))
             return -1;
     }
@@ -211,6 +213,8 @@ static int eval_config_check(EvalConfig *c, const char *where)
             r->tabular_alpha_lr = c->tabular_alpha_lr;
         if (isnan(r->mlp_alpha_lr))
             r->mlp_alpha_lr = c->mlp_alpha_lr;
+        if (isnan(r->alpha_y))
+            r->alpha_y = c->alpha_y;
         if (!r->inner_optimizer[0])
             snprintf(r->inner_optimizer, sizeof r->inner_optimizer, "%s", c->inner_optimizer);
         InnerOptimizer o;

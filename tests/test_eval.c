@@ -263,9 +263,9 @@ TEST(eval_command_runs_several_rules_side_by_side)
     CHECK(strstr(out, "| environment | kind | first | second | A2C | first vs A2C | second vs A2C |")
           != NULL);
     CHECK(strstr(out, "first: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 2 for "
-                      "tabular agents, 0.5 for MLP agents).") != NULL);
+                      "tabular agents, 0.5 for MLP agents; α_y 0.5).") != NULL);
     CHECK(strstr(out, "second: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 4 "
-                      "for tabular agents, 0.25 for MLP agents, by Adam).") != NULL);
+                      "for tabular agents, 0.25 for MLP agents, by Adam; α_y 1).") != NULL);
     CHECK(strstr(out, "first better on ") != NULL && strstr(out, "second better on ") != NULL);
     CHECK(find_line(out, "| chain_short | chain | ", line, sizeof line));
     CHECK_INT(count_lines("build/test_eval_rules/chain_short.first.csv"), 6);
@@ -503,6 +503,8 @@ TEST(eval_config_reads_a_list_of_rules_and_the_one_rule_override)
     /* Each rule's own alphas, else the config's (tabular_alpha_lr 4 in the file, mlp 0.5). */
     CHECK(c.rules[0].tabular_alpha_lr == 2 && c.rules[0].mlp_alpha_lr == 0.5);
     CHECK(c.rules[1].tabular_alpha_lr == 4 && c.rules[1].mlp_alpha_lr == 0.25);
+    /* alpha_y too: the second rule sets its own, the first takes the config's default. */
+    CHECK(c.rules[0].alpha_y == 0.5 && c.rules[1].alpha_y == 1);
     CHECK(strcmp(c.rules[0].inner_optimizer, "sgd") == 0);
     CHECK(strcmp(c.rules[1].inner_optimizer, "adam") == 0);
     /* rule=<file> replaces the list with that one rule, named lpg; an alpha override reaches
