@@ -441,36 +441,69 @@ TEST(eval_family_budgets_replace_steps)
     free(md);
 }
 
-TEST(eval_default_config_matches_the_meta_training_lifetime)
+static int path_listed(const ConfigPathList *list, const char *path)
 {
-    /* configs/eval.json: the five training grids and the nine held-out environments, each seed
-     * one lifetime of configs/grid.json (same copies and unroll). */
+    for (int i = 0; i < list->count; i++)
+        if (strcmp(list->item[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+static int value_listed(const ConfigDoubleList *list, double value)
+{
+    for (int i = 0; i < list->count; i++)
+        if (list->item[i] == value)
+            return 1;
+    return 0;
+}
+
+TEST(eval_default_config_covers_every_training_variant_and_holds_out_the_rest)
+{
+    /* configs/eval.json: the general rule and the grid specialist against A2C on the fifteen
+     * variants the general rule was meta-trained on (configs/general_adam.json) and on eleven
+     * held-out environments it never saw; tabular and chain seeds are one meta-training lifetime
+     * long, random grids get the budget A2C was tuned at. */
     EvalConfig c;
-    MetaConfig grid;
+    MetaConfig general;
     REQUIRE(eval_config_load(&c, "configs/eval.json", 0, NULL) == 0);
-    REQUIRE(meta_config_load(&grid, "configs/grid.json", 0, NULL) == 0);
-    CHECK_INT(c.envs.count, 14);
+    REQUIRE(meta_config_load(&general, "configs/general_adam.json", 0, NULL) == 0);
+    CHECK_INT(c.envs.count, 26);
+    CHECK_INT(general.envs.count, 15);
+    for (int i = 0; i < general.envs.count; i++)
+        CHECK(path_listed(&c.envs, general.envs.item[i]));
+    int held_out = 0;
+    for (int i = 0; i < c.envs.count; i++)
+        if (!path_listed(&general.envs, c.envs.item[i])) {
+            held_out++;
+            CHECK(strstr(c.envs.item[i], "/heldout/") != NULL);
+        }
+    CHECK_INT(held_out, 11);
     CHECK_INT(c.seeds, 16);
-    CHECK_INT(c.steps, (long long)grid.lifetime_updates * grid.copies * grid.unroll);
-    CHECK_INT(c.copies, grid.copies);
-    CHECK_INT(c.unroll, grid.unroll);
-    CHECK(strcmp(c.rule, "configs/../checkpoints/grid.lpg") == 0);
-    /* LPG's tabular step is one the rule was meta-trained with. */
-    int trained_with = 0;
-    for (int i = 0; i < grid.tabular_lrs.count; i++)
-        trained_with |= grid.tabular_lrs.item[i] == c.tabular_alpha_lr;
-    CHECK(trained_with);
-    /* A2C on the grids is tuned at the evaluation's own budget: same steps and copies. */
+    CHECK_INT(c.steps, (long long)general.lifetime_updates * general.copies * general.unroll);
+    CHECK_INT(c.copies, general.copies);
+    CHECK_INT(c.unroll, general.unroll);
+    REQUIRE(c.num_rules == 2);
+    CHECK(strcmp(c.rules[0].path, "configs/../checkpoints/general.lpg") == 0);
+    CHECK(strcmp(c.rules[1].path, "configs/../checkpoints/grid.lpg") == 0);
+    /* The general rule's steps are ones it was meta-trained with, by the same optimizer. */
+    CHECK(value_listed(&general.tabular_lrs, c.rules[0].tabular_alpha_lr));
+    CHECK(value_listed(&general.mlp_lrs, c.rules[0].mlp_alpha_lr));
+    CHECK(value_listed(&general.alpha_ys, c.rules[0].alpha_y));
+    CHECK(strcmp(c.rules[0].inner_optimizer, general.inner_optimizer) == 0);
+    /* A2C is tuned at the evaluation's own budget per family: same steps and copies. */
     TrainConfig a2c;
     REQUIRE(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL) == 0);
     CHECK_INT(a2c.steps, c.steps);
     CHECK_INT(a2c.copies, c.copies);
     CHECK_INT(a2c.unroll, c.unroll);
+    REQUIRE(train_config_load(&a2c, c.a2c_random_grid, 0, NULL) == 0);
+    CHECK_INT(a2c.steps, c.steps_random_grid);
+    CHECK_INT(a2c.copies, c.copies);
     EvalConfig quick;
     REQUIRE(eval_config_load(&quick, "configs/eval_quick.json", 0, NULL) == 0);
-    CHECK_INT(quick.envs.count, 14);
+    CHECK_INT(quick.envs.count, c.envs.count);
     CHECK_INT(quick.seeds, 4);
-    CHECK(quick.steps < c.steps);
+    CHECK(quick.steps < c.steps && quick.steps_random_grid < c.steps_random_grid);
 }
 
 TEST(eval_demo_config_covers_each_family_in_a_small_budget)
