@@ -8,8 +8,9 @@
  * rmsprop_decay, optimizer_eps) come from a tuned `lpg train` config per environment family
  * (configs/a2c/: tabular grids, random grids, chains, chains with distraction bits); every other
  * key of those files is ignored. A rule's inner step size depends on the agent kind:
- * tabular_alpha_lr for tabular agents (tabular grids, chains without distraction bits),
- * mlp_alpha_lr for MLP agents; a rule entry may set its own.
+ * tabular_alpha_lr for tabular agents (tabular grids, chains without distraction bits; on chains
+ * chain_alpha_lr where it is set), mlp_alpha_lr for MLP agents; a rule entry may set its own, and
+ * its own alpha_y.
  *
  * Final score: train.h's, each seed's reward per step over its last TRAIN_FINAL_PERCENT % of
  * steps, then mean and standard error over seeds.
@@ -35,6 +36,8 @@ typedef struct {
     char name[EVAL_NAME_MAX];
     char path[LPG_PATH_MAX];
     double tabular_alpha_lr, mlp_alpha_lr; /* its inner steps (the config's unless set) */
+    double chain_alpha_lr;                 /* its tabular agents' step on chains (the config's
+                                            * unless set; 0: tabular_alpha_lr) */
     double alpha_y;                        /* its weight of the KL term on y (the config's unless
                                             * set) */
     char inner_optimizer[CONFIG_STR_MAX]; /* "sgd" or "adam": its MLP agents' inner step (the
@@ -57,6 +60,7 @@ typedef struct {
     char agent[CONFIG_STR_MAX];    /* "mlp" or "conv", every method */
     int conv_filters;              /* from agent: 0 or AGENT_CONV_FILTERS */
     double tabular_alpha_lr;       /* rules: inner step of tabular agents */
+    double chain_alpha_lr;         /* rules: tabular agents' step on chains (0: tabular_alpha_lr) */
     double mlp_alpha_lr;           /* rules: inner step of MLP agents */
     char inner_optimizer[CONFIG_STR_MAX]; /* rules: "sgd" or "adam", the MLP agents' inner step */
     double alpha_y;                /* rules: weight of the KL term on y */

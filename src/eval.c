@@ -219,7 +219,9 @@ static TrainConfig lpg_train_config(const EvalConfig *c, const EvalRule *rule,
     TrainConfig t = shared_train_config(c, spec);
     strcpy(t.method, layout->method == RULE_LPG_V ? "lpg_v" : "lpg");
     snprintf(t.rule, sizeof t.rule, "%s", rule->path);
-    t.alpha_lr = spec->num_states > 0 ? rule->tabular_alpha_lr : rule->mlp_alpha_lr;
+    t.alpha_lr = spec->num_states == 0     ? rule->mlp_alpha_lr
+                 : spec->kind == ENV_CHAIN ? rule->chain_alpha_lr
+                                           : rule->tabular_alpha_lr;
     t.alpha_y = rule->alpha_y;
     snprintf(t.inner_optimizer, sizeof t.inner_optimizer, "%s", rule->inner_optimizer);
     inner_optimizer_parse(t.inner_optimizer, &t.inner_kind, c->source); /* checked on load */
@@ -517,7 +519,7 @@ static uint64_t inputs_fingerprint(const EvalConfig *c, const EvalSetup *setup)
                   (size_t)c->mlp_hidden.count * sizeof(double));
     for (int r = 0; r < c->num_rules; r++) {
         double alphas[] = {c->rules[r].tabular_alpha_lr, c->rules[r].mlp_alpha_lr,
-                           c->rules[r].alpha_y};
+                           c->rules[r].alpha_y, c->rules[r].chain_alpha_lr};
         crc = crc32_z(crc, (const unsigned char *)alphas, sizeof alphas);
         if (strcmp(c->rules[r].inner_optimizer, "sgd") != 0) /* the fingerprint of SGD stays */
             crc = crc32_z(crc, (const unsigned char *)c->rules[r].inner_optimizer,
@@ -657,12 +659,15 @@ static void family_budgets_markdown(FILE *f, const EvalConfig *c)
 static void markdown_header(FILE *f, const EvalConfig *c)
 {
     fprintf(f, "# lpg eval\n\n");
-    for (int r = 0; r < c->num_rules; r++)
-        fprintf(f, "%s: rule `%s` (α_lr %g for tabular agents, %g for MLP agents%s; α_y %g).\n",
-                c->rules[r].name, c->rules[r].path, c->rules[r].tabular_alpha_lr,
-                c->rules[r].mlp_alpha_lr,
-                strcmp(c->rules[r].inner_optimizer, "adam") == 0 ? ", by Adam" : "",
-                c->rules[r].alpha_y);
+    for (int r = 0; r < c->num_rules; r++) {
+        const EvalRule *rule = &c->rules[r];
+        fprintf(f, "%s: rule `%s` (α_lr %g for tabular agents", rule->name, rule->path,
+                rule->tabular_alpha_lr);
+        if (rule->chain_alpha_lr != rule->tabular_alpha_lr)
+            fprintf(f, " (%g on chains)", rule->chain_alpha_lr);
+        fprintf(f, ", %g for MLP agents%s; α_y %g).\n", rule->mlp_alpha_lr,
+                strcmp(rule->inner_optimizer, "adam") == 0 ? ", by Adam" : "", rule->alpha_y);
+    }
     fprintf(f, "A2C: tuned per family.\n\n%d seeds (%d to %d) per environment and method, the "
                "same budget for every method: %d environment steps per seed (%d copies, %d steps "
                "per update)", c->seeds, c->seed, c->seed + c->seeds - 1, c->steps, c->copies,
@@ -803,6 +808,7 @@ static cJSON *methods_json(const EvalConfig *c)
         if (m < c->num_rules) {
             cJSON_AddStringToObject(o, "rule", c->rules[m].path);
             cJSON_AddNumberToObject(o, "tabular_alpha_lr", c->rules[m].tabular_alpha_lr);
+            cJSON_AddNumberToObject(o, "chain_alpha_lr", c->rules[m].chain_alpha_lr);
             cJSON_AddNumberToObject(o, "mlp_alpha_lr", c->rules[m].mlp_alpha_lr);
             cJSON_AddNumberToObject(o, "alpha_y", c->rules[m].alpha_y);
             cJSON_AddStringToObject(o, "inner_optimizer", c->rules[m].inner_optimizer);

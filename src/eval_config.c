@@ -31,6 +31,7 @@ const ConfigField eval_config_fields[] = {
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
+    F("chain_alpha_lr", CONFIG_DOUBLE, chain_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents on chains (0: tabular_alpha_lr)"),
     F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents (SGD's step, or Adam's with inner_optimizer adam)"),
     F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
@@ -90,8 +91,8 @@ static int resolve_default_paths(EvalConfig *c, const char *path)
 
 /* ---- the rules ------------------------------------------------------------------------ */
 
-static const char *const rule_keys[] = {"name", "path", "tabular_alpha_lr", "mlp_alpha_lr",
-                                        "alpha_y", "inner_optimizer", NULL};
+static const char *const rule_keys[] = {"name", "path", "tabular_alpha_lr", "chain_alpha_lr",
+                                        "mlp_alpha_lr", "alpha_y", "inner_optimizer", NULL};
 
 /* A method name: 1..31 letters, digits, '_' or '-' (it names curve files), not "a2c". */
 static int check_rule_name(const char *name, const char *where)
@@ -123,7 +124,7 @@ static int add_rule(EvalConfig *c, const char *name, const char *path, const cha
     if (base_dir ? config_resolve_path(base_dir, path, r->path, sizeof r->path)
                  : snprintf(r->path, sizeof r->path, "%s", path) >= (int)sizeof r->path)
         return lpg_error("%s: key 'path': path too long", where);
-    r->tabular_alpha_lr = r->mlp_alpha_lr = r->alpha_y = NAN;
+    r->tabular_alpha_lr = r->chain_alpha_lr = r->mlp_alpha_lr = r->alpha_y = NAN;
     c->num_rules++;
     return 0;
 }
@@ -141,7 +142,7 @@ static int read_rule_optimizer(const cJSON *item, EvalRule *r, const char *where
     return 0;
 }
 
-/* "rules": [{"name", "path"[, "tabular_alpha_lr", "mlp_alpha_lr", "alpha_y",
+/* "rules": [{"name", "path"[, "tabular_alpha_lr", "chain_alpha_lr", "mlp_alpha_lr", "alpha_y",
  * "inner_optimizer"]}, ...],
  * paths relative to base_dir. */
 static int read_rules(EvalConfig *c, const cJSON *rules, const char *path, const char *base_dir)
@@ -166,6 +167,7 @@ static int read_rules(EvalConfig *c, const cJSON *rules, const char *path, const
             return -1;
         EvalRule *r = &c->rules[c->num_rules - 1];
         if (config_get_double(item, "tabular_alpha_lr", 0, 0, 1e6, &r->tabular_alpha_lr, where) ||
+            config_get_double(item, "chain_alpha_lr", 0, 0, 1e6, &r->chain_alpha_lr, where) ||
             config_get_double(item, "mlp_alpha_lr", 0, 0, 1e6, &r->mlp_alpha_lr, where) ||
             config_get_double(item, "alpha_y", 0, 0, 1e3, &r->alpha_y, where) ||
             read_rule_optimizer(item, r, where))
@@ -211,6 +213,10 @@ static int eval_config_check(EvalConfig *c, const char *where)
         EvalRule *r = &c->rules[i];
         if (isnan(r->tabular_alpha_lr))
             r->tabular_alpha_lr = c->tabular_alpha_lr;
+        if (isnan(r->chain_alpha_lr))
+            r->chain_alpha_lr = c->chain_alpha_lr;
+        if (r->chain_alpha_lr == 0)
+            r->chain_alpha_lr = r->tabular_alpha_lr;
         if (isnan(r->mlp_alpha_lr))
             r->mlp_alpha_lr = c->mlp_alpha_lr;
         if (isnan(r->alpha_y))

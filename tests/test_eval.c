@@ -263,9 +263,9 @@ TEST(eval_command_runs_several_rules_side_by_side)
     CHECK(strstr(out, "| environment | kind | first | second | A2C | first vs A2C | second vs A2C |")
           != NULL);
     CHECK(strstr(out, "first: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 2 for "
-                      "tabular agents, 0.5 for MLP agents; α_y 0.5).") != NULL);
+                      "tabular agents (8 on chains), 0.5 for MLP agents; α_y 0.5).") != NULL);
     CHECK(strstr(out, "second: rule `tests/configs/../../build/test_eval_rule/rule.lpg` (α_lr 4 "
-                      "for tabular agents, 0.25 for MLP agents, by Adam; α_y 1).") != NULL);
+                      "for tabular agents (8 on chains), 0.25 for MLP agents, by Adam; α_y 1).") != NULL);
     CHECK(strstr(out, "first better on ") != NULL && strstr(out, "second better on ") != NULL);
     CHECK(find_line(out, "| chain_short | chain | ", line, sizeof line));
     CHECK_INT(count_lines("build/test_eval_rules/chain_short.first.csv"), 6);
@@ -277,21 +277,24 @@ TEST(eval_command_runs_several_rules_side_by_side)
     if (csv)
         check_results_json("build/test_eval_rules/results.json", csv, methods, 3);
     free(csv);
-    /* The two rules differ only in tabular_alpha_lr: on the chain (tabular agents) their
-     * scores differ, and the same seeds give A2C the same numbers as in a one-rule run. */
-    char *one = NULL;
+    /* The same seeds give A2C the same numbers as in a one-rule run. That rule, x, takes the
+     * config's steps: tabular_alpha_lr 4, and 8 on chains (chain_alpha_lr). Rule "first" has
+     * tabular_alpha_lr 2 and the same chain step, so the two agree on the chain and differ on
+     * the tabular grid. */
     CHECK_INT(run_lpg("eval tests/configs/eval_rules.json rules=x:build/test_eval_rule/rule.lpg "
                       "output_dir=build/test_eval_rules_one", out, sizeof out), 0);
-    char *a = read_whole_file("build/test_eval_rules/chain_short.a2c.csv", NULL);
-    one = read_whole_file("build/test_eval_rules_one/chain_short.a2c.csv", NULL);
-    CHECK(a && one && strcmp(a, one) == 0);
-    free(a);
-    free(one);
-    a = read_whole_file("build/test_eval_rules/chain_short.first.csv", NULL);
-    char *b = read_whole_file("build/test_eval_rules/chain_short.second.csv", NULL);
-    CHECK(a && b && strcmp(a, b) != 0);
-    free(a);
-    free(b);
+    const char *same[][2] = {
+        {"build/test_eval_rules/chain_short.a2c.csv", "build/test_eval_rules_one/chain_short.a2c.csv"},
+        {"build/test_eval_rules/chain_short.first.csv", "build/test_eval_rules_one/chain_short.x.csv"}};
+    const char *differ[][2] = {{"build/test_eval_rules/tabular_sparse.first.csv",
+                                "build/test_eval_rules_one/tabular_sparse.x.csv"}};
+    for (int i = 0; i < 3; i++) {
+        const char *const *pair = i < 2 ? same[i] : differ[i - 2];
+        char *a = read_whole_file(pair[0], NULL), *b = read_whole_file(pair[1], NULL);
+        CHECK(a && b && (strcmp(a, b) == 0) == (i < 2));
+        free(a);
+        free(b);
+    }
 }
 
 TEST(eval_command_marks_a_failed_run_and_goes_on)
