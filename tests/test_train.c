@@ -24,13 +24,30 @@ static TrainConfig small_config(const char *env_path, int seeds, int steps)
     return c;
 }
 
-/* Runs method lpg with eta for 6 updates per seed; returns train_run's code. */
-static int train_lpg(const char *env_path, double alpha_lr, const RuleLayout *layout,
+/* A freshly initialised rule of width 8 from seed: sets layout, returns eta (free it), NULL when
+ * out of memory. */
+static real *fresh_rule(RuleLayout *layout, uint64_t seed)
+{
+    rule_layout(layout, 8);
+    real *eta = calloc(layout->count, sizeof(real));
+    if (!eta)
+        return NULL;
+    Rng rng;
+    rng_seed(&rng, seed, 0);
+    rule_init(eta, layout, &rng);
+    return eta;
+}
+
+/* Runs method lpg with eta on env_path for 6 updates per seed at alpha_lr, measuring the rule's
+ * statistics when stats is 1; returns train_run's code. */
+static int train_lpg(const char *env_path, double alpha_lr, int stats, const RuleLayout *layout,
                      const real *eta, TrainResult *r)
 {
     TrainConfig c = small_config(env_path, 2, 6 * 8 * 20);
     strcpy(c.method, "lpg");
     strcpy(c.rule, "(in memory)");
+    if (stats)
+        strcpy(c.stats_output, "(in memory)");
     c.alpha_lr = alpha_lr;
     EnvSpec spec;
     if (train_config_finish(&c, "test") || env_load(env_path, &spec))
@@ -55,25 +72,22 @@ static int check_chain_curve(const TrainResult *r)
 TEST(train_lpg_runs_a_fresh_rule_without_nan)
 {
     RuleLayout layout;
-    rule_layout(&layout, 8);
-    real *eta = calloc(layout.count, sizeof(real));
-    Rng rng;
-    rng_seed(&rng, 3, 0);
-    rule_init(eta, &layout, &rng);
+    real *eta = fresh_rule(&layout, 3);
+    REQUIRE(eta != NULL);
     const struct { const char *env; double alpha_lr; } cases[] = {
         {"configs/envs/chain_short.json", 20},       /* tabular agent */
         {"configs/envs/chain_distraction.json", 0.5}, /* MLP agent */
     };
     for (int k = 0; k < 2; k++) {
         TrainResult r, moved, still;
-        CHECK_INT(train_lpg(cases[k].env, cases[k].alpha_lr, &layout, eta, &r), 0);
+        CHECK_INT(train_lpg(cases[k].env, cases[k].alpha_lr, 0, &layout, eta, &r), 0);
         CHECK_INT(r.num_points, 3);
         CHECK_INT(r.point_steps[2], 6 * 8 * 20);
         CHECK_INT(check_chain_curve(&r), 6);
         /* With α_lr = 0 θ never moves; a (large) step of the rule's update changes the
          * first actions, so the episodes. */
-        CHECK_INT(train_lpg(cases[k].env, 0, &layout, eta, &still), 0);
-        CHECK_INT(train_lpg(cases[k].env, 100 * cases[k].alpha_lr, &layout, eta, &moved), 0);
+        CHECK_INT(train_lpg(cases[k].env, 0, 0, &layout, eta, &still), 0);
+        CHECK_INT(train_lpg(cases[k].env, 100 * cases[k].alpha_lr, 0, &layout, eta, &moved), 0);
         CHECK_INT(check_chain_curve(&moved), 6);
         CHECK(memcmp(moved.curve, still.curve, 6 * sizeof(double)) != 0);
         train_result_free(&r);
@@ -82,26 +96,9 @@ TEST(train_lpg_runs_a_fresh_rule_without_nan)
     }
     /* A 1936-state grid with 30 y outputs per state. */
     TrainResult grid;
-    CHECK_INT(train_lpg("configs/envs/tabular_dense.json", 20, &layout, eta, &grid), 0);
+    CHECK_INT(train_lpg("configs/envs/tabular_dense.json", 20, 0, &layout, eta, &grid), 0);
     train_result_free(&grid);
     free(eta);
-}
-
-/* Runs method lpg with a fresh rule on env_path for 6 updates per seed at alpha_lr, measuring
- * the rule's statistics when stats is 1. */
-static int train_lpg_stats(const char *env_path, double alpha_lr, int stats, const RuleLayout *layout,
-                           const real *eta, TrainResult *r)
-{
-    TrainConfig c = small_config(env_path, 2, 6 * 8 * 20);
-    strcpy(c.method, "lpg");
-    strcpy(c.rule, "(in memory)");
-    if (stats)
-        strcpy(c.stats_output, "(in memory)");
-    c.alpha_lr = alpha_lr;
-    EnvSpec spec;
-    if (train_config_finish(&c, "test") || env_load(env_path, &spec))
-        return -1;
-    return train_run(&c, &spec, layout, eta, 0, r);
 }
 
 /* The statistics are means of things with known ranges; with α_lr = 0 the policy never changes
@@ -109,19 +106,16 @@ static int train_lpg_stats(const char *env_path, double alpha_lr, int stats, con
 TEST(train_stats_measure_the_rule_and_the_policy_change)
 {
     RuleLayout layout;
-    rule_layout(&layout, 8);
-    real *eta = calloc(layout.count, sizeof(real));
-    Rng rng;
-    rng_seed(&rng, 5, 0);
-    rule_init(eta, &layout, &rng);
+    real *eta = fresh_rule(&layout, 5);
+    REQUIRE(eta != NULL);
     const char *envs[] = {"configs/envs/chain_short.json", "configs/envs/chain_distraction.json"};
     const double lrs[] = {20, 50};
     const int actions = 2; /* both chains */
     for (int k = 0; k < 2; k++) {
         TrainResult plain, r, still;
-        CHECK_INT(train_lpg_stats(envs[k], lrs[k], 0, &layout, eta, &plain), 0);
-        CHECK_INT(train_lpg_stats(envs[k], lrs[k], 1, &layout, eta, &r), 0);
-        CHECK_INT(train_lpg_stats(envs[k], 0, 1, &layout, eta, &still), 0);
+        CHECK_INT(train_lpg(envs[k], lrs[k], 0, &layout, eta, &plain), 0);
+        CHECK_INT(train_lpg(envs[k], lrs[k], 1, &layout, eta, &r), 0);
+        CHECK_INT(train_lpg(envs[k], 0, 1, &layout, eta, &still), 0);
         CHECK(plain.stats == NULL && r.stats != NULL && still.stats != NULL);
         if (!r.stats || !still.stats)
             continue;
@@ -180,11 +174,9 @@ static int train_lpg_inner(const char *env_path, const char *optimizer, double a
                            int threads, TrainResult *r)
 {
     RuleLayout layout;
-    rule_layout(&layout, 8);
-    real *eta = calloc(layout.count, sizeof(real));
-    Rng rng;
-    rng_seed(&rng, 3, 0);
-    rule_init(eta, &layout, &rng);
+    real *eta = fresh_rule(&layout, 3);
+    if (!eta)
+        return -1;
     TrainConfig c = small_config(env_path, 3, 12 * 8 * 20);
     strcpy(c.method, "lpg");
     strcpy(c.rule, "(in memory)");
