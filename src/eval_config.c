@@ -49,7 +49,7 @@ const int eval_config_num_fields = (int)(sizeof eval_config_fields / sizeof eval
 void eval_config_defaults(EvalConfig *c)
 {
     memset(c, 0, sizeof *c);
-    strcpy(c->rule, "../checkpoints/grid.lpg");
+    strcpy(c->rule, "../checkpoints/general.lpg");
     c->seed = 1000; /* away from the seeds A2C was tuned on and rules were meta-trained on */
     c->seeds = 16;
     c->steps = 320000;
@@ -59,10 +59,12 @@ void eval_config_defaults(EvalConfig *c)
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
     strcpy(c->agent, "mlp");
+    /* The rule steps default to those chosen for the default rule, checkpoints/general.lpg. */
     c->tabular_alpha_lr = 4;
-    c->mlp_alpha_lr = 0.5;
-    strcpy(c->inner_optimizer, "sgd");
-    c->alpha_y = 0.5;
+    c->chain_alpha_lr = 8;
+    c->mlp_alpha_lr = 0.003;
+    strcpy(c->inner_optimizer, "adam");
+    c->alpha_y = 1;
     strcpy(c->a2c_tabular_grid, "a2c/tabular_grid.json");
     strcpy(c->a2c_random_grid, "a2c/random_grid.json");
     strcpy(c->a2c_chain, "a2c/chain.json");
