@@ -493,6 +493,9 @@ TEST(eval_default_config_covers_every_training_variant_and_holds_out_the_rest)
     CHECK(value_listed(&general.mlp_lrs, c.rules[0].mlp_alpha_lr));
     CHECK(value_listed(&general.alpha_ys, c.rules[0].alpha_y));
     CHECK(strcmp(c.rules[0].inner_optimizer, general.inner_optimizer) == 0);
+    /* The grid specialist keeps its own tuned steps: one tabular step, chains included. */
+    CHECK(c.rules[1].chain_alpha_lr == c.rules[1].tabular_alpha_lr);
+    CHECK(c.rules[1].alpha_y == 0.5);
     /* A2C is tuned at the evaluation's own budget per family: same steps and copies. */
     TrainConfig a2c;
     REQUIRE(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL) == 0);
