@@ -567,11 +567,12 @@ TEST(eval_config_reads_a_list_of_rules_and_the_one_rule_override)
     CHECK(strcmp(c.rules[1].name, "b") == 0 && strcmp(c.rules[1].path, "y.lpg") == 0);
 }
 
-TEST(eval_minatar_config_covers_the_five_games_with_both_rules)
+TEST(eval_minatar_config_covers_the_five_games_with_the_three_rules)
 {
-    /* configs/eval_minatar.json: the five games, the grid and all-families rules and A2C with its
-     * MinAtar config, 8 or more seeds away from those the rules' alpha_lr was chosen on (100,
-     * 101), one budget for every method. */
+    /* configs/eval_minatar.json: the five games, the grid, all-families and general rules and
+     * A2C with its MinAtar config, 8 or more seeds away from those the rules' alpha_lr was chosen
+     * on (100, 101), one budget for every method; grid and all take SGD inner steps, general
+     * (meta-trained with Adam inner steps) Adam's. */
     EvalConfig c;
     REQUIRE(eval_config_load(&c, "configs/eval_minatar.json", 0, NULL) == 0);
     CHECK_INT(c.envs.count, 5);
@@ -583,9 +584,17 @@ TEST(eval_minatar_config_covers_the_five_games_with_both_rules)
     }
     CHECK(c.seeds >= 8);
     CHECK(c.seed > 101);
-    CHECK_INT(c.num_rules, 2);
+    CHECK_INT(c.num_rules, 3);
     CHECK(strcmp(c.rules[0].path, "configs/../checkpoints/grid.lpg") == 0);
     CHECK(strcmp(c.rules[1].path, "configs/../checkpoints/all.lpg") == 0);
+    CHECK(strcmp(c.rules[2].path, "configs/../checkpoints/general.lpg") == 0);
+    CHECK(strcmp(c.rules[0].inner_optimizer, "sgd") == 0);
+    CHECK(strcmp(c.rules[1].inner_optimizer, "sgd") == 0);
+    CHECK(strcmp(c.rules[2].inner_optimizer, "adam") == 0);
+    CHECK(c.rules[0].mlp_alpha_lr == 2 && c.rules[1].mlp_alpha_lr == 8);
+    CHECK(c.rules[2].mlp_alpha_lr == 0.003);
+    for (int r = 0; r < c.num_rules; r++)
+        CHECK(c.rules[r].alpha_y == 0.5);
     CHECK(strcmp(c.a2c_minatar, "configs/a2c/minatar.json") == 0);
     CHECK(strcmp(c.output_dir, "configs/../results/minatar/rules") == 0);
 }
