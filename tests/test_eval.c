@@ -3,6 +3,7 @@
  * binary (tables and curves on disk), and the command's help and error messages. */
 #include <cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -597,4 +598,37 @@ TEST(eval_minatar_config_covers_the_five_games_with_the_three_rules)
         CHECK(c.rules[r].alpha_y == 0.5);
     CHECK(strcmp(c.a2c_minatar, "configs/a2c/minatar.json") == 0);
     CHECK(strcmp(c.output_dir, "configs/../results/minatar/rules") == 0);
+}
+
+TEST(eval_minatar_training_sets_config_matches_the_rules_evaluation)
+{
+    /* configs/eval_minatar_training_sets.json (Figure 9): four rules of growing training sets,
+     * each file present, all taking the general rule's MinAtar step (Adam 0.003, alpha_y 0.5),
+     * on the games, seeds and budget of configs/eval_minatar.json, so that A2C's runs are the
+     * same runs. */
+    EvalConfig c, base;
+    REQUIRE(eval_config_load(&c, "configs/eval_minatar_training_sets.json", 0, NULL) == 0);
+    REQUIRE(eval_config_load(&base, "configs/eval_minatar.json", 0, NULL) == 0);
+    CHECK_INT(c.num_rules, 4);
+    for (int r = 0; r < c.num_rules; r++) {
+        FILE *f = fopen(c.rules[r].path, "rb");
+        CHECK(f != NULL);
+        if (f)
+            fclose(f);
+        CHECK(strcmp(c.rules[r].inner_optimizer, "adam") == 0);
+        CHECK(c.rules[r].mlp_alpha_lr == base.rules[2].mlp_alpha_lr);
+        CHECK(c.rules[r].alpha_y == base.rules[2].alpha_y);
+    }
+    CHECK_INT(c.envs.count, base.envs.count);
+    for (int i = 0; i < c.envs.count && i < base.envs.count; i++)
+        CHECK(strcmp(c.envs.item[i], base.envs.item[i]) == 0);
+    CHECK_INT(c.seed, base.seed);
+    CHECK_INT(c.seeds, base.seeds);
+    CHECK_INT(c.steps, base.steps);
+    CHECK_INT(c.copies, base.copies);
+    CHECK_INT(c.unroll, base.unroll);
+    CHECK_INT(c.mlp_hidden.count, base.mlp_hidden.count);
+    CHECK(c.mlp_hidden.count == 1 && c.mlp_hidden.item[0] == base.mlp_hidden.item[0]);
+    CHECK(strcmp(c.a2c_minatar, base.a2c_minatar) == 0);
+    CHECK(strcmp(c.output_dir, "configs/../results/minatar/training_sets") == 0);
 }
