@@ -526,6 +526,59 @@ static int is_bookkeeping_key(const char *key)
     return 0;
 }
 
+/* A path of an effective config written lexically plain: no "." or empty components, each
+ * "<dir>/.." pair removed, then the leading ".." components dropped; what is left names the file
+ * as seen from some folder above it. */
+static void plain_path(const char *path, char *out, size_t size)
+{
+    char buf[LPG_PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    const char *parts[LPG_PATH_MAX / 2];
+    int n = 0;
+    for (char *save = NULL, *part = strtok_r(buf, "/", &save); part;
+         part = strtok_r(NULL, "/", &save)) {
+        if (strcmp(part, ".") == 0)
+            continue;
+        if (strcmp(part, "..") == 0 && n > 0 && strcmp(parts[n - 1], "..") != 0)
+            n--;
+        else
+            parts[n++] = part;
+    }
+    int first = 0;
+    while (first < n && strcmp(parts[first], "..") == 0)
+        first++;
+    out[0] = '\0';
+    for (int i = first; i < n; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i > first ? "/" : "", parts[i]);
+}
+
+/* Whether two environment paths, each relative to the folder its run was started in, name the
+ * same file: the shorter plain path ends the longer one at a '/'. */
+static int same_env_path(const char *a, const char *b)
+{
+    char pa[LPG_PATH_MAX], pb[LPG_PATH_MAX];
+    plain_path(a, pa, sizeof pa);
+    plain_path(b, pb, sizeof pb);
+    const char *longer = strlen(pa) >= strlen(pb) ? pa : pb;
+    const char *shorter = longer == pa ? pb : pa;
+    size_t ll = strlen(longer), ls = strlen(shorter);
+    const char *tail = longer + (ll - ls);
+    return ls > 0 && strcmp(tail, shorter) == 0 && (ll == ls || tail[-1] == '/');
+}
+
+/* The "envs" of a resumed run may be written from another working folder: the same files. */
+static int same_envs(const cJSON *old, const cJSON *now)
+{
+    if (!cJSON_IsArray(old) || !cJSON_IsArray(now) ||
+        cJSON_GetArraySize(old) != cJSON_GetArraySize(now))
+        return 0;
+    for (const cJSON *a = old->child, *b = now->child; a && b; a = a->next, b = b->next)
+        if (!cJSON_IsString(a) || !cJSON_IsString(b) ||
+            !same_env_path(a->valuestring, b->valuestring))
+            return 0;
+    return 1;
+}
+
 /* On resume, names every learning key whose value differs from the run that wrote the
  * checkpoint (its effective config), so a changed algorithm (seed, input_grad, betas, lrs) never
  * goes unnoticed. Without allow_changes such a change is refused (-1); with it, each is a note.
@@ -558,7 +611,8 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
         if (is_bookkeeping_key(item->string))
             continue;
         const cJSON *old = cJSON_GetObjectItemCaseSensitive(saved, item->string);
-        if (old && cJSON_Compare(old, item, 1))
+        if (old && (cJSON_Compare(old, item, 1) ||
+                    (strcmp(item->string, "envs") == 0 && same_envs(old, item))))
             continue;
         const cJSON *by_default = cJSON_GetObjectItemCaseSensitive(defaults, item->string);
         if (!old && by_default && cJSON_Compare(by_default, item, 1))

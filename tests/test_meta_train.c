@@ -269,6 +269,19 @@ TEST(meta_train_resume_refuses_changed_learning_keys_unless_allowed)
     CHECK(strstr(out, "note: meta_steps") == NULL);
     CHECK_INT(run_lpg("meta-train " TINY " --allow-changes", out, sizeof out), 2);
     CHECK_INT(run_lpg("meta-train " TINY " --resume --overwrite", out, sizeof out), 2);
+    /* The same environment files written from another folder (the run was started elsewhere,
+     * or the path is spelt otherwise) are no change; another file is. */
+    const char *same = "envs=./configs/envs/tabular_sparse.json,tests/../configs/envs/"
+                       "chain_short.json,configs/envs/random_small.json";
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=5 input_grad=true beta0=0.5 %s%s "
+             "--resume", same, dir);
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
+    CHECK(strstr(out, "envs was") == NULL);
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=6 input_grad=true beta0=0.5 "
+             "envs=configs/envs/tabular_sparse.json,configs/envs/chain_long.json,"
+             "configs/envs/random_small.json%s --resume", dir);
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: envs was [") != NULL);
 }
 
 /* The meta-step recorded in the file at path, or -1. */
