@@ -143,12 +143,18 @@ TEST(rule_files_with_a_bad_kind_are_refused)
     check_refused(path, "rule_value");
 }
 
-TEST(train_refuses_a_rule_of_the_other_kind)
+/* An LPG-V rule at RULE_V and an unconstrained-y LPG rule at RULE_RAW, both width 8. */
+static int write_both_kinds(void)
 {
     RuleLayout v = lpg_v_layout(), raw;
     rule_layout(&raw, 8);
     raw.y_raw = 1;
-    REQUIRE(write_kind(RULE_V, &v) == 0 && write_kind(RULE_RAW, &raw) == 0);
+    return write_kind(RULE_V, &v) || write_kind(RULE_RAW, &raw) ? -1 : 0;
+}
+
+TEST(train_refuses_a_rule_of_the_other_kind)
+{
+    REQUIRE(write_both_kinds() == 0);
     char out[8192];
     CHECK_INT(run_lpg("train tests/configs/train_chain.json method=lpg rule=" RULE_V, out,
                       sizeof out), 1);
@@ -173,10 +179,7 @@ TEST(train_refuses_a_rule_of_the_other_kind)
  * through `lpg train` and through `lpg eval` with the rules side by side. */
 TEST(train_and_eval_apply_each_kind_of_rule)
 {
-    RuleLayout v = lpg_v_layout(), raw;
-    rule_layout(&raw, 8);
-    raw.y_raw = 1;
-    REQUIRE(write_kind(RULE_V, &v) == 0 && write_kind(RULE_RAW, &raw) == 0);
+    REQUIRE(write_both_kinds() == 0);
     char out[16384];
     CHECK_INT(run_lpg("train tests/configs/train_chain.json method=lpg_v steps=4000 rule=" RULE_V,
                       out, sizeof out), 0);

@@ -387,35 +387,34 @@ TEST(metagrad_adam_refused_for_tabular_agents)
 #define GRID_SPARSE "configs/envs/tabular_sparse.json"
 #define CHAIN_MLP "configs/envs/chain_distraction.json"
 
-/* LPG-V: the rule reads the critic's V and outputs only π̂; the meta-gradient flows through the
- * policy alone (and through π(a|s) with input_grad). K >= 2 for both agent kinds. */
-TEST(metagrad_lpg_v_matches_finite_differences)
+/* The meta-gradient of a rule kind (LPG-V, or LPG with unconstrained y) against finite
+ * differences on a tabular grid, a tabular chain and an MLP chain, K 2 and 5, input_grad off and
+ * on. */
+static void check_kind_everywhere(RuleMethod method, int y_raw)
 {
     int ks[] = {2, 5};
     for (int i = 0; i < 2; i++)
         for (int input_grad = 0; input_grad <= 1; input_grad++) {
             CHECK(check_meta_gradient_kind(GRID_SPARSE, AGENT_TABULAR, ks[i], 0.5, input_grad,
-                                           RULE_LPG_V, 0) < 1e-6);
+                                           method, y_raw) < 1e-6);
             CHECK(check_meta_gradient_kind(CHAIN_RECURRENT, AGENT_TABULAR, ks[i], 0.5, input_grad,
-                                           RULE_LPG_V, 0) < 1e-6);
-            CHECK(check_meta_gradient_kind(CHAIN_MLP, AGENT_MLP, ks[i], 0.5, input_grad,
-                                           RULE_LPG_V, 0) < 1e-6);
+                                           method, y_raw) < 1e-6);
+            CHECK(check_meta_gradient_kind(CHAIN_MLP, AGENT_MLP, ks[i], 0.5, input_grad, method,
+                                           y_raw) < 1e-6);
         }
+}
+
+/* LPG-V: the rule reads the critic's V and outputs only π̂; the meta-gradient flows through the
+ * policy alone (and through π(a|s) with input_grad). K >= 2 for both agent kinds. */
+TEST(metagrad_lpg_v_matches_finite_differences)
+{
+    check_kind_everywhere(RULE_LPG_V, 0);
 }
 
 /* Unconstrained y and ŷ with the ½‖y - ŷ‖² loss (the no-softmax ablation). */
 TEST(metagrad_raw_y_matches_finite_differences)
 {
-    int ks[] = {2, 5};
-    for (int i = 0; i < 2; i++)
-        for (int input_grad = 0; input_grad <= 1; input_grad++) {
-            CHECK(check_meta_gradient_kind(GRID_SPARSE, AGENT_TABULAR, ks[i], 0.5, input_grad,
-                                           RULE_LPG, 1) < 1e-6);
-            CHECK(check_meta_gradient_kind(CHAIN_RECURRENT, AGENT_TABULAR, ks[i], 0.5, input_grad,
-                                           RULE_LPG, 1) < 1e-6);
-            CHECK(check_meta_gradient_kind(CHAIN_MLP, AGENT_MLP, ks[i], 0.5, input_grad,
-                                           RULE_LPG, 1) < 1e-6);
-        }
+    check_kind_everywhere(RULE_LPG, 1);
 }
 
 /* The LPG-V window's values are the critic's, from before its step on each rollout: the
