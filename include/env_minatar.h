@@ -14,10 +14,13 @@
 #ifndef LPG_ENV_MINATAR_H
 #define LPG_ENV_MINATAR_H
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "env.h"
+#include "env_kinds.h"
 
 #define MINATAR_SIDE 10
 #define MINATAR_CELLS 100
@@ -117,8 +120,8 @@ typedef struct {
 
 /* A game: its channels and three functions on one copy. step applies one (already sticky)
  * action, adds what it pays to *reward and returns 1 when the episode ends; ramping = 0 keeps
- * the difficulty at its start. draw sets the bits of the copy's objects in a zeroed frame
- * (bit x of frame[channel * 10 + y], see minatar_light). */
+ * the difficulty at its start. draw sets the bits of the copy's objects in a zeroed frame of
+ * MINATAR_FRAME_WORDS words (see minatar_light). */
 typedef struct {
     const char *name;
     int channels;
@@ -126,8 +129,10 @@ typedef struct {
     const char *glyphs; /* one character per channel for text rendering */
     void (*reset)(MinatarCopy *c, Rng *rng);
     int (*step)(MinatarCopy *c, int action, int ramping, Rng *rng, int *reward);
-    void (*draw)(const MinatarCopy *c, uint16_t *frame);
+    void (*draw)(const MinatarCopy *c, uint64_t *frame);
     void (*status)(const MinatarCopy *c, FILE *out);
+    /* One step of every copy of a batch: minatar_step_batch with this game's step and draw. */
+    void (*step_batch)(EnvBatch *batch, const int32_t *actions);
 } MinatarGame;
 
 extern const MinatarGame minatar_breakout, minatar_asterix, minatar_freeway, minatar_seaquest,
@@ -137,10 +142,33 @@ extern const MinatarGame minatar_breakout, minatar_asterix, minatar_freeway, min
 const MinatarGame *minatar_game(int id);
 int minatar_game_id(const char *name);
 
+/* A frame being drawn holds the bit rows four to a 64-bit word: row r = channel * 10 + y is bits
+ * 16 * (r % 4) + x of word r / 4, so on a little-endian host (which lpg requires) the words are
+ * MinatarCopy.frame byte for byte. Drawing into whole words, not into the uint16 rows, lets the
+ * comparison with the previous frame read back what was just written at the size it was written
+ * (a wide load over narrow stores stalls the processor). */
+#define MINATAR_FRAME_WORDS (MINATAR_MAX_CHANNELS * MINATAR_SIDE / 4)
+
 /* Sets cell (x, y) of channel in a frame. */
-static inline void minatar_light(uint16_t *frame, int channel, int x, int y)
+static inline void minatar_light(uint64_t *frame, int channel, int x, int y)
 {
-    frame[channel * MINATAR_SIDE + y] |= (uint16_t)(1u << x);
+    unsigned row = (unsigned)(channel * MINATAR_SIDE + y);
+    frame[row / 4] |= (uint64_t)1 << (row % 4 * 16 + (unsigned)x);
+}
+
+/* Sets cell (x, y) of channel if on is 1 (on is 0 or 1), without a branch: x may then lie off
+ * the board, one column either side. */
+static inline void minatar_light_if(uint64_t *frame, int channel, int x, int y, int on)
+{
+    unsigned row = (unsigned)(channel * MINATAR_SIDE + y);
+    frame[row / 4] |= (uint64_t)(unsigned)on << (row % 4 * 16 + ((unsigned)x & 15u));
+}
+
+/* Sets the cells of row y of channel whose bits are set in bits (bit x: column x). */
+static inline void minatar_light_row(uint64_t *frame, int channel, int y, unsigned bits)
+{
+    unsigned row = (unsigned)(channel * MINATAR_SIDE + y);
+    frame[row / 4] |= (uint64_t)bits << (row % 4 * 16);
 }
 
 /* The copies of a batch (batch->game_state). */
@@ -155,6 +183,74 @@ int minatar_pick_lane(const int8_t *lane_dir, Rng *rng, int8_t *dir, int8_t *x);
 
 /* Redraws copy i's observation from its state. */
 void minatar_redraw(EnvBatch *batch, int i);
+
+/* Starts a new episode in copy i (env_kinds.h). */
+void minatar_reset_copy(EnvBatch *batch, int i);
+
+/* Brings a copy's observation obs (rows bit rows of ten reals) and its bit rows c->frame up to
+ * date with frame, a new drawing of its state, and zeroes frame for the next drawing: only the
+ * cells whose bit changed are written. */
+static inline void minatar_update_obs(MinatarCopy *c, real *obs, uint64_t *frame, int rows)
+{
+    int words = (rows + 3) / 4;
+    for (int k = 0; k < words; k++) { /* frame becomes what changed: zero where nothing did */
+        uint64_t old;
+        memcpy(&old, c->frame + 4 * k, sizeof old);
+        memcpy(c->frame + 4 * k, frame + k, sizeof old);
+        frame[k] ^= old;
+    }
+    uint32_t changed = 0; /* bit k: word k changed */
+    for (int k = words - 1; k >= 0; k--)
+        changed = changed * 2 + (frame[k] != 0);
+    while (changed) {
+        unsigned k = (unsigned)__builtin_ctz(changed);
+        changed &= changed - 1;
+        uint64_t now;
+        memcpy(&now, c->frame + 4 * k, sizeof now);
+        real *cells = obs + 4 * MINATAR_SIDE * k; /* bit b is cell b - 6 * (b / 16) */
+        for (uint64_t d = frame[k]; d; d &= d - 1) {
+            unsigned bit = (unsigned)__builtin_ctzll(d);
+            cells[bit - bit / 16 * 6] = (real)(unsigned)(now >> bit & 1u);
+        }
+        frame[k] = 0;
+    }
+}
+
+/* One step of every copy of a batch of the game whose step, draw and channel count are given:
+ * the sticky action, the game's step, the episode bookkeeping, then a reset or the update of the
+ * observation. Each game instantiates it with its own functions (its step_batch), so that the
+ * compiler inlines them and the frame has the game's size. */
+static inline void minatar_step_batch(EnvBatch *batch, const int32_t *actions,
+                                      int (*step)(MinatarCopy *, int, int, Rng *, int *),
+                                      void (*draw)(const MinatarCopy *, uint64_t *), int channels)
+{
+    const EnvSpec *spec = batch->spec;
+    const uint64_t sticky = (uint64_t)(spec->sticky * 4294967296.0);
+    const int ramping = spec->ramping, max_steps = spec->max_steps;
+    MinatarCopy *copies = minatar_copies(batch);
+    uint64_t frame[MINATAR_FRAME_WORDS] = {0}; /* zeroed again by each update */
+    for (int i = 0; i < batch->n; i++) {
+        MinatarCopy *c = copies + i;
+        Rng rng = batch->rng[i];
+        int action = actions[i];
+        assert(action >= 0 && action < MINATAR_NUM_ACTIONS);
+        if ((uint64_t)rng_u32(&rng) < sticky)
+            action = c->last_action;
+        c->last_action = action;
+        int reward = 0;
+        int done = step(c, action, ramping, &rng, &reward);
+        if (++batch->steps[i] >= max_steps)
+            done = 1;
+        batch->rng[i] = rng;
+        if (env_record_step(batch, i, (real)reward, done)) {
+            minatar_reset_copy(batch, i);
+            continue;
+        }
+        draw(c, frame);
+        minatar_update_obs(c, batch->obs + (size_t)i * (size_t)spec->obs_dim, frame,
+                           channels * MINATAR_SIDE);
+    }
+}
 
 /* NULL when copy i (restored from a checkpoint) is a state the game can reach: positions on the
  * board, directions and counts in range, observation and lit cells as the state draws them;

@@ -98,28 +98,11 @@ int minatar_pick_lane(const int8_t *lane_dir, Rng *rng, int8_t *dir, int8_t *x)
 
 void minatar_redraw(EnvBatch *batch, int i)
 {
-    MinatarCopy *c = minatar_copies(batch) + i;
     const MinatarGame *game = minatar_game(batch->spec->game);
-    real *obs = batch->obs + (size_t)i * batch->spec->obs_dim;
-    uint16_t frame[MINATAR_MAX_CHANNELS * MINATAR_SIDE] = {0};
-    game->draw(c, frame);
-    /* Four rows at a time: most words are unchanged between steps. Rows past the game's channels
-     * are zero in both frames, so they never write. */
-    for (int row = 0; row < game->channels * MINATAR_SIDE; row += 4) {
-        uint64_t old_word, new_word;
-        memcpy(&old_word, c->frame + row, sizeof old_word);
-        memcpy(&new_word, frame + row, sizeof new_word);
-        uint64_t changed = old_word ^ new_word;
-        if (!changed)
-            continue;
-        memcpy(c->frame + row, &new_word, sizeof new_word);
-        while (changed) {
-            int bit = __builtin_ctzll(changed);
-            int r = row + bit / 16, x = bit % 16;
-            obs[r * MINATAR_SIDE + x] = (real)(new_word >> bit & 1u);
-            changed &= changed - 1;
-        }
-    }
+    uint64_t frame[MINATAR_FRAME_WORDS] = {0};
+    game->draw(minatar_copies(batch) + i, frame);
+    minatar_update_obs(minatar_copies(batch) + i, batch->obs + (size_t)i * batch->spec->obs_dim,
+                       frame, game->channels * MINATAR_SIDE);
 }
 
 void minatar_reset_copy(EnvBatch *batch, int i)
@@ -133,29 +116,7 @@ void minatar_reset_copy(EnvBatch *batch, int i)
 
 void minatar_step(EnvBatch *batch, const int32_t *actions)
 {
-    const EnvSpec *spec = batch->spec;
-    const MinatarGame *game = minatar_game(spec->game);
-    const uint64_t sticky = (uint64_t)(spec->sticky * 4294967296.0);
-    const int ramping = spec->ramping, max_steps = spec->max_steps;
-    MinatarCopy *copies = minatar_copies(batch);
-    for (int i = 0; i < batch->n; i++) {
-        MinatarCopy *c = copies + i;
-        Rng rng = batch->rng[i];
-        int action = actions[i];
-        assert(action >= 0 && action < MINATAR_NUM_ACTIONS);
-        if ((uint64_t)rng_u32(&rng) < sticky)
-            action = c->last_action;
-        c->last_action = action;
-        int reward = 0;
-        int done = game->step(c, action, ramping, &rng, &reward);
-        if (++batch->steps[i] >= max_steps)
-            done = 1;
-        batch->rng[i] = rng;
-        if (env_record_step(batch, i, (real)reward, done))
-            minatar_reset_copy(batch, i);
-        else
-            minatar_redraw(batch, i);
-    }
+    minatar_game(batch->spec->game)->step_batch(batch, actions);
 }
 
 /* One character per cell: the glyph of the lowest-numbered channel lit there. */

@@ -115,17 +115,14 @@ static int asterix_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *
     return 0;
 }
 
-static void asterix_draw(const MinatarCopy *c, uint16_t *frame)
+static void asterix_draw(const MinatarCopy *c, uint64_t *frame)
 {
     const Asterix *a = &c->g.asterix;
     minatar_light(frame, PLAYER, a->x, a->y);
-    for (int l = 0; l < MINATAR_LANES; l++) {
-        if (!a->lane_dir[l])
-            continue;
-        int x = a->lane_x[l], behind = x - a->lane_dir[l];
-        minatar_light(frame, a->lane_gold[l] ? GOLD : ENEMY, x, l + 1);
-        if (behind >= 0 && behind < MINATAR_SIDE)
-            minatar_light(frame, TRAIL, behind, l + 1);
+    for (int l = 0; l < MINATAR_LANES; l++) { /* without branches: lanes fill at random */
+        int present = a->lane_dir[l] != 0, x = a->lane_x[l], behind = x - a->lane_dir[l];
+        minatar_light_if(frame, a->lane_gold[l] ? GOLD : ENEMY, x, l + 1, present);
+        minatar_light_if(frame, TRAIL, behind, l + 1, present & ((unsigned)behind < MINATAR_SIDE));
     }
 }
 
@@ -137,6 +134,11 @@ static void asterix_status(const MinatarCopy *c, FILE *out)
             a->move_timer, a->ramps);
 }
 
+static void asterix_step_batch(EnvBatch *batch, const int32_t *actions)
+{
+    minatar_step_batch(batch, actions, asterix_step, asterix_draw, 4);
+}
+
 const MinatarGame minatar_asterix = {
     .name = "asterix",
     .channels = 4,
@@ -146,4 +148,5 @@ const MinatarGame minatar_asterix = {
     .step = asterix_step,
     .draw = asterix_draw,
     .status = asterix_status,
+    .step_batch = asterix_step_batch,
 };

@@ -80,14 +80,14 @@ static int breakout_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
     return done;
 }
 
-static void breakout_draw(const MinatarCopy *c, uint16_t *frame)
+static void breakout_draw(const MinatarCopy *c, uint64_t *frame)
 {
     const Breakout *b = &c->g.breakout;
     minatar_light(frame, PADDLE, b->paddle, MINATAR_SIDE - 1);
     minatar_light(frame, BALL, b->ball_x, b->ball_y);
     minatar_light(frame, TRAIL, b->last_x, b->last_y);
     for (int y = 1; y <= 3; y++)
-        frame[BRICK * MINATAR_SIDE + y] = b->bricks[y - 1];
+        minatar_light_row(frame, BRICK, y, b->bricks[y - 1]);
 }
 
 static void breakout_status(const MinatarCopy *c, FILE *out)
@@ -99,6 +99,11 @@ static void breakout_status(const MinatarCopy *c, FILE *out)
             b->dx, b->dy, b->paddle, bricks);
 }
 
+static void breakout_step_batch(EnvBatch *batch, const int32_t *actions)
+{
+    minatar_step_batch(batch, actions, breakout_step, breakout_draw, 4);
+}
+
 const MinatarGame minatar_breakout = {
     .name = "breakout",
     .channels = 4,
@@ -108,4 +113,5 @@ const MinatarGame minatar_breakout = {
     .step = breakout_step,
     .draw = breakout_draw,
     .status = breakout_status,
+    .step_batch = breakout_step_batch,
 };

@@ -118,14 +118,16 @@ static const char *check_game(int game, const MinatarCopy *c)
 static const char *check_drawing(const EnvBatch *b, int i, const MinatarCopy *c)
 {
     const EnvSpec *s = b->spec;
-    uint16_t frame[MINATAR_MAX_CHANNELS * MINATAR_SIDE] = {0};
+    uint64_t frame[MINATAR_FRAME_WORDS] = {0};
     minatar_game(s->game)->draw(c, frame);
-    if (memcmp(frame, c->frame, sizeof frame) != 0)
+    if (memcmp(frame, c->frame, sizeof c->frame) != 0)
         return "the drawn rows do not match the game state";
     const real *obs = b->obs + (size_t)i * (size_t)s->obs_dim;
-    for (int k = 0; k < s->obs_dim; k++)
-        if (obs[k] != (real)(frame[k / MINATAR_SIDE] >> (k % MINATAR_SIDE) & 1u))
+    for (int k = 0; k < s->obs_dim; k++) {
+        int row = k / MINATAR_SIDE, x = k % MINATAR_SIDE;
+        if (obs[k] != (real)(frame[row / 4] >> (row % 4 * 16 + x) & 1u))
             return "the observation does not match the game state";
+    }
     return NULL;
 }
 

@@ -24,6 +24,12 @@ enum { CHICKEN, CAR, SPEED1 };
 #define FREEWAY_COOLDOWN 3
 #define FREEWAY_FRAMES 2500
 
+/* A column one step off the board, wrapped around: -1 is 9 and 10 is 0. */
+static int wrap_column(int x)
+{
+    return x < 0 ? x + MINATAR_SIDE : x >= MINATAR_SIDE ? x - MINATAR_SIDE : x;
+}
+
 static void freeway_new_speeds(Freeway *f, Rng *rng)
 {
     for (int l = 0; l < MINATAR_LANES; l++) {
@@ -70,7 +76,7 @@ static int freeway_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *
     for (int l = 0; l < MINATAR_LANES; l++)
         if (--f->car_timer[l] <= 0) {
             f->car_timer[l] = (int8_t)(f->car_speed[l] + 1);
-            f->car_x[l] = (int8_t)((f->car_x[l] + f->car_dir[l] + MINATAR_SIDE) % MINATAR_SIDE);
+            f->car_x[l] = (int8_t)wrap_column(f->car_x[l] + f->car_dir[l]);
         }
     freeway_collide(f);
     if (f->cooldown > 0)
@@ -78,12 +84,12 @@ static int freeway_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *
     return ++f->time >= FREEWAY_FRAMES;
 }
 
-static void freeway_draw(const MinatarCopy *c, uint16_t *frame)
+static void freeway_draw(const MinatarCopy *c, uint64_t *frame)
 {
     const Freeway *f = &c->g.freeway;
     minatar_light(frame, CHICKEN, FREEWAY_COLUMN, f->y);
     for (int l = 0; l < MINATAR_LANES; l++) {
-        int behind = (f->car_x[l] - f->car_dir[l] + MINATAR_SIDE) % MINATAR_SIDE;
+        int behind = wrap_column(f->car_x[l] - f->car_dir[l]);
         minatar_light(frame, CAR, f->car_x[l], l + 1);
         minatar_light(frame, SPEED1 + f->car_speed[l] - 1, behind, l + 1);
     }
@@ -99,6 +105,11 @@ static void freeway_status(const MinatarCopy *c, FILE *out)
     fputc('\n', out);
 }
 
+static void freeway_step_batch(EnvBatch *batch, const int32_t *actions)
+{
+    minatar_step_batch(batch, actions, freeway_step, freeway_draw, 7);
+}
+
 const MinatarGame minatar_freeway = {
     .name = "freeway",
     .channels = 7,
@@ -108,4 +119,5 @@ const MinatarGame minatar_freeway = {
     .step = freeway_step,
     .draw = freeway_draw,
     .status = freeway_status,
+    .step_batch = freeway_step_batch,
 };

@@ -63,7 +63,7 @@ static void seaquest_reset(MinatarCopy *c, Rng *rng)
     s->diver_spawn_timer = SEAQUEST_DIVER_SPAWN_INTERVAL;
 }
 
-static int on_board(int x) { return x >= 0 && x < MINATAR_SIDE; }
+static int on_board(int x) { return (unsigned)x < MINATAR_SIDE; }
 
 /* Removes the sub's bullets that sit on an enemy, with the enemy: +1 each. */
 static void seaquest_resolve_shots(Seaquest *s, int *reward)
@@ -245,34 +245,30 @@ static int seaquest_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
     return 0;
 }
 
-static void seaquest_draw(const MinatarCopy *c, uint16_t *frame)
+static void seaquest_draw(const MinatarCopy *c, uint64_t *frame)
 {
     const Seaquest *s = &c->g.seaquest;
     minatar_light(frame, SUB_FRONT, s->x, s->y);
-    if (on_board(s->x - s->dir))
-        minatar_light(frame, SUB_BACK, s->x - s->dir, s->y);
+    minatar_light_if(frame, SUB_BACK, s->x - s->dir, s->y, on_board(s->x - s->dir));
     for (int k = 0; k < s->num_shots; k++)
         minatar_light(frame, FRIENDLY_BULLET, s->shots[k].x, s->shots[k].y);
     for (int k = 0; k < s->num_enemy_shots; k++)
         minatar_light(frame, ENEMY_BULLET, s->enemy_shots[k].x, s->enemy_shots[k].y);
+    /* Without branches: lanes fill at random. A lane left empty keeps the last x of what was
+     * there, at most one column off the board. */
     for (int l = 0; l < MINATAR_LANES; l++) {
-        if (s->enemy_dir[l]) {
-            int x = s->enemy_x[l];
-            minatar_light(frame, s->enemy_is_sub[l] ? ENEMY_SUB : ENEMY_FISH, x, l + 1);
-            if (on_board(x - s->enemy_dir[l]))
-                minatar_light(frame, TRAIL, x - s->enemy_dir[l], l + 1);
-        }
-        if (s->diver_dir[l]) {
-            int x = s->diver_x[l];
-            minatar_light(frame, DIVER, x, l + 1);
-            if (on_board(x - s->diver_dir[l]))
-                minatar_light(frame, TRAIL, x - s->diver_dir[l], l + 1);
-        }
+        int enemy = s->enemy_dir[l] != 0, x = s->enemy_x[l], behind = x - s->enemy_dir[l];
+        minatar_light_if(frame, s->enemy_is_sub[l] ? ENEMY_SUB : ENEMY_FISH, x, l + 1, enemy);
+        minatar_light_if(frame, TRAIL, behind, l + 1, enemy & on_board(behind));
+        int diver = s->diver_dir[l] != 0;
+        x = s->diver_x[l];
+        behind = x - s->diver_dir[l];
+        minatar_light_if(frame, DIVER, x, l + 1, diver);
+        minatar_light_if(frame, TRAIL, behind, l + 1, diver & on_board(behind));
     }
-    for (int x = 0; x < s->oxygen * 10 / SEAQUEST_MAX_OXYGEN; x++)
-        minatar_light(frame, OXYGEN_GAUGE, x, MINATAR_SIDE - 1);
-    for (int x = 0; x < s->divers; x++)
-        minatar_light(frame, DIVER_GAUGE, x, MINATAR_SIDE - 1);
+    minatar_light_row(frame, OXYGEN_GAUGE, MINATAR_SIDE - 1,
+                      (1u << (s->oxygen * 10 / SEAQUEST_MAX_OXYGEN)) - 1);
+    minatar_light_row(frame, DIVER_GAUGE, MINATAR_SIDE - 1, (1u << s->divers) - 1);
 }
 
 static void seaquest_status(const MinatarCopy *c, FILE *out)
@@ -281,6 +277,11 @@ static void seaquest_status(const MinatarCopy *c, FILE *out)
     fprintf(out, "sub (%d, %d) facing %s, oxygen %d, divers %d, enemy spawn every %d, move every "
             "%d\n", s->x, s->y, s->dir > 0 ? "right" : "left", s->oxygen, s->divers,
             s->enemy_spawn_interval, s->enemy_move_interval);
+}
+
+static void seaquest_step_batch(EnvBatch *batch, const int32_t *actions)
+{
+    minatar_step_batch(batch, actions, seaquest_step, seaquest_draw, 10);
 }
 
 const MinatarGame minatar_seaquest = {
@@ -293,4 +294,5 @@ const MinatarGame minatar_seaquest = {
     .step = seaquest_step,
     .draw = seaquest_draw,
     .status = seaquest_status,
+    .step_batch = seaquest_step_batch,
 };

@@ -152,16 +152,16 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
     return 0;
 }
 
-static void invaders_draw(const MinatarCopy *c, uint16_t *frame)
+static void invaders_draw(const MinatarCopy *c, uint64_t *frame)
 {
     const SpaceInvaders *v = &c->g.space_invaders;
     int direction = v->alien_dir < 0 ? ALIEN_LEFT : ALIEN_RIGHT;
     minatar_light(frame, CANNON, v->x, MINATAR_SIDE - 1);
     for (int y = 0; y < MINATAR_SIDE; y++) {
-        frame[ALIEN * MINATAR_SIDE + y] = v->aliens[y];
-        frame[direction * MINATAR_SIDE + y] = v->aliens[y];
-        frame[FRIENDLY_BULLET * MINATAR_SIDE + y] = v->shots[y];
-        frame[ENEMY_BULLET * MINATAR_SIDE + y] = v->enemy_shots[y];
+        minatar_light_row(frame, ALIEN, y, v->aliens[y]);
+        minatar_light_row(frame, direction, y, v->aliens[y]);
+        minatar_light_row(frame, FRIENDLY_BULLET, y, v->shots[y]);
+        minatar_light_row(frame, ENEMY_BULLET, y, v->enemy_shots[y]);
     }
 }
 
@@ -171,6 +171,11 @@ static void invaders_status(const MinatarCopy *c, FILE *out)
     fprintf(out, "cannon %d, %d aliens moving %s (next move in %d, interval %d), alien shot in %d, "
             "shot timer %d\n", v->x, count_aliens(v), v->alien_dir < 0 ? "left" : "right",
             v->alien_move_timer, v->move_interval, v->alien_shot_timer, v->shot_timer);
+}
+
+static void invaders_step_batch(EnvBatch *batch, const int32_t *actions)
+{
+    minatar_step_batch(batch, actions, invaders_step, invaders_draw, 6);
 }
 
 const MinatarGame minatar_space_invaders = {
@@ -183,4 +188,5 @@ const MinatarGame minatar_space_invaders = {
     .step = invaders_step,
     .draw = invaders_draw,
     .status = invaders_status,
+    .step_batch = invaders_step_batch,
 };
