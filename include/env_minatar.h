@@ -171,6 +171,47 @@ static inline void minatar_light_row(uint64_t *frame, int channel, int y, unsign
     frame[row / 4] |= (uint64_t)bits << (row % 4 * 16);
 }
 
+/* A game's board of ten bit rows (uint16_t rows[10], bit x of rows[y]) as three words: rows 0-3,
+ * 4-7 and 8-9, as they lie in memory on a little-endian host; a whole-board operation is then a
+ * few word operations instead of a loop over rows. */
+typedef struct {
+    uint64_t w[3];
+} MinatarBoard;
+
+static inline MinatarBoard minatar_board_load(const uint16_t *rows)
+{
+    MinatarBoard b;
+    uint32_t last; /* rows 8-9: read at the width they are stored, not as part of a wider word */
+    memcpy(&b.w[0], rows, sizeof b.w[0]);
+    memcpy(&b.w[1], rows + 4, sizeof b.w[1]);
+    memcpy(&last, rows + 8, sizeof last);
+    b.w[2] = last;
+    return b;
+}
+
+static inline void minatar_board_store(uint16_t *rows, MinatarBoard b)
+{
+    uint32_t last = (uint32_t)b.w[2];
+    memcpy(rows, &b.w[0], sizeof b.w[0]);
+    memcpy(rows + 4, &b.w[1], sizeof b.w[1]);
+    memcpy(rows + 8, &last, sizeof last);
+}
+
+/* Sets the cells of channel that are set on the board b. */
+static inline void minatar_light_board(uint64_t *frame, int channel, MinatarBoard b)
+{
+    unsigned first = (unsigned)(channel * MINATAR_SIDE), k = first / 4; /* first % 4 is 0 or 2 */
+    if (first % 4 == 0) {
+        frame[k] |= b.w[0];
+        frame[k + 1] |= b.w[1];
+        frame[k + 2] |= b.w[2];
+    } else {
+        frame[k] |= b.w[0] << 32;
+        frame[k + 1] |= b.w[0] >> 32 | b.w[1] << 32;
+        frame[k + 2] |= b.w[1] >> 32 | b.w[2] << 32;
+    }
+}
+
 /* The copies of a batch (batch->game_state). */
 static inline MinatarCopy *minatar_copies(const EnvBatch *batch)
 {
@@ -241,7 +282,8 @@ static inline void minatar_step_batch(EnvBatch *batch, const int32_t *actions,
         int done = step(c, action, ramping, &rng, &reward);
         if (++batch->steps[i] >= max_steps)
             done = 1;
-        batch->rng[i] = rng;
+        batch->rng[i].state = rng.state; /* all that changes; a whole-struct copy would read
+                                           * back a store only half written a moment ago */
         if (env_record_step(batch, i, (real)reward, done)) {
             minatar_reset_copy(batch, i);
             continue;

@@ -24,10 +24,10 @@ enum { CHICKEN, CAR, SPEED1 };
 #define FREEWAY_COOLDOWN 3
 #define FREEWAY_FRAMES 2500
 
-/* A column one step off the board, wrapped around: -1 is 9 and 10 is 0. */
+/* A column at most one step off the board, wrapped around: -1 is 9 and 10 is 0. */
 static int wrap_column(int x)
 {
-    return x < 0 ? x + MINATAR_SIDE : x >= MINATAR_SIDE ? x - MINATAR_SIDE : x;
+    return x + MINATAR_SIDE * ((x < 0) - (x >= MINATAR_SIDE));
 }
 
 static void freeway_new_speeds(Freeway *f, Rng *rng)
@@ -53,9 +53,9 @@ static void freeway_reset(MinatarCopy *c, Rng *rng)
 /* Sends the chicken back if a car is on its cell. */
 static void freeway_collide(Freeway *f)
 {
-    int lane = f->y - 1;
-    if (lane >= 0 && lane < MINATAR_LANES && f->car_x[lane] == FREEWAY_COLUMN)
-        f->y = MINATAR_SIDE - 1;
+    unsigned lane = (unsigned)(f->y - 1); /* rows 0 and 9 are no lane */
+    int hit = (lane < MINATAR_LANES) & (f->car_x[lane % MINATAR_LANES] == FREEWAY_COLUMN);
+    f->y = (int8_t)(hit ? MINATAR_SIDE - 1 : f->y);
 }
 
 static int freeway_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *reward)
@@ -73,11 +73,11 @@ static int freeway_step(MinatarCopy *c, int action, int ramping, Rng *rng, int *
         freeway_new_speeds(f, rng);
     }
     freeway_collide(f);
-    for (int l = 0; l < MINATAR_LANES; l++)
-        if (--f->car_timer[l] <= 0) {
-            f->car_timer[l] = (int8_t)(f->car_speed[l] + 1);
-            f->car_x[l] = (int8_t)wrap_column(f->car_x[l] + f->car_dir[l]);
-        }
+    for (int l = 0; l < MINATAR_LANES; l++) { /* without branches: the timers differ by lane */
+        int timer = f->car_timer[l] - 1, move = timer <= 0;
+        f->car_timer[l] = (int8_t)(timer + move * (f->car_speed[l] + 1 - timer));
+        f->car_x[l] = (int8_t)wrap_column(f->car_x[l] + move * f->car_dir[l]);
+    }
     freeway_collide(f);
     if (f->cooldown > 0)
         f->cooldown--;

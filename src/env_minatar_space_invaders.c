@@ -33,12 +33,24 @@ enum { CANNON, ALIEN, ALIEN_LEFT, ALIEN_RIGHT, FRIENDLY_BULLET, ENEMY_BULLET };
 #define INVADERS_LEFT_COLUMN 0x001u
 #define INVADERS_RIGHT_COLUMN 0x200u
 
+/* Set bits in a word (without the compiler's library call on processors it cannot assume have
+ * the instruction). */
+static int count_bits(uint64_t x)
+{
+    x -= x >> 1 & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + (x >> 2 & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+static int count_board(MinatarBoard b)
+{
+    return count_bits(b.w[0]) + count_bits(b.w[1]) + count_bits(b.w[2]);
+}
+
 static int count_aliens(const SpaceInvaders *v)
 {
-    int count = 0;
-    for (int y = 0; y < MINATAR_SIDE; y++)
-        count += __builtin_popcount(v->aliens[y]);
-    return count;
+    return count_board(minatar_board_load(v->aliens));
 }
 
 static int min_int(int a, int b) { return a < b ? a : b; }
@@ -64,12 +76,39 @@ static void invaders_reset(MinatarCopy *c, Rng *rng)
 /* Removes the bullets that sit on aliens, with the aliens: +1 each. */
 static void invaders_resolve_shots(SpaceInvaders *v, int *reward)
 {
-    for (int y = 0; y < MINATAR_SIDE; y++) {
-        uint16_t hit = v->shots[y] & v->aliens[y];
-        *reward += __builtin_popcount(hit);
-        v->shots[y] &= (uint16_t)~hit;
-        v->aliens[y] &= (uint16_t)~hit;
+    MinatarBoard shots = minatar_board_load(v->shots), aliens = minatar_board_load(v->aliens);
+    MinatarBoard hit;
+    for (int k = 0; k < 3; k++)
+        hit.w[k] = shots.w[k] & aliens.w[k];
+    if (!(hit.w[0] | hit.w[1] | hit.w[2]))
+        return;
+    *reward += count_board(hit);
+    for (int k = 0; k < 3; k++) {
+        shots.w[k] &= ~hit.w[k];
+        aliens.w[k] &= ~hit.w[k];
     }
+    minatar_board_store(v->shots, shots);
+    minatar_board_store(v->aliens, aliens);
+}
+
+/* Every row takes the one below it (bullets moving up); row 9 empties. */
+static void shift_up(uint16_t *rows)
+{
+    MinatarBoard b = minatar_board_load(rows);
+    b.w[0] = b.w[0] >> 16 | b.w[1] << 48;
+    b.w[1] = b.w[1] >> 16 | b.w[2] << 48;
+    b.w[2] >>= 16;
+    minatar_board_store(rows, b);
+}
+
+/* Every row takes the one above it (bullets moving down); row 0 empties, row 9's bits leave. */
+static void shift_down(uint16_t *rows)
+{
+    MinatarBoard b = minatar_board_load(rows);
+    b.w[2] = (b.w[2] << 16 | b.w[1] >> 48) & 0xffffffffULL;
+    b.w[1] = b.w[1] << 16 | b.w[0] >> 48;
+    b.w[0] <<= 16;
+    minatar_board_store(rows, b);
 }
 
 static void invaders_alien_fire(SpaceInvaders *v)
@@ -119,13 +158,9 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
         v->shots[bottom] |= (uint16_t)(1u << v->x);
         v->shot_timer = INVADERS_SHOT_COOLDOWN;
     }
-    for (int y = 0; y < bottom; y++)
-        v->shots[y] = v->shots[y + 1];
-    v->shots[bottom] = 0;
+    shift_up(v->shots);
     invaders_resolve_shots(v, reward);
-    for (int y = bottom; y > 0; y--)
-        v->enemy_shots[y] = v->enemy_shots[y - 1];
-    v->enemy_shots[0] = 0;
+    shift_down(v->enemy_shots);
     if (v->enemy_shots[bottom] >> v->x & 1u)
         return 1;
     if (--v->alien_shot_timer <= 0) {
@@ -139,10 +174,8 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
         if (v->aliens[bottom])
             return 1;
     }
-    uint16_t any = 0;
-    for (int y = 0; y < MINATAR_SIDE; y++)
-        any |= v->aliens[y];
-    if (!any) {
+    MinatarBoard aliens = minatar_board_load(v->aliens);
+    if (!(aliens.w[0] | aliens.w[1] | aliens.w[2])) {
         if (ramping && v->move_interval > INVADERS_MIN_MOVE_INTERVAL)
             v->move_interval--;
         invaders_new_wave(v);
@@ -155,14 +188,15 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
 static void invaders_draw(const MinatarCopy *c, uint64_t *frame)
 {
     const SpaceInvaders *v = &c->g.space_invaders;
-    int direction = v->alien_dir < 0 ? ALIEN_LEFT : ALIEN_RIGHT;
+    MinatarBoard aliens = minatar_board_load(v->aliens);
     minatar_light(frame, CANNON, v->x, MINATAR_SIDE - 1);
-    for (int y = 0; y < MINATAR_SIDE; y++) {
-        minatar_light_row(frame, ALIEN, y, v->aliens[y]);
-        minatar_light_row(frame, direction, y, v->aliens[y]);
-        minatar_light_row(frame, FRIENDLY_BULLET, y, v->shots[y]);
-        minatar_light_row(frame, ENEMY_BULLET, y, v->enemy_shots[y]);
-    }
+    minatar_light_board(frame, ALIEN, aliens);
+    if (v->alien_dir < 0)
+        minatar_light_board(frame, ALIEN_LEFT, aliens);
+    else
+        minatar_light_board(frame, ALIEN_RIGHT, aliens);
+    minatar_light_board(frame, FRIENDLY_BULLET, minatar_board_load(v->shots));
+    minatar_light_board(frame, ENEMY_BULLET, minatar_board_load(v->enemy_shots));
 }
 
 static void invaders_status(const MinatarCopy *c, FILE *out)
