@@ -254,17 +254,19 @@ static void seaquest_draw(const MinatarCopy *c, uint64_t *frame)
         minatar_light(frame, FRIENDLY_BULLET, s->shots[k].x, s->shots[k].y);
     for (int k = 0; k < s->num_enemy_shots; k++)
         minatar_light(frame, ENEMY_BULLET, s->enemy_shots[k].x, s->enemy_shots[k].y);
-    /* Without branches: lanes fill at random. A lane left empty keeps the last x of what was
-     * there, at most one column off the board. */
     for (int l = 0; l < MINATAR_LANES; l++) {
-        int enemy = s->enemy_dir[l] != 0, x = s->enemy_x[l], behind = x - s->enemy_dir[l];
-        minatar_light_if(frame, s->enemy_is_sub[l] ? ENEMY_SUB : ENEMY_FISH, x, l + 1, enemy);
-        minatar_light_if(frame, TRAIL, behind, l + 1, enemy & on_board(behind));
-        int diver = s->diver_dir[l] != 0;
-        x = s->diver_x[l];
-        behind = x - s->diver_dir[l];
-        minatar_light_if(frame, DIVER, x, l + 1, diver);
-        minatar_light_if(frame, TRAIL, behind, l + 1, diver & on_board(behind));
+        if (s->enemy_dir[l]) {
+            int x = s->enemy_x[l];
+            minatar_light(frame, s->enemy_is_sub[l] ? ENEMY_SUB : ENEMY_FISH, x, l + 1);
+            if (on_board(x - s->enemy_dir[l]))
+                minatar_light(frame, TRAIL, x - s->enemy_dir[l], l + 1);
+        }
+        if (s->diver_dir[l]) {
+            int x = s->diver_x[l];
+            minatar_light(frame, DIVER, x, l + 1);
+            if (on_board(x - s->diver_dir[l]))
+                minatar_light(frame, TRAIL, x - s->diver_dir[l], l + 1);
+        }
     }
     minatar_light_row(frame, OXYGEN_GAUGE, MINATAR_SIDE - 1,
                       (1u << (s->oxygen * 10 / SEAQUEST_MAX_OXYGEN)) - 1);
