@@ -1,6 +1,8 @@
-/* bench_main.c: runs every BENCH (or those whose names contain argv[1]) and prints their rows. */
+/* bench_main.c: runs every BENCH (or those whose names contain argv[1]) and prints their rows (or
+ * those whose names contain argv[2]). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <cblas.h>
 
 #include "bench.h"
@@ -22,6 +24,20 @@ static const BenchCase all_benches[] = {
     {NULL, NULL},
 };
 
+static const char *row_filter;
+
+int bench_row_wanted(const char *what)
+{
+    return !row_filter || strstr(what, row_filter) != NULL;
+}
+
+double bench_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void bench_row(const char *what, double value, const char *unit)
 {
     printf("  %-58s %14.4g  %s\n", what, value, unit);
@@ -33,6 +49,7 @@ int main(int argc, char **argv)
     blas_cpu_fix(argv);
     openblas_set_num_threads(1);
     const char *filter = argc > 1 ? argv[1] : NULL;
+    row_filter = argc > 2 ? argv[2] : NULL;
     printf("lpg benchmarks (one thread unless a row says otherwise)\n");
     for (const BenchCase *b = all_benches; b->name; b++) {
         if (filter && !strstr(b->name, filter))

@@ -20,15 +20,6 @@ typedef struct {
     double peak_mib;
 } ScalingResult;
 
-/* The process's CPU seconds (user + system): on one thread, the time a meta-step takes on a core
- * of its own, however many other jobs share the machine. */
-static double cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* In the child: CPU seconds per meta-step after one warm-up step, over at least 2 steps and 1 s. */
 static double seconds_per_step(const char *config, int noverrides, char **overrides)
 {
@@ -39,11 +30,11 @@ static double seconds_per_step(const char *config, int noverrides, char **overri
     }
     MetaStepStats st;
     int steps = 0, failed = meta_run_step(&run, &st);
-    double t0 = cpu_seconds(), dt = 0;
+    double t0 = bench_cpu_seconds(), dt = 0;
     while (!failed && (steps < 2 || dt < 1.0)) {
         failed = meta_run_step(&run, &st);
         steps++;
-        dt = cpu_seconds() - t0;
+        dt = bench_cpu_seconds() - t0;
     }
     meta_run_free(&run);
     return failed ? -1 : dt / steps;
