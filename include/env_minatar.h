@@ -234,15 +234,14 @@ void minatar_reset_copy(EnvBatch *batch, int i);
 static inline void minatar_update_obs(MinatarCopy *c, real *obs, uint64_t *frame, int rows)
 {
     int words = (rows + 3) / 4;
-    for (int k = 0; k < words; k++) { /* frame becomes what changed: zero where nothing did */
-        uint64_t old;
-        memcpy(&old, c->frame + 4 * k, sizeof old);
-        memcpy(c->frame + 4 * k, frame + k, sizeof old);
-        frame[k] ^= old;
-    }
     uint32_t changed = 0; /* bit k: word k changed */
-    for (int k = words - 1; k >= 0; k--)
-        changed = changed * 2 + (frame[k] != 0);
+    for (int k = words - 1; k >= 0; k--) { /* frame becomes what changed: zero where nothing did */
+        uint64_t old, now = frame[k];
+        memcpy(&old, c->frame + 4 * k, sizeof old);
+        memcpy(c->frame + 4 * k, &now, sizeof now);
+        frame[k] = old ^ now;
+        changed = changed * 2 + (old != now);
+    }
     while (changed) {
         unsigned k = (unsigned)__builtin_ctz(changed);
         changed &= changed - 1;
