@@ -118,20 +118,17 @@ typedef struct {
     uint16_t frame[MINATAR_MAX_CHANNELS * MINATAR_SIDE]; /* bit x of channel * 10 + y */
 } MinatarCopy;
 
-/* A game: its channels and three functions on one copy. step applies one (already sticky)
- * action, adds what it pays to *reward and returns 1 when the episode ends; ramping = 0 keeps
- * the difficulty at its start. draw sets the bits of the copy's objects in a zeroed frame of
- * MINATAR_FRAME_WORDS words (see minatar_light). */
+/* A game: its channels, three functions on one copy and its batched step. draw sets the bits of
+ * the copy's objects in a zeroed frame of MINATAR_FRAME_WORDS words (see minatar_light);
+ * step_batch is minatar_step_batch with the game's own step and draw. */
 typedef struct {
     const char *name;
     int channels;
     const char *channel_names[MINATAR_MAX_CHANNELS];
     const char *glyphs; /* one character per channel for text rendering */
     void (*reset)(MinatarCopy *c, Rng *rng);
-    int (*step)(MinatarCopy *c, int action, int ramping, Rng *rng, int *reward);
     void (*draw)(const MinatarCopy *c, uint64_t *frame);
     void (*status)(const MinatarCopy *c, FILE *out);
-    /* One step of every copy of a batch: minatar_step_batch with this game's step and draw. */
     void (*step_batch)(EnvBatch *batch, const int32_t *actions);
 } MinatarGame;
 
@@ -148,6 +145,7 @@ int minatar_game_id(const char *name);
  * comparison with the previous frame read back what was just written at the size it was written
  * (a wide load over narrow stores stalls the processor). */
 #define MINATAR_FRAME_WORDS (MINATAR_MAX_CHANNELS * MINATAR_SIDE / 4)
+_Static_assert(MINATAR_FRAME_WORDS <= 32, "minatar_update_obs keeps one bit per frame word");
 
 /* Sets cell (x, y) of channel in a frame. */
 static inline void minatar_light(uint64_t *frame, int channel, int x, int y)
@@ -233,8 +231,8 @@ void minatar_reset_copy(EnvBatch *batch, int i);
  * cells whose bit changed are written. */
 static inline void minatar_update_obs(MinatarCopy *c, real *obs, uint64_t *frame, int rows)
 {
-    int words = (rows + 3) / 4;
-    uint32_t changed = 0; /* bit k: word k changed */
+    int words = (rows + 3) / 4; /* rows past the last are zero in both frames: never written */
+    uint32_t changed = 0;       /* bit k: word k changed */
     for (int k = words - 1; k >= 0; k--) { /* frame becomes what changed: zero where nothing did */
         uint64_t old, now = frame[k];
         memcpy(&old, c->frame + 4 * k, sizeof old);
@@ -258,8 +256,10 @@ static inline void minatar_update_obs(MinatarCopy *c, real *obs, uint64_t *frame
 
 /* One step of every copy of a batch of the game whose step, draw and channel count are given:
  * the sticky action, the game's step, the episode bookkeeping, then a reset or the update of the
- * observation. Each game instantiates it with its own functions (its step_batch), so that the
- * compiler inlines them and the frame has the game's size. */
+ * observation. The game's step applies one (already sticky) action to a copy, adds what it pays
+ * to *reward and returns 1 when the episode ends; ramping = 0 keeps the difficulty at its start.
+ * Each game instantiates this with its own functions (its step_batch), so that the compiler calls
+ * them directly and knows the frame's size. */
 static inline void minatar_step_batch(EnvBatch *batch, const int32_t *actions,
                                       int (*step)(MinatarCopy *, int, int, Rng *, int *),
                                       void (*draw)(const MinatarCopy *, uint64_t *), int channels)

@@ -1,10 +1,10 @@
-/* env_minatar.c: the MinAtar kind: reading its keys, the batched step with sticky actions and
- * automatic resets, the observation planes and the text rendering. The games' own rules live in
- * env_minatar_<game>.c; this file only dispatches to them (see env_minatar.h).
+/* env_minatar.c: the MinAtar kind: reading its keys, resets, the step (each game's batched step,
+ * minatar_step_batch in env_minatar.h: sticky actions, automatic resets, the observation planes)
+ * and the text rendering. The games' own rules live in env_minatar_<game>.c; this file only
+ * dispatches to them.
  *
  * Speed: a copy keeps its observation as bit rows too; a step draws the new rows and writes only
  * the cells whose bit changed, instead of rewriting 100 * channels reals. */
-#include <assert.h>
 #include <string.h>
 
 #include <cJSON.h>

@@ -145,7 +145,6 @@ const MinatarGame minatar_asterix = {
     .channel_names = {"player", "enemy", "trail", "gold"},
     .glyphs = "AEtG",
     .reset = asterix_reset,
-    .step = asterix_step,
     .draw = asterix_draw,
     .status = asterix_status,
     .step_batch = asterix_step_batch,

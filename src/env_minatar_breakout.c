@@ -110,7 +110,6 @@ const MinatarGame minatar_breakout = {
     .channel_names = {"paddle", "ball", "trail", "brick"},
     .glyphs = "Po*#",
     .reset = breakout_reset,
-    .step = breakout_step,
     .draw = breakout_draw,
     .status = breakout_status,
     .step_batch = breakout_step_batch,

@@ -116,7 +116,6 @@ const MinatarGame minatar_freeway = {
     .channel_names = {"chicken", "car", "speed1", "speed2", "speed3", "speed4", "speed5"},
     .glyphs = "CX12345",
     .reset = freeway_reset,
-    .step = freeway_step,
     .draw = freeway_draw,
     .status = freeway_status,
     .step_batch = freeway_step_batch,

@@ -293,7 +293,6 @@ const MinatarGame minatar_seaquest = {
                       "enemy_fish", "enemy_sub", "oxygen_gauge", "diver_gauge", "diver"},
     .glyphs = "Sb-~=FEOdD",
     .reset = seaquest_reset,
-    .step = seaquest_step,
     .draw = seaquest_draw,
     .status = seaquest_status,
     .step_batch = seaquest_step_batch,

@@ -219,7 +219,6 @@ const MinatarGame minatar_space_invaders = {
                       "enemy_bullet"},
     .glyphs = "AWlr|!",
     .reset = invaders_reset,
-    .step = invaders_step,
     .draw = invaders_draw,
     .status = invaders_status,
     .step_batch = invaders_step_batch,
