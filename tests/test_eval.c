@@ -573,7 +573,7 @@ TEST(eval_minatar_config_covers_the_five_games_with_the_three_rules)
     /* configs/eval_minatar.json: the five games, the grid, all-families and general rules and
      * A2C with its MinAtar config, 8 or more seeds away from those the rules' alpha_lr was chosen
      * on (100, 101), one budget for every method; grid and all take SGD inner steps, general
-     * (meta-trained with Adam inner steps) Adam's. */
+     * (meta-trained with Adam inner steps) Adam's; the issue's budget of 5M frames per seed. */
     EvalConfig c;
     REQUIRE(eval_config_load(&c, "configs/eval_minatar.json", 0, NULL) == 0);
     CHECK_INT(c.envs.count, 5);
@@ -585,6 +585,7 @@ TEST(eval_minatar_config_covers_the_five_games_with_the_three_rules)
     }
     CHECK(c.seeds >= 8);
     CHECK(c.seed > 101);
+    CHECK_INT(c.steps, 5000000);
     CHECK_INT(c.num_rules, 3);
     CHECK(strcmp(c.rules[0].path, "configs/../checkpoints/grid.lpg") == 0);
     CHECK(strcmp(c.rules[1].path, "configs/../checkpoints/all.lpg") == 0);
@@ -597,15 +598,14 @@ TEST(eval_minatar_config_covers_the_five_games_with_the_three_rules)
     for (int r = 0; r < c.num_rules; r++)
         CHECK(c.rules[r].alpha_y == 0.5);
     CHECK(strcmp(c.a2c_minatar, "configs/a2c/minatar.json") == 0);
-    CHECK(strcmp(c.output_dir, "configs/../results/minatar/rules") == 0);
+    CHECK(strcmp(c.output_dir, "configs/../results/minatar/rules_5m") == 0);
 }
 
 TEST(eval_minatar_training_sets_config_matches_the_rules_evaluation)
 {
     /* configs/eval_minatar_training_sets.json (Figure 9): four rules of growing training sets,
      * each file present, all taking the general rule's MinAtar step (Adam 0.003, alpha_y 0.5),
-     * on the games, seeds and budget of configs/eval_minatar.json, so that A2C's runs are the
-     * same runs. */
+     * on the games and seeds of configs/eval_minatar.json, at 400k frames. */
     EvalConfig c, base;
     REQUIRE(eval_config_load(&c, "configs/eval_minatar_training_sets.json", 0, NULL) == 0);
     REQUIRE(eval_config_load(&base, "configs/eval_minatar.json", 0, NULL) == 0);
@@ -624,7 +624,7 @@ TEST(eval_minatar_training_sets_config_matches_the_rules_evaluation)
         CHECK(strcmp(c.envs.item[i], base.envs.item[i]) == 0);
     CHECK_INT(c.seed, base.seed);
     CHECK_INT(c.seeds, base.seeds);
-    CHECK_INT(c.steps, base.steps);
+    CHECK_INT(c.steps, 400000);
     CHECK_INT(c.copies, base.copies);
     CHECK_INT(c.unroll, base.unroll);
     CHECK_INT(c.mlp_hidden.count, base.mlp_hidden.count);
