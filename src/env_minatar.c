@@ -99,9 +99,10 @@ int minatar_pick_lane(const int8_t *lane_dir, Rng *rng, int8_t *dir, int8_t *x)
 void minatar_redraw(EnvBatch *batch, int i)
 {
     const MinatarGame *game = minatar_game(batch->spec->game);
+    MinatarCopy *c = minatar_copies(batch) + i;
     uint64_t frame[MINATAR_FRAME_WORDS] = {0};
-    game->draw(minatar_copies(batch) + i, frame);
-    minatar_update_obs(minatar_copies(batch) + i, batch->obs + (size_t)i * batch->spec->obs_dim,
+    game->draw(c, frame);
+    minatar_update_obs(c, batch->obs + (size_t)i * batch->spec->obs_dim,
                        frame, game->channels * MINATAR_SIDE);
 }
 

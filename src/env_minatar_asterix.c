@@ -15,7 +15,7 @@
  * an enemy ends the episode. The trail marks the cell behind each entity. */
 #include "env_minatar.h"
 
-enum { PLAYER, ENEMY, TRAIL, GOLD };
+enum { PLAYER, ENEMY, TRAIL, GOLD, CHANNELS };
 
 #define ASTERIX_SPAWN_INTERVAL 10
 #define ASTERIX_MOVE_INTERVAL 5
@@ -136,12 +136,12 @@ static void asterix_status(const MinatarCopy *c, FILE *out)
 
 static void asterix_step_batch(EnvBatch *batch, const int32_t *actions)
 {
-    minatar_step_batch(batch, actions, asterix_step, asterix_draw, 4);
+    minatar_step_batch(batch, actions, asterix_step, asterix_draw, CHANNELS);
 }
 
 const MinatarGame minatar_asterix = {
     .name = "asterix",
-    .channels = 4,
+    .channels = CHANNELS,
     .channel_names = {"player", "enemy", "trail", "gold"},
     .glyphs = "AEtG",
     .reset = asterix_reset,

@@ -14,7 +14,7 @@
  * The trail marks where the ball was before the step. No difficulty ramping. */
 #include "env_minatar.h"
 
-enum { PADDLE, BALL, TRAIL, BRICK };
+enum { PADDLE, BALL, TRAIL, BRICK, CHANNELS };
 
 #define BRICK_ROW_FULL 0x3ffu
 
@@ -101,12 +101,12 @@ static void breakout_status(const MinatarCopy *c, FILE *out)
 
 static void breakout_step_batch(EnvBatch *batch, const int32_t *actions)
 {
-    minatar_step_batch(batch, actions, breakout_step, breakout_draw, 4);
+    minatar_step_batch(batch, actions, breakout_step, breakout_draw, CHANNELS);
 }
 
 const MinatarGame minatar_breakout = {
     .name = "breakout",
-    .channels = 4,
+    .channels = CHANNELS,
     .channel_names = {"paddle", "ball", "trail", "brick"},
     .glyphs = "Po*#",
     .reset = breakout_reset,

@@ -18,7 +18,7 @@
  * the car. No difficulty ramping. */
 #include "env_minatar.h"
 
-enum { CHICKEN, CAR, SPEED1 };
+enum { CHICKEN, CAR, SPEED1, CHANNELS = SPEED1 + 5 }; /* speed1 to speed5 */
 
 #define FREEWAY_COLUMN 4
 #define FREEWAY_COOLDOWN 3
@@ -107,12 +107,12 @@ static void freeway_status(const MinatarCopy *c, FILE *out)
 
 static void freeway_step_batch(EnvBatch *batch, const int32_t *actions)
 {
-    minatar_step_batch(batch, actions, freeway_step, freeway_draw, 7);
+    minatar_step_batch(batch, actions, freeway_step, freeway_draw, CHANNELS);
 }
 
 const MinatarGame minatar_freeway = {
     .name = "freeway",
-    .channels = 7,
+    .channels = CHANNELS,
     .channel_names = {"chicken", "car", "speed1", "speed2", "speed3", "speed4", "speed5"},
     .glyphs = "CX12345",
     .reset = freeway_reset,

@@ -36,7 +36,8 @@ enum {
     ENEMY_SUB,
     OXYGEN_GAUGE,
     DIVER_GAUGE,
-    DIVER
+    DIVER,
+    CHANNELS
 };
 
 #define SEAQUEST_MAX_OXYGEN 200
@@ -283,12 +284,12 @@ static void seaquest_status(const MinatarCopy *c, FILE *out)
 
 static void seaquest_step_batch(EnvBatch *batch, const int32_t *actions)
 {
-    minatar_step_batch(batch, actions, seaquest_step, seaquest_draw, 10);
+    minatar_step_batch(batch, actions, seaquest_step, seaquest_draw, CHANNELS);
 }
 
 const MinatarGame minatar_seaquest = {
     .name = "seaquest",
-    .channels = 10,
+    .channels = CHANNELS,
     .channel_names = {"sub_front", "sub_back", "friendly_bullet", "trail", "enemy_bullet",
                       "enemy_fish", "enemy_sub", "oxygen_gauge", "diver_gauge", "diver"},
     .glyphs = "Sb-~=FEOdD",

@@ -23,7 +23,7 @@
 
 #include "env_minatar.h"
 
-enum { CANNON, ALIEN, ALIEN_LEFT, ALIEN_RIGHT, FRIENDLY_BULLET, ENEMY_BULLET };
+enum { CANNON, ALIEN, ALIEN_LEFT, ALIEN_RIGHT, FRIENDLY_BULLET, ENEMY_BULLET, CHANNELS };
 
 #define INVADERS_WAVE_ROW 0x0fcu /* columns 2-7 */
 #define INVADERS_SHOT_COOLDOWN 5
@@ -47,6 +47,8 @@ static int count_board(MinatarBoard b)
 {
     return count_bits(b.w[0]) + count_bits(b.w[1]) + count_bits(b.w[2]);
 }
+
+static int board_empty(MinatarBoard b) { return !(b.w[0] | b.w[1] | b.w[2]); }
 
 static int count_aliens(const SpaceInvaders *v)
 {
@@ -80,7 +82,7 @@ static void invaders_resolve_shots(SpaceInvaders *v, int *reward)
     MinatarBoard hit;
     for (int k = 0; k < 3; k++)
         hit.w[k] = shots.w[k] & aliens.w[k];
-    if (!(hit.w[0] | hit.w[1] | hit.w[2]))
+    if (board_empty(hit))
         return;
     *reward += count_board(hit);
     for (int k = 0; k < 3; k++) {
@@ -174,8 +176,7 @@ static int invaders_step(MinatarCopy *c, int action, int ramping, Rng *rng, int 
         if (v->aliens[bottom])
             return 1;
     }
-    MinatarBoard aliens = minatar_board_load(v->aliens);
-    if (!(aliens.w[0] | aliens.w[1] | aliens.w[2])) {
+    if (board_empty(minatar_board_load(v->aliens))) {
         if (ramping && v->move_interval > INVADERS_MIN_MOVE_INTERVAL)
             v->move_interval--;
         invaders_new_wave(v);
@@ -191,10 +192,7 @@ static void invaders_draw(const MinatarCopy *c, uint64_t *frame)
     MinatarBoard aliens = minatar_board_load(v->aliens);
     minatar_light(frame, CANNON, v->x, MINATAR_SIDE - 1);
     minatar_light_board(frame, ALIEN, aliens);
-    if (v->alien_dir < 0)
-        minatar_light_board(frame, ALIEN_LEFT, aliens);
-    else
-        minatar_light_board(frame, ALIEN_RIGHT, aliens);
+    minatar_light_board(frame, v->alien_dir < 0 ? ALIEN_LEFT : ALIEN_RIGHT, aliens);
     minatar_light_board(frame, FRIENDLY_BULLET, minatar_board_load(v->shots));
     minatar_light_board(frame, ENEMY_BULLET, minatar_board_load(v->enemy_shots));
 }
@@ -209,12 +207,12 @@ static void invaders_status(const MinatarCopy *c, FILE *out)
 
 static void invaders_step_batch(EnvBatch *batch, const int32_t *actions)
 {
-    minatar_step_batch(batch, actions, invaders_step, invaders_draw, 6);
+    minatar_step_batch(batch, actions, invaders_step, invaders_draw, CHANNELS);
 }
 
 const MinatarGame minatar_space_invaders = {
     .name = "space_invaders",
-    .channels = 6,
+    .channels = CHANNELS,
     .channel_names = {"cannon", "alien", "alien_left", "alien_right", "friendly_bullet",
                       "enemy_bullet"},
     .glyphs = "AWlr|!",
