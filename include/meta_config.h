@@ -42,6 +42,9 @@ typedef struct {
     InnerOptimizer optimizer;   /* from inner_optimizer */
     char method[CONFIG_STR_MAX];/* "lpg" or "lpg_v" (rule.h: the kind of rule learned) */
     int y_softmax;              /* lpg: 0 for unconstrained y and ŷ with an L2 loss (an ablation) */
+    int lifetime_inputs;        /* the rule reads n/N and log N (rule.h, docs/method.md §10.4) */
+    ConfigDoubleList lifetime_range;     /* [min, max] updates, log-uniform per life; absent: fixed */
+    ConfigDoubleList mlp_lifetime_range; /* the same for MLP agents; absent: lifetime_range */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];
@@ -53,7 +56,7 @@ void meta_config_defaults(MetaConfig *config);
 /* Defaults, then the file, then overrides; then cross-key checks. Returns 0 or -1 (reported). */
 int meta_config_load(MetaConfig *config, const char *path, int noverrides, char **overrides);
 
-/* The layout of the rule config learns: its width and kind (method, y_softmax; for LPG-V the
+/* The layout of the rule config learns: its width, lifetime inputs and kind (method, y_softmax; for LPG-V the
  * value settings critic_lr, critic_tabular_lr and gae_lambda, the critic being the agent's
  * value). */
 void meta_config_rule_layout(const MetaConfig *config, RuleLayout *layout);

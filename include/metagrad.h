@@ -55,7 +55,10 @@ typedef struct {
     real *d_y, *d_y_next;          /* [t_len*n*num_y] */
     int adam;                      /* 1: the inner step is Adam (window_init's optimizer) */
     int64_t updates;               /* Adam: the agent's updates before θ_0 (bias corrections);
-                                    * the caller's to set before window_collect */
+                                    * the caller's to set before window_collect; also
+                                    * the lifetime inputs' n at θ_0 */
+    int64_t length;                /* the life's length N in updates (lifetime inputs); the
+                                    * caller's to set before window_collect */
     real *m, *v;                   /* Adam: [(K+1) x num_params] the moments m_0..m_K, v_0..v_K;
                                     * m_0, v_0 (the state at the window's start) are constants of
                                     * its meta-gradient, like θ_0 */

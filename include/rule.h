@@ -41,12 +41,18 @@
 #define RULE_Y_DIM 30      /* m: categories of the agent's prediction y */
 #define RULE_PHI_HIDDEN 16 /* hidden width of the embedding φ */
 #define RULE_X_DIM 6       /* LSTM input: r, d, γ, π(a|s), φ(y), φ(y') */
+#define RULE_X_MAX 8       /* ... and, for a lifetime-aware rule, n/N and log N */
 
-/* Where each input sits in the LSTM's input row x_t [RULE_X_DIM]. */
+/* Where each input sits in the LSTM's input row x_t [layout x_dim]. A lifetime-aware rule
+ * (RuleLayout.lifetime_inputs, docs/method.md §10.4) also reads the agent's progress through its
+ * life, n/N (n updates done of N), and the life's length log N / log RULE_LOG_LENGTH_MAX. */
 enum {
-    RULE_X_REWARD, RULE_X_DONE, RULE_X_GAMMA, RULE_X_PI_TAKEN, RULE_X_PHI_Y, RULE_X_PHI_Y_NEXT
+    RULE_X_REWARD, RULE_X_DONE, RULE_X_GAMMA, RULE_X_PI_TAKEN, RULE_X_PHI_Y, RULE_X_PHI_Y_NEXT,
+    RULE_X_PROGRESS, RULE_X_LOG_LENGTH
 };
 _Static_assert(RULE_X_PHI_Y_NEXT + 1 == RULE_X_DIM, "one slot per LSTM input");
+_Static_assert(RULE_X_LOG_LENGTH + 1 == RULE_X_MAX, "one slot per lifetime input");
+#define RULE_LOG_LENGTH_MAX 1e5 /* lifetimes of 1e5 updates read log N = 1 */
 
 /* Where each parameter group of η starts in the flat array (offsets in reals), and its size.
  * Shapes (row-major): phi_w1 [30 x 16], phi_b1 [16], phi_w2 [16], phi_b2 [1],
@@ -58,6 +64,8 @@ typedef struct {
     int hidden; /* H, the LSTM width */
     RuleMethod method;  /* LPG or LPG-V (see the top of this file) */
     int y_raw;          /* LPG: 1 when y and ŷ are unconstrained (no softmax, L2 loss) */
+    int lifetime_inputs; /* 1: the LSTM also reads n/N and log N (x_dim 8, else 6) */
+    int x_dim;          /* the LSTM's input width */
     /* LPG-V: how the agent's value learns (critic.h), part of the rule: SGD step for MLP agents,
      * tabular step (fraction of the way per update) and λ of its TD(λ) targets. */
     double value_lr, value_tabular_lr, value_lambda;
@@ -78,6 +86,9 @@ typedef struct {
     /* LPG-V only (y and y_next are then not read): v(s_t) [t_len*n] and v(s_{t+1}) [t_len*n],
      * the latter unused where d_t = 1 but finite. */
     const real *value, *value_next;
+    /* A lifetime-aware rule only: n/N and log N / log RULE_LOG_LENGTH_MAX, the same for every
+     * step (rule_input_set_lifetime). */
+    real lifetime[2];
 } RuleInput;
 
 /* Activations of one forward pass and scratch for its backward pass, for up to max_n
@@ -85,6 +96,7 @@ typedef struct {
  * The outputs pi_hat, y_hat and log_y_hat are valid until the next rule_forward. */
 typedef struct {
     int hidden, max_n, max_t;
+    int x_dim;                 /* the layout's LSTM input width */
     int n, t_len;              /* sizes of the last forward pass */
     RuleMethod method;         /* the last forward's kind of rule (layout) */
     int y_raw;
@@ -98,7 +110,7 @@ typedef struct {
     /* Forward activations (rows = t_len*n, time-major). */
     real *phi_hidden;      /* [2 x rows x 16] tanh layer of φ, for y then y' */
     real *phi_out;         /* [2 x rows] φ(y), φ(y') (before φ(y') is zeroed at episode ends) */
-    real *x;               /* [rows x 6] LSTM inputs */
+    real *x;               /* [rows x x_dim] LSTM inputs */
     real *gates;           /* [rows x 4H] gate activations i, f, g, o (after σ / tanh) */
     real *cell, *tanh_cell, *h;  /* [rows x H] c_t, tanh(c_t), h_t */
     real *h_in, *cell_in;  /* [rows x H] the state entering step t (after the reset) */
@@ -108,7 +120,7 @@ typedef struct {
     real *dh;              /* [rows x H] gradient into h_t from the heads */
     real *dgates;          /* [rows x 4H] gradient into the gate pre-activations */
     real *dh_carry, *dcell_carry; /* [n x H] gradient flowing to step t+1 */
-    real *dx;              /* [rows x 6] */
+    real *dx;              /* [rows x x_dim] */
     real *dphi;            /* [2 x rows] */
     real *dphi_hidden;     /* [rows x 16] */
     real *mem;
@@ -117,6 +129,14 @@ typedef struct {
 /* Fills layout for an LSTM of width hidden, a rule of kind LPG (method RULE_LPG, y_raw 0); set
  * method, y_raw and the value settings after it for the other kinds. */
 void rule_layout(RuleLayout *layout, int hidden);
+
+/* The same for a rule that reads the lifetime inputs when lifetime_inputs is 1 (its LSTM input
+ * weights have two more rows, so the offsets after them move). */
+void rule_layout_lifetime(RuleLayout *layout, int hidden, int lifetime_inputs);
+
+/* Sets in's lifetime inputs for an agent that has done `updates` of the `length` updates of its
+ * life (length >= 1): n/N, clamped to [0, 1], and log N / log RULE_LOG_LENGTH_MAX. */
+void rule_input_set_lifetime(RuleInput *in, int64_t updates, int64_t length);
 
 /* "lpg", "lpg_v" or "lpg_raw_y": the kind's name (config key method, rule files, messages). */
 const char *rule_kind_name(const RuleLayout *layout);

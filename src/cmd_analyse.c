@@ -68,6 +68,12 @@ int cmd_analyse(int argc, char **argv)
         free(eta);
         return 1;
     }
+    if (layout.lifetime_inputs) { /* the analyses' agents have no lifetime to read */
+        lpg_error("%s: reads lifetime inputs (n/N, log N); the analyses need a rule without them",
+                  config.rule);
+        free(eta);
+        return 1;
+    }
     int rc = kind == ANALYSE_YMAP     ? analyse_ymap(&config, &layout, eta, 1)
              : kind == ANALYSE_VALUES ? analyse_values(&config, &layout, eta, 1)
                                       : analyse_converge(&config, &layout, eta, 1);

@@ -75,6 +75,8 @@ static int print_rule(const Checkpoint *ck)
     if (layout.method == RULE_LPG_V)
         printf(" (value: lr %g, tabular lr %g, lambda %g)", layout.value_lr,
                layout.value_tabular_lr, layout.value_lambda);
+    if (layout.lifetime_inputs)
+        printf(", reads lifetime inputs (n/N, log N)");
     printf("\n");
     free(eta);
     return 0;

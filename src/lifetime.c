@@ -101,6 +101,7 @@ void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
     /* The critic learns from every rollout of the window (inside window_collect); Â comes from
      * the last one, computed before the critic's step on it. */
     w->updates = life->updates;
+    w->length = life->length;
     window_collect(w, &life->env, &life->agent, &life->awork, life->rwork, eta, layout,
                    &life->params, &life->critic, &life->rng);
     for (int k = 0; k <= w->K; k++) {

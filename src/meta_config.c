@@ -44,6 +44,9 @@ const ConfigField meta_config_fields[] = {
     F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
     F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "inner step of MLP agents: \"sgd\" (theta -= alpha_lr grad L) or \"adam\" (Adam on grad L with step alpha_lr; then mlp_lrs of order 0.001-0.01); tabular agents always take the per-state mean SGD step"),
     F("method", CONFIG_STRING, method, 0, 0, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 12)"),
+    F("lifetime_inputs", CONFIG_BOOL, lifetime_inputs, 0, 1, "the rule also reads the agent's progress through its lifetime, n/N and log N (docs/method.md section 10.4)"),
+    F("lifetime_range", CONFIG_DOUBLE_LIST, lifetime_range, 1, 100000000, "[min, max]: each lifetime's length in updates drawn log-uniform from this range (rounded up to whole windows) instead of lifetime_updates; absent (the default): fixed lengths"),
+    F("mlp_lifetime_range", CONFIG_DOUBLE_LIST, mlp_lifetime_range, 1, 100000000, "[min, max]: the same for MLP agents (absent: lifetime_range when set, else mlp_lifetime_updates)"),
     F("y_softmax", CONFIG_BOOL, y_softmax, 0, 1, "lpg: y and y_hat are softmax distributions and the agent descends KL(y||y_hat) (false: unconstrained, with 1/2 ||y - y_hat||^2; an ablation)"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
@@ -92,6 +95,21 @@ void meta_config_defaults(MetaConfig *c)
     c->y_softmax = 1;
 }
 
+/* A lifetime range is absent or [min, max], whole numbers with K <= min <= max. */
+static int check_range(const ConfigDoubleList *range, const char *key, int K, const char *path)
+{
+    if (range->count == 0)
+        return 0;
+    if (range->count != 2)
+        return lpg_error("%s: key '%s': expected [min, max], got %d numbers", path, key,
+                         range->count);
+    double lo = range->item[0], hi = range->item[1];
+    if (lo != (double)(long long)lo || hi != (double)(long long)hi || lo < K || hi < lo)
+        return lpg_error("%s: key '%s': [%g, %g] is not two whole numbers with K (%d) <= min <= "
+                         "max", path, key, lo, hi, K);
+    return 0;
+}
+
 int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **overrides)
 {
     meta_config_defaults(c);
@@ -107,6 +125,9 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         (long long)c->mlp_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS)
         return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most %d bandit arms",
                          path, BANDIT_MAX_ARMS);
+    if (check_range(&c->lifetime_range, "lifetime_range", c->K, path) ||
+        check_range(&c->mlp_lifetime_range, "mlp_lifetime_range", c->K, path))
+        return -1;
     if (strcmp(c->method, "lpg") != 0 && strcmp(c->method, "lpg_v") != 0)
         return lpg_error("%s: key 'method': expected \"lpg\" or \"lpg_v\", got \"%s\"", path,
                          c->method);
@@ -118,7 +139,7 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
 
 void meta_config_rule_layout(const MetaConfig *c, RuleLayout *layout)
 {
-    rule_layout(layout, c->rule_hidden);
+    rule_layout_lifetime(layout, c->rule_hidden, c->lifetime_inputs);
     if (strcmp(c->method, "lpg_v") == 0) {
         layout->method = RULE_LPG_V;
         layout->value_lr = c->critic_lr;

@@ -25,13 +25,44 @@ static const ConfigDoubleList *lrs_for(const MetaRun *run, const EnvSpec *spec)
     return spec->num_states > 0 ? &run->config.tabular_lrs : &run->config.mlp_lrs;
 }
 
-/* Agent updates per life on spec (MLP agents: mlp_lifetime_updates when set), rounded up to
- * whole windows. */
+/* The range of lifetime lengths on spec (MLP agents: mlp_lifetime_range when set), or NULL when
+ * lives have a fixed length. */
+static const ConfigDoubleList *life_range(const MetaConfig *c, const EnvSpec *spec)
+{
+    if (spec->num_states == 0 && c->mlp_lifetime_range.count == 2)
+        return &c->mlp_lifetime_range;
+    return c->lifetime_range.count == 2 ? &c->lifetime_range : NULL;
+}
+
+static int whole_windows(const MetaConfig *c, double updates)
+{
+    return ((int)updates + c->K - 1) / c->K * c->K;
+}
+
+/* The longest life on spec: the fixed length (MLP agents: mlp_lifetime_updates when set), or the
+ * range's top, rounded up to whole windows. */
 static int life_length(const MetaConfig *c, const EnvSpec *spec)
 {
+    const ConfigDoubleList *range = life_range(c, spec);
+    if (range)
+        return whole_windows(c, range->item[1]);
     int updates = spec->num_states == 0 && c->mlp_lifetime_updates > 0 ? c->mlp_lifetime_updates
                                                                        : c->lifetime_updates;
-    return (updates + c->K - 1) / c->K * c->K;
+    return whole_windows(c, updates);
+}
+
+/* A new life's length on spec: the fixed length, or log-uniform over the range (one draw from
+ * the run's generator, only then), rounded up to whole windows. */
+static int draw_life_length(MetaRun *run, const EnvSpec *spec)
+{
+    const ConfigDoubleList *range = life_range(&run->config, spec);
+    if (!range)
+        return life_length(&run->config, spec);
+    double lo = log(range->item[0]), hi = log(range->item[1]);
+    double updates = exp(lo + (hi - lo) * rng_uniform_double(&run->rng));
+    int length = whole_windows(&run->config, updates);
+    int top = life_length(&run->config, spec);
+    return length < top ? length : top;
 }
 
 /* Starts lifetime i: draws its environment, arm and seed from the run's generator. A first
@@ -42,7 +73,7 @@ static int start_life(MetaRun *run, int i, int first)
     int env_index = (int)rng_below(&run->rng, (uint32_t)run->num_envs);
     int arm = bandit_sample(&run->bandits[env_index], &run->rng);
     uint64_t seed = ((uint64_t)rng_u32(&run->rng) << 32) | rng_u32(&run->rng);
-    int full = life_length(c, &run->specs[env_index]), length = full;
+    int full = draw_life_length(run, &run->specs[env_index]), length = full;
     if (first) {
         int windows = length / c->K;
         length = c->K * (1 + (int)((int64_t)(windows - 1) * (i + 1) / c->lifetimes));
@@ -461,7 +492,7 @@ static const char *check_life_row(const MetaRun *run, const int64_t *m)
         return "bandit arm out of range";
     if (m[LIVES_LENGTH_REPORT] < 0 || length < 1 || length > life_length(&run->config, &run->specs[e]) ||
         length % run->config.K != 0)
-        return "length is not a whole number of windows within lifetime_updates (mlp_lifetime_updates)";
+        return "length is not a whole number of windows within lifetime_updates (mlp_lifetime_updates, the lifetime ranges)";
     return NULL;
 }
 
@@ -686,6 +717,11 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
         rc = lpg_error("%s: holds a rule of kind %s but %s learns one of kind %s; resume with the "
                        "same method and y_softmax", ck.path, rule_kind_name(&saved_layout),
                        config_path, rule_kind_name(&run->layout));
+    if (rc == 0 && saved_layout.lifetime_inputs != run->layout.lifetime_inputs)
+        rc = lpg_error("%s: holds a rule %s lifetime inputs but %s has lifetime_inputs %s; "
+                       "resume with the same value", ck.path,
+                       saved_layout.lifetime_inputs ? "with" : "without", config_path,
+                       run->layout.lifetime_inputs ? "true" : "false");
     rc = rc || adam_load(&run->adam, &ck, "adam");
     if (rc == 0 && run->adam.step != run->step)
         rc = lpg_error("%s: section 'adam_step' is %lld but section 'step' is %lld", ck.path,

@@ -208,17 +208,19 @@ static void window_input(Window *w, const Agent *agent, AgentWork *awork,
                       awork->out);
         window_softmax_copy(w, agent, awork, k, 0);
         window_kept_input(w, layout, k, in);
-        return;
+    } else {
+        int follows = input_follows_theta(params, k);
+        real *pi_taken = mode == INPUT_COLLECT ? w->pi_taken + (size_t)k * w->t_len * w->n
+                         : follows ? w->replay_pi_taken : NULL;
+        rule_input_at(agent, layout, awork, window_theta(w, k), r, w->gamma, window_value(w, k),
+                      pi_taken, in);
+        if (mode == INPUT_COLLECT)
+            window_softmax_copy(w, agent, awork, k, 1);
+        else if (!follows)
+            window_kept_input(w, layout, k, in);
     }
-    int follows = input_follows_theta(params, k);
-    real *pi_taken = mode == INPUT_COLLECT ? w->pi_taken + (size_t)k * w->t_len * w->n
-                     : follows ? w->replay_pi_taken : NULL;
-    rule_input_at(agent, layout, awork, window_theta(w, k), r, w->gamma, window_value(w, k),
-                  pi_taken, in);
-    if (mode == INPUT_COLLECT)
-        window_softmax_copy(w, agent, awork, k, 1);
-    else if (!follows)
-        window_kept_input(w, layout, k, in);
+    if (layout->lifetime_inputs) /* update k of the window is the life's update updates + k */
+        rule_input_set_lifetime(in, w->updates + k, w->length);
 }
 
 /* Inner update k: θ_{k+1} from θ_k on rollout k. */

@@ -133,7 +133,7 @@ static void lstm_forward(RuleWork *w, const real *wx, const real *wh, const real
 {
     int n = w->n, hidden = w->hidden, gates_width = 4 * w->hidden;
     int rows = n * w->t_len;
-    linear_forward(w->gates, w->x, wx, b, rows, RULE_X_DIM, gates_width);
+    linear_forward(w->gates, w->x, wx, b, rows, w->x_dim, gates_width);
     for (int t = w->t_len - 1; t >= 0; t--) {
         size_t r0 = (size_t)t * n;
         real *gates = w->gates + r0 * gates_width;
@@ -168,10 +168,10 @@ static void lstm_backward(RuleWork *w, real *dwx, real *dwh, real *db, const rea
         cut_at_episode_ends(w->dh_carry, w->done + r0, n, hidden);
         cut_at_episode_ends(w->dcell_carry, w->done + r0, n, hidden);
     }
-    matmul(dwx, w->x, w->dgates, RULE_X_DIM, gates_width, rows, 1, 0, 1);
+    matmul(dwx, w->x, w->dgates, w->x_dim, gates_width, rows, 1, 0, 1);
     matmul(dwh, w->h_in, w->dgates, hidden, gates_width, rows, 1, 0, 1);
     add_column_sums(db, w->dgates, rows, gates_width);
-    matmul(w->dx, w->dgates, wx, rows, RULE_X_DIM, gates_width, 0, 1, 0);
+    matmul(w->dx, w->dgates, wx, rows, w->x_dim, gates_width, 0, 1, 0);
 }
 
 /* ---- heads: π̂ = h·w + b, ŷ = softmax(h W + b) ------------------------------------------- */
@@ -262,14 +262,21 @@ static void heads_backward(real *dpi_w, real *dpi_b, real *dy_w, real *dy_b, rea
 
 void rule_layout(RuleLayout *layout, int hidden)
 {
+    rule_layout_lifetime(layout, hidden, 0);
+}
+
+void rule_layout_lifetime(RuleLayout *layout, int hidden, int lifetime_inputs)
+{
     size_t gates_width = 4 * (size_t)hidden, at = 0;
     memset(layout, 0, sizeof *layout); /* kind LPG, no value settings */
     layout->hidden = hidden;
+    layout->lifetime_inputs = lifetime_inputs ? 1 : 0;
+    layout->x_dim = lifetime_inputs ? RULE_X_MAX : RULE_X_DIM;
     layout->phi_w1 = at; at += RULE_Y_DIM * RULE_PHI_HIDDEN;
     layout->phi_b1 = at; at += RULE_PHI_HIDDEN;
     layout->phi_w2 = at; at += RULE_PHI_HIDDEN;
     layout->phi_b2 = at; at += 1;
-    layout->lstm_wx = at; at += RULE_X_DIM * gates_width;
+    layout->lstm_wx = at; at += (size_t)layout->x_dim * gates_width;
     layout->lstm_wh = at; at += (size_t)hidden * gates_width;
     layout->lstm_b = at; at += gates_width;
     layout->pi_w = at; at += (size_t)hidden;
@@ -296,11 +303,11 @@ void rule_init(real *eta, const RuleLayout *layout, Rng *rng)
 {
     int hidden = layout->hidden;
     size_t gates_width = 4 * (size_t)hidden;
-    double lstm_scale = 1.0 / sqrt((double)(RULE_X_DIM + hidden));
+    double lstm_scale = 1.0 / sqrt((double)(layout->x_dim + hidden));
     memset(eta, 0, layout->count * sizeof(real));
     fill_normal(eta + layout->phi_w1, RULE_Y_DIM * RULE_PHI_HIDDEN, 1.0 / sqrt(RULE_Y_DIM), rng);
     fill_normal(eta + layout->phi_w2, RULE_PHI_HIDDEN, 1.0 / sqrt(RULE_PHI_HIDDEN), rng);
-    fill_normal(eta + layout->lstm_wx, RULE_X_DIM * gates_width, lstm_scale, rng);
+    fill_normal(eta + layout->lstm_wx, (size_t)layout->x_dim * gates_width, lstm_scale, rng);
     fill_normal(eta + layout->lstm_wh, (size_t)hidden * gates_width, lstm_scale, rng);
     for (int j = 0; j < hidden; j++)
         eta[layout->lstm_b + (size_t)hidden + j] = 1; /* forget gate: remember by default */
@@ -311,13 +318,14 @@ void rule_init(real *eta, const RuleLayout *layout, Rng *rng)
 RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t)
 {
     size_t hidden = (size_t)layout->hidden, rows = (size_t)max_n * max_t;
+    size_t x_dim = (size_t)layout->x_dim;
     size_t state = rows * hidden;
     size_t total = rows * (1 + 2 * RULE_Y_DIM)               /* pi_hat, y_hat, log_y_hat */
-                   + 2 * rows * (RULE_PHI_HIDDEN + 1) + rows * RULE_X_DIM /* φ, x */
+                   + 2 * rows * (RULE_PHI_HIDDEN + 1) + rows * x_dim /* φ, x */
                    + rows * 4 * hidden + 5 * state           /* gates, cell, tanh, h, h_in, c_in */
                    + rows * RULE_Y_DIM + state + rows * 4 * hidden  /* dlogits, dh, dgates */
                    + 2 * (size_t)max_n * hidden              /* dh_carry, dcell_carry */
-                   + rows * RULE_X_DIM + 2 * rows + rows * RULE_PHI_HIDDEN; /* dx, dphi, dphi_h */
+                   + rows * x_dim + 2 * rows + rows * RULE_PHI_HIDDEN; /* dx, dphi, dphi_h */
     RuleWork *w = lpg_calloc(1, sizeof *w, "rule workspace");
     real *p = lpg_calloc(total, sizeof(real), "rule activations");
     if (!w || !p) {
@@ -326,6 +334,7 @@ RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t)
         return NULL;
     }
     w->hidden = layout->hidden;
+    w->x_dim = layout->x_dim;
     w->max_n = max_n;
     w->max_t = max_t;
     w->mem = p;
@@ -334,7 +343,7 @@ RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t)
     w->log_y_hat = p; p += rows * RULE_Y_DIM;
     w->phi_hidden = p; p += 2 * rows * RULE_PHI_HIDDEN;
     w->phi_out = p; p += 2 * rows;
-    w->x = p; p += rows * RULE_X_DIM;
+    w->x = p; p += rows * x_dim;
     w->gates = p; p += rows * 4 * hidden;
     w->cell = p; p += state;
     w->tanh_cell = p; p += state;
@@ -346,7 +355,7 @@ RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t)
     w->dgates = p; p += rows * 4 * hidden;
     w->dh_carry = p; p += (size_t)max_n * hidden;
     w->dcell_carry = p; p += (size_t)max_n * hidden;
-    w->dx = p; p += rows * RULE_X_DIM;
+    w->dx = p; p += rows * x_dim;
     w->dphi = p; p += 2 * rows;
     w->dphi_hidden = p; p += rows * RULE_PHI_HIDDEN;
     assert((size_t)(p - w->mem) == total);
@@ -361,13 +370,25 @@ void rule_work_free(RuleWork *work)
     free(work);
 }
 
-/* x_t = [r, d, γ, π(a|s), φ(y), φ(y')] with φ(y') zeroed where the episode ended at t. */
+void rule_input_set_lifetime(RuleInput *in, int64_t updates, int64_t length)
+{
+    double progress = length > 0 ? (double)updates / (double)length : 0;
+    in->lifetime[0] = (real)(progress < 0 ? 0 : progress > 1 ? 1 : progress);
+    in->lifetime[1] = (real)(length > 1 ? log((double)length) / log(RULE_LOG_LENGTH_MAX) : 0);
+}
+
+/* x_t = [r, d, γ, π(a|s), φ(y), φ(y')] with φ(y') zeroed where the episode ended at t, then
+ * n/N and log N for a lifetime-aware rule. */
 static void assemble_inputs(RuleWork *w, const RuleInput *in)
 {
     int n = w->n, rows = n * w->t_len;
     const real *phi_y = w->phi_out, *phi_y_next = w->phi_out + rows;
     for (int r = 0; r < rows; r++) {
-        real *x = w->x + (size_t)r * RULE_X_DIM;
+        real *x = w->x + (size_t)r * w->x_dim;
+        if (w->x_dim == RULE_X_MAX) {
+            x[RULE_X_PROGRESS] = in->lifetime[0];
+            x[RULE_X_LOG_LENGTH] = in->lifetime[1];
+        }
         x[RULE_X_REWARD] = in->reward[r];
         x[RULE_X_DONE] = in->done[r] ? 1 : 0;
         x[RULE_X_GAMMA] = in->gamma[r % n];
@@ -398,7 +419,8 @@ static void embed_inputs(RuleWork *work, const real *eta, const RuleLayout *layo
 void rule_forward(RuleWork *work, const real *eta, const RuleLayout *layout, const RuleInput *in,
                   int n, int t_len)
 {
-    assert(work->hidden == layout->hidden && n <= work->max_n && t_len <= work->max_t);
+    assert(work->hidden == layout->hidden && work->x_dim == layout->x_dim && n <= work->max_n &&
+           t_len <= work->max_t);
     work->n = n;
     work->t_len = t_len;
     work->method = layout->method;
@@ -431,8 +453,8 @@ static void phi_backward_both(RuleWork *w, real *d, const real *e, const RuleLay
     int rows = w->n * w->t_len;
     real *dphi_y = w->dphi, *dphi_next = w->dphi + rows;
     for (int r = 0; r < rows; r++) {
-        dphi_y[r] = w->dx[(size_t)r * RULE_X_DIM + RULE_X_PHI_Y];
-        dphi_next[r] = w->done[r] ? 0 : w->dx[(size_t)r * RULE_X_DIM + RULE_X_PHI_Y_NEXT];
+        dphi_y[r] = w->dx[(size_t)r * w->x_dim + RULE_X_PHI_Y];
+        dphi_next[r] = w->done[r] ? 0 : w->dx[(size_t)r * w->x_dim + RULE_X_PHI_Y_NEXT];
     }
     const real *hidden_next = w->phi_hidden + (size_t)rows * RULE_PHI_HIDDEN;
     phi_backward(d + layout->phi_w1, d + layout->phi_b1, d + layout->phi_w2, d + layout->phi_b2,
@@ -471,7 +493,7 @@ void rule_backward(RuleWork *w, real *d_eta, const real *eta, const RuleLayout *
     if (!d_in)
         return;
     for (int r = 0; r < rows; r++)
-        d_in->pi_taken[r] = w->dx[(size_t)r * RULE_X_DIM + RULE_X_PI_TAKEN];
+        d_in->pi_taken[r] = w->dx[(size_t)r * w->x_dim + RULE_X_PI_TAKEN];
 }
 
 double rule_l2_penalty(const RuleLayout *layout, const real *pi_hat, const real *y_hat, int rows,

@@ -15,8 +15,11 @@ int rule_file_add(CheckpointWriter *writer, const RuleLayout *layout, const real
 {
     int64_t hidden = layout->hidden, kind[2] = {layout->method, layout->y_raw};
     double value[3] = {layout->value_lr, layout->value_tabular_lr, layout->value_lambda};
+    int64_t lifetime_inputs = layout->lifetime_inputs;
     if (checkpoint_add_int64(writer, "rule_hidden", &hidden, 1) ||
         checkpoint_add_int64(writer, "rule_kind", kind, 2) ||
+        (layout->lifetime_inputs &&
+         checkpoint_add_int64(writer, "rule_lifetime_inputs", &lifetime_inputs, 1)) ||
         (layout->method == RULE_LPG_V &&
          checkpoint_add_bytes(writer, "rule_value", value, sizeof value)))
         return -1;
@@ -64,7 +67,16 @@ real *rule_file_read(const Checkpoint *ck, RuleLayout *layout)
                   RULE_MAX_HIDDEN);
         return NULL;
     }
-    rule_layout(layout, (int)hidden);
+    int64_t lifetime_inputs = 0; /* absent (every rule before lifetime inputs): 0 */
+    if (checkpoint_find(ck, "rule_lifetime_inputs") &&
+        checkpoint_get_int64(ck, "rule_lifetime_inputs", &lifetime_inputs, 1))
+        return NULL;
+    if (lifetime_inputs != 0 && lifetime_inputs != 1) {
+        lpg_error("%s: section 'rule_lifetime_inputs': %lld is neither 0 nor 1", ck->path,
+                  (long long)lifetime_inputs);
+        return NULL;
+    }
+    rule_layout_lifetime(layout, (int)hidden, (int)lifetime_inputs);
     if (read_kind(ck, layout))
         return NULL;
     real *eta = lpg_calloc(layout->count, sizeof(real), "rule parameters");

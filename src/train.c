@@ -35,6 +35,7 @@ typedef struct {
     real *pi_taken, *gammas, *grad; /* method lpg: rule inputs and the gradient */
     real *adam_m, *adam_v;   /* method lpg, Adam inner step: the moments (else NULL) */
     int64_t updates;         /* method lpg: updates so far (Adam's bias corrections) */
+    int64_t length;          /* method lpg: the run's updates, N of a lifetime-aware rule */
     Critic value;            /* an LPG-V rule: the agent's TD(λ) value, the rule's input */
     real *advantage;         /* an LPG-V rule: scratch for critic_update */
     real value_lr, value_lambda;
@@ -144,6 +145,8 @@ static real seed_run_update(SeedRun *run, const TrainConfig *c, const RuleLayout
                       run->advantage);
     rule_input_at(&run->agent, layout, &run->work, run->theta, &run->rollout, run->gammas,
                   run->value.value, run->pi_taken, &in);
+    if (layout->lifetime_inputs) /* the evaluation's budget is the life */
+        rule_input_set_lifetime(&in, run->updates, run->length);
     InnerAdam adam = {run->adam_m, run->adam_v, run->adam_m, run->adam_v, ++run->updates};
     real loss = inner_update(&run->agent, &run->work, run->rwork, eta, layout, &run->rollout, &in,
                              run->adam_m ? &adam : NULL, (real)c->alpha_lr, (real)c->alpha_y,
@@ -271,6 +274,7 @@ static int run_seed(TrainShared *sh, int s)
         fail_seed(sh, -1, 0);
         return -1;
     }
+    run.length = sh->updates;
     SeedMark prev = seed_mark(&run.env, 0), final_start = prev;
     int64_t final_from = sh->updates - sh->final_updates; /* the window starts after it */
     int k = 0, rc = 0;

@@ -486,3 +486,78 @@ TEST(meta_train_adam_inner_step_runs_and_resumes_exactly)
     meta_run_free(&run);
     free(a), free(one), free(plain);
 }
+
+/* lifetime_range / mlp_lifetime_range: each new life draws its length log-uniform from the
+ * range, rounded up to whole windows (K = 2), tabular and MLP lives from their own ranges; the
+ * lengths vary. With lifetime_inputs the run is the same for any thread count and resumes
+ * exactly across lives of new lengths. */
+TEST(meta_train_lifetime_ranges_draw_lengths_and_resume_exactly)
+{
+    const char *path = "build/test_resume_lifetime.lpg";
+    char *over[] = {"lifetimes=8", "lifetime_range=4,40", "mlp_lifetime_range=6,12",
+                    "lifetime_inputs=true", "threads=2"};
+    MetaRun run;
+    MetaStepStats st;
+    REQUIRE(meta_run_init(&run, TINY, 5, over) == 0);
+    CHECK_INT(run.layout.lifetime_inputs, 1);
+    int lo_seen = 1000, hi_seen = 0, mlp_ok = 1, tabular_ok = 1, seen_mlp = 0;
+    for (int s = 0; s < 30; s++) {
+        CHECK_INT(meta_run_step(&run, &st), 0);
+        for (int i = 0; s >= 20 && i < run.config.lifetimes; i++) { /* first lives are gone */
+            const Lifetime *life = &run.lives[i];
+            int length = life->length;
+            CHECK_INT(length % 2, 0);
+            if (life->spec->num_states == 0) {
+                mlp_ok &= length >= 6 && length <= 12;
+                seen_mlp = 1;
+            } else {
+                tabular_ok &= length >= 4 && length <= 40;
+                lo_seen = length < lo_seen ? length : lo_seen;
+                hi_seen = length > hi_seen ? length : hi_seen;
+            }
+        }
+        if (s == 11)
+            CHECK_INT(meta_run_save(&run, path), 0);
+    }
+    CHECK(mlp_ok && tabular_ok && seen_mlp);
+    CHECK(hi_seen > lo_seen); /* the lengths vary */
+    size_t count = run.layout.count;
+    real *straight = malloc(count * sizeof(real));
+    memcpy(straight, run.eta, count * sizeof(real));
+    meta_run_free(&run);
+
+    over[4] = "threads=1";
+    CHECK_INT(meta_run_resume(&run, TINY, 5, over, path, 0), 0);
+    CHECK_INT(run.step, 12);
+    for (int s = 12; s < 30; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK(memcmp(run.eta, straight, count * sizeof(real)) == 0);
+    meta_run_free(&run);
+
+    /* The checkpoint's rule reads lifetime inputs: resuming it without them is refused. */
+    char *without[] = {"lifetimes=8", "lifetime_range=4,40", "mlp_lifetime_range=6,12"};
+    mute_stderr();
+    int rc = meta_run_resume(&run, TINY, 3, without, path, 1);
+    unmute_stderr();
+    CHECK_INT(rc, -1);
+    meta_run_free(&run);
+    free(straight);
+}
+
+/* A lifetime range is [min, max] of whole numbers with K <= min <= max. */
+TEST(meta_train_refuses_bad_lifetime_ranges)
+{
+    const char *bad[] = {"lifetime_range=40,4", "lifetime_range=1,40",
+                         "lifetime_range=4", "mlp_lifetime_range=4.5,40",
+                         "lifetime_range=4,40,80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        MetaConfig c;
+        char *over[] = {(char *)bad[i]};
+        mute_stderr();
+        CHECK_INT(meta_config_load(&c, TINY, 1, over), -1);
+        unmute_stderr();
+    }
+    MetaConfig c;
+    char *good[] = {"lifetime_range=2,2"};
+    CHECK_INT(meta_config_load(&c, TINY, 1, good), 0);
+}

@@ -33,9 +33,10 @@ typedef struct {
     InnerOptimizer optimizer;
     int carried;
     double fd_step;
+    int lifetime_length; /* > 0: a lifetime-aware rule, the window in a life of this length */
 } Inner;
 
-static const Inner SGD = {INNER_SGD, 0, 0};
+static const Inner SGD = {INNER_SGD, 0, 0, 0};
 
 /* Adam's state after 7 updates of a lifetime: m_0 and v_0 random (v_0 > 0). */
 static void carry_adam_state(Window *w, Rng *rng)
@@ -74,7 +75,7 @@ static int setup_window_full(Setup *s, const char *env_path, AgentKind kind, int
     as.tabular_init_std = 0.5;
     if (agent_setup(&s->agent, &as) || agent_work_init(&s->awork, &s->agent, (t_len + 1) * n))
         return -1;
-    rule_layout(&s->layout, 5);
+    rule_layout_lifetime(&s->layout, 5, inner.lifetime_length > 0);
     s->layout.method = method;
     s->layout.y_raw = y_raw;
     s->rwork = rule_work_create(&s->layout, n, t_len);
@@ -102,6 +103,10 @@ static int setup_window_full(Setup *s, const char *env_path, AgentKind kind, int
     }
     if (inner.carried)
         carry_adam_state(w, &rng);
+    if (inner.lifetime_length > 0) { /* a window well into its life: n/N moves with k */
+        w->updates = inner.carried ? w->updates : 6;
+        w->length = inner.lifetime_length;
+    }
     window_collect(w, &s->env, &s->agent, &s->awork, s->rwork, s->eta, &s->layout, &s->params,
                    method == RULE_LPG_V ? &s->critic : NULL, &rng);
     for (int b = 0; b < t_len * n; b++)
@@ -199,8 +204,8 @@ static double check_meta_gradient_full(const char *env_path, AgentKind kind, int
             double err = rel_error(grad[i], fd, 1e-3 * scale);
             group_worst = fmax(group_worst, err);
         }
-        fprintf(stderr, "    K=%d %s %s%s%s %-8s worst rel error %.2e\n", K,
-                rule_kind_name(&s.layout),
+        fprintf(stderr, "    K=%d %s%s %s%s%s %-8s worst rel error %.2e\n", K,
+                rule_kind_name(&s.layout), s.layout.lifetime_inputs ? " lifetime" : "",
                 kind == AGENT_MLP ? "mlp    " : kind == AGENT_CONV ? "conv   " : "tabular",
                 input_grad ? " input_grad" : "",
                 inner.optimizer == INNER_ADAM ? (inner.carried ? " adam carried" : " adam") : "",
@@ -361,7 +366,7 @@ TEST(metagrad_conv_on_minatar_matches_finite_differences)
  * as the step does, as truncation errors do). */
 TEST(metagrad_adam_matches_finite_differences)
 {
-    const Inner fresh = {INNER_ADAM, 0, 1e-6}, carried = {INNER_ADAM, 1, 0};
+    const Inner fresh = {INNER_ADAM, 0, 1e-6, 0}, carried = {INNER_ADAM, 1, 0, 0};
     const char *chain = "configs/envs/chain_distraction.json";
     for (int input_grad = 0; input_grad <= 1; input_grad++) {
         CHECK(check_meta_gradient_with(chain, AGENT_MLP, 2, 0.01, input_grad, fresh) < 1e-6);
@@ -377,7 +382,7 @@ TEST(metagrad_adam_refused_for_tabular_agents)
     Setup s;
     mute_stderr();
     int rc = setup_window_full(&s, "configs/envs/tabular_sparse.json", AGENT_TABULAR, 2, 0.5, 0,
-                               RULE_LPG, 0, (Inner){INNER_ADAM, 0, 0});
+                               RULE_LPG, 0, (Inner){INNER_ADAM, 0, 0, 0});
     unmute_stderr();
     CHECK(rc == -1);
     teardown(&s);
@@ -437,5 +442,43 @@ TEST(metagrad_lpg_v_reads_the_critic_before_its_step)
         }
     }
     CHECK(moved > 1e-6);
+    teardown(&s);
+}
+
+/* A lifetime-aware rule (rule.h: n/N and log N as two more LSTM inputs, docs/method.md §10.4):
+ * the inputs are data, so the meta-gradient is the same kind of sum; its two new rows of the
+ * LSTM's input weights are checked with the rest. Tabular grid and chain, MLP chain, SGD and
+ * Adam carried from update 7, K 2 and 5, input_grad off and on, in a life of 40 updates. */
+TEST(metagrad_lifetime_inputs_match_finite_differences)
+{
+    const Inner sgd = {INNER_SGD, 0, 0, 40}, adam = {INNER_ADAM, 1, 0, 40};
+    int ks[] = {2, 5};
+    for (int i = 0; i < 2; i++)
+        for (int input_grad = 0; input_grad <= 1; input_grad++) {
+            CHECK(check_meta_gradient_with(GRID_SPARSE, AGENT_TABULAR, ks[i], 0.5, input_grad,
+                                           sgd) < 1e-6);
+            CHECK(check_meta_gradient_with(CHAIN_RECURRENT, AGENT_TABULAR, ks[i], 0.5,
+                                           input_grad, sgd) < 1e-6);
+            CHECK(check_meta_gradient_with(CHAIN_MLP, AGENT_MLP, ks[i], 0.5, input_grad, sgd) <
+                  1e-6);
+            CHECK(check_meta_gradient_with(CHAIN_MLP, AGENT_MLP, ks[i], 0.01, input_grad, adam) <
+                  1e-6);
+        }
+}
+
+/* The window feeds update k of a life that had done `updates` before it the progress
+ * (updates + k) / N: the last forward pass of collection is update K - 1's. With K = 5 after 6
+ * updates of a 40-update life that is 10/40 = 0.25, and log 40 / log 1e5 = 0.3204 throughout. */
+TEST(metagrad_window_feeds_each_update_its_progress)
+{
+    Setup s;
+    REQUIRE(setup_window_full(&s, GRID_SPARSE, AGENT_TABULAR, 5, 0.5, 0, RULE_LPG, 0,
+                              (Inner){INNER_SGD, 0, 0, 40}) == 0);
+    int rows = s.rwork->n * s.rwork->t_len;
+    for (int r = 0; r < rows; r++) {
+        const real *x = s.rwork->x + (size_t)r * RULE_X_MAX;
+        CHECK_NEAR(x[RULE_X_PROGRESS], 0.25, 1e-15);
+        CHECK_NEAR(x[RULE_X_LOG_LENGTH], log(40.0) / log(1e5), 1e-15);
+    }
     teardown(&s);
 }

@@ -72,7 +72,8 @@ static Batch batch_make(int n, int t_len, uint64_t seed)
             b.done[(size_t)t * n + i] = (uint8_t)end;
         }
     }
-    b.in = (RuleInput){b.reward, b.done, b.gamma, b.pi_taken, b.y, b.y_next, b.value, b.value_next};
+    b.in = (RuleInput){b.reward, b.done, b.gamma, b.pi_taken, b.y, b.y_next, b.value, b.value_next,
+                       {0, 0}};
     return b;
 }
 
