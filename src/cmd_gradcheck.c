@@ -97,13 +97,14 @@ static int min_int(int a, int b)
 }
 
 static void print_header(const GradcheckArgs *args, const GradcheckOptions *o, int K,
-                         int input_grad)
+                         int input_grad, int lifetime_inputs)
 {
     int exact = sizeof(real) == sizeof(double);
     printf("lpg gradcheck %s: precision %s%s, K = %d, rollouts %d copies x %d steps, "
-           "input_grad %s\n", args->words.path, REAL_NAME,
+           "input_grad %s, lifetime inputs %s\n", args->words.path, REAL_NAME,
            exact ? "" : " (a loose check; build/lpg-double is the exact one)", K, o->copies,
-           o->unroll, input_grad ? "on (through the rule's inputs too)" : "off");
+           o->unroll, input_grad ? "on (through the rule's inputs too)" : "off",
+           lifetime_inputs ? "on (n/N, log N)" : "off");
     printf("finite differences: fourth-order central stencil, h = %g (a failing coordinate is "
            "retried at 4h, h/10, h/100), up to %d coordinates per group\n", o->step, o->samples);
     printf("error: |g - fd| / max(|g|, |fd|, floor), floor = max(%g x max|dJ/deta|, %g x "
@@ -204,7 +205,7 @@ int cmd_gradcheck(int argc, char **argv)
         o.step = args.step;
     if (args.floor_ratio > 0)
         o.floor_ratio = args.floor_ratio;
-    print_header(&args, &o, config.K, config.input_grad);
+    print_header(&args, &o, config.K, config.input_grad, config.lifetime_inputs);
     int groups = 0, unresolved = 0;
     int failed = run_checks(&config, &args, &o, &groups, &unresolved);
     if (failed < 0)

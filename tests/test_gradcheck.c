@@ -75,6 +75,19 @@ TEST(gradcheck_cli_checks_input_grad)
     CHECK(strstr(out, "input_grad off") != NULL);
 }
 
+/* A lifetime-aware rule (lifetime_inputs): two more LSTM input rows, checked with the rest. */
+TEST(gradcheck_cli_checks_a_lifetime_aware_rule)
+{
+    static char out[16384];
+    int status = run_lpg("gradcheck tests/configs/gradcheck_small.json lifetime_inputs=true "
+                         "input_grad=true", out, sizeof out);
+    CHECK_INT(status, 0);
+    CHECK(strstr(out, "lifetime inputs on") != NULL);
+    CHECK(strstr(out, "verdict: PASS (22 groups") != NULL);
+    if (status != 0)
+        fprintf(stderr, "%s", out);
+}
+
 TEST(gradcheck_cli_refuses_bad_input)
 {
     static char out[4096];
