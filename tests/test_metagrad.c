@@ -233,6 +233,7 @@ static double check_meta_gradient_with(const char *env_path, AgentKind kind, int
 
 TEST(metagrad_tabular_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     int ks[] = {1, 2, 5};
     for (int i = 0; i < 3; i++)
         CHECK(check_meta_gradient("configs/envs/chain_short_noisy.json", AGENT_TABULAR, ks[i], 0.5, 0) < 1e-6);
@@ -243,6 +244,7 @@ TEST(metagrad_tabular_matches_finite_differences)
 
 TEST(metagrad_mlp_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     int ks[] = {1, 2, 5};
     for (int i = 0; i < 3; i++)
         CHECK(check_meta_gradient("configs/envs/chain_distraction.json", AGENT_MLP, ks[i], 0.5, 0) < 1e-6);
@@ -257,6 +259,7 @@ TEST(metagrad_mlp_matches_finite_differences)
 
 TEST(metagrad_input_grad_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     int ks[] = {1, 2, 5};
     for (int i = 0; i < 3; i++)
         CHECK(check_meta_gradient(CHAIN_RECURRENT, AGENT_TABULAR, ks[i], 0.5, 1) < 1e-6);
@@ -340,6 +343,7 @@ TEST(metagrad_per_state_mean_scales_visited_rows_only)
 /* A MinAtar board (Seaquest: 10 channels, obs_dim 1000) through the MLP agent. */
 TEST(metagrad_mlp_on_minatar_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 0) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_MLP, 2, 0.5, 1) < 1e-6);
 }
@@ -348,6 +352,7 @@ TEST(metagrad_mlp_on_minatar_matches_finite_differences)
  * hidden layer of 6), through K = 2 and 3 updates. */
 TEST(metagrad_conv_on_minatar_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 0) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/seaquest.json", AGENT_CONV, 2, 0.5, 1) < 1e-6);
     CHECK(check_meta_gradient("configs/envs/minatar/breakout.json", AGENT_CONV, 3, 0.5, 1) < 1e-6);
@@ -361,6 +366,7 @@ TEST(metagrad_conv_on_minatar_matches_finite_differences)
  * as the step does, as truncation errors do). */
 TEST(metagrad_adam_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     const Inner fresh = {INNER_ADAM, 0, 1e-6}, carried = {INNER_ADAM, 1, 0};
     const char *chain = "configs/envs/chain_distraction.json";
     for (int input_grad = 0; input_grad <= 1; input_grad++) {
@@ -408,12 +414,14 @@ static void check_kind_everywhere(RuleMethod method, int y_raw)
  * policy alone (and through π(a|s) with input_grad). K >= 2 for both agent kinds. */
 TEST(metagrad_lpg_v_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     check_kind_everywhere(RULE_LPG_V, 0);
 }
 
 /* Unconstrained y and ŷ with the ½‖y - ŷ‖² loss (the no-softmax ablation). */
 TEST(metagrad_raw_y_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     check_kind_everywhere(RULE_LPG, 1);
 }
 
