@@ -1,6 +1,7 @@
 # lpg: Learned Policy Gradient in C. `make` builds build/lpg; `make test` installs missing
-# dependencies, builds, and runs every test (plain, then under ASan+UBSan); `make demo` runs a
-# small evaluation (the shipped rule against A2C); `make bench` prints speed figures.
+# dependencies, builds, and runs every test (the unit suite in double, in float, and in double
+# under ASan+UBSan; MPI; fuzz); `make demo` runs a small evaluation (the shipped rule against
+# A2C); `make bench` prints speed figures.
 
 CC      ?= cc
 ARCH    := $(shell uname -m)
@@ -28,14 +29,16 @@ TEST_SRC := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 HDRS     := $(wildcard include/*.h) $(wildcard tests/*.h)
 
-# Three builds of the same sources: float (the product), double (gradient tests), asan (double, sanitized).
+# Three builds of the same sources: float (the product), double (gradient tests), asan (double,
+# sanitized). The unit suite is linked against each: build/test_lpg (double),
+# build/float-test/test_lpg (float: the precision users run) and build/asan/test_lpg.
 OBJ_FLOAT  := $(patsubst src/%.c,build/float/%.o,$(SRC))
 OBJ_DOUBLE := $(patsubst src/%.c,build/double/%.o,$(LIB_SRC))
 OBJ_ASAN   := $(patsubst src/%.c,build/asan/%.o,$(SRC))
 LIB_FLOAT  := $(filter-out build/float/main.o,$(OBJ_FLOAT))
 LIB_ASAN   := $(filter-out build/asan/main.o,$(OBJ_ASAN))
 
-.PHONY: all deps mpi test test-plain sanitize fuzz demo bench clean
+.PHONY: all deps mpi test test-plain test-float sanitize fuzz demo bench clean
 all: build/lpg build/lpg-double
 
 deps:
@@ -63,6 +66,12 @@ build/test_list.h: $(TEST_SRC) | build
 build/test_lpg: $(TEST_SRC) $(OBJ_DOUBLE) build/test_list.h $(HDRS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_DOUBLE -Ibuild -o $@ $(TEST_SRC) $(OBJ_DOUBLE) $(LDLIBS)
 
+# The same suite over the product's float objects, with float tolerances (TOL_ROUND, TOL_LONG in
+# tests/test.h); tests that only make sense in double (finite differences) say DOUBLE_ONLY and
+# are counted as skipped here. It has no sanitized copy, to keep `make test` short.
+build/float-test/test_lpg: $(TEST_SRC) $(LIB_FLOAT) build/test_list.h $(HDRS) | build/float-test
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Ibuild -o $@ $(TEST_SRC) $(LIB_FLOAT) $(LDLIBS)
+
 build/asan/test_lpg: $(TEST_SRC) $(LIB_ASAN) build/test_list.h $(HDRS)
 	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -Ibuild -o $@ $(TEST_SRC) $(LIB_ASAN) $(LDLIBS)
 build/asan/lpg: $(OBJ_ASAN)
@@ -82,7 +91,7 @@ build/lpg-mpi: $(OBJ_MPI)
 build/mpi/%.o: src/%.c $(HDRS) | build/mpi
 	$(MPICC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_MPI -c -o $@ $<
 
-build build/float build/double build/asan build/fuzzobj build/mpi:
+build build/float build/float-test build/double build/asan build/fuzzobj build/mpi:
 	@mkdir -p $@
 
 # Fuzz targets (fuzz/*.c) with clang's libFuzzer over the product (float) sources, sanitized as
@@ -108,11 +117,15 @@ fuzz: deps
 # for it) so tests/test_mpi.sh checks meta-training and eval across ranks against threads.
 test:
 	@bash scripts/install-deps mpi
-	@$(MAKE) --no-print-directory -j$(JOBS) build/lpg build/test_lpg build/asan/test_lpg build/asan/lpg build/lpg-mpi $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory -j$(JOBS) build/lpg build/test_lpg build/float-test/test_lpg \
+		build/asan/test_lpg build/asan/lpg build/lpg-mpi $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run-all
 
 test-plain: build/lpg build/test_lpg
 	@LPG_BIN=build/lpg ./build/test_lpg
+
+test-float: build/lpg build/float-test/test_lpg
+	@LPG_BIN=build/lpg ./build/float-test/test_lpg
 
 sanitize: build/asan/lpg build/asan/test_lpg
 	@LPG_BIN=build/asan/lpg ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/asan/test_lpg

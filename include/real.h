@@ -1,6 +1,7 @@
 /* real.h: the floating-point type of the learning code. All matrices are row-major.
- * The product binary is built with real = float (OpenBLAS sgemm in the hot loops); the gradient
- * tests build the same sources with -DLPG_DOUBLE so that finite differences are meaningful. */
+ * The product binary is built with real = float (OpenBLAS sgemm in the hot loops); build/lpg-double
+ * and the double unit-test builds compile the same sources with -DLPG_DOUBLE so that finite
+ * differences are meaningful. The unit suite also runs in float (build/float-test/test_lpg). */
 #ifndef LPG_REAL_H
 #define LPG_REAL_H
 

@@ -266,20 +266,21 @@ TEST(agent_softmax_helpers_are_stable_and_consistent)
     double sum = 0;
     for (int j = 0; j < 5; j++) {
         sum += p[j];
-        CHECK_NEAR(p[j], exp(log_p[j]), 1e-15);
+        CHECK_CLOSE(p[j], exp(log_p[j]), TOL_ROUND);
     }
-    CHECK_NEAR(sum, 1.0, 1e-15);
+    CHECK_CLOSE(sum, 1.0, TOL_ROUND);
     CHECK_NEAR(p[4], 1.0, 1e-12);
     CHECK(isfinite(entropy_row(x, 5)));
     real uniform[4] = {2, 2, 2, 2};
-    CHECK_NEAR(entropy_row(uniform, 4), log(4.0), 1e-14);
+    CHECK_CLOSE(entropy_row(uniform, 4), log(4.0), TOL_ROUND);
     real same[3] = {1, 2, 3};
     softmax_row(same, 3, same);
-    CHECK_NEAR(same[0] + same[1] + same[2], 1.0, 1e-15);
+    CHECK_CLOSE(same[0] + same[1] + same[2], 1.0, TOL_ROUND);
 }
 
 TEST(agent_softmax_derivatives_match_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     Rng rng;
     rng_seed(&rng, 11, 0);
     enum { N = 7 };
@@ -364,8 +365,8 @@ TEST(agent_loss_sample_value_is_policy_term_plus_kl)
     for (int j = 0; j < SM; j++)
         kl += exp(log_q[j]) * (log_q[j] - s.log_y_hat[j]);
     CHECK(kl > 0);
-    CHECK_NEAR(sample_loss(&s, s.logits, grad), -s.pi_hat * log_pi[s.action] + s.alpha_y * kl,
-               1e-13);
+    CHECK_CLOSE(sample_loss(&s, s.logits, grad), -s.pi_hat * log_pi[s.action] + s.alpha_y * kl,
+                TOL_ROUND);
     /* KL of a distribution with itself is zero, and so is its gradient. */
     memcpy(s.log_y_hat, log_q, sizeof log_q);
     s.pi_hat = 0;
@@ -376,6 +377,7 @@ TEST(agent_loss_sample_value_is_policy_term_plus_kl)
 
 TEST(agent_loss_sample_gradient_and_hvp_match_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     Sample s;
     sample_init(&s, 2);
     real grad[SA + SM], numeric[SA + SM], plus[SA + SM], minus[SA + SM];
@@ -417,6 +419,7 @@ static double sample_directional(const Sample *s)
 
 TEST(agent_loss_sample_mixed_derivatives_match_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     Sample s;
     sample_init(&s, 3);
     const real scale = 0.25;
@@ -459,6 +462,7 @@ static int forward_at(Fixture *f, const real *theta, real *out)
 
 TEST(agent_backward_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     for (int c = 0; c < NUM_CASES; c++) {
         const char *name;
         AgentSpec spec = test_case(c, &name);
@@ -503,6 +507,7 @@ TEST(agent_backward_matches_finite_differences)
 
 TEST(agent_forward_tangent_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     for (int c = 0; c < NUM_CASES; c++) {
         const char *name;
         AgentSpec spec = test_case(c, &name);
@@ -546,6 +551,7 @@ static int backward_at(Fixture *f, double s, const real *g, const real *dg, real
 
 TEST(agent_backward_tangent_matches_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     for (int c = 0; c < NUM_CASES; c++) {
         const char *name;
         AgentSpec spec = test_case(c, &name);
@@ -587,6 +593,7 @@ static int loss_gradient_at(Fixture *f, double s, real *grad, real *tp)
 
 TEST(agent_lpg_loss_gradient_and_hvp_match_finite_differences)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     /* every case with the KL form, then with unconstrained y (y_raw: log_y_hat holds ŷ) */
     for (int c = 0; c < 2 * NUM_CASES; c++) {
         const char *name;
@@ -646,6 +653,7 @@ static double directional_derivative(Fixture *f, real *grad)
 
 TEST(agent_lpg_loss_mixed_derivatives_through_the_network)
 {
+    DOUBLE_ONLY("central finite differences to 1e-6");
     /* After lpg_loss_hvp, work->out_tangent = J v; lpg_loss_batch_mixed then gives
      * ∂⟨∇_θ L, v⟩/∂(π̂, log ŷ), the upstream gradients of the meta-gradient's rule VJP. */
     /* every case with the KL form, then with unconstrained y (y_raw: log_y_hat holds ŷ) */
@@ -859,7 +867,7 @@ TEST(agent_conv_matches_a_direct_convolution)
     }
     fprintf(stderr, "    conv forward against loops: worst abs error %.2e, %d of 54 units on\n",
             worst, lit);
-    CHECK(worst < 1e-13);
+    CHECK(worst < TOL_LONG);
     CHECK(lit > 0 && lit < 54);
     agent_forward(a, &f.work, f.theta, agent_obs_offset(a, f.obs, 2), 1, part);
     for (size_t j = 0; j < n; j++)

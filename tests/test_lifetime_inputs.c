@@ -20,11 +20,11 @@ TEST(lifetime_inputs_are_progress_and_scaled_log_length)
     RuleInput in;
     memset(&in, 0, sizeof in);
     rule_input_set_lifetime(&in, 250, 1000);
-    CHECK_NEAR(in.lifetime[0], 0.25, 1e-15);
-    CHECK_NEAR(in.lifetime[1], 0.6, 1e-15);
+    CHECK_NEAR(in.lifetime[0], 0.25, 0);
+    CHECK_NEAR(in.lifetime[1], 0.6, TOL_ROUND);
     rule_input_set_lifetime(&in, 0, 100000);
     CHECK_NEAR(in.lifetime[0], 0, 0);
-    CHECK_NEAR(in.lifetime[1], 1, 1e-15);
+    CHECK_NEAR(in.lifetime[1], 1, TOL_ROUND);
     rule_input_set_lifetime(&in, 30, 20);
     CHECK_NEAR(in.lifetime[0], 1, 0);
     rule_input_set_lifetime(&in, 0, 1);
@@ -86,7 +86,7 @@ TEST(lifetime_rule_with_zero_rows_is_the_plain_rule)
         diff = fmax(diff, fabs(wp->pi_hat[r] - wl->pi_hat[r]));
     for (int i = 0; i < ROWS * RULE_Y_DIM; i++)
         diff = fmax(diff, fabs(wp->y_hat[i] - wl->y_hat[i]));
-    CHECK(diff < 1e-12);
+    CHECK(diff < TOL_LONG);
     for (size_t j = 0; j < 2 * gates; j++) /* now let n/N and log N in */
         eta_life[life.lstm_wx + 6 * gates + j] = (real)0.5;
     rule_forward(wl, eta_life, &life, &in, N, T);

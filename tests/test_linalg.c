@@ -55,7 +55,7 @@ TEST(matmul_matches_loops_at_odd_sizes_and_transposes)
             for (size_t i = 0; i < (size_t)m * n; i++)
                 worst = fmax(worst, fabs(c[i] - expect[i]));
             /* k products of numbers in [-1, 1]: round-off grows with k */
-            CHECK(worst <= 1e-12 * k + 1e-14);
+            CHECK(worst <= TOL_ROUND * k);
             free(a), free(b), free(c), free(expect);
         }
 }

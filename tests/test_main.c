@@ -1,5 +1,6 @@
 /* test_main.c: the test runner. Runs every TEST (or those whose names contain argv[1]) and ends
- * with the line "N passed, N failed". */
+ * with the line "N passed, N failed", followed by ", N skipped" when a DOUBLE_ONLY test was
+ * skipped (in the float build). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "test.h"
 
 int test_failures;
+const char *test_skip_reason;
 
 #define X(name) void test_##name(void);
 #include "test_list.h"
@@ -70,14 +72,18 @@ int main(int argc, char **argv)
     blas_cpu_fix(argv); /* the kernels the product runs with (test_linalg.c checks them) */
     openblas_set_num_threads(1);
     const char *filter = argc > 1 ? argv[1] : NULL;
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < sizeof all_tests / sizeof all_tests[0]; i++) {
         if (filter && !strstr(all_tests[i].name, filter))
             continue;
         test_failures = 0;
+        test_skip_reason = NULL;
         fflush(stdout);
         all_tests[i].fn();
-        if (test_failures == 0) {
+        if (test_failures == 0 && test_skip_reason) {
+            skipped++;
+            printf("skip %s (double only: %s)\n", all_tests[i].name, test_skip_reason);
+        } else if (test_failures == 0) {
             passed++;
             printf("ok   %s\n", all_tests[i].name);
         } else {
@@ -86,6 +92,9 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed", passed, failed);
+    if (skipped)
+        printf(", %d skipped", skipped);
+    printf("\n");
     return failed ? 1 : 0;
 }

@@ -67,7 +67,7 @@ TEST(rollout_rows_are_time_major_with_row_t_after_the_last_step)
         double total = 0;
         for (int a = 0; a < agent.num_actions; a++)
             total += exp(row[a]);
-        CHECK_NEAR(r.pi_taken[b], exp(row[r.action[b]]) / total, 1e-12);
+        CHECK_CLOSE(r.pi_taken[b], exp(row[r.action[b]]) / total, TOL_ROUND);
     }
     free(out);
     free(theta);
