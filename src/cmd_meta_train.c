@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "dist.h"
+#include "json_check.h"
 #include "memory_estimate.h"
 #include "meta_train.h"
 #include "util.h"
@@ -52,9 +53,13 @@ static void usage(FILE *out)
     config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
 }
 
-/* The "step" of one log line, or -1 when the line is not a log record. */
+/* The "step" of one log line, or -1 when the line is not a log record (not JSON as json_check
+ * takes it: a line cut short by a kill, or with a key twice). */
 static long long log_line_step(const char *line, size_t len)
 {
+    char why[256];
+    if (json_check(line, len, why, sizeof why))
+        return -1;
     cJSON *record = cJSON_ParseWithLength(line, len);
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(record, "step");
     long long s = cJSON_IsNumber(step) ? (long long)step->valuedouble : -1;
