@@ -35,17 +35,6 @@ int run_files_init(RunFiles *f, const char *run_dir)
     return 0;
 }
 
-/* True for a file lpg leaves in a run folder when killed: a write_file_atomic .tmp of a run
- * file, or check_output_dir's write probe. */
-static int is_leftover(const char *name)
-{
-    static const char *const tmps[] = {"checkpoint.lpg.tmp", "rule.lpg.tmp", "log.jsonl.tmp"};
-    for (size_t i = 0; i < sizeof tmps / sizeof tmps[0]; i++)
-        if (strcmp(name, tmps[i]) == 0)
-            return 1;
-    return strncmp(name, ".lpg-write-test-", 16) == 0;
-}
-
 /* Removes the rule snapshots (with remove_dir) and their .tmp leftovers in dir/rules. */
 static void remove_snapshots(const char *dir, int remove_dir)
 {
@@ -80,7 +69,7 @@ void run_files_remove(const char *dir, int remove_dir)
     }
     DIR *d = opendir(dir);
     for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        if (is_leftover(e->d_name)) {
+        if (is_leftover_file(e->d_name)) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }
