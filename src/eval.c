@@ -473,18 +473,20 @@ static void finish_method(const MethodRun *run, EvalScore *score)
 /* The tables eval writes last (eval_write_tables), each naming every curve of the run. */
 static const char *const table_names[] = {"results.md", "results.csv", "results.json"};
 
-/* Before the first curve is written: removes the tables of an earlier eval in output_dir, so
- * that an eval killed while writing its files leaves no table beside curves it does not
- * describe. Each file is written whole (write_file_atomic), the tables after every curve: a
- * table in output_dir means its curves are there too. Returns 0 or -1 (reported). */
+/* Before the first curve is written: removes the tables of an earlier eval in output_dir and
+ * the picture scripts/plot drew of its curves by default, so that an eval killed while writing
+ * its files leaves no table or picture beside curves it does not describe. Each file is written
+ * whole (write_file_atomic), the tables after every curve: a table in output_dir means its
+ * curves are there too. Returns 0 or -1 (reported). */
 static int remove_old_tables(const EvalConfig *c)
 {
-    for (size_t i = 0; i < sizeof table_names / sizeof table_names[0]; i++) {
+    static const char *const names[] = {"results.md", "results.csv", "results.json", "curves.png"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[LPG_PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/%s", c->output_dir, table_names[i]) >= (int)sizeof path)
-            return lpg_error("%s/%s: path too long", c->output_dir, table_names[i]);
+        if (snprintf(path, sizeof path, "%s/%s", c->output_dir, names[i]) >= (int)sizeof path)
+            return lpg_error("%s/%s: path too long", c->output_dir, names[i]);
         if (unlink(path) != 0 && errno != ENOENT)
-            return lpg_error("%s: cannot remove the table of an earlier eval: %s", path,
+            return lpg_error("%s: cannot remove the results of an earlier eval: %s", path,
                              strerror(errno));
     }
     return 0;

@@ -199,7 +199,8 @@ static int probe_writable(const char *dir, const char *key)
 
 int is_leftover_file(const char *name)
 {
-    static const char *const exts[] = {".csv.tmp", ".md.tmp", ".json.tmp", ".jsonl.tmp", ".lpg.tmp"};
+    static const char *const exts[] = {".csv.tmp", ".md.tmp", ".json.tmp", ".jsonl.tmp", ".lpg.tmp",
+                                       ".png.tmp", ".svg.tmp"}; /* the last two: scripts/plot's */
     size_t len = strlen(name);
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         size_t n = strlen(exts[i]);
