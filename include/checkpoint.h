@@ -110,6 +110,11 @@ int checkpoint_get_bytes(const Checkpoint *ck, const char *name, void *out, size
 /* A text section as a new NUL-terminated string the caller frees; NULL (reported) on error. */
 char *checkpoint_get_text(const Checkpoint *ck, const char *name);
 
+/* A text section that holds JSON (a config), checked as config files are (json_check.h: the
+ * syntax, and no key twice in one object): the text as checkpoint_get_text gives it, or NULL
+ * after naming the file, the section, the line and what is wrong. */
+char *checkpoint_get_json(const Checkpoint *ck, const char *name);
+
 /* Reads an int64 scalar section and checks it lies in [min, max]; the error names the file and
  * the section. */
 int checkpoint_get_int64_in(const Checkpoint *ck, const char *name, int64_t min, int64_t max,

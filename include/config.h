@@ -44,8 +44,12 @@ typedef struct {
     const char *help; /* one line for --help */
 } ConfigField;
 
-/* Parses a JSON file; returns the tree (caller frees with cJSON_Delete) or NULL after reporting
- * "lpg: <path>: invalid JSON: line L, column C: <what was expected>" (json_check.h). */
+/* Parses JSON text[0..len) after the strict check of json_check.h; returns the tree (caller
+ * frees with cJSON_Delete) or NULL after reporting "lpg: <where>: invalid JSON: line L, column
+ * C: <what was expected>", or "lpg: <where>: line L, column C: duplicate key "k" (...)". */
+struct cJSON *config_parse_text(const char *text, size_t len, const char *where);
+
+/* Parses a JSON file whose top level is an object, as config_parse_text with the path as where. */
 struct cJSON *config_parse_file(const char *path);
 
 /* Applies the members of JSON object obj to out by the field table. `where` names the place in

@@ -44,10 +44,13 @@ int parse_unsigned(const char *text, unsigned long long max, unsigned long long 
 int lpg_name_is_safe(const char *name);
 
 /* Before any work: creates the output folder dir (mkdir -p), checks that it is a folder lpg
- * can write in (by creating and removing a probe file) and removes the <file>.tmp leftovers of
- * a killed run (.csv, .md, .json, .jsonl, .lpg). Returns 0 or -1 (reported, naming key and
- * dir). */
+ * can write in (by creating and removing a probe file) and removes what a killed run left
+ * (is_leftover_file). Returns 0 or -1 (reported, naming key and dir). */
 int check_output_dir(const char *dir, const char *key);
+
+/* True for a file name lpg leaves behind only when killed: "<name>.<ext>.tmp" with an extension
+ * it writes (write_file_atomic's), or the write probe of check_output_dir. */
+int is_leftover_file(const char *name);
 
 /* Before any work: checks that the output file path is not a folder, creates the folders above
  * it, checks that a file can be written there, and removes a <path>.tmp a killed run left.

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "json_check.h"
+
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "checkpoint.c copies arrays as they are in memory and the format is little-endian"
 #endif
@@ -554,5 +556,19 @@ char *checkpoint_get_text(const Checkpoint *ck, const char *name)
     }
     memcpy(text, ck->payload + s->offset, s->count);
     text[s->count] = '\0';
+    return text;
+}
+
+char *checkpoint_get_json(const Checkpoint *ck, const char *name)
+{
+    char *text = checkpoint_get_text(ck, name);
+    char why[256];
+    int checked = text ? json_check(text, strlen(text), why, sizeof why) : 0;
+    if (checked) {
+        checkpoint_error("%s: section '%s': %s%s", ck->path, name,
+                         checked == JSON_CHECK_DUPLICATE_KEY ? "" : "invalid JSON: ", why);
+        free(text);
+        return NULL;
+    }
     return text;
 }

@@ -100,7 +100,7 @@ static int print_config_record(const Checkpoint *ck)
         free(overrides);
     }
     if (checkpoint_find(ck, "effective_config")) {
-        char *effective = checkpoint_get_text(ck, "effective_config");
+        char *effective = checkpoint_get_json(ck, "effective_config");
         if (!effective)
             return -1;
         printf("effective config:\n");
@@ -114,7 +114,7 @@ static int print_config_record(const Checkpoint *ck)
         printf("config file text: not recorded\n");
         return 0;
     }
-    char *config = checkpoint_get_text(ck, "config");
+    char *config = checkpoint_get_json(ck, "config");
     if (!config)
         return -1;
     printf("config file text (as saved):\n");

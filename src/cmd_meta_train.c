@@ -1,6 +1,5 @@
 /* cmd_meta_train.c: `lpg meta-train`: runs (or resumes) meta-training with progress lines, a
  * JSONL log per meta-step and atomic checkpoints, also on SIGINT/SIGTERM. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -13,8 +12,10 @@
 
 #include "commands.h"
 #include "dist.h"
+#include "json_check.h"
 #include "memory_estimate.h"
 #include "meta_train.h"
+#include "run_files.h"
 #include "util.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -28,7 +29,8 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: lpg meta-train <config.json> [key=value ...] [--resume [--allow-changes] | --overwrite]\n\n"
+            "usage: lpg meta-train <config.json> [key=value ...] [--resume [--allow-changes] | --overwrite |\n"
+            "                      --restore-replaced]\n\n"
             "Meta-trains an update rule over the config's environments (docs/method.md sections 5-8).\n"
             "Writes <run_dir>/rule.lpg (the rule alone) and then <run_dir>/checkpoint.lpg every\n"
             "checkpoint_every meta-steps, at the end and on Ctrl-C/SIGTERM, and one JSON line per\n"
@@ -41,7 +43,15 @@ static void usage(FILE *out)
             "  --overwrite      start afresh where a run exists: the old run folder is moved to\n"
             "                   <run_dir>.replaced and removed once the new run's first checkpoint is\n"
             "                   written, so stopping early never loses it. Without it a fresh start\n"
-            "                   refuses to replace a checkpoint.\n\n"
+            "                   refuses to replace a checkpoint. While <run_dir>.replaced exists, a\n"
+            "                   fresh start and --overwrite refuse, naming it.\n"
+            "  --restore-replaced\n"
+            "                   put back the run an --overwrite moved to <run_dir>.replaced when that\n"
+            "                   was stopped before its first checkpoint (killed or crashed; Ctrl-C\n"
+            "                   writes one): the new run's files are removed; --resume then\n"
+            "                   continues the old run.\n"
+            "                   A --resume of a run whose --overwrite was stopped after its first\n"
+            "                   checkpoint removes <run_dir>.replaced, as the --overwrite would have.\n\n"
             "The checkpoint is itself a rule file for `lpg train` and `lpg eval`. With rule_every=N it also\n"
             "keeps a snapshot of the rule every N meta-steps, <run_dir>/rules/rule_<step>.lpg, to pick the\n"
             "best one by evaluating them (snapshots change nothing in the run). `lpg info <file>` shows\n"
@@ -52,9 +62,13 @@ static void usage(FILE *out)
     config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
 }
 
-/* The "step" of one log line, or -1 when the line is not a log record. */
+/* The "step" of one log line, or -1 when the line is not a log record (not JSON as json_check
+ * takes it: a line cut short by a kill, or with a key twice). */
 static long long log_line_step(const char *line, size_t len)
 {
+    char why[256];
+    if (json_check(line, len, why, sizeof why))
+        return -1;
     cJSON *record = cJSON_ParseWithLength(line, len);
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(record, "step");
     long long s = cJSON_IsNumber(step) ? (long long)step->valuedouble : -1;
@@ -136,65 +150,6 @@ static void progress_line(const MetaRun *run, const MetaStepStats *st, double st
     fputc('\n', stderr);
 }
 
-/* The files of a run folder, and the previous run an --overwrite moved aside. */
-typedef struct {
-    char dir[LPG_PATH_MAX];
-    char ckpt[LPG_PATH_MAX + 32], rule[LPG_PATH_MAX + 32], log[LPG_PATH_MAX + 32];
-    char aside[LPG_PATH_MAX + 32]; /* <run_dir>.replaced */
-    int remove_aside;              /* once this run's first checkpoint is in place */
-} RunFiles;
-
-static int run_files(RunFiles *f, const char *run_dir)
-{
-    memset(f, 0, sizeof *f);
-    size_t len = strlen(run_dir);
-    while (len > 1 && run_dir[len - 1] == '/')
-        len--;
-    if (len >= sizeof f->dir)
-        return lpg_error("%s: key 'run_dir': path too long", run_dir);
-    memcpy(f->dir, run_dir, len);
-    snprintf(f->ckpt, sizeof f->ckpt, "%s/checkpoint.lpg", f->dir);
-    snprintf(f->rule, sizeof f->rule, "%s/rule.lpg", f->dir);
-    snprintf(f->log, sizeof f->log, "%s/log.jsonl", f->dir);
-    snprintf(f->aside, sizeof f->aside, "%s.replaced", f->dir);
-    return 0;
-}
-
-/* Removes what a run writes in dir (the files lpg names, snapshots, leftover .tmp files); with
- * remove_dir also the folders when nothing else is left in them. */
-static void remove_run_files(const char *dir, int remove_dir)
-{
-    static const char *const names[] = {"checkpoint.lpg", "rule.lpg", "log.jsonl",
-                                        "checkpoint.lpg.tmp", "rule.lpg.tmp", "log.jsonl.tmp"};
-    char path[LPG_PATH_MAX + 300];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (remove_dir || strstr(names[i], ".tmp"))
-            unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/rules", dir);
-    DIR *rules = opendir(path);
-    for (struct dirent *e = rules ? readdir(rules) : NULL; e; e = readdir(rules)) {
-        size_t n = strlen(e->d_name);
-        int snapshot = strncmp(e->d_name, "rule_", 5) == 0 &&
-                       ((n > 4 && strcmp(e->d_name + n - 4, ".lpg") == 0) ||
-                        (n > 8 && strcmp(e->d_name + n - 8, ".lpg.tmp") == 0));
-        if (snapshot && (remove_dir || strcmp(e->d_name + n - 4, ".tmp") == 0)) {
-            snprintf(path, sizeof path, "%s/rules/%s", dir, e->d_name);
-            unlink(path);
-        }
-    }
-    if (rules)
-        closedir(rules);
-    if (remove_dir) {
-        snprintf(path, sizeof path, "%s/rules", dir);
-        rmdir(path);
-        if (rmdir(dir) != 0 && errno != ENOENT)
-            fprintf(stderr, "lpg: note: %s still holds files lpg did not write; left in place\n",
-                    dir);
-    }
-}
-
 /* Writes rule.lpg (only the rule, its config and step: small enough to commit; what `lpg train`
  * and `lpg eval` need) and then the full checkpoint, so rule.lpg is never behind it; a resume
  * rewrites rule.lpg from the checkpoint. The first checkpoint of an --overwrite run removes the
@@ -208,10 +163,7 @@ static int save(const MetaRun *run, RunFiles *files)
         return 0;
     fprintf(stderr, "checkpoint: %s and %s (meta-step %lld)\n", files->ckpt, files->rule,
             (long long)run->step);
-    if (files->remove_aside) {
-        remove_run_files(files->aside, 1);
-        files->remove_aside = 0;
-    }
+    run_files_checkpoint_written(files);
     return 0;
 }
 
@@ -307,39 +259,6 @@ static const char *ranks_note(void)
     return note;
 }
 
-/* Before a fresh start in a folder that holds a run: refuse, or with --overwrite move that run
- * aside as a whole (one rename), so it stays intact until the new run's first checkpoint is in
- * place; then it is removed. A folder moved aside by an --overwrite that was stopped before its
- * first checkpoint is named, not silently lost. */
-static int prepare_fresh_start(RunFiles *f, int overwrite)
-{
-    int have_run = access(f->ckpt, F_OK) == 0, have_aside = access(f->aside, F_OK) == 0;
-    if (have_aside && have_run) { /* an overwrite got its checkpoint but was stopped before cleaning up */
-        remove_run_files(f->aside, 1);
-        have_aside = access(f->aside, F_OK) == 0;
-    }
-    if (have_aside && !overwrite)
-        return lpg_error("%s holds the run that an interrupted --overwrite moved aside: move it "
-                         "back to %s to continue it, or pass --overwrite to replace it", f->aside,
-                         f->dir);
-    if (have_aside) { /* --overwrite again: the run aside goes once this one has a checkpoint */
-        f->remove_aside = 1;
-        return 0;
-    }
-    if (!have_run)
-        return 0;
-    if (!overwrite)
-        return lpg_error("%s exists: continue that run with --resume, or start afresh with "
-                         "--overwrite", f->ckpt);
-    if (rename(f->dir, f->aside) != 0)
-        return lpg_error("%s: cannot move the previous run aside to %s: %s (remove it yourself, or "
-                         "choose another run_dir)", f->dir, f->aside, strerror(errno));
-    fprintf(stderr, "meta-train: moved the previous run to %s; it is removed once this run's "
-            "first checkpoint is written\n", f->aside);
-    f->remove_aside = 1;
-    return 0;
-}
-
 /* Folders, leftovers and the log before the loop: a resume rewrites rule.lpg from the checkpoint
  * (so it matches) and keeps the log lines up to its step; a fresh start begins an empty log. */
 static int start_run(MetaRun *run, RunFiles *f, int resume)
@@ -359,16 +278,18 @@ int cmd_meta_train(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    int resume = 0, overwrite = 0, allow_changes = 0;
+    int resume = 0, overwrite = 0, allow_changes = 0, restore = 0;
     const CommandFlag flags[] = {{"--resume", NULL, &resume},
                                  {"--overwrite", NULL, &overwrite},
-                                 {"--allow-changes", NULL, &allow_changes}};
+                                 {"--allow-changes", NULL, &allow_changes},
+                                 {"--restore-replaced", NULL, &restore}};
     CommandArgs args;
-    int bad = command_args_parse("meta-train", "config", argc, argv, flags, 3, 1, &args);
+    int bad = command_args_parse("meta-train", "config", argc, argv, flags, 4, 1, &args);
     if (bad)
         return bad;
-    if (resume && overwrite)
-        return lpg_error("meta-train: --resume and --overwrite exclude each other"), 2;
+    if (resume + overwrite + restore > 1)
+        return lpg_error("meta-train: --resume, --overwrite and --restore-replaced exclude each "
+                         "other"), 2;
     if (allow_changes && !resume)
         return lpg_error("meta-train: --allow-changes goes with --resume"), 2;
     const char *config_path = args.path;
@@ -379,8 +300,11 @@ int cmd_meta_train(int argc, char **argv)
     RunFiles files;
     int lead = dist_rank() == 0; /* the run folder is rank 0's */
     int rc = meta_config_load(&probe, config_path, noverrides, overrides);
-    rc = rc || run_files(&files, probe.run_dir);
-    rc = rc || (lead && !resume && prepare_fresh_start(&files, overwrite));
+    rc = rc || run_files_init(&files, probe.run_dir);
+    if (restore) /* puts the old run back, and that is all */
+        return rc || (lead && run_files_restore_replaced(&files)) ? 1 : 0;
+    rc = rc || (lead && (resume ? run_files_prepare_resume(&files)
+                                : run_files_prepare_fresh(&files, overwrite)));
     rc = rc || (lead && check_output_dir(files.dir, "run_dir"));
     if (rc == 0 && lead && probe.rule_every > 0) {
         char rules_dir[LPG_PATH_MAX + 32];
@@ -388,7 +312,7 @@ int cmd_meta_train(int argc, char **argv)
         rc = make_dirs(rules_dir);
     }
     if (rc == 0 && lead)
-        remove_run_files(files.dir, 0); /* .tmp files a killed run left behind */
+        run_files_remove(files.dir, 0); /* .tmp files a killed run left behind */
     if (rc == 0) {
         rc = resume ? meta_run_resume(&run, config_path, noverrides, overrides, files.ckpt,
                                       allow_changes)

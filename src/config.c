@@ -9,23 +9,29 @@
 
 #include "json_check.h"
 
+struct cJSON *config_parse_text(const char *text, size_t len, const char *where)
+{
+    char why[256];
+    int checked = json_check(text, len, why, sizeof why);
+    if (checked) {
+        lpg_error("%s: %s%s", where, checked == JSON_CHECK_DUPLICATE_KEY ? "" : "invalid JSON: ",
+                  why);
+        return NULL;
+    }
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!root) /* the check above passed, so cJSON itself gave up (out of memory?) */
+        lpg_error("%s: cJSON could not parse it", where);
+    return root;
+}
+
 struct cJSON *config_parse_file(const char *path)
 {
     size_t len = 0;
     char *text = read_whole_file(path, &len);
     if (!text)
         return NULL;
-    char why[256];
-    if (json_check(text, len, why, sizeof why)) {
-        lpg_error("%s: invalid JSON: %s", path, why);
-        free(text);
-        return NULL;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) { /* the check above passed, so cJSON itself gave up (out of memory?) */
-        lpg_error("%s: cJSON could not parse it", path);
-    } else if (!cJSON_IsObject(root)) {
+    cJSON *root = config_parse_text(text, len, path);
+    if (root && !cJSON_IsObject(root)) {
         lpg_error("%s: the top level must be a JSON object", path);
         cJSON_Delete(root);
         root = NULL;

@@ -5,11 +5,13 @@
 #include "memory_estimate.h"
 
 #include <cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "dist.h"
@@ -468,6 +470,28 @@ static void finish_method(const MethodRun *run, EvalScore *score)
     score->failed = train_write_csv(&run->result, &run->config, run->config.output) != 0;
 }
 
+/* The tables eval writes last (eval_write_tables), each naming every curve of the run. */
+static const char *const table_names[] = {"results.md", "results.csv", "results.json"};
+
+/* Before the first curve is written: removes the tables of an earlier eval in output_dir and
+ * the picture scripts/plot drew of its curves by default, so that an eval killed while writing
+ * its files leaves no table or picture beside curves it does not describe. Each file is written
+ * whole (write_file_atomic), the tables after every curve: a table in output_dir means its
+ * curves are there too. Returns 0 or -1 (reported). */
+static int remove_old_tables(const EvalConfig *c)
+{
+    static const char *const names[] = {"results.md", "results.csv", "results.json", "curves.png"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[LPG_PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", c->output_dir, names[i]) >= (int)sizeof path)
+            return lpg_error("%s/%s: path too long", c->output_dir, names[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            return lpg_error("%s: cannot remove the results of an earlier eval: %s", path,
+                             strerror(errno));
+    }
+    return 0;
+}
+
 /* Rank 0: puts every method's result together from the gathered bytes, writes the curves and
  * fills rows. Returns 0, 1 when some runs failed, -1 when the bytes do not fit (reported). */
 static int collect(const EvalConfig *c, const EvalSetup *setup, const double *cost,
@@ -484,6 +508,8 @@ static int collect(const EvalConfig *c, const EvalSetup *setup, const double *co
     }
     if (rc == 0)
         rc = unpack_ranks(c, setup, cost, seed_bytes, all, len, runs);
+    if (rc == 0)
+        rc = remove_old_tables(c);
     for (int i = 0; rc >= 0 && i < c->envs.count; i++) {
         const EnvSpec *spec = &setup->specs[i];
         EvalRow *row = &rows[i];
@@ -876,7 +902,7 @@ int eval_write_tables(const EvalConfig *c, const EvalRow *rows, int num_rows)
 {
     if (make_dirs(c->output_dir))
         return -1;
-    int rc = write_text(c->output_dir, "results.md", eval_table_markdown(c, rows, num_rows));
-    rc = rc ? rc : write_text(c->output_dir, "results.csv", eval_table_csv(c, rows, num_rows));
-    return rc ? rc : write_text(c->output_dir, "results.json", eval_results_json(c, rows, num_rows));
+    int rc = write_text(c->output_dir, table_names[0], eval_table_markdown(c, rows, num_rows));
+    rc = rc ? rc : write_text(c->output_dir, table_names[1], eval_table_csv(c, rows, num_rows));
+    return rc ? rc : write_text(c->output_dir, table_names[2], eval_results_json(c, rows, num_rows));
 }

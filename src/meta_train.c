@@ -610,6 +610,22 @@ static int same_envs(const cJSON *old, const cJSON *now)
     return 1;
 }
 
+/* The checkpoint's effective config as a JSON object (checked as a config file is: a
+ * duplicate key is refused), or NULL (reported). */
+static cJSON *read_effective_config(const Checkpoint *ck)
+{
+    char *text = checkpoint_get_json(ck, "effective_config");
+    cJSON *saved = text ? cJSON_Parse(text) : NULL;
+    if (text && !cJSON_IsObject(saved))
+        lpg_error("%s: section 'effective_config': not a JSON object", ck->path);
+    free(text);
+    if (!cJSON_IsObject(saved)) {
+        cJSON_Delete(saved);
+        return NULL;
+    }
+    return saved;
+}
+
 /* On resume, names every learning key whose value differs from the run that wrote the
  * checkpoint (its effective config), so a changed algorithm (seed, input_grad, betas, lrs) never
  * goes unnoticed. Without allow_changes such a change is refused (-1); with it, each is a note.
@@ -627,8 +643,9 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
         free(saved);
         return 0;
     }
-    char *saved_text = checkpoint_get_text(ck, "effective_config");
-    cJSON *saved = saved_text ? cJSON_Parse(saved_text) : NULL;
+    cJSON *saved = read_effective_config(ck);
+    if (!saved)
+        return -1;
     cJSON *now = cJSON_Parse(run->effective_config);
     /* A key the saved run did not have yet (added to lpg later) is unchanged at its default,
      * which keeps the behaviour of before the key. */
@@ -659,7 +676,6 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     cJSON_Delete(saved);
     cJSON_Delete(now);
     cJSON_Delete(defaults);
-    free(saved_text);
     if (changed && !allow_changes)
         return lpg_error("%s: not resumed: %d learning key%s changed (above); resume with the "
                          "values of that run, or pass --allow-changes to continue with the new "

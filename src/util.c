@@ -197,17 +197,17 @@ static int probe_writable(const char *dir, const char *key)
     return 0;
 }
 
-/* True for "<name>.<ext>.tmp" with an extension lpg writes: a leftover of write_file_atomic. */
-static int is_leftover_tmp(const char *name)
+int is_leftover_file(const char *name)
 {
-    static const char *const exts[] = {".csv.tmp", ".md.tmp", ".json.tmp", ".jsonl.tmp", ".lpg.tmp"};
+    static const char *const exts[] = {".csv.tmp", ".md.tmp", ".json.tmp", ".jsonl.tmp", ".lpg.tmp",
+                                       ".png.tmp", ".svg.tmp"}; /* the last two: scripts/plot's */
     size_t len = strlen(name);
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         size_t n = strlen(exts[i]);
         if (len > n && strcmp(name + len - n, exts[i]) == 0)
             return 1;
     }
-    return 0;
+    return strncmp(name, ".lpg-write-test-", 16) == 0; /* probe_writable's */
 }
 
 int check_output_dir(const char *dir, const char *key)
@@ -220,7 +220,7 @@ int check_output_dir(const char *dir, const char *key)
     DIR *d = opendir(dir); /* .tmp files a killed run left behind */
     char path[LPG_PATH_MAX + 300];
     for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        if (is_leftover_tmp(e->d_name) &&
+        if (is_leftover_file(e->d_name) &&
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
             unlink(path);
     if (d)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "quiet_stderr.h"
 #include "test.h"
 
 typedef struct {
@@ -87,6 +88,30 @@ TEST(config_rejects_bad_input)
     CHECK_INT(load_text("[1, 2]", &s, 0, NULL), -1);
     CHECK_INT(load_text("{\"envs\": []}", &s, 0, NULL), -1);
     CHECK_INT(load_text("{\"lrs\": [1, \"a\"]}", &s, 0, NULL), -1);
+}
+
+/* A key given twice is refused, whichever of the two values the reader would have taken. */
+TEST(config_refuses_a_key_given_twice)
+{
+    Sample s;
+    mute_stderr();
+    CHECK_INT(load_text("{\"steps\": 2, \"steps\": 3}", &s, 0, NULL), -1);
+    CHECK_INT(load_text("{\"steps\": 2, \"lr\": 1, \"steps\": 2}", &s, 0, NULL), -1);
+    unmute_stderr();
+    CHECK_INT(s.steps, 7); /* nothing was applied */
+    CHECK_INT(load_text("{\"steps\": 2, \"lr\": 1}", &s, 0, NULL), 0);
+    CHECK_INT(s.steps, 2);
+    /* The reader of any JSON text, with where it came from in the message. */
+    const char *text = "{\"a\": [{\"b\": 1,\n \"b\": 2}]}";
+    mute_stderr();
+    cJSON *root = config_parse_text(text, strlen(text), "somewhere");
+    unmute_stderr();
+    CHECK(root == NULL);
+    cJSON_Delete(root);
+    text = "{\"a\": [{\"b\": 1}, {\"b\": 2}]}";
+    root = config_parse_text(text, strlen(text), "somewhere");
+    CHECK(cJSON_IsObject(root) && cJSON_GetArraySize(cJSON_GetObjectItem(root, "a")) == 2);
+    cJSON_Delete(root);
 }
 
 TEST(config_applies_overrides)

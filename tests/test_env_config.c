@@ -126,6 +126,7 @@ static const BadFile bad_files[] = {
     {"bad_env_chain_noisy_type.json", "key 'noisy': expected true or false"},
     {"bad_env_chain_max_steps.json", "key 'max_steps': 10 is below length_max 30"},
     {"bad_env_chain_bits.json", "key 'distraction_bits': value 40 is out of range [0, 30]"},
+    {"bad_env_duplicate_key.json", "line 18, column 2: duplicate key \"objects\" (first at line 15)"},
 };
 
 /* env_load with its error message sent to /dev/null. */

@@ -46,9 +46,10 @@ static int info_in_process(int argc, char **argv, char *out, size_t outsize)
     return rc;
 }
 
-/* Copies the checkpoint at src to dst without the sections named in skip (NULL-terminated):
- * a file as an older lpg wrote it. Returns 0 or -1. */
-static int copy_without(const char *src, const char *dst, const char *const *skip)
+/* Copies the checkpoint at src to dst without the sections named in skip (NULL-terminated)
+ * and with the text section named swap (if not NULL) holding swap_text. Returns 0 or -1. */
+static int copy_changing(const char *src, const char *dst, const char *const *skip,
+                         const char *swap, const char *swap_text)
 {
     Checkpoint ck;
     if (checkpoint_open(&ck, src))
@@ -75,6 +76,8 @@ static int copy_without(const char *src, const char *dst, const char *const *ski
             free(values);
         } else if (s->type == CHECKPOINT_BYTES) {
             rc = checkpoint_add_bytes(&w, s->name, ck.payload + s->offset, s->count);
+        } else if (swap && strcmp(s->name, swap) == 0) {
+            rc = checkpoint_add_text(&w, s->name, swap_text);
         } else {
             char *text = checkpoint_get_text(&ck, s->name);
             rc = !text || checkpoint_add_text(&w, s->name, text);
@@ -85,6 +88,13 @@ static int copy_without(const char *src, const char *dst, const char *const *ski
     checkpoint_writer_free(&w);
     checkpoint_close(&ck);
     return rc ? -1 : 0;
+}
+
+/* Copies the checkpoint at src to dst without the sections named in skip (NULL-terminated):
+ * a file as an older lpg wrote it. Returns 0 or -1. */
+static int copy_without(const char *src, const char *dst, const char *const *skip)
+{
+    return copy_changing(src, dst, skip, NULL, NULL);
 }
 
 /* The text section name of the file at path (caller frees), or NULL. */
@@ -343,4 +353,54 @@ TEST(meta_train_rule_every_keeps_rule_snapshots)
     CHECK(strcmp(with, early) != 0); /* the checksum does tell rules apart */
     CHECK_INT(run_lpg("meta-train --help", out, sizeof out), 0);
     CHECK(strstr(out, "rule_every") != NULL && strstr(out, "rules/rule_<step>.lpg") != NULL);
+}
+
+/* The JSON sections of a checkpoint (the effective config; the config file text of older
+ * files) are checked as config files are: a key twice is refused by resume and by info, with
+ * the file, the section, the line and the key. */
+TEST(checkpoint_json_sections_with_a_key_twice_are_refused)
+{
+    const char *ckpt = "build/test_info_dup_src.lpg", *dup = "build/test_info_dup.lpg",
+               *old_dup = "build/test_info_dup_old.lpg";
+    static const char *const none[] = {NULL}, *const record[] = {"effective_config", "overrides", NULL};
+    MetaRun run;
+    MetaStepStats st;
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
+    CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK_INT(meta_run_save(&run, ckpt), 0);
+    meta_run_free(&run);
+    char *effective = text_section(ckpt, "effective_config");
+    REQUIRE(effective != NULL && effective[0] == '{');
+    /* the seed given first, the run's own value (3) later in the text */
+    size_t len = strlen(effective);
+    char *twice = malloc(len + 32);
+    REQUIRE(twice != NULL);
+    snprintf(twice, len + 32, "{\"seed\": 9,%s", effective + 1);
+    CHECK_INT(copy_changing(ckpt, dup, none, "effective_config", twice), 0);
+    mute_stderr();
+    int rc = meta_run_resume(&run, TINY, 0, NULL, dup, 0);
+    unmute_stderr();
+    meta_run_free(&run);
+    CHECK_INT(rc, -1);
+    CHECK(strstr(checkpoint_last_error(), "build/test_info_dup.lpg: section 'effective_config': "
+                                          "line ") != NULL);
+    CHECK(strstr(checkpoint_last_error(), "duplicate key \"seed\" (first at line 1)") != NULL);
+    char out[16384];
+    char *argv[] = {"info", (char *)dup};
+    CHECK_INT(info_in_process(2, argv, out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: build/test_info_dup.lpg: section 'effective_config': line ") != NULL);
+    CHECK(strstr(out, "duplicate key \"seed\"") != NULL);
+    /* The unchanged file resumes: the refusal is the duplicate's alone. */
+    CHECK_INT(meta_run_resume(&run, TINY, 0, NULL, ckpt, 0), 0);
+    meta_run_free(&run);
+    /* An older file's saved config text with a key twice: info names it. */
+    CHECK_INT(copy_without(ckpt, old_dup, record), 0);
+    CHECK_INT(copy_changing(old_dup, old_dup, none, "config",
+                            "{\n  \"lifetimes\": 2,\n  \"lifetimes\": 3\n}\n"), 0);
+    char *argv_old[] = {"info", (char *)old_dup};
+    CHECK_INT(info_in_process(2, argv_old, out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: build/test_info_dup_old.lpg: section 'config': line 3, column 3: "
+                      "duplicate key \"lifetimes\" (first at line 2)") != NULL);
+    free(twice);
+    free(effective);
 }

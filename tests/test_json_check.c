@@ -103,3 +103,138 @@ TEST(json_errors_reach_the_commands)
     CHECK(strstr(out, "lpg: build/test_json_nan.json: invalid JSON: line 3, column 9: NaN is not "
                       "a JSON number") != NULL);
 }
+
+/* Checks text and expects a duplicate-key refusal whose message equals want exactly. */
+static int says_duplicate(const char *text, const char *want)
+{
+    char msg[256] = "";
+    int rc = json_check(text, strlen(text), msg, sizeof msg);
+    if (rc == JSON_CHECK_DUPLICATE_KEY && strcmp(msg, want) == 0)
+        return 1;
+    fprintf(stderr, "  json_check(\"%.60s\") = %d, '%s', expected '%s'\n", text, rc, msg, want);
+    return 0;
+}
+
+static int passes(const char *text)
+{
+    char msg[256] = "";
+    int rc = json_check(text, strlen(text), msg, sizeof msg);
+    if (rc != 0)
+        fprintf(stderr, "  json_check(\"%.60s\") = %d, '%s', expected 0\n", text, rc, msg);
+    return rc == 0;
+}
+
+TEST(json_check_refuses_a_key_twice_in_one_object)
+{
+    CHECK(says_duplicate("{\"a\": 1, \"a\": 2}", "line 1, column 10: duplicate key \"a\" (first at line 1)"));
+    CHECK(says_duplicate("{\n  \"lifetimes\": 2,\n  \"lifetimes\": 3\n}",
+                         "line 3, column 3: duplicate key \"lifetimes\" (first at line 2)"));
+    /* in a nested object, after another object closed inside it */
+    CHECK(says_duplicate("{\"x\": {\"a\": 1, \"b\": {\"a\": 2},\n\"a\": 3}}",
+                         "line 2, column 1: duplicate key \"a\" (first at line 1)"));
+    CHECK(says_duplicate("[{}, {\"o\": [1, {\"p\": 0}], \"o\": null}]",
+                         "line 1, column 27: duplicate key \"o\" (first at line 1)"));
+    /* keys are compared as cJSON reads them: escapes decoded, UTF-8 as is */
+    CHECK(says_duplicate("{\"a\": 1, \"\\u0061\": 2}",
+                         "line 1, column 10: duplicate key \"\\u0061\" (first at line 1)"));
+    CHECK(says_duplicate("{\"\\u00e9\": 1, \"\xc3\xa9\": 2}",
+                         "line 1, column 15: duplicate key \"\xc3\xa9\" (first at line 1)"));
+    CHECK(says_duplicate("{\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}",
+                         "line 1, column 21: duplicate key \"\xf0\x9f\x98\x80\" (first at line 1)"));
+    CHECK(says_duplicate("{\"a\\nb\": 1, \"a\\u000Ab\": 2}",
+                         "line 1, column 13: duplicate key \"a\\u000Ab\" (first at line 1)"));
+    CHECK(says_duplicate("{\"\": 1, \"\": 2}", "line 1, column 9: duplicate key \"\" (first at line 1)"));
+    /* a long key is cut in the message */
+    CHECK(says_duplicate("{\"0123456789012345678901234567890123456789012345678901234567890123456789\": 1,"
+                         " \"0123456789012345678901234567890123456789012345678901234567890123456789\": 2}",
+                         "line 1, column 79: duplicate key \"012345678901234567890123456789012345678901"
+                         "234567890123456789...\" (first at line 1)"));
+    /* one key in several objects, and keys that only look alike, are fine */
+    CHECK(passes("[{\"a\": 1}, {\"a\": 2}]"));
+    CHECK(passes("{\"a\": {\"a\": {\"a\": 1}}, \"b\": {\"a\": 2}}"));
+    CHECK(passes("{\"x\": {\"b\": 1}, \"b\": 2, \"c\": [{\"x\": 1}]}"));
+    CHECK(passes("{\"a\": 1, \"A\": 2, \"a \": 3, \"\\u00e9\": 4, \"e\": 5, \"\\ud83d\\ude01\": 6, "
+                 "\"\xf0\x9f\x98\x80\": 7}"));
+}
+
+TEST(json_check_finds_duplicates_among_many_keys_and_deep_objects)
+{
+    /* 5000 keys in one object (the table grows several times), then one of the first again */
+    size_t size = 5000 * 16 + 64, n = 0;
+    char *text = malloc(size);
+    REQUIRE(text != NULL);
+    n += (size_t)snprintf(text + n, size - n, "{");
+    for (int k = 0; k < 5000; k++)
+        n += (size_t)snprintf(text + n, size - n, "%s\"k%d\": %d", k ? ",\n" : "", k, k);
+    CHECK(passes(strcat(text, "}")));
+    text[n] = '\0';
+    strcat(text, ",\n\"k17\": 0}");
+    CHECK(says_duplicate(text, "line 5001, column 1: duplicate key \"k17\" (first at line 18)"));
+    free(text);
+    /* 999 objects nested, each with key "k": fine; one more "k" in the innermost is not */
+    size_t depth = JSON_MAX_DEPTH - 1;
+    char *deep = malloc(depth * 8 + 64);
+    REQUIRE(deep != NULL);
+    n = 0;
+    for (size_t d = 0; d < depth; d++)
+        memcpy(deep + n, "{\"k\": ", 6), n += 6;
+    memcpy(deep + n, "1", 1), n += 1;
+    memset(deep + n, '}', depth), n += depth;
+    deep[n] = '\0';
+    CHECK(passes(deep));
+    memcpy(deep + n - depth, ", \"k\": 2", 8);
+    memset(deep + n - depth + 8, '}', depth);
+    deep[n + 8] = '\0';
+    CHECK(says_duplicate(deep, "line 1, column 5998: duplicate key \"k\" (first at line 1)"));
+    free(deep);
+}
+
+/* Writes text to path. Returns 0 or -1. */
+static int write_text_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f) ? -1 : 0;
+}
+
+TEST(json_duplicate_keys_are_refused_by_every_command)
+{
+    static const struct {
+        const char *command, *file, *text, *message;
+    } cases[] = {
+        {"meta-train", "build/test_dup_meta.json", "{\n  \"lifetimes\": 2,\n  \"lifetimes\": 3\n}\n",
+         "lpg: build/test_dup_meta.json: line 3, column 3: duplicate key \"lifetimes\" (first at line 2)"},
+        {"train", "build/test_dup_train.json",
+         "{\"env\": \"../configs/envs/chain_short.json\",\n \"lr\": 0.1, \"lr\": 0.2}",
+         "lpg: build/test_dup_train.json: line 2, column 13: duplicate key \"lr\" (first at line 2)"},
+        {"eval", "build/test_dup_eval.json",
+         "{\"rules\": [{\"name\": \"a\", \"path\": \"../checkpoints/grid.lpg\",\n"
+         "            \"name\": \"b\"}],\n \"envs\": [\"../configs/envs/chain_short.json\"]}",
+         "lpg: build/test_dup_eval.json: line 2, column 13: duplicate key \"name\" (first at line 1)"},
+        {"analyse values", "build/test_dup_analyse.json",
+         "{\"rule\": \"../checkpoints/grid.lpg\", \"env\": \"../tests/configs/analyse_grid_small.json\","
+         "\n \"seed\": 3, \"updates\": 20, \"seed\": 4}",
+         "lpg: build/test_dup_analyse.json: line 2, column 28: duplicate key \"seed\" (first at line 2)"},
+        {"env", "tests/configs/bad_env_duplicate_key.json", NULL,
+         "lpg: tests/configs/bad_env_duplicate_key.json: line 18, column 2: duplicate key \"objects\" "
+         "(first at line 15)"},
+        /* an environment file named by a config */
+        {"train", "build/test_dup_train_env.json",
+         "{\"env\": \"../tests/configs/bad_env_duplicate_key.json\"}",
+         "lpg: build/../tests/configs/bad_env_duplicate_key.json: line 18"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char args[512], out[8192];
+        if (cases[k].text)
+            REQUIRE(write_text_file(cases[k].file, cases[k].text) == 0);
+        snprintf(args, sizeof args, "%s %s", cases[k].command, cases[k].file);
+        int status = run_lpg(args, out, sizeof out);
+        if (status == 0 || !strstr(out, cases[k].message)) {
+            fprintf(stderr, "  lpg %s: exit %d, output: %s  expected: %s\n", args, status, out,
+                    cases[k].message);
+            CHECK(0);
+        }
+    }
+}

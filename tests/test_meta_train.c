@@ -297,39 +297,207 @@ static long long file_step(const char *path)
     return step;
 }
 
-/* --overwrite stopped (SIGKILL) before its first checkpoint: the old run is intact beside it,
- * a plain start is refused with where it is, a resume cannot mix the two, and the next
- * --overwrite that reaches a checkpoint removes it. */
-TEST(meta_train_overwrite_keeps_the_old_run_until_the_first_checkpoint)
+/* ---- --overwrite stopped by SIGKILL, and the way back ---------------------------------- */
+
+#define OVER "build/test_runs/meta_over"
+/* A shell condition: the new run's log has at least n lines (the old run's has 2). */
+#define NEW_LOG_LINES(n) "[ \"$(cat $D/log.jsonl 2>/dev/null | wc -l)\" -ge " #n " ]"
+
+/* True when the file at path holds exactly len bytes equal to bytes. */
+static int file_is(const char *path, const char *bytes, size_t len)
+{
+    if (!bytes || access(path, F_OK) != 0)
+        return 0;
+    size_t n = 0;
+    char *text = read_whole_file(path, &n);
+    int same = text && n == len && memcmp(text, bytes, len) == 0;
+    free(text);
+    return same;
+}
+
+/* A finished run of TINY (seed 3, 2 meta-steps) in dir, nothing aside; its checkpoint and log
+ * into *ckpt, *log (caller frees). Returns 0 or -1. */
+static int make_old_run(const char *dir, char **ckpt, size_t *ckpt_len, char **log, size_t *log_len)
+{
+    char cmd[512], out[8192];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s.replaced", dir, dir);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " meta_steps=2 run_dir=%s", dir);
+    if (run_lpg(cmd, out, sizeof out) != 0)
+        return -1;
+    snprintf(cmd, sizeof cmd, "%s/checkpoint.lpg", dir);
+    *ckpt = read_whole_file(cmd, ckpt_len);
+    snprintf(cmd, sizeof cmd, "%s/log.jsonl", dir);
+    *log = read_whole_file(cmd, log_len);
+    return *ckpt && *log ? 0 : -1;
+}
+
+/* Starts `meta-train TINY seed=7 <extra> run_dir=dir --overwrite` (endless), waits until the
+ * shell condition `until` holds (at most 15 s), then SIGKILLs it. */
+static void overwrite_and_kill(const char *dir, const char *extra, const char *until)
 {
     const char *bin = getenv("LPG_BIN") ? getenv("LPG_BIN") : "build/lpg";
-    char cmd[1024], out[8192];
-    CHECK_INT(system("rm -rf build/test_runs/meta_over build/test_runs/meta_over.replaced"), 0);
-    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=2 run_dir=build/test_runs/meta_over", out,
-                      sizeof out), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "D=%s; %s meta-train " TINY " seed=7 meta_steps=100000000 %s "
+             "run_dir=$D --overwrite >/dev/null 2>&1 & pid=$!; i=0; "
+             "until %s || [ $i -ge 3000 ]; do sleep 0.005; i=$((i+1)); done; "
+             "kill -KILL $pid; wait $pid 2>/dev/null; true", dir, bin, extra, until);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* Killed before its first checkpoint: the old run is intact aside. A fresh start, another
+ * --overwrite and a resume refuse, naming it and the way back; --restore-replaced puts it back
+ * byte for byte, and --resume continues it. */
+TEST(meta_train_overwrite_killed_before_its_first_checkpoint_can_be_undone)
+{
+    char out[8192];
+    char *old = NULL, *old_log = NULL;
     size_t len_old = 0, len_log = 0;
-    char *old = read_whole_file("build/test_runs/meta_over/checkpoint.lpg", &len_old);
-    char *old_log = read_whole_file("build/test_runs/meta_over/log.jsonl", &len_log);
-    snprintf(cmd, sizeof cmd, "timeout -s KILL 2 %s meta-train " TINY " seed=7 meta_steps=100000000 "
-             "checkpoint_every=100000000 run_dir=build/test_runs/meta_over --overwrite >/dev/null "
-             "2>&1", bin);
-    CHECK(system(cmd) != 0);
-    size_t len_kept = 0, len_kept_log = 0;
-    char *kept = read_whole_file("build/test_runs/meta_over.replaced/checkpoint.lpg", &len_kept);
-    char *kept_log = read_whole_file("build/test_runs/meta_over.replaced/log.jsonl", &len_kept_log);
-    CHECK(old && kept && len_old == len_kept && memcmp(old, kept, len_old) == 0);
-    CHECK(old_log && kept_log && len_log == len_kept_log && memcmp(old_log, kept_log, len_log) == 0);
-    free(old), free(kept), free(old_log), free(kept_log);
-    CHECK(access("build/test_runs/meta_over/checkpoint.lpg", F_OK) != 0);
-    CHECK(run_lpg("meta-train " TINY " run_dir=build/test_runs/meta_over", out, sizeof out) != 0);
-    CHECK(strstr(out, "build/test_runs/meta_over.replaced holds the run that an interrupted "
-                      "--overwrite moved aside") != NULL);
-    CHECK(run_lpg("meta-train " TINY " seed=8 run_dir=build/test_runs/meta_over --resume", out,
-                  sizeof out) != 0);
-    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=2 run_dir=build/test_runs/meta_over "
-                      "--overwrite", out, sizeof out), 0);
-    CHECK(access("build/test_runs/meta_over.replaced", F_OK) != 0);
-    CHECK_INT(file_step("build/test_runs/meta_over/checkpoint.lpg"), 2);
+    REQUIRE(make_old_run(OVER, &old, &len_old, &old_log, &len_log) == 0);
+    overwrite_and_kill(OVER, "checkpoint_every=100000000", NEW_LOG_LINES(3));
+    CHECK(access(OVER "/checkpoint.lpg", F_OK) != 0);
+    CHECK(access(OVER "/log.jsonl", F_OK) == 0); /* the new run's */
+    CHECK(file_is(OVER ".replaced/checkpoint.lpg", old, len_old));
+    CHECK(file_is(OVER ".replaced/log.jsonl", old_log, len_log));
+    CHECK_INT(run_lpg("meta-train " TINY " run_dir=" OVER, out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: " OVER ".replaced holds the run that an interrupted --overwrite moved "
+                      "aside") != NULL);
+    CHECK(strstr(out, "put it back with --restore-replaced, or remove " OVER ".replaced yourself")
+          != NULL);
+    CHECK_INT(run_lpg("meta-train " TINY " seed=8 run_dir=" OVER " --overwrite", out, sizeof out), 1);
+    CHECK(strstr(out, OVER ".replaced holds the run that an interrupted --overwrite") != NULL);
+    CHECK_INT(run_lpg("meta-train " TINY " seed=7 run_dir=" OVER " --resume", out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: " OVER "/checkpoint.lpg: no checkpoint to resume: the --overwrite "
+                      "that started a run here was stopped before its first checkpoint; " OVER
+                      ".replaced holds the run it replaced: put it back with --restore-replaced")
+          != NULL);
+    CHECK(file_is(OVER ".replaced/checkpoint.lpg", old, len_old)); /* refusals touch nothing */
+    /* the new run's leftovers of a kill at other moments: a .tmp file, the write probe */
+    CHECK_INT(system("mkdir -p " OVER "/rules && touch " OVER "/checkpoint.lpg.tmp " OVER
+                     "/.lpg-write-test-999 " OVER "/rules/rule_1.lpg"), 0);
+    CHECK_INT(run_lpg("meta-train " TINY " run_dir=" OVER " --restore-replaced --resume", out,
+                      sizeof out), 2);
+    CHECK_INT(run_lpg("meta-train " TINY " run_dir=" OVER " --restore-replaced", out, sizeof out), 0);
+    CHECK(strstr(out, "put the previous run back from " OVER ".replaced into " OVER) != NULL);
+    CHECK(access(OVER ".replaced", F_OK) != 0);
+    CHECK(file_is(OVER "/checkpoint.lpg", old, len_old));
+    CHECK(file_is(OVER "/log.jsonl", old_log, len_log));
+    CHECK_INT(run_lpg("meta-train " TINY " run_dir=" OVER " --restore-replaced", out, sizeof out), 1);
+    CHECK(strstr(out, "nothing to restore") != NULL);
+    CHECK_INT(run_lpg("meta-train " TINY " meta_steps=3 run_dir=" OVER " --resume", out, sizeof out), 0);
+    CHECK(strstr(out, "resuming at meta-step 2") != NULL);
+    CHECK_INT(file_step(OVER "/checkpoint.lpg"), 3);
+    free(old), free(old_log);
+}
+
+/* Killed after its first checkpoint: if the old run was not removed yet (made so here when the
+ * kill came during or after the removal), --restore-replaced refuses to drop the new run, a fresh start
+ * refuses, and --resume removes the old run (as the --overwrite would have) and continues. */
+TEST(meta_train_overwrite_killed_after_its_first_checkpoint_resumes)
+{
+    char out[8192];
+    char *old = NULL, *old_log = NULL;
+    size_t len_old = 0, len_log = 0;
+    REQUIRE(make_old_run(OVER, &old, &len_old, &old_log, &len_log) == 0);
+    CHECK_INT(system("rm -rf " OVER ".copy && cp -r " OVER " " OVER ".copy"), 0);
+    overwrite_and_kill(OVER, "checkpoint_every=3", NEW_LOG_LINES(3) " && [ -f $D/checkpoint.lpg ]");
+    long long step = file_step(OVER "/checkpoint.lpg");
+    CHECK(step >= 3);
+    if (access(OVER ".replaced/checkpoint.lpg", F_OK) != 0) /* killed during or after the */
+        CHECK_INT(system("rm -rf " OVER ".replaced && mv " OVER ".copy " OVER ".replaced"), 0);
+                                                                  /* removal: the state before */
+    CHECK(file_is(OVER ".replaced/checkpoint.lpg", old, len_old));
+    CHECK_INT(run_lpg("meta-train " TINY " seed=7 run_dir=" OVER " --restore-replaced", out,
+                      sizeof out), 1);
+    CHECK(strstr(out, "lpg: " OVER " holds the run that replaced " OVER ".replaced, with a "
+                      "checkpoint: continue it with --resume") != NULL);
+    CHECK_INT(run_lpg("meta-train " TINY " seed=7 run_dir=" OVER " --overwrite", out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: " OVER "/checkpoint.lpg exists, and " OVER ".replaced still holds the "
+                      "run its --overwrite replaced") != NULL);
+    CHECK(file_is(OVER ".replaced/checkpoint.lpg", old, len_old));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " seed=7 meta_steps=%lld run_dir=" OVER
+             " --resume", step + 1);
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
+    CHECK(strstr(out, OVER ".replaced holds the run that " OVER " replaced; it is removed now")
+          != NULL);
+    CHECK(access(OVER ".replaced", F_OK) != 0);
+    CHECK_INT(file_step(OVER "/checkpoint.lpg"), step + 1);
+    CHECK_INT(system("rm -rf " OVER ".copy"), 0);
+    free(old), free(old_log);
+}
+
+/* Killed while removing the old run (its checkpoint is removed first): what is left of it goes
+ * at the next start, said so; it cannot be restored. */
+TEST(meta_train_overwrite_killed_while_removing_the_old_run_finishes_the_removal)
+{
+    char out[8192];
+    char *old = NULL, *old_log = NULL;
+    size_t len_old = 0, len_log = 0;
+    REQUIRE(make_old_run(OVER, &old, &len_old, &old_log, &len_log) == 0);
+    CHECK_INT(run_lpg("meta-train " TINY " seed=7 meta_steps=3 run_dir=" OVER " --overwrite", out,
+                      sizeof out), 0);
+    CHECK(strstr(out, "removed " OVER ".replaced, the run this one replaced") != NULL);
+    CHECK(access(OVER ".replaced", F_OK) != 0);
+    /* the state a kill after unlinking the old checkpoint leaves */
+    CHECK_INT(system("mkdir -p " OVER ".replaced/rules && touch " OVER ".replaced/log.jsonl "
+                     OVER ".replaced/rules/rule_1.lpg"), 0);
+    CHECK_INT(run_lpg("meta-train " TINY " run_dir=" OVER " --restore-replaced", out, sizeof out), 1);
+    CHECK(strstr(out, "lpg: " OVER ".replaced: cannot restore: it holds no checkpoint") != NULL);
+    CHECK_INT(run_lpg("meta-train " TINY " seed=7 meta_steps=4 run_dir=" OVER " --resume", out,
+                      sizeof out), 0);
+    CHECK(strstr(out, "removing what is left of " OVER ".replaced") != NULL);
+    CHECK(access(OVER ".replaced", F_OK) != 0);
+    CHECK_INT(file_step(OVER "/checkpoint.lpg"), 4);
+    free(old), free(old_log);
+}
+
+/* SIGKILL at moments spread over an --overwrite (right after the move, during the first
+ * meta-steps, around the first checkpoint and the removal): the old run is always either
+ * untouched in place, or put back whole by --restore-replaced, or replaced by a new run that
+ * --resume continues. */
+TEST(meta_train_overwrite_killed_at_any_moment_loses_nothing)
+{
+    static const char *const moments[] = {
+        "[ -e $D.replaced ]", "sleep 0.002", "sleep 0.005", "sleep 0.01", "sleep 0.02",
+        "sleep 0.04", NEW_LOG_LINES(3), NEW_LOG_LINES(8) " && [ -f $D/rule.lpg ]",
+        NEW_LOG_LINES(8) " && [ -f $D/checkpoint.lpg ]", "sleep 0.1"};
+    int restored = 0, resumed = 0, untouched = 0;
+    for (size_t k = 0; k < sizeof moments / sizeof moments[0]; k++) {
+        char out[8192], cmd[512];
+        char *old = NULL, *old_log = NULL;
+        size_t len_old = 0, len_log = 0;
+        REQUIRE(make_old_run(OVER, &old, &len_old, &old_log, &len_log) == 0);
+        overwrite_and_kill(OVER, "checkpoint_every=8", moments[k]);
+        int have_run = access(OVER "/checkpoint.lpg", F_OK) == 0;
+        int have_aside = access(OVER ".replaced/checkpoint.lpg", F_OK) == 0;
+        if (!have_run) { /* the old run is aside, whole */
+            CHECK(file_is(OVER ".replaced/checkpoint.lpg", old, len_old));
+            int rc = run_lpg("meta-train " TINY " run_dir=" OVER " --restore-replaced", out,
+                             sizeof out);
+            if (rc != 0)
+                fprintf(stderr, "  after \"%s\": --restore-replaced: %s", moments[k], out);
+            CHECK_INT(rc, 0);
+            CHECK(file_is(OVER "/checkpoint.lpg", old, len_old));
+            CHECK(file_is(OVER "/log.jsonl", old_log, len_log));
+            restored++;
+        } else if (file_is(OVER "/checkpoint.lpg", old, len_old)) { /* killed before the move */
+            CHECK(!have_aside);
+            untouched++;
+        } else { /* the new run has a checkpoint */
+            snprintf(cmd, sizeof cmd, "meta-train " TINY " seed=7 meta_steps=%lld run_dir=" OVER
+                     " --resume", file_step(OVER "/checkpoint.lpg") + 1);
+            CHECK_INT(run_lpg(cmd, out, sizeof out), 0);
+            resumed++;
+        }
+        CHECK(access(OVER ".replaced", F_OK) != 0);
+        free(old), free(old_log);
+    }
+    CHECK(restored >= 1); /* the moments before the first checkpoint (which ones is timing) */
+    CHECK(resumed >= 1);  /* and after it */
+    if (getenv("LPG_TEST_VERBOSE"))
+        fprintf(stderr, "  restored %d, resumed %d, untouched %d\n", restored, resumed, untouched);
 }
 
 /* A resume removes .tmp files a killed run left and rewrites rule.lpg to the checkpoint's step. */
