@@ -11,7 +11,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 # the dynamic model also vectorises the short loops over a row (30 y categories, 4 gates of 32),
 # with the same results: no reassociation, so every sum keeps its order.
 CFLAGS  ?= -O2 -g -fvect-cost-model=dynamic
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp-simd $(WARN) -Iinclude $(if $(BLAS_INC),-I$(BLAS_INC)) -I/usr/include/cjson
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp-simd $(WARN) -Iinclude -Ibuild $(if $(BLAS_INC),-I$(BLAS_INC)) -I/usr/include/cjson
 LDLIBS  := -lopenblas -lcjson -lz -lm -lpthread
 # The sanitized build uses clang: besides ASan and UBSan's defaults it has the checks UBSan
 # leaves off by default and GCC lacks: float-cast-overflow (a float converted to an integer type
@@ -38,7 +38,7 @@ OBJ_ASAN   := $(patsubst src/%.c,build/asan/%.o,$(SRC))
 LIB_FLOAT  := $(filter-out build/float/main.o,$(OBJ_FLOAT))
 LIB_ASAN   := $(filter-out build/asan/main.o,$(OBJ_ASAN))
 
-.PHONY: all deps mpi test test-plain test-float sanitize fuzz demo bench clean
+.PHONY: all deps mpi test test-plain test-float sanitize fuzz demo bench clean FORCE
 all: build/lpg build/lpg-double
 
 deps:
@@ -93,6 +93,16 @@ build/mpi/%.o: src/%.c $(HDRS) | build/mpi
 
 build build/float build/float-test build/double build/asan build/fuzzobj build/mpi:
 	@mkdir -p $@
+
+# lpg's version as `git describe` gives it, for the provenance record (src/provenance.c). Only
+# asked of git when this folder is the top of a checkout (an unpacked tarball inside some other
+# repository must not take that one's version); rewritten only when it changes.
+GIT_DESCRIBE := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+                  git describe --always --dirty 2>/dev/null)
+build/git_describe.h: FORCE | build
+	@echo '#define LPG_GIT_DESCRIBE "$(or $(GIT_DESCRIBE),unknown: not built from a git checkout)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(foreach d,float double asan fuzzobj mpi,build/$(d)/provenance.o): build/git_describe.h
 
 # Fuzz targets (fuzz/*.c) with clang's libFuzzer over the product (float) sources, sanitized as
 # above. `make fuzz` builds them; fuzz/run runs each on its committed seed corpus and regression

@@ -1,7 +1,8 @@
 /* checkpoint.h: checkpoint and rule files: named, typed sections, zlib-compressed, CRC-checked.
  *
- * A meta-training checkpoint holds "eta", the Adam state, the bandits, the RNG state, the step
- * and the run's config text; a rule file is the same format with fewer sections. Writing goes
+ * A meta-training checkpoint holds "eta", the Adam state, the bandits, the RNG state, the step,
+ * the run's config text and the provenance of the program that wrote it (provenance.h; files
+ * from before it have none); a rule file is the same format with fewer sections. Writing goes
  * through write_file_atomic(), so a failed write never clobbers the previous file.
  *
  * On disk (all integers little-endian; big-endian hosts are refused at compile time):

@@ -35,6 +35,8 @@ typedef struct {
     char *config_text;        /* the config file as read (owned), saved in checkpoints */
     char *effective_config;   /* every key's value after defaults, file and overrides, as JSON (owned) */
     char *overrides_text;     /* the command-line overrides as given, one per line (owned; "" if none) */
+    int provenance_changed;   /* resumed from a checkpoint another build or machine wrote (or one
+                               * without a provenance record): its bits will not match either's */
     int num_envs;
     EnvSpec *specs;           /* [num_envs] */
     Bandit *bandits;          /* [num_envs] */

@@ -1,6 +1,7 @@
 /* cmd_info.c: `lpg info <file>`: what a rule file or meta-training checkpoint holds and how it
  * was made (kind, precision, meta-step, the rule's size, the command-line overrides and every
- * key's effective value), and with --sections its table of sections. Only reads the file. */
+ * key's effective value, the provenance of the program that wrote it), and with --sections its
+ * table of sections. Only reads the file. `lpg info` alone prints this program's provenance. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,15 @@
 #include "checkpoint.h"
 #include "commands.h"
 #include "meta_config.h"
+#include "provenance.h"
 #include "rule_file.h"
 #include "util.h"
 
 static void print_info_usage(FILE *out)
 {
     fprintf(out,
-            "usage: lpg info <file.lpg> [--sections]\n\n"
+            "usage: lpg info <file.lpg> [--sections]\n"
+            "       lpg info\n\n"
             "Shows what a rule file (<run_dir>/rule.lpg, <run_dir>/rules/rule_<step>.lpg) or a\n"
             "meta-training checkpoint (<run_dir>/checkpoint.lpg) holds and how it was made: the\n"
             "kind of file, the precision of the build that wrote it (float: build/lpg, double:\n"
@@ -23,7 +26,10 @@ static void print_info_usage(FILE *out)
             "width and parameter count, the command-line overrides of the run (key=value, as given)\n"
             "and the effective config: every key's value after defaults, the config file and the\n"
             "overrides (paths as resolved then). Files written before effective configs were\n"
-            "recorded show the saved config file text instead.\n\n"
+            "recorded show the saved config file text instead. Then the provenance of the program\n"
+            "that wrote the file: lpg's version, precision, compiler, glibc, OpenBLAS and its\n"
+            "kernels, the CPU, LPG_CPU and the vector kernels in use (README, \"What reproduces\n"
+            "where\"). Without a file, prints that record for this program.\n\n"
             "  --sections   also list every section: name, type and element count\n");
 }
 
@@ -123,10 +129,35 @@ static int print_config_record(const Checkpoint *ck)
     return 0;
 }
 
+/* The provenance the file records, or a line saying it has none. */
+static int print_provenance_record(const Checkpoint *ck)
+{
+    int failed;
+    char *text = provenance_read(ck, &failed);
+    if (failed)
+        return -1;
+    if (!text) {
+        printf("provenance: not recorded (the file predates provenance records)\n");
+        return 0;
+    }
+    printf("provenance (the program that wrote the file):\n");
+    provenance_print(stdout, text);
+    free(text);
+    return 0;
+}
+
 int cmd_info(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
         print_info_usage(stdout);
+        return 0;
+    }
+    if (argc == 1) {
+        const char *text = provenance_text();
+        if (!text)
+            return 1;
+        printf("provenance (this program):\n");
+        provenance_print(stdout, text);
         return 0;
     }
     int sections = 0;
@@ -155,6 +186,7 @@ int cmd_info(int argc, char **argv)
         rc = rc || print_rule(&ck);
         rc = rc || print_config_record(&ck);
     }
+    rc = rc || print_provenance_record(&ck);
     if (sections)
         print_sections(&ck);
     if (rc == 0 && !has_rule)

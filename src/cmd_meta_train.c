@@ -15,6 +15,7 @@
 #include "json_check.h"
 #include "memory_estimate.h"
 #include "meta_train.h"
+#include "provenance.h"
 #include "run_files.h"
 #include "util.h"
 
@@ -62,8 +63,10 @@ static void usage(FILE *out)
     config_print_fields(meta_config_fields, meta_config_num_fields, &defaults);
 }
 
-/* The "step" of one log line, or -1 when the line is not a log record (not JSON as json_check
- * takes it: a line cut short by a kill, or with a key twice). */
+/* The "step" of one log line; for a provenance line (the first, and one after each resume by
+ * another build or machine) the step it took over at ("from_step", 0 for the first); -1 when the
+ * line is neither (not JSON as json_check takes it: a line cut short by a kill, or with a key
+ * twice). */
 static long long log_line_step(const char *line, size_t len)
 {
     char why[256];
@@ -72,11 +75,16 @@ static long long log_line_step(const char *line, size_t len)
     cJSON *record = cJSON_ParseWithLength(line, len);
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(record, "step");
     long long s = cJSON_IsNumber(step) ? (long long)step->valuedouble : -1;
+    if (!step && cJSON_GetObjectItemCaseSensitive(record, "provenance")) {
+        const cJSON *from = cJSON_GetObjectItemCaseSensitive(record, "from_step");
+        s = cJSON_IsNumber(from) ? (long long)from->valuedouble : 0;
+    }
     cJSON_Delete(record);
     return s;
 }
 
-/* Keeps only the log lines of meta-steps up to step (those after it are redone on resume). */
+/* Keeps only the log lines of meta-steps up to step (those after it are redone on resume), and
+ * the provenance lines of the program that made them. */
 static int trim_log(const char *path, long long step)
 {
     size_t len;
@@ -259,17 +267,55 @@ static const char *ranks_note(void)
     return note;
 }
 
+/* The log's provenance line: {"provenance": {...}}, with "from_step" when a resume by another
+ * build or machine takes over at that step. A new string (caller frees) or NULL (reported). */
+static char *provenance_line(long long from_step)
+{
+    cJSON *line = cJSON_CreateObject();
+    cJSON_AddItemToObject(line, "provenance", provenance_json());
+    if (from_step > 0)
+        cJSON_AddNumberToObject(line, "from_step", (double)from_step);
+    char *text = cJSON_PrintUnformatted(line);
+    cJSON_Delete(line);
+    char *out = text ? lpg_calloc(strlen(text) + 2, 1, "log line") : NULL;
+    if (out)
+        sprintf(out, "%s\n", text);
+    else if (!text)
+        lpg_error("out of memory writing the log");
+    cJSON_free(text);
+    return out;
+}
+
+/* Appends text to path (the log, on resume). */
+static int append_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return lpg_error("%s: cannot open for appending: %s", path, strerror(errno));
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    return bad ? lpg_error("%s: cannot write: %s", path, strerror(errno)) : 0;
+}
+
 /* Folders, leftovers and the log before the loop: a resume rewrites rule.lpg from the checkpoint
- * (so it matches) and keeps the log lines up to its step; a fresh start begins an empty log. */
+ * (so it matches) and keeps the log lines up to its step, adding a provenance line when another
+ * build or machine wrote the checkpoint; a fresh start begins a log of one provenance line. */
 static int start_run(MetaRun *run, RunFiles *f, int resume)
 {
     if (resume && run->step >= run->config.meta_steps)
         fprintf(stderr, "meta-train: %s is at meta-step %lld and meta_steps is %d: nothing to do "
                 "(raise meta_steps=N to go further)\n", f->ckpt, (long long)run->step,
                 run->config.meta_steps);
-    if (resume)
-        return meta_run_save_rule(run, f->rule) || trim_log(f->log, run->step) ? -1 : 0;
-    return write_file_atomic(f->log, "", 0);
+    if (resume && (meta_run_save_rule(run, f->rule) || trim_log(f->log, run->step)))
+        return -1;
+    if (resume && !run->provenance_changed)
+        return 0;
+    char *line = provenance_line(resume ? (long long)run->step : 0);
+    if (!line)
+        return -1;
+    int rc = resume ? append_text(f->log, line) : write_file_atomic(f->log, line, strlen(line));
+    free(line);
+    return rc;
 }
 
 int cmd_meta_train(int argc, char **argv)

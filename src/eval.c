@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "dist.h"
+#include "provenance.h"
 #include "rule_file.h"
 #include "stats.h"
 #include "util.h"
@@ -647,6 +648,58 @@ static const char *verdict_cell(const EvalConfig *c, EvalWinner w, int r)
     return w == EVAL_LPG ? c->rules[r].name : eval_winner_name(w);
 }
 
+/* Every rule-against-A2C comparison of the table, rule r of row i at [i * num_rules + r]: its
+ * two-sided p-value (stats.h's normal approximation, the one behind the two-standard-error
+ * verdict), its Holm-adjusted p-value across all the table's comparisons, and its verdict with
+ * and without the correction; comparisons counts those with a p-value. */
+typedef struct {
+    double *p, *p_holm;
+    EvalWinner *winner, *winner_holm;
+    int comparisons;
+} Verdicts;
+
+static void verdicts_free(Verdicts *v)
+{
+    free(v->p);
+    free(v->p_holm);
+    free(v->winner);
+    free(v->winner_holm);
+}
+
+/* Fills v for the table. Returns 0, or -1 when out of memory (reported). A verdict stands after
+ * the correction when its adjusted p-value is at most STATS_ALPHA_2SE, the level of the
+ * uncorrected rule; otherwise it becomes a tie. */
+static int verdicts_compute(const EvalConfig *c, const EvalRow *rows, int num_rows, Verdicts *v)
+{
+    size_t n = (size_t)num_rows * c->num_rules + 1;
+    v->p = lpg_calloc(n, sizeof *v->p, "verdicts");
+    v->p_holm = lpg_calloc(n, sizeof *v->p_holm, "verdicts");
+    v->winner = lpg_calloc(n, sizeof *v->winner, "verdicts");
+    v->winner_holm = lpg_calloc(n, sizeof *v->winner_holm, "verdicts");
+    if (!v->p || !v->p_holm || !v->winner || !v->winner_holm)
+        return verdicts_free(v), -1;
+    for (int i = 0; i < num_rows; i++)
+        for (int r = 0; r < c->num_rules; r++) {
+            const EvalScore *rule = &rows[i].method[r], *a2c = &rows[i].method[c->num_rules];
+            size_t k = (size_t)i * c->num_rules + r;
+            v->winner[k] = eval_row_winner(c, &rows[i], r);
+            v->p[k] = v->winner[k] == EVAL_UNKNOWN
+                          ? NAN
+                          : p_two_sided_normal(rule->score.mean, rule->score.se,
+                                               a2c->score.mean, a2c->score.se);
+        }
+    v->comparisons = holm_adjust(v->p, num_rows * c->num_rules, v->p_holm);
+    if (v->comparisons < 0)
+        return verdicts_free(v), -1;
+    for (size_t k = 0; k + 1 < n; k++) {
+        int decided = v->winner[k] == EVAL_LPG || v->winner[k] == EVAL_A2C;
+        v->winner_holm[k] = !decided                          ? v->winner[k]
+                            : v->p_holm[k] <= STATS_ALPHA_2SE ? v->winner[k]
+                                                              : EVAL_TIE;
+    }
+    return 0;
+}
+
 /* Closes a memory stream and returns its text (open_memstream sets *text only at the close),
  * or NULL (reported) when it ran out of memory. */
 static char *close_text(FILE *f, char **text)
@@ -703,7 +756,11 @@ static void markdown_header(FILE *f, const EvalConfig *c)
                "the mean ± standard error over seeds. Every step counts, so the score is defined "
                "however long the episodes are. A verdict names the method ahead of A2C by more "
                "than two standard errors of the difference, sqrt(se_rule² + se_A2C²); else "
-               "tie.\n\n", TRAIN_FINAL_PERCENT);
+               "tie. That is a two-sided test at level 0.0455 (normal approximation) for each "
+               "comparison alone, so among many comparisons some verdicts are chance; the counts "
+               "after correction keep only the verdicts that stand under Holm-Bonferroni across "
+               "all the table's comparisons (family-wise error at most 0.0455).\n\n",
+            TRAIN_FINAL_PERCENT);
 }
 
 char *eval_table_markdown(const EvalConfig *c, const EvalRow *rows, int num_rows)
@@ -726,7 +783,13 @@ char *eval_table_markdown(const EvalConfig *c, const EvalRow *rows, int num_rows
     for (int r = 0; r < c->num_rules; r++)
         fprintf(f, "---|");
     fprintf(f, "\n");
-    int wins[EVAL_MAX_RULES][4] = {{0}};
+    Verdicts v;
+    if (verdicts_compute(c, rows, num_rows, &v)) {
+        fclose(f);
+        free(text);
+        return NULL;
+    }
+    int wins[EVAL_MAX_RULES][4] = {{0}}, wins_holm[EVAL_MAX_RULES][4] = {{0}};
     for (int i = 0; i < num_rows; i++) {
         fprintf(f, "| %s | %s |", rows[i].name, env_kind_name(rows[i].kind));
         for (int m = 0; m <= c->num_rules; m++) {
@@ -735,20 +798,25 @@ char *eval_table_markdown(const EvalConfig *c, const EvalRow *rows, int num_rows
             fprintf(f, " %s |", cell);
         }
         for (int r = 0; r < c->num_rules; r++) {
-            EvalWinner w = eval_row_winner(c, &rows[i], r);
-            wins[r][w]++;
-            fprintf(f, " %s |", verdict_cell(c, w, r));
+            size_t k = (size_t)i * c->num_rules + r;
+            wins[r][v.winner[k]]++;
+            wins_holm[r][v.winner_holm[k]]++;
+            fprintf(f, " %s |", verdict_cell(c, v.winner[k], r));
         }
         fprintf(f, "\n");
     }
     fprintf(f, "\n");
     for (int r = 0; r < c->num_rules; r++) {
-        fprintf(f, "%s better on %d, A2C better on %d, tie on %d", c->rules[r].name,
-                wins[r][EVAL_LPG], wins[r][EVAL_A2C], wins[r][EVAL_TIE]);
+        fprintf(f, "%s better on %d (%d after correction for %d comparisons), A2C better on %d "
+                   "(%d after correction), tie on %d (%d after correction)",
+                c->rules[r].name, wins[r][EVAL_LPG], wins_holm[r][EVAL_LPG], v.comparisons,
+                wins[r][EVAL_A2C], wins_holm[r][EVAL_A2C], wins[r][EVAL_TIE],
+                wins_holm[r][EVAL_TIE]);
         if (wins[r][EVAL_UNKNOWN])
             fprintf(f, ", undecided on %d", wins[r][EVAL_UNKNOWN]);
         fprintf(f, " of %d environments.\n", num_rows);
     }
+    verdicts_free(&v);
     return close_text(f, &text);
 }
 
@@ -807,6 +875,44 @@ static cJSON *json_number(double x)
     return isnan(x) ? cJSON_CreateNull() : cJSON_CreateNumber(x);
 }
 
+/* "better", "worse" or "tie" for a rule's winner; NULL when undecided. */
+static const char *winner_word(EvalWinner w)
+{
+    return w == EVAL_LPG ? "better" : w == EVAL_A2C ? "worse" : w == EVAL_TIE ? "tie" : NULL;
+}
+
+/* A rule's comparison with A2C (k: its index in v): p-values and the corrected verdict. */
+static void add_comparison_json(cJSON *o, const Verdicts *v, size_t k)
+{
+    const char *corrected = winner_word(v->winner_holm[k]);
+    cJSON_AddItemToObject(o, "p_value", json_number(v->p[k]));
+    cJSON_AddItemToObject(o, "p_holm", json_number(v->p_holm[k]));
+    cJSON_AddItemToObject(o, "verdict_holm", corrected ? cJSON_CreateString(corrected)
+                                                       : cJSON_CreateNull());
+}
+
+/* Per rule: its verdict counts with and without the correction. */
+static cJSON *counts_json(const EvalConfig *c, int num_rows, const Verdicts *v)
+{
+    cJSON *counts = cJSON_CreateObject();
+    for (int r = 0; r < c->num_rules; r++) {
+        int n[4] = {0}, n_holm[4] = {0};
+        for (int i = 0; i < num_rows; i++) {
+            n[v->winner[(size_t)i * c->num_rules + r]]++;
+            n_holm[v->winner_holm[(size_t)i * c->num_rules + r]]++;
+        }
+        cJSON *o = cJSON_AddObjectToObject(counts, c->rules[r].name);
+        cJSON_AddNumberToObject(o, "better", n[EVAL_LPG]);
+        cJSON_AddNumberToObject(o, "worse", n[EVAL_A2C]);
+        cJSON_AddNumberToObject(o, "tie", n[EVAL_TIE]);
+        cJSON_AddNumberToObject(o, "undecided", n[EVAL_UNKNOWN]);
+        cJSON_AddNumberToObject(o, "better_holm", n_holm[EVAL_LPG]);
+        cJSON_AddNumberToObject(o, "worse_holm", n_holm[EVAL_A2C]);
+        cJSON_AddNumberToObject(o, "tie_holm", n_holm[EVAL_TIE]);
+    }
+    return counts;
+}
+
 static cJSON *method_json(const EvalConfig *c, const EvalRow *row, int m)
 {
     const EvalScore *s = &row->method[m];
@@ -846,7 +952,11 @@ static cJSON *methods_json(const EvalConfig *c)
 
 char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
 {
+    Verdicts v;
+    if (verdicts_compute(c, rows, num_rows, &v))
+        return NULL;
     cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "provenance", provenance_json());
     char score[128];
     snprintf(score, sizeof score, "reward per step over the last %d%% of each seed's steps; mean "
              "and standard error over seeds", TRAIN_FINAL_PERCENT);
@@ -854,6 +964,16 @@ char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
     cJSON_AddStringToObject(root, "verdict", "each rule against A2C: better or worse when the "
                                              "means differ by more than two standard errors of "
                                              "the difference, else tie; null when undecided");
+    cJSON_AddStringToObject(root, "p_value", "two-sided, normal approximation: erfc(|z| / sqrt 2) "
+                                             "with z = (mean_rule - mean_A2C) / sqrt(se_rule^2 + "
+                                             "se_A2C^2), so the verdict is better or worse exactly "
+                                             "when p < 0.0455");
+    cJSON_AddStringToObject(root, "verdict_holm", "the verdict when it stands under the "
+                                                  "Holm-Bonferroni correction across all the "
+                                                  "table's comparisons at level 0.0455 "
+                                                  "(p_holm <= 0.0455), else tie");
+    cJSON_AddNumberToObject(root, "comparisons", v.comparisons);
+    cJSON_AddItemToObject(root, "counts", counts_json(c, num_rows, &v));
     cJSON_AddNumberToObject(root, "seed", c->seed);
     cJSON_AddNumberToObject(root, "seeds", c->seeds);
     cJSON_AddItemToObject(root, "methods", methods_json(c));
@@ -866,10 +986,15 @@ char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
         cJSON_AddNumberToObject(e, "steps", rows[i].steps);
         cJSON_AddNumberToObject(e, "final_steps", (double)final_steps(c, rows[i].steps));
         cJSON *results = cJSON_AddObjectToObject(e, "results");
-        for (int m = 0; m <= c->num_rules; m++)
-            cJSON_AddItemToObject(results, method_name(c, m), method_json(c, &rows[i], m));
+        for (int m = 0; m <= c->num_rules; m++) {
+            cJSON *o = method_json(c, &rows[i], m);
+            if (m < c->num_rules)
+                add_comparison_json(o, &v, (size_t)i * c->num_rules + m);
+            cJSON_AddItemToObject(results, method_name(c, m), o);
+        }
         cJSON_AddItemToArray(envs, e);
     }
+    verdicts_free(&v);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)

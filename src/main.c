@@ -5,6 +5,7 @@
 
 #include "blas_cpu.h"
 #include "commands.h"
+#include "cpu_pin.h"
 #include "dist.h"
 #include "util.h"
 
@@ -67,6 +68,8 @@ static int run_command(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (cpu_pin_apply(argv))
+        return 2;
     blas_cpu_fix(argv);
     /* Lifetimes run on our own threads; OpenBLAS threading on tiny matrices only costs time. */
     openblas_set_num_threads(1);

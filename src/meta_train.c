@@ -14,6 +14,7 @@
 #include "dist.h"
 #include "exact_sum.h"
 #include "memory_estimate.h"
+#include "provenance.h"
 #include "linalg.h"
 #include "rule_file.h"
 #include "util.h"
@@ -323,12 +324,14 @@ int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **
 
 /* ---- checkpoints -------------------------------------------------------------------------- */
 
-/* The sections that record how the run was made (read back by `lpg info`, never by resume). */
+/* The sections that record how the run was made (read back by `lpg info`; resume only compares
+ * the provenance, see note_provenance). The provenance is that of the program writing the file. */
 static int add_config_record(const MetaRun *run, CheckpointWriter *w)
 {
     int rc = checkpoint_add_text(w, "config", run->config_text);
     rc = rc || checkpoint_add_text(w, "effective_config", run->effective_config);
     rc = rc || checkpoint_add_text(w, "overrides", run->overrides_text);
+    rc = rc || provenance_add_section(w);
     return rc ? -1 : 0;
 }
 
@@ -713,6 +716,44 @@ static int load_counters(MetaRun *run, const Checkpoint *ck)
     return 0;
 }
 
+/* On resume: when the checkpoint was written by another build, machine or kernel setting (or
+ * holds no provenance), notes on stderr which entries differ and sets run->provenance_changed.
+ * Never refuses: the run goes on, only its bits will match neither program's unbroken run. */
+static int note_provenance(MetaRun *run, const Checkpoint *ck)
+{
+    int failed;
+    char *saved = provenance_read(ck, &failed);
+    const char *now = provenance_text();
+    if (failed || !now) {
+        free(saved);
+        return -1;
+    }
+    run->provenance_changed = !saved || strcmp(saved, now) != 0;
+    if (!saved && dist_rank() == 0)
+        fprintf(stderr, "lpg: note: %s records no provenance (written before lpg recorded it); "
+                        "the resumed run may not repeat an unbroken one bit for bit\n", ck->path);
+    if (saved && run->provenance_changed && dist_rank() == 0) {
+        cJSON *a = cJSON_Parse(saved), *b = cJSON_Parse(now);
+        fprintf(stderr, "lpg: note: %s was written by another build, machine or kernel setting; "
+                        "the resumed run will not repeat an unbroken run of either bit for bit:\n",
+                ck->path);
+        for (const cJSON *item = b ? b->child : NULL; item; item = item->next) {
+            const cJSON *old = cJSON_GetObjectItemCaseSensitive(a, item->string);
+            if (old && cJSON_Compare(old, item, 1))
+                continue;
+            char *was = old ? cJSON_PrintUnformatted(old) : NULL, *is = cJSON_PrintUnformatted(item);
+            fprintf(stderr, "  %s: %s, now %s\n", item->string, was ? was : "not recorded",
+                    is ? is : "?");
+            free(was);
+            free(is);
+        }
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    free(saved);
+    return 0;
+}
+
 int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char **overrides,
                     const char *checkpoint_path, int allow_changes)
 {
@@ -724,6 +765,7 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     RuleLayout saved_layout;
     real *eta = NULL;
     int rc = check_shape(run, &ck);
+    rc = rc || note_provenance(run, &ck);
     rc = rc || check_agent_shape(run, &ck);
     rc = rc || check_config_changes(run, &ck, config_path, allow_changes);
     rc = rc || load_counters(run, &ck);

@@ -53,8 +53,8 @@ static void phi_backward(real *dw1, real *db1, real *dw2, real *db2, real *dhidd
 
 /* Turns gates [n x 4H] from pre-activations into activations (in place) and computes the new
  * cell [n x H], tanh(cell) and h: one fused pass per row, vectorised along the width. */
-VEC_KERNEL static void lstm_cell_forward(real *gates, real *cell, real *tanh_cell, real *h,
-                                         const real *cell_in, int n, int hidden)
+VEC_KERNEL void lstm_cell_forward_body(real *gates, real *cell, real *tanh_cell, real *h,
+                                       const real *cell_in, int n, int hidden)
 {
     for (int r = 0; r < n; r++) {
         real *restrict gi = gates + (size_t)r * 4 * hidden, *restrict gf = gi + hidden;
@@ -74,13 +74,17 @@ VEC_KERNEL static void lstm_cell_forward(real *gates, real *cell, real *tanh_cel
         }
     }
 }
+VEC_VERSIONS_VOID(lstm_cell_forward,
+                  (real *gates, real *cell, real *tanh_cell, real *h, const real *cell_in, int n,
+                   int hidden),
+                  (gates, cell, tanh_cell, h, cell_in, n, hidden))
 
 /* Given dh [n x H] (total gradient into h) and dcell [n x H] (gradient into the cell from the
  * step that consumed it), writes dgates [n x 4H] (wrt pre-activations) and overwrites dcell with
  * the gradient into the entering cell state. */
-VEC_KERNEL static void lstm_cell_backward(real *dgates, real *dcell, const real *dh,
-                                          const real *gates, const real *tanh_cell,
-                                          const real *cell_in, int n, int hidden)
+VEC_KERNEL void lstm_cell_backward_body(real *dgates, real *dcell, const real *dh,
+                                        const real *gates, const real *tanh_cell,
+                                        const real *cell_in, int n, int hidden)
 {
     for (int r = 0; r < n; r++) {
         const real *restrict g = gates + (size_t)r * 4 * hidden;
@@ -99,6 +103,10 @@ VEC_KERNEL static void lstm_cell_backward(real *dgates, real *dcell, const real 
         }
     }
 }
+VEC_VERSIONS_VOID(lstm_cell_backward,
+                  (real *dgates, real *dcell, const real *dh, const real *gates,
+                   const real *tanh_cell, const real *cell_in, int n, int hidden),
+                  (dgates, dcell, dh, gates, tanh_cell, cell_in, n, hidden))
 
 /* ---- the backward-in-time LSTM over all steps --------------------------------------------- */
 
@@ -140,8 +148,8 @@ static void lstm_forward(RuleWork *w, const real *wx, const real *wh, const real
         lstm_entering_state(w, t);
         if (t < w->t_len - 1)
             matmul(gates, w->h_in + r0 * hidden, wh, n, gates_width, hidden, 0, 0, 1);
-        lstm_cell_forward(gates, w->cell + r0 * hidden, w->tanh_cell + r0 * hidden,
-                          w->h + r0 * hidden, w->cell_in + r0 * hidden, n, hidden);
+        VEC_CALL(lstm_cell_forward, (gates, w->cell + r0 * hidden, w->tanh_cell + r0 * hidden,
+                                     w->h + r0 * hidden, w->cell_in + r0 * hidden, n, hidden));
     }
 }
 
@@ -160,8 +168,9 @@ static void lstm_backward(RuleWork *w, real *dwx, real *dwh, real *db, const rea
         real *dh = w->dh + r0 * hidden, *dgates = w->dgates + r0 * gates_width;
         for (size_t k = 0; k < state; k++)
             dh[k] += w->dh_carry[k];
-        lstm_cell_backward(dgates, w->dcell_carry, dh, w->gates + r0 * gates_width,
-                           w->tanh_cell + r0 * hidden, w->cell_in + r0 * hidden, n, hidden);
+        VEC_CALL(lstm_cell_backward, (dgates, w->dcell_carry, dh, w->gates + r0 * gates_width,
+                                      w->tanh_cell + r0 * hidden, w->cell_in + r0 * hidden, n,
+                                      hidden));
         if (t == w->t_len - 1)
             break;
         matmul(w->dh_carry, dgates, wh, n, hidden, gates_width, 0, 1, 0);

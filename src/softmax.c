@@ -48,7 +48,7 @@ static inline real block_sum(const real *block)
 }
 
 /* Writes e[j] = e^(x[j] - shift) for j < n (e may be NULL) and returns their sum. */
-VEC_KERNEL static real exp_shifted(const real *x, int n, real shift, real *e)
+VEC_KERNEL real exp_shifted_body(const real *x, int n, real shift, real *e)
 {
     real sum = 0, block[EXP_BLOCK];
     for (int c = 0; c < n; c += EXP_BLOCK) {
@@ -59,18 +59,19 @@ VEC_KERNEL static real exp_shifted(const real *x, int n, real shift, real *e)
     }
     return sum;
 }
+VEC_VERSIONS(real, exp_shifted, (const real *x, int n, real shift, real *e), (x, n, shift, e))
 
 real log_sum_exp_row(const real *x, int n)
 {
     real m = row_max(x, n);
-    return m + real_log(exp_shifted(x, n, m, NULL));
+    return m + real_log(VEC_CALL(exp_shifted, (x, n, m, NULL)));
 }
 
 /* Rows up to this long keep their exponentials in whole blocks on the stack. */
 #define PADDED_ROW (4 * EXP_BLOCK)
 
 /* As exp_shifted into e [n rounded up to whole blocks], block by block without copies. */
-VEC_KERNEL static real exp_shifted_padded(const real *x, int n, real shift, real *e)
+VEC_KERNEL real exp_shifted_padded_body(const real *x, int n, real shift, real *e)
 {
     real sum = 0;
     for (int c = 0; c < n; c += EXP_BLOCK) {
@@ -79,11 +80,14 @@ VEC_KERNEL static real exp_shifted_padded(const real *x, int n, real shift, real
     }
     return sum;
 }
+VEC_VERSIONS(real, exp_shifted_padded, (const real *x, int n, real shift, real *e),
+             (x, n, shift, e))
 
 real softmax_row_lse(const real *x, int n, real *p)
 {
     real m = row_max(x, n), e[PADDED_ROW];
-    real sum = n <= PADDED_ROW ? exp_shifted_padded(x, n, m, e) : exp_shifted(x, n, m, p);
+    real sum = n <= PADDED_ROW ? VEC_CALL(exp_shifted_padded, (x, n, m, e))
+                               : VEC_CALL(exp_shifted, (x, n, m, p));
     real inv = 1 / sum;
     const real *from = n <= PADDED_ROW ? e : p;
     for (int j = 0; j < n; j++)

@@ -1,7 +1,11 @@
-/* stats.c: NaN-skipping mean and standard error (see stats.h). */
+/* stats.c: NaN-skipping mean and standard error, and p-values with the Holm-Bonferroni
+ * correction (see stats.h). */
 #include "stats.h"
 
 #include <math.h>
+#include <stdlib.h>
+
+#include "util.h"
 
 int mean_se_skip_nan(const double *x, int n, size_t stride, double *mean, double *se)
 {
@@ -18,4 +22,50 @@ int mean_se_skip_nan(const double *x, int n, size_t stride, double *mean, double
             sum_sq += (x[i * stride] - *mean) * (x[i * stride] - *mean);
     *se = count > 1 ? sqrt(sum_sq / (count - 1) / count) : count == 1 ? 0 : NAN;
     return count;
+}
+
+double p_two_sided_normal(double mean_a, double se_a, double mean_b, double se_b)
+{
+    if (isnan(mean_a) || isnan(se_a) || isnan(mean_b) || isnan(se_b))
+        return NAN;
+    double diff = fabs(mean_a - mean_b), se = sqrt(se_a * se_a + se_b * se_b);
+    if (se == 0)
+        return diff > 0 ? 0 : 1;
+    return erfc(diff / se / sqrt(2.0));
+}
+
+typedef struct {
+    double p;
+    int index;
+} RankedP;
+
+/* Ascending p; equal p-values keep their order (by index), so the result is deterministic. */
+static int compare_ranked(const void *a, const void *b)
+{
+    const RankedP *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p < y->p ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+int holm_adjust(const double *p, int n, double *adjusted)
+{
+    RankedP *ranked = lpg_calloc(n > 0 ? (size_t)n : 1, sizeof *ranked, "Holm correction");
+    if (!ranked)
+        return -1;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        adjusted[i] = NAN;
+        if (!isnan(p[i]))
+            ranked[k++] = (RankedP){p[i], i};
+    }
+    qsort(ranked, (size_t)k, sizeof *ranked, compare_ranked);
+    double running = 0;
+    for (int i = 0; i < k; i++) {
+        double scaled = (double)(k - i) * ranked[i].p;
+        running = fmax(running, fmin(1.0, scaled));
+        adjusted[ranked[i].index] = running;
+    }
+    free(ranked);
+    return k;
 }

@@ -205,8 +205,27 @@ static void check_results_json(const char *path, const char *csv, const char *co
                 CHECK(cJSON_IsNull(v));
             else
                 CHECK(cJSON_IsString(v) && strcmp(v->valuestring, verdict) == 0);
+            /* a rule's comparison: its p-value (under 0.0455 exactly when better or worse), the
+             * Holm-adjusted one (never smaller) and the corrected verdict (a tie unless the
+             * adjusted p-value is under 0.0455 too) */
+            if (strcmp(methods[m], "a2c") == 0)
+                continue;
+            double p = json_number_of(r, "p_value"), p_holm = json_number_of(r, "p_holm");
+            const cJSON *vh = cJSON_GetObjectItemCaseSensitive(r, "verdict_holm");
+            CHECK((p < 0.0455) == (strcmp(verdict, "tie") != 0));
+            CHECK(p_holm >= p && p_holm <= 1);
+            CHECK(cJSON_IsString(vh) && strcmp(vh->valuestring, p_holm <= 0.0455 ? verdict : "tie") == 0);
         }
     }
+    /* the verdict counts, with and without the correction, and the program's provenance */
+    CHECK_INT((int)json_number_of(root, "comparisons"), 2 * (num_methods - 1));
+    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "counts"), methods[0]);
+    CHECK_INT((int)(json_number_of(counts, "better") + json_number_of(counts, "worse") +
+                    json_number_of(counts, "tie")), 2);
+    CHECK(json_number_of(counts, "better_holm") <= json_number_of(counts, "better"));
+    const cJSON *provenance = cJSON_GetObjectItemCaseSensitive(root, "provenance");
+    CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(provenance, "openblas_core")));
     cJSON_Delete(root);
 }
 
@@ -224,6 +243,7 @@ TEST(eval_command_writes_the_tables_and_curves)
     CHECK(strstr(out, "eval: chain_short lpg: final score ") != NULL);
     CHECK(strstr(out, "eval: tabular_sparse a2c: final score ") != NULL);
     CHECK(strstr(out, "| environment | kind | lpg | A2C | lpg vs A2C |") != NULL);
+    CHECK(strstr(out, " after correction for 2 comparisons), A2C better on ") != NULL);
     CHECK(strstr(out, "results: tests/configs/../../build/test_eval_tiny/results.md") != NULL);
     char *md = read_whole_file("build/test_eval_tiny/results.md", NULL);
     REQUIRE(md != NULL);

@@ -176,7 +176,7 @@ TEST(meta_train_files_record_the_effective_config_and_overrides)
 TEST(meta_train_resumes_a_checkpoint_that_predates_effective_configs)
 {
     const char *ckpt = "build/test_info_new.lpg", *old = "build/test_info_old.lpg";
-    static const char *const record[] = {"effective_config", "overrides", NULL};
+    static const char *const record[] = {"effective_config", "overrides", "provenance", NULL};
     MetaRun run;
     MetaStepStats st;
     REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
@@ -212,6 +212,7 @@ TEST(meta_train_resumes_a_checkpoint_that_predates_effective_configs)
     CHECK(strstr(out, "predates effective configs") != NULL);
     CHECK(strstr(out, "\"lifetime_updates\": 6") != NULL); /* from the saved file text */
     CHECK(strstr(out, "overrides (command line") == NULL);
+    CHECK(strstr(out, "provenance: not recorded (the file predates provenance records)") != NULL);
 }
 
 TEST(info_reports_files_it_cannot_show)
@@ -233,8 +234,8 @@ TEST(info_reports_files_it_cannot_show)
     /* Usage errors. */
     char *argv3[] = {"info", "a.lpg", "b.lpg"};
     CHECK_INT(info_in_process(3, argv3, out, sizeof out), 2);
-    char *argv4[] = {"info"};
-    CHECK_INT(info_in_process(1, argv4, out, sizeof out), 2);
+    char *argv4[] = {"info", "--sections"};
+    CHECK_INT(info_in_process(2, argv4, out, sizeof out), 2);
     CHECK(strstr(out, "lpg: info: no file given (try 'lpg info --help')") != NULL);
 }
 
