@@ -74,6 +74,7 @@ typedef struct {
     LevelLife *lives;            /* [lifetimes] */
     double *weights;             /* [capacity] scratch: replay probabilities */
     LevelRank *ranks;            /* [capacity] scratch: the levels by score */
+    int64_t replays;             /* lifetimes that replayed a level (this process; not saved) */
     int64_t a2c_runs;            /* A2C runs this process finished (not saved) */
     double a2c_seconds;          /* their CPU time */
 } LevelSampler;

@@ -147,6 +147,7 @@ int level_sampler_pick(LevelSampler *s, int i, int env, int report, int64_t step
         level_replay_probabilities(b, s->temperature, s->staleness, step, s->ranks, s->weights);
         Level *chosen = &b->levels[draw_index(s->weights, b->count, rng_uniform_double(&s->rng))];
         chosen->last_used = step;
+        s->replays++;
         life->seed = chosen->seed;
         life->a2c = chosen->a2c; /* known: no second A2C run on it */
     } else {
@@ -398,7 +399,7 @@ void level_sampler_print(const LevelSampler *s, FILE *out, double cpu_seconds)
         if (level_is_procedural(&s->specs[e]))
             fprintf(out, " %s %d (regret %.3g)", s->specs[e].name, s->buffers[e].count,
                     level_buffer_mean_score(&s->buffers[e]));
-    fprintf(out, "; A2C scoring %lld runs, %.1f s of %.1f s CPU (%.1f%%)\n",
-            (long long)s->a2c_runs, s->a2c_seconds, cpu_seconds,
+    fprintf(out, "; %lld replays; A2C scoring %lld runs, %.1f s of %.1f s CPU (%.1f%%)\n",
+            (long long)s->replays, (long long)s->a2c_runs, s->a2c_seconds, cpu_seconds,
             cpu_seconds > 0 ? 100 * s->a2c_seconds / cpu_seconds : 0.0);
 }
