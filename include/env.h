@@ -156,6 +156,11 @@ int env_load(const char *path, EnvSpec *spec);
 /* Allocates n copies and resets them; all randomness comes from seed. A procedural spec first
  * draws the batch's layout from seed (env_draw_layout), and the batch runs that layout. */
 int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed);
+
+/* The same, but a procedural spec draws its layout from layout_seed (a level the level sampler
+ * chose) and only the copies' randomness from seed; env_batch_init is layout_seed == seed. */
+int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed,
+                          uint64_t layout_seed);
 void env_batch_free(EnvBatch *batch);
 
 /* Starts a new episode in every copy (statistics are kept). */

@@ -40,16 +40,22 @@ typedef struct {
     real *d_eta;            /* [rule parameters] dJ/dη of the last window */
 } Lifetime;
 
-/* Starts a life on spec (the env_index-th of the run) with (alpha_lr, alpha_y) from arm; all
- * randomness from seed. Returns 0, or -1 after reporting. */
 /* Zeroes life and records what every rank knows of it (environment, arm, length, whether it
  * reports); lifetime_start begins with it, and a lifetime another rank runs is only this. */
 void lifetime_describe(Lifetime *life, const EnvSpec *spec, int env_index, int arm, int length,
                        int report);
 
+/* Starts a life on spec (the env_index-th of the run) with (alpha_lr, alpha_y) from arm; all
+ * randomness from seed. Returns 0, or -1 after reporting. */
 int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
                    int arm, double alpha_lr, double alpha_y, int length, int report,
                    const RuleLayout *layout, uint64_t seed);
+
+/* lifetime_start on a level: a procedural spec's layout is drawn from level (the seed the level
+ * sampler chose) instead of from the lifetime's seed, which still draws everything else. */
+int lifetime_start_on_level(Lifetime *life, const MetaConfig *config, const EnvSpec *spec,
+                            int env_index, int arm, double alpha_lr, double alpha_y, int length,
+                            int report, const RuleLayout *layout, uint64_t seed, uint64_t level);
 void lifetime_free(Lifetime *life);
 
 /* Collects one window without differentiating it: K rollouts each followed by an inner update,

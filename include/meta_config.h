@@ -45,6 +45,15 @@ typedef struct {
     int lifetime_inputs;        /* the rule reads n/N and log N (rule.h, docs/method.md §10.4) */
     ConfigDoubleList lifetime_range;     /* [min, max] updates, log-uniform per life; absent: fixed */
     ConfigDoubleList mlp_lifetime_range; /* the same for MLP agents; absent: lifetime_range */
+    /* Levels of the procedural environments (level_sampler.h, docs/method.md §10.6). */
+    char level_sampler[CONFIG_STR_MAX]; /* "uniform" (a fresh layout per life) or "regret" */
+    int level_regret;           /* from level_sampler: 1 for "regret" */
+    int level_buffer_size;      /* levels kept per procedural environment */
+    double level_replay_prob;   /* probability that a life replays a buffered level */
+    double level_temperature;   /* β of the rank weights (1/rank)^(1/β) */
+    double level_staleness;     /* ρ: the staleness share of the replay distribution */
+    char level_a2c_tabular_grid[LPG_PATH_MAX]; /* tuned A2C (lpg train config) for procedural_grid */
+    char level_a2c_random_grid[LPG_PATH_MAX];  /* ... for procedural_random_grid */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];

@@ -11,6 +11,7 @@
 #include "adam.h"
 #include "bandit.h"
 #include "env.h"
+#include "level_sampler.h"
 #include "lifetime.h"
 #include "meta_config.h"
 #include "rule.h"
@@ -44,6 +45,7 @@ typedef struct {
     real *eta, *grad;         /* [layout.count] */
     Adam adam;
     Rng rng;                  /* draws environments, arms and lifetime seeds */
+    LevelSampler levels;      /* levels of the procedural environments (level_sampler "regret") */
     int64_t step;             /* meta-steps done */
     int64_t lifetimes_finished;
     double final_returns[CONFIG_LIST_MAX][META_FINAL_WINDOW]; /* ring per environment */

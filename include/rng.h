@@ -19,6 +19,8 @@ typedef struct {
 #define RNG_STREAM_TRAIN     0x747261696eULL    /* "train": one seed of lpg train / eval */
 #define RNG_STREAM_GRADCHECK 0x67726164ULL      /* "grad": gradcheck's setup */
 #define RNG_STREAM_RENDER    0x72656e646572ULL  /* "render": lpg env --render's actions */
+#define RNG_STREAM_LEVELS    0x6c766c73ULL      /* "lvls": the level sampler's draws */
+#define RNG_STREAM_LEVEL_A2C 0x6c766c61326343ULL /* "lvla2cC": A2C scoring one level */
 
 /* Seeds rng from (seed, stream): different streams give independent sequences. */
 void rng_seed(Rng *rng, uint64_t seed, uint64_t stream);

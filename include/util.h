@@ -17,6 +17,10 @@ void *lpg_calloc(size_t count, size_t size, const char *what);
 /* Seconds since an arbitrary fixed point (monotonic clock). */
 double now_seconds(void);
 
+/* CPU seconds used so far by the whole process, and by the calling thread (0 if unknown). */
+double process_cpu_seconds(void);
+double thread_cpu_seconds(void);
+
 /* Reads a whole file into a NUL-terminated buffer the caller frees; sets *len when len is
  * not NULL. Returns NULL (after reporting) when the file cannot be read. */
 char *read_whole_file(const char *path, size_t *len);

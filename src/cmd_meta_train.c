@@ -107,6 +107,19 @@ static int trim_log(const char *path, long long step)
     return rc;
 }
 
+/* CPU time of this process: in total and in the last meta-step, and A2C's part of the step. */
+typedef struct {
+    double total, step, a2c_step;
+    double a2c_total; /* the sampler's count at the last step */
+} CpuTimes;
+
+static void cpu_times_update(CpuTimes *t, const MetaRun *run)
+{
+    double now = process_cpu_seconds();
+    t->step = now - t->total, t->total = now;
+    t->a2c_step = run->levels.a2c_seconds - t->a2c_total, t->a2c_total = run->levels.a2c_seconds;
+}
+
 /* A number for the log, to 6 significant digits; not-finite values print as null. */
 static cJSON *log_number(double x)
 {
@@ -115,8 +128,27 @@ static cJSON *log_number(double x)
     return cJSON_CreateNumber(isfinite(x) ? strtod(text, NULL) : NAN);
 }
 
+/* With level_sampler "regret": the CPU seconds of the meta-step (this process) and of its A2C
+ * scoring, and each procedural environment's buffer size and mean regret. */
+static void add_level_fields(cJSON *line, const MetaRun *run, const CpuTimes *cpu)
+{
+    const LevelSampler *s = &run->levels;
+    cJSON *sizes = cJSON_CreateObject(), *regrets = cJSON_CreateObject();
+    cJSON_AddItemToObject(line, "cpu_seconds", log_number(cpu->step));
+    cJSON_AddItemToObject(line, "a2c_seconds", log_number(cpu->a2c_step));
+    for (int e = 0; e < run->num_envs; e++)
+        if (level_is_procedural(&run->specs[e])) {
+            cJSON_AddNumberToObject(sizes, run->specs[e].name, s->buffers[e].count);
+            cJSON_AddItemToObject(regrets, run->specs[e].name,
+                                  log_number(level_buffer_mean_score(&s->buffers[e])));
+        }
+    cJSON_AddItemToObject(line, "levels", sizes);
+    cJSON_AddItemToObject(line, "level_regret", regrets);
+}
+
 /* One JSON object per meta-step, built with cJSON so that environment names are escaped. */
-static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *st, double seconds)
+static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *st, double seconds,
+                           const CpuTimes *cpu)
 {
     cJSON *line = cJSON_CreateObject();
     cJSON *returns = cJSON_CreateObject(), *finals = cJSON_CreateObject();
@@ -136,6 +168,8 @@ static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *s
     cJSON_AddItemToObject(line, "returns", returns);
     cJSON_AddItemToObject(line, "final_returns", finals);
     cJSON_AddItemToObject(line, "critic_fvu", fvus);
+    if (run->levels.enabled)
+        add_level_fields(line, run, cpu);
     char *text = cJSON_PrintUnformatted(line);
     if (text)
         fprintf(log, "%s\n", text);
@@ -156,6 +190,7 @@ static void progress_line(const MetaRun *run, const MetaStepStats *st, double st
     for (int e = 0; e < run->num_envs; e++)
         fprintf(stderr, " %s %.3g", run->specs[e].name, meta_run_final_return(run, e));
     fputc('\n', stderr);
+    level_sampler_print(&run->levels, stderr, process_cpu_seconds());
 }
 
 /* Writes rule.lpg (only the rule, its config and step: small enough to commit; what `lpg train`
@@ -213,6 +248,7 @@ static int train_loop(MetaRun *run, RunFiles *files)
     double start = now_seconds(), last_time = start;
     int64_t last_step = run->step, env_steps = 0;
     int rc = 0, snapshot_failed = 0;
+    CpuTimes cpu = {process_cpu_seconds(), 0, 0, run->levels.a2c_seconds};
     while (run->step < run->config.meta_steps && !(stop_requested = dist_any(stop_requested))) {
         MetaStepStats st;
         if (meta_run_step(run, &st)) {
@@ -220,8 +256,9 @@ static int train_loop(MetaRun *run, RunFiles *files)
             break;
         }
         env_steps += st.env_steps;
+        cpu_times_update(&cpu, run);
         if (lead)
-            write_log_line(log, run, &st, now_seconds() - start);
+            write_log_line(log, run, &st, now_seconds() - start, &cpu);
         if (lead && (run->step % run->config.log_every == 0 || run->step == run->config.meta_steps)) {
             double now = now_seconds(), dt = now - last_time;
             progress_line(run, &st, (double)(run->step - last_step) / dt, (double)env_steps / dt);

@@ -198,6 +198,12 @@ static void seed_batch(EnvBatch *batch, uint64_t seed)
 
 int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed)
 {
+    return env_batch_init_layout(batch, spec, n, seed, seed);
+}
+
+int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed,
+                          uint64_t layout_seed)
+{
     memset(batch, 0, sizeof *batch);
     if (n < 1)
         return lpg_error("%s: a batch needs at least one copy, got %d", spec->path, n);
@@ -206,9 +212,9 @@ int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed)
     if (spec->kind == ENV_PROCEDURAL_GRID || spec->kind == ENV_PROCEDURAL_RANDOM_GRID) {
         if (!(batch->layout = lpg_calloc(1, sizeof *batch->layout, "grid layout")))
             return -1;
-        env_draw_layout(spec, seed, batch->layout);
+        env_draw_layout(spec, layout_seed, batch->layout);
         batch->family = spec;
-        batch->layout_seed = seed;
+        batch->layout_seed = layout_seed;
         spec = batch->spec = batch->layout;
     }
     int is_grid = spec->kind == ENV_TABULAR_GRID || spec->kind == ENV_RANDOM_GRID;

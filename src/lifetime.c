@@ -21,9 +21,11 @@ void lifetime_describe(Lifetime *life, const EnvSpec *spec, int env_index, int a
     life->report = report;
 }
 
-int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
-                   int arm, double alpha_lr, double alpha_y, int length, int report,
-                   const RuleLayout *layout, uint64_t seed)
+/* lifetime_start, with the layout of a procedural spec drawn from *level when level is not
+ * NULL (else from the environment's seed, as always). */
+static int start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
+                 int arm, double alpha_lr, double alpha_y, int length, int report,
+                 const RuleLayout *layout, uint64_t seed, const uint64_t *level)
 {
     lifetime_describe(life, spec, env_index, arm, length, report);
     rng_seed(&life->rng, seed, RNG_STREAM_LIFETIME);
@@ -37,7 +39,7 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
     Rng env_rng = rng_split(&life->rng), critic_rng = rng_split(&life->rng);
     uint64_t env_seed = ((uint64_t)rng_u32(&env_rng) << 32) | rng_u32(&env_rng);
     life->alive = 1; /* from here on lifetime_free releases what was made */
-    if (env_batch_init(&life->env, spec, n, env_seed) ||
+    if (env_batch_init_layout(&life->env, spec, n, env_seed, level ? *level : env_seed) ||
         agent_work_init(&life->awork, &life->agent, (t_len + 1) * n) ||
         window_init(&life->window, spec, &life->agent, config->K, t_len, n,
                     inner_optimizer_for(&life->agent, config->optimizer)) ||
@@ -61,6 +63,22 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
                       config->input_grad, critic_lr, (real)config->gae_lambda};
     life->params = p;
     return 0;
+}
+
+int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec, int env_index,
+                   int arm, double alpha_lr, double alpha_y, int length, int report,
+                   const RuleLayout *layout, uint64_t seed)
+{
+    return start(life, config, spec, env_index, arm, alpha_lr, alpha_y, length, report, layout,
+                 seed, NULL);
+}
+
+int lifetime_start_on_level(Lifetime *life, const MetaConfig *config, const EnvSpec *spec,
+                            int env_index, int arm, double alpha_lr, double alpha_y, int length,
+                            int report, const RuleLayout *layout, uint64_t seed, uint64_t level)
+{
+    return start(life, config, spec, env_index, arm, alpha_lr, alpha_y, length, report, layout,
+                 seed, &level);
 }
 
 void lifetime_free(Lifetime *life)

@@ -48,6 +48,13 @@ const ConfigField meta_config_fields[] = {
     F("lifetime_range", CONFIG_DOUBLE_LIST, lifetime_range, 1, 100000000, "[min, max]: each lifetime's length in updates drawn log-uniform from this range (rounded up to whole windows) instead of lifetime_updates; absent (the default): fixed lengths"),
     F("mlp_lifetime_range", CONFIG_DOUBLE_LIST, mlp_lifetime_range, 1, 100000000, "[min, max]: the same for MLP agents (absent: lifetime_range when set, else mlp_lifetime_updates)"),
     F("y_softmax", CONFIG_BOOL, y_softmax, 0, 1, "lpg: y and y_hat are softmax distributions and the agent descends KL(y||y_hat) (false: unconstrained, with 1/2 ||y - y_hat||^2; an ablation)"),
+    F("level_sampler", CONFIG_STRING, level_sampler, 0, 0, "levels of the procedural environments: \"uniform\" (a fresh random layout per lifetime) or \"regret\" (a buffer of layouts replayed by their regret against tuned A2C; docs/method.md section 10.6)"),
+    F("level_buffer_size", CONFIG_INT, level_buffer_size, 1, 100000, "regret: levels kept per procedural environment (GROOVE: 4000)"),
+    F("level_replay_prob", CONFIG_DOUBLE, level_replay_prob, 0, 1, "regret: probability that a new lifetime replays a buffered level instead of drawing a fresh one (GROOVE: 0.5)"),
+    F("level_temperature", CONFIG_DOUBLE, level_temperature, 0.001, 100, "regret: beta of the rank weights (1/rank)^(1/beta) (PLR: 0.1)"),
+    F("level_staleness", CONFIG_DOUBLE, level_staleness, 0, 1, "regret: rho, the staleness share of the replay distribution (PLR: 0.1)"),
+    F("level_a2c_tabular_grid", CONFIG_PATH, level_a2c_tabular_grid, 0, 0, "regret: tuned A2C train config scoring procedural_grid levels (relative to this config)"),
+    F("level_a2c_random_grid", CONFIG_PATH, level_a2c_random_grid, 0, 0, "regret: tuned A2C train config scoring procedural_random_grid levels"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
@@ -93,6 +100,11 @@ void meta_config_defaults(MetaConfig *c)
     c->optimizer = INNER_SGD;
     strcpy(c->method, "lpg");
     c->y_softmax = 1;
+    strcpy(c->level_sampler, "uniform");
+    c->level_buffer_size = 4000;
+    c->level_replay_prob = 0.5;
+    c->level_temperature = 0.1;
+    c->level_staleness = 0.1;
 }
 
 /* A lifetime range is absent or [min, max], whole numbers with K <= min <= max. */
@@ -131,6 +143,10 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
     if (strcmp(c->method, "lpg") != 0 && strcmp(c->method, "lpg_v") != 0)
         return lpg_error("%s: key 'method': expected \"lpg\" or \"lpg_v\", got \"%s\"", path,
                          c->method);
+    if (strcmp(c->level_sampler, "uniform") != 0 && strcmp(c->level_sampler, "regret") != 0)
+        return lpg_error("%s: key 'level_sampler': expected \"uniform\" or \"regret\", got \"%s\"",
+                         path, c->level_sampler);
+    c->level_regret = strcmp(c->level_sampler, "regret") == 0;
     if (strcmp(c->method, "lpg_v") == 0 && !c->y_softmax)
         return lpg_error("%s: key 'y_softmax': method \"lpg_v\" has no y; leave y_softmax true",
                          path);

@@ -81,10 +81,16 @@ static int start_life(MetaRun *run, int i, int first)
     }
     const BanditArm *a = &run->bandits[env_index].arms[arm];
     int report = !first || length == full;
+    uint64_t level; /* every rank draws it, in lifetime order */
+    int on_level = level_sampler_pick(&run->levels, i, env_index, report, run->step, &level);
     if (!dist_owns(c->lifetimes, i)) { /* another rank runs it */
         lifetime_describe(&run->lives[i], &run->specs[env_index], env_index, arm, length, report);
         return 0;
     }
+    if (on_level)
+        return lifetime_start_on_level(&run->lives[i], c, &run->specs[env_index], env_index, arm,
+                                       a->alpha_lr, a->alpha_y, length, report, &run->layout,
+                                       seed, level);
     return lifetime_start(&run->lives[i], c, &run->specs[env_index], env_index, arm, a->alpha_lr,
                           a->alpha_y, length, report, &run->layout, seed);
 }
@@ -93,7 +99,7 @@ static int start_life(MetaRun *run, int i, int first)
 
 /* What one lifetime's window gives every rank, as doubles after the meta-gradient's sum. */
 enum { SHARED_J, SHARED_EPISODES, SHARED_RETURN_SUM, SHARED_UPDATES, SHARED_FINAL_RETURN,
-       SHARED_CRITIC_FVU, SHARED_SCALARS };
+       SHARED_CRITIC_FVU, SHARED_LEVEL_A2C, SHARED_SCALARS };
 
 /* The exchange's parts: the accumulators, the non-finite count, lifetime i's doubles. */
 static int64_t *grad_sum(const MetaRun *run) { return run->exchange; }
@@ -185,6 +191,7 @@ static void fill_exchange(MetaRun *run)
         x[SHARED_UPDATES] = life->updates;
         x[SHARED_FINAL_RETURN] = lifetime_final_return(life);
         x[SHARED_CRITIC_FVU] = life->critic_fvu;
+        x[SHARED_LEVEL_A2C] = level_sampler_life_a2c(&run->levels, i);
         memcpy(shared_slots(run, i), x, sizeof x);
     }
 }
@@ -210,6 +217,7 @@ static int share_windows(MetaRun *run)
         run->window_return_sum[i] = shared_value(run, i, SHARED_RETURN_SUM);
         life->updates = (int)shared_value(run, i, SHARED_UPDATES);
         life->critic_fvu = shared_value(run, i, SHARED_CRITIC_FVU);
+        level_sampler_set_life_a2c(&run->levels, i, shared_value(run, i, SHARED_LEVEL_A2C));
     }
     const int64_t *acc = grad_sum(run);
     int bad = *nonfinite_count(run) != 0;
@@ -226,7 +234,7 @@ static int alloc_exchange(MetaRun *run)
     return run->exchange ? 0 : -1;
 }
 
-static void record_final(MetaRun *run, int i)
+static int record_final(MetaRun *run, int i)
 {
     const Lifetime *life = &run->lives[i];
     double final_return = final_return_of(run, i);
@@ -236,6 +244,7 @@ static void record_final(MetaRun *run, int i)
     run->final_returns[e][run->final_count[e] % META_FINAL_WINDOW] = final_return;
     run->final_count[e]++;
     run->lifetimes_finished++;
+    return level_sampler_finish(&run->levels, i, final_return, run->step);
 }
 
 double meta_run_final_return(const MetaRun *run, int e)
@@ -294,6 +303,11 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
         if (bandit_init(&run->bandits[e], lrs->item, lrs->count, c->alpha_ys.item, c->alpha_ys.count))
             return -1;
     }
+    int a2c_updates[CONFIG_LIST_MAX]; /* an A2C run scoring a level lasts the longest life */
+    for (int e = 0; e < run->num_envs; e++)
+        a2c_updates[e] = life_length(c, &run->specs[e]);
+    if (level_sampler_init(&run->levels, c, config_path, run->specs, run->num_envs, a2c_updates))
+        return -1;
     if (agent_check_kind(c->conv_filters, run->specs, run->num_envs, config_path) ||
         memory_check(memory_meta_train(c, run->specs, run->num_envs), c->max_memory, config_path))
         return -1;
@@ -452,6 +466,7 @@ int meta_run_save(const MetaRun *run, const char *path)
     rc = rc || checkpoint_add_bytes(&w, "rng", &run->rng, sizeof run->rng);
     rc = rc || checkpoint_add_bytes(&w, "final_returns", run->final_returns, sizeof run->final_returns);
     rc = rc || checkpoint_add_int64(&w, "final_count", run->final_count, CONFIG_LIST_MAX);
+    rc = rc || level_sampler_save(&run->levels, &w);
     rc = rc || save_lives(run, &w);
     rc = rc || (dist_rank() == 0 && checkpoint_write(&w, path)); /* rank 0 alone writes */
     checkpoint_writer_free(&w);
@@ -629,6 +644,22 @@ static cJSON *read_effective_config(const Checkpoint *ck)
     return saved;
 }
 
+/* The keys naming A2C configs, paths like those of "envs". */
+static int is_level_a2c_key(const char *key)
+{
+    return strcmp(key, "level_a2c_tabular_grid") == 0 || strcmp(key, "level_a2c_random_grid") == 0;
+}
+
+/* Two path values (strings) that name the same file, or are both empty. */
+static int same_path_value(const cJSON *old, const cJSON *now)
+{
+    if (!cJSON_IsString(old) || !cJSON_IsString(now))
+        return 0;
+    if (!old->valuestring[0] || !now->valuestring[0])
+        return !old->valuestring[0] && !now->valuestring[0];
+    return same_env_path(old->valuestring, now->valuestring);
+}
+
 /* On resume, names every learning key whose value differs from the run that wrote the
  * checkpoint (its effective config), so a changed algorithm (seed, input_grad, betas, lrs) never
  * goes unnoticed. Without allow_changes such a change is refused (-1); with it, each is a note.
@@ -663,7 +694,8 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
             continue;
         const cJSON *old = cJSON_GetObjectItemCaseSensitive(saved, item->string);
         if (old && (cJSON_Compare(old, item, 1) ||
-                    (strcmp(item->string, "envs") == 0 && same_envs(old, item))))
+                    (strcmp(item->string, "envs") == 0 && same_envs(old, item)) ||
+                    (is_level_a2c_key(item->string) && same_path_value(old, item))))
             continue;
         const cJSON *by_default = cJSON_GetObjectItemCaseSensitive(defaults, item->string);
         if (!old && by_default && cJSON_Compare(by_default, item, 1))
@@ -785,6 +817,7 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
         rc = lpg_error("%s: section 'adam_step' is %lld but section 'step' is %lld", ck.path,
                        (long long)run->adam.step, (long long)run->step);
     rc = rc || bandit_load(run->bandits, run->num_envs, &ck, "bandits");
+    rc = rc || level_sampler_load(&run->levels, &ck, run->step);
     rc = rc || load_lives(run, &ck);
     if (rc == 0)
         memcpy(run->eta, eta, run->layout.count * sizeof(real));
@@ -811,6 +844,7 @@ void meta_run_free(MetaRun *run)
     free(run->effective_config);
     free(run->overrides_text);
     adam_free(&run->adam);
+    level_sampler_free(&run->levels);
     memset(run, 0, sizeof *run);
 }
 
@@ -837,6 +871,7 @@ static void *run_windows(void *arg)
         int i = q->order[at];
         lifetime_window(&run->lives[i], run->eta, &run->layout, &q->episodes[i],
                         &q->return_sum[i]);
+        level_sampler_after_window(&run->levels, i, lifetime_finished(&run->lives[i]));
     }
     return NULL;
 }
@@ -913,7 +948,8 @@ int meta_run_step(MetaRun *run, MetaStepStats *stats)
     for (int i = 0; i < c->lifetimes; i++) {
         if (!lifetime_finished(&run->lives[i]))
             continue;
-        record_final(run, i);
+        if (record_final(run, i))
+            return -1;
         lifetime_free(&run->lives[i]);
         stats->lifetimes_finished++;
         if (start_life(run, i, 0))

@@ -38,6 +38,25 @@ double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Seconds of CPU time of the given clock (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID). */
+static double cpu_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double process_cpu_seconds(void)
+{
+    return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+double thread_cpu_seconds(void)
+{
+    return cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+
 char *read_whole_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

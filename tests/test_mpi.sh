@@ -2,9 +2,10 @@
 # build/lpg-mpi against build/lpg on tests/configs/meta_tiny.json (3 lifetimes, 2 threads):
 # meta-training on 1, 2 and 3 MPI ranks writes the same bytes as the threaded program (checkpoint
 # with every lifetime's state, rule, log without its timings); a run resumed on another number of
-# ranks ends where an unbroken run ends; a rank that fails ends the job naming itself and leaves
-# the last checkpoint intact. Then the same for lpg eval on tests/configs/eval_mpi.json: curves
-# and tables byte for byte on 1, 2 and 3 ranks, and a failing rank leaves no results. Prints "N passed, N failed" like the other suites.
+# ranks ends where an unbroken run ends; so do levels chosen by regret (meta_levels.json); a rank
+# that fails ends the job naming itself and leaves the last checkpoint intact. Then the same for
+# lpg eval on tests/configs/eval_mpi.json: curves and tables byte for byte on 1, 2 and 3 ranks,
+# and a failing rank leaves no results. Prints "N passed, N failed" like the other suites.
 set -u
 cd "$(dirname "$0")/.."
 pass=0; fail=0
@@ -46,6 +47,29 @@ mpi 2 meta-train $config run_dir=$run meta_steps=3 $adam 2>/dev/null
 mpi 3 meta-train $config run_dir=$run meta_steps=6 $adam --resume 2>/dev/null
 check "Adam inner steps: 3 steps on 2 ranks + 3 resumed on 3 ranks = 6 threaded" \
   same_run $work/adam_threads $run
+
+# Levels chosen by regret (tests/configs/meta_levels.json): the A2C return of a level is computed
+# by the rank that runs its lifetime's last window and reaches the others with the window results,
+# so 1, 2 and 3 ranks write the threaded program's bytes (the log without its CPU timings), and a
+# run resumed on another number of ranks ends where an unbroken run ends.
+levels=tests/configs/meta_levels.json
+same_levels_run() { # same_run, also without the log's "cpu_seconds" and "a2c_seconds"
+  cmp -s "$1/checkpoint.lpg" "$2/checkpoint.lpg" && cmp -s "$1/rule.lpg" "$2/rule.lpg" &&
+    diff -q <(sed -E 's/"(cpu_|a2c_)?seconds":[^,]*,//g' "$1/log.jsonl") \
+            <(sed -E 's/"(cpu_|a2c_)?seconds":[^,]*,//g' "$2/log.jsonl") >/dev/null
+}
+rm -rf $run
+build/lpg meta-train $levels run_dir=$run meta_steps=10 2>/dev/null && mv $run $work/levels_threads
+for n in 2 3; do
+  mpi $n meta-train $levels run_dir=$run meta_steps=10 2>/dev/null && mv $run $work/levels_np$n
+  check "levels by regret on $n ranks write the threaded program's bytes" \
+    same_levels_run $work/levels_threads $work/levels_np$n
+done
+mpi 3 meta-train $levels run_dir=$run meta_steps=5 2>/dev/null
+mpi 2 meta-train $levels run_dir=$run meta_steps=10 --resume 2>/dev/null
+check "levels by regret: 5 steps on 3 ranks + 5 resumed on 2 ranks = 10 threaded" \
+  same_levels_run $work/levels_threads $run
+rm -rf $run
 
 # A bad file on one rank (rank 1 is given a config that does not exist): the job ends with a
 # message naming rank 1, non-zero, and the checkpoint is left as it was.
