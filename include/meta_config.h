@@ -10,6 +10,7 @@
 #define META_STEPS_MAX 100000000 /* largest meta_steps; also bounds a checkpoint's step */
 #define META_LIFETIMES_MAX 4096  /* largest lifetimes */
 #define META_MAX_THREADS 256     /* worker threads of a meta-step, at most */
+#define META_ES_LIFETIMES_MAX 1048576 /* largest ES generation: 2 x es_population x es_lifetimes_per_member */
 
 typedef struct {
     ConfigPathList envs;        /* environment files; lifetimes draw from them uniformly */
@@ -45,6 +46,12 @@ typedef struct {
     int lifetime_inputs;        /* the rule reads n/N and log N (rule.h, docs/method.md §10.4) */
     ConfigDoubleList lifetime_range;     /* [min, max] updates, log-uniform per life; absent: fixed */
     ConfigDoubleList mlp_lifetime_range; /* the same for MLP agents; absent: lifetime_range */
+    char meta_optimizer[CONFIG_STR_MAX]; /* "metagrad" (the exact meta-gradient) or "es" */
+    int use_es;                 /* from meta_optimizer: 1 for "es" (es_run.h) */
+    double es_sigma;            /* ES: std of the perturbations of η */
+    int es_population;          /* ES: antithetic pairs per generation (2x members) */
+    double es_lr;               /* ES: Adam learning rate on η */
+    int es_lifetimes_per_member;/* ES: lifetimes (tasks) per generation, each run by every member */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];

@@ -19,6 +19,7 @@ typedef struct {
 #define RNG_STREAM_TRAIN     0x747261696eULL    /* "train": one seed of lpg train / eval */
 #define RNG_STREAM_GRADCHECK 0x67726164ULL      /* "grad": gradcheck's setup */
 #define RNG_STREAM_RENDER    0x72656e646572ULL  /* "render": lpg env --render's actions */
+#define RNG_STREAM_ES_NOISE  0x65736e6f6973ULL  /* "esnois": ES perturbations, one key per pair */
 
 /* Seeds rng from (seed, stream): different streams give independent sequences. */
 void rng_seed(Rng *rng, uint64_t seed, uint64_t stream);

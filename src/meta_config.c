@@ -48,6 +48,11 @@ const ConfigField meta_config_fields[] = {
     F("lifetime_range", CONFIG_DOUBLE_LIST, lifetime_range, 1, 100000000, "[min, max]: each lifetime's length in updates drawn log-uniform from this range (rounded up to whole windows) instead of lifetime_updates; absent (the default): fixed lengths"),
     F("mlp_lifetime_range", CONFIG_DOUBLE_LIST, mlp_lifetime_range, 1, 100000000, "[min, max]: the same for MLP agents (absent: lifetime_range when set, else mlp_lifetime_updates)"),
     F("y_softmax", CONFIG_BOOL, y_softmax, 0, 1, "lpg: y and y_hat are softmax distributions and the agent descends KL(y||y_hat) (false: unconstrained, with 1/2 ||y - y_hat||^2; an ablation)"),
+    F("meta_optimizer", CONFIG_STRING, meta_optimizer, 0, 0, "\"metagrad\" (the exact meta-gradient over windows of K updates) or \"es\" (evolution strategies over whole lifetimes; the es_* keys; docs/method.md section 13)"),
+    F("es_sigma", CONFIG_DOUBLE, es_sigma, 0, 1e3, "es: std of the perturbations of eta (> 0)"),
+    F("es_population", CONFIG_INT, es_population, 1, 65536, "es: antithetic pairs per generation (members: twice this)"),
+    F("es_lr", CONFIG_DOUBLE, es_lr, 0, 1, "es: Adam learning rate on eta (no clipping)"),
+    F("es_lifetimes_per_member", CONFIG_INT, es_lifetimes_per_member, 1, 4096, "es: lifetimes per generation (environment, seeds, length drawn once), each run by every member"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
@@ -93,6 +98,28 @@ void meta_config_defaults(MetaConfig *c)
     c->optimizer = INNER_SGD;
     strcpy(c->method, "lpg");
     c->y_softmax = 1;
+    strcpy(c->meta_optimizer, "metagrad");
+    c->es_sigma = 0.1;      /* GROOVE's corrected setting (April 2024) */
+    c->es_population = 512; /* GROOVE: 512 agents, doubled into antithetic pairs */
+    c->es_lr = 0.01;        /* GROOVE's corrected setting */
+    c->es_lifetimes_per_member = 1;
+}
+
+/* The ES keys: meta_optimizer names a known optimiser, σ is positive, a generation is not too
+ * large. Sets use_es. */
+static int check_es(MetaConfig *c, const char *path)
+{
+    if (strcmp(c->meta_optimizer, "metagrad") != 0 && strcmp(c->meta_optimizer, "es") != 0)
+        return lpg_error("%s: key 'meta_optimizer': expected \"metagrad\" or \"es\", got \"%s\"",
+                         path, c->meta_optimizer);
+    c->use_es = strcmp(c->meta_optimizer, "es") == 0;
+    if (!(c->es_sigma > 0))
+        return lpg_error("%s: key 'es_sigma': must be > 0, got %g", path, c->es_sigma);
+    if (2LL * c->es_population * c->es_lifetimes_per_member > META_ES_LIFETIMES_MAX)
+        return lpg_error("%s: keys 'es_population' x 'es_lifetimes_per_member': %lld lifetimes per "
+                         "generation, more than %d", path,
+                         2LL * c->es_population * c->es_lifetimes_per_member, META_ES_LIFETIMES_MAX);
+    return 0;
 }
 
 /* A lifetime range is absent or [min, max], whole numbers with K <= min <= max. */
@@ -126,7 +153,8 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most %d bandit arms",
                          path, BANDIT_MAX_ARMS);
     if (check_range(&c->lifetime_range, "lifetime_range", c->K, path) ||
-        check_range(&c->mlp_lifetime_range, "mlp_lifetime_range", c->K, path))
+        check_range(&c->mlp_lifetime_range, "mlp_lifetime_range", c->K, path) ||
+        check_es(c, path))
         return -1;
     if (strcmp(c->method, "lpg") != 0 && strcmp(c->method, "lpg_v") != 0)
         return lpg_error("%s: key 'method': expected \"lpg\" or \"lpg_v\", got \"%s\"", path,
