@@ -30,6 +30,14 @@ void es_state_free(MetaRun *run);
  * set). Returns 0, or -1 after reporting (a non-finite η: stop without saving). */
 int es_generation(MetaRun *run, MetaStepStats *stats);
 
+/* The members' fitnesses [members] from their final returns [members x tasks] (member m's on
+ * task t at m * tasks + t): on each task the returns are standardised over the members, (R −
+ * mean) / std (all 0 when they are equal; a return that is not finite counts as the task's
+ * lowest finite one), and a member's fitness is the mean over tasks. So every task weighs alike,
+ * whatever its environment's scale of returns. column is scratch [members]. */
+void es_fitness(const double *final_return, int members, int tasks, double *fitness,
+                double *column);
+
 /* (α_lr, α_y) of an ES lifetime on spec: the middle of the config's bandit grid for its agent
  * kind (the lower middle of an even list), and that arm's index into the bandit's arms. */
 int es_arm(const MetaConfig *c, const EnvSpec *spec, double *alpha_lr, double *alpha_y);

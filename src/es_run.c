@@ -248,16 +248,16 @@ static void standardise(double *column, int members)
         column[m] = std > 0 ? (column[m] - mean) / std : 0;
 }
 
-/* Each member's fitness: the mean over tasks of its standardised final return. */
-static void member_fitness(EsState *s)
+void es_fitness(const double *final_return, int members, int tasks, double *fitness,
+                double *column)
 {
-    memset(s->fitness, 0, (size_t)s->members * sizeof *s->fitness);
-    for (int t = 0; t < s->tasks; t++) {
-        for (int m = 0; m < s->members; m++)
-            s->column[m] = s->final_return[m * s->tasks + t];
-        standardise(s->column, s->members);
-        for (int m = 0; m < s->members; m++)
-            s->fitness[m] += s->column[m] / s->tasks;
+    memset(fitness, 0, (size_t)members * sizeof *fitness);
+    for (int t = 0; t < tasks; t++) {
+        for (int m = 0; m < members; m++)
+            column[m] = final_return[m * tasks + t];
+        standardise(column, members);
+        for (int m = 0; m < members; m++)
+            fitness[m] += column[m] / tasks;
     }
 }
 
@@ -309,7 +309,7 @@ int es_generation(MetaRun *run, MetaStepStats *stats)
         return -1;
     for (int i = 0; i < s->items; i++)
         s->final_return[i] = shared_value(s, i, SHARED_FINAL_RETURN);
-    member_fitness(s);
+    es_fitness(s->final_return, s->members, s->tasks, s->fitness, s->column);
     if (es_centred_ranks(s->fitness, s->members, s->shaped) ||
         es_gradient(&g, s->shaped, s->eps, run->grad))
         return -1;
