@@ -723,6 +723,9 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     int rc = check_shape(run, &ck);
     rc = rc || check_agent_shape(run, &ck);
     rc = rc || check_config_changes(run, &ck, config_path, allow_changes);
+    if (rc == 0 && !run->es && !checkpoint_find(&ck, "lives"))
+        rc = lpg_error("%s: was written by evolution strategies and holds no lifetimes for the "
+                       "meta-gradient to continue; resume with meta_optimizer \"es\"", ck.path);
     rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
         rc = -1;

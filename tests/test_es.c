@@ -439,6 +439,10 @@ TEST(es_cli_runs_logs_and_resumes_byte_for_byte)
              "run_dir=build/test_runs/es_cli meta_steps=5 --resume");
     CHECK_INT(run_lpg(cmd, out, sizeof out), 1);
     CHECK(strstr(out, "meta_optimizer was \"es\"") != NULL);
+    snprintf(cmd, sizeof cmd, "meta-train " TINY " es_population=3 es_lifetimes_per_member=2 "
+             "run_dir=build/test_runs/es_cli meta_steps=5 --resume --allow-changes");
+    CHECK_INT(run_lpg(cmd, out, sizeof out), 1);
+    CHECK(strstr(out, "holds no lifetimes for the meta-gradient") != NULL);
     free(straight);
     free(resumed);
     free(log);
