@@ -79,8 +79,8 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
                     const char *checkpoint_path, int allow_changes);
 
 /* One meta-step: a window in every lifetime (on config.threads threads), Adam on η, lifetime
- * replacement; with meta_optimizer "es", one generation instead (es_run.h). Returns 0, or -1 after reporting (a non-finite meta-gradient or η: the run
- * must stop without saving). */
+ * replacement; with meta_optimizer "es", one generation instead (es_run.h). Returns 0, or -1
+ * after reporting (a non-finite meta-gradient or η: the run must stop without saving). */
 int meta_run_step(MetaRun *run, MetaStepStats *stats);
 
 /* Writes the whole run state to path atomically. Besides what resume reads, the file records

@@ -29,7 +29,9 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: lpg meta-train <config.json> [key=value ...] [--resume [--allow-changes] | --overwrite]\n\n"
-            "Meta-trains an update rule over the config's environments (docs/method.md sections 5-8).\n"
+            "Meta-trains an update rule over the config's environments (docs/method.md sections 5-8),\n"
+            "or with meta_optimizer \"es\" by evolution strategies over whole lifetimes (section 13;\n"
+            "a meta-step is then a generation).\n"
             "Writes <run_dir>/rule.lpg (the rule alone) and then <run_dir>/checkpoint.lpg every\n"
             "checkpoint_every meta-steps, at the end and on Ctrl-C/SIGTERM, and one JSON line per\n"
             "meta-step to <run_dir>/log.jsonl.\n\n"
