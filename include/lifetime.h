@@ -69,6 +69,13 @@ void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
 void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
                      int64_t *episodes, double *return_sum);
 
+/* One window forward without its meta-gradient, for a life that is only lived (ES,
+ * es_run.h): the window's K updates and its extra rollout as lifetime_window takes them, then
+ * on to the next window. The critic is trained only when the rule reads it (LPG-V); the agent's
+ * steps are the same either way. Episodes that end are added to *episodes and *return_sum. */
+void lifetime_forward(Lifetime *life, const real *eta, const RuleLayout *layout,
+                      int64_t *episodes, double *return_sum);
+
 /* True when the life has done its updates. */
 int lifetime_finished(const Lifetime *life);
 

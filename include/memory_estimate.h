@@ -14,7 +14,8 @@
 #include "meta_config.h"
 #include "train.h"
 
-/* Peak bytes of a meta-training run of c over specs[0..num_envs). */
+/* Peak bytes of a meta-training run of c over specs[0..num_envs) (meta_optimizer "es": of its
+ * generations). */
 double memory_meta_train(const MetaConfig *c, const EnvSpec *specs, int num_envs);
 
 /* Peak bytes of `lpg train` with c on spec; rule_hidden is the rule's width (lpg method) or 0. */

@@ -10,6 +10,7 @@
 #define META_STEPS_MAX 100000000 /* largest meta_steps; also bounds a checkpoint's step */
 #define META_LIFETIMES_MAX 4096  /* largest lifetimes */
 #define META_MAX_THREADS 256     /* worker threads of a meta-step, at most */
+#define META_ES_LIFETIMES_MAX 1048576 /* largest ES generation: 2 x es_population x es_lifetimes_per_member */
 
 typedef struct {
     ConfigPathList envs;        /* environment files; lifetimes draw from them uniformly */
@@ -54,6 +55,12 @@ typedef struct {
     double level_staleness;     /* ρ: the staleness share of the replay distribution */
     char level_a2c_tabular_grid[LPG_PATH_MAX]; /* tuned A2C (lpg train config) for procedural_grid */
     char level_a2c_random_grid[LPG_PATH_MAX];  /* ... for procedural_random_grid */
+    char meta_optimizer[CONFIG_STR_MAX]; /* "metagrad" (the exact meta-gradient) or "es" */
+    int use_es;                 /* from meta_optimizer: 1 for "es" (es_run.h) */
+    double es_sigma;            /* ES: std of the perturbations of η */
+    int es_population;          /* ES: antithetic pairs per generation (2x members) */
+    double es_lr;               /* ES: Adam learning rate on η */
+    int es_lifetimes_per_member;/* ES: lifetimes (tasks) per generation, each run by every member */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];

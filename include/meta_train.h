@@ -28,7 +28,11 @@ typedef struct {
     double return_sum[CONFIG_LIST_MAX];  /* and the sum of their returns */
     double critic_fvu[CONFIG_LIST_MAX];  /* per environment: mean over its lifetimes of the
                                           * critic's unexplained fraction (lifetime.h; NaN: none) */
+    double fitness_max, fitness_min;     /* meta_optimizer "es": the best and the worst member's
+                                          * fitness (es_run.h; J is NaN then) */
 } MetaStepStats;
+
+typedef struct EsState EsState; /* es_run.h */
 
 typedef struct {
     MetaConfig config;
@@ -62,6 +66,8 @@ typedef struct {
      * runs only its block of lifetimes and keeps a stub of the others, filled from these. */
     int64_t *exchange;
     size_t exchange_count;
+    EsState *es;              /* meta_optimizer "es": its generation's state (es_run.h), else
+                               * NULL; such a run has no lifetimes between steps */
 } MetaRun;
 
 /* Loads the config (with overrides) and sets up a fresh run: η and lifetimes initialised from
@@ -77,8 +83,8 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
                     const char *checkpoint_path, int allow_changes);
 
 /* One meta-step: a window in every lifetime (on config.threads threads), Adam on η, lifetime
- * replacement. Returns 0, or -1 after reporting (a non-finite meta-gradient or η: the run
- * must stop without saving). */
+ * replacement; with meta_optimizer "es", one generation instead (es_run.h). Returns 0, or -1
+ * after reporting (a non-finite meta-gradient or η: the run must stop without saving). */
 int meta_run_step(MetaRun *run, MetaStepStats *stats);
 
 /* Writes the whole run state to path atomically. Besides what resume reads, the file records
@@ -90,6 +96,10 @@ int meta_run_save(const MetaRun *run, const char *path);
 /* Writes only the rule (η, its width), the step and the config record (config text, effective
  * config, overrides) to path atomically: a small rule file for `lpg train` / `lpg eval`. */
 int meta_run_save_rule(const MetaRun *run, const char *path);
+
+/* A new lifetime's length on spec as the run draws it (one draw from run->rng when a range is
+ * set, else none): the lifetimes of both meta-optimisers get theirs from here. */
+int meta_run_life_length(MetaRun *run, const EnvSpec *spec);
 
 /* Mean of the environment's recent final returns (NAN when none yet). */
 double meta_run_final_return(const MetaRun *run, int env_index);

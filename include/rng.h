@@ -21,6 +21,7 @@ typedef struct {
 #define RNG_STREAM_RENDER    0x72656e646572ULL  /* "render": lpg env --render's actions */
 #define RNG_STREAM_LEVELS    0x6c766c73ULL      /* "lvls": the level sampler's draws */
 #define RNG_STREAM_LEVEL_A2C 0x6c766c61326343ULL /* "lvla2cC": A2C scoring one level */
+#define RNG_STREAM_ES_NOISE  0x65736e6f6973ULL  /* "esnois": ES perturbations, one key per pair */
 
 /* Seeds rng from (seed, stream): different streams give independent sequences. */
 void rng_seed(Rng *rng, uint64_t seed, uint64_t stream);

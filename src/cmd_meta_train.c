@@ -32,7 +32,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: lpg meta-train <config.json> [key=value ...] [--resume [--allow-changes] | --overwrite |\n"
             "                      --restore-replaced]\n\n"
-            "Meta-trains an update rule over the config's environments (docs/method.md sections 5-8).\n"
+            "Meta-trains an update rule over the config's environments (docs/method.md sections 5-8),\n"
+            "or with meta_optimizer \"es\" by evolution strategies over whole lifetimes (section 13;\n"
+            "a meta-step is then a generation).\n"
             "Writes <run_dir>/rule.lpg (the rule alone) and then <run_dir>/checkpoint.lpg every\n"
             "checkpoint_every meta-steps, at the end and on Ctrl-C/SIGTERM, and one JSON line per\n"
             "meta-step to <run_dir>/log.jsonl.\n\n"
@@ -154,7 +156,12 @@ static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *s
     cJSON *returns = cJSON_CreateObject(), *finals = cJSON_CreateObject();
     cJSON *fvus = cJSON_CreateObject();
     cJSON_AddNumberToObject(line, "step", (double)run->step);
-    cJSON_AddItemToObject(line, "J", log_number(st->J));
+    if (run->es) { /* a generation: the spread of the members' (standardised) fitness */
+        cJSON_AddItemToObject(line, "fitness_max", log_number(st->fitness_max));
+        cJSON_AddItemToObject(line, "fitness_min", log_number(st->fitness_min));
+    } else {
+        cJSON_AddItemToObject(line, "J", log_number(st->J));
+    }
     cJSON_AddItemToObject(line, "grad_norm", log_number(st->grad_norm));
     cJSON_AddNumberToObject(line, "lifetimes_finished", (double)run->lifetimes_finished);
     cJSON_AddNumberToObject(line, "env_steps", (double)st->env_steps);
@@ -167,7 +174,10 @@ static void write_log_line(FILE *log, const MetaRun *run, const MetaStepStats *s
     }
     cJSON_AddItemToObject(line, "returns", returns);
     cJSON_AddItemToObject(line, "final_returns", finals);
-    cJSON_AddItemToObject(line, "critic_fvu", fvus);
+    if (run->es)
+        cJSON_Delete(fvus); /* ES trains no critic */
+    else
+        cJSON_AddItemToObject(line, "critic_fvu", fvus);
     if (run->levels.enabled)
         add_level_fields(line, run, cpu);
     char *text = cJSON_PrintUnformatted(line);
@@ -183,6 +193,13 @@ static void progress_line(const MetaRun *run, const MetaStepStats *st, double st
 {
     long long left = run->config.meta_steps - run->step;
     double eta_s = steps_per_s > 0 ? (double)left / steps_per_s : 0;
+    if (run->es)
+        fprintf(stderr, "generation %lld/%d  fitness %.3g..%.3g  |g| %.3g  lifetimes done %lld  %.3g s/generation  %.3g env steps/s  %02d:%02d:%02d left\n  final return:",
+                (long long)run->step, run->config.meta_steps, st->fitness_min, st->fitness_max,
+                st->grad_norm, (long long)run->lifetimes_finished,
+                steps_per_s > 0 ? 1 / steps_per_s : 0, env_steps_per_s, (int)(eta_s / 3600),
+                (int)fmod(eta_s / 60, 60), (int)fmod(eta_s, 60));
+    else
     fprintf(stderr, "meta-step %lld/%d  J %.4f  |g| %.3g  lifetimes done %lld  %.2f steps/s  %.3g env steps/s  %02d:%02d:%02d left\n  final return:",
             (long long)run->step, run->config.meta_steps, st->J, st->grad_norm,
             (long long)run->lifetimes_finished, steps_per_s, env_steps_per_s, (int)(eta_s / 3600),
@@ -283,7 +300,7 @@ static int train_loop(MetaRun *run, RunFiles *files)
                   "checkpoint was); continue with --resume", (long long)run->step);
         return 1;
     }
-    if (rc == 0 && lead)
+    if (rc == 0 && lead && !run->es) /* ES takes α from the grids' middle: no bandit */
         print_bandits(run);
     if (rc == 0 && stop_requested && lead) {
         fprintf(stderr, "interrupted at meta-step %lld; continue with --resume\n", (long long)run->step);
@@ -402,7 +419,17 @@ int cmd_meta_train(int argc, char **argv)
                     : meta_run_init(&run, config_path, noverrides, overrides);
         rc = rc || (lead && start_run(&run, &files, resume));
         if (rc == 0) {
-            if (lead)
+            if (lead && run.es)
+                fprintf(stderr, "meta-train: %s, evolution strategies: %d members (%d antithetic pairs, "
+                        "sigma %g) x %d lifetimes x %d copies per generation, %d environments, rule width %d, "
+                        "about %.3g GiB, %s at generation %lld of %d%s\n", config_path,
+                        2 * run.config.es_population, run.config.es_population, run.config.es_sigma,
+                        run.config.es_lifetimes_per_member, run.config.copies, run.num_envs,
+                        run.config.rule_hidden,
+                        memory_meta_train(&run.config, run.specs, run.num_envs) / (1 << 30),
+                        resume ? "resuming" : "starting", (long long)run.step,
+                        run.config.meta_steps, ranks_note());
+            else if (lead)
                 fprintf(stderr, "meta-train: %s, %d lifetimes x %d copies, %d environments, rule width %d, "
                         "about %.3g GiB, %s at meta-step %lld of %d%s\n", config_path,
                         run.config.lifetimes, run.config.copies, run.num_envs, run.config.rule_hidden,

@@ -112,6 +112,21 @@ static double unexplained_fraction(const Critic *c, double loss)
     return var > 0 ? 2 * loss / var : NAN;
 }
 
+/* Adds the episodes that ended in the window just collected to the counts, and those in the
+ * life's last fifth to its final return. */
+static void count_episodes(Lifetime *life, int64_t *episodes, double *return_sum)
+{
+    const Window *w = &life->window;
+    for (int k = 0; k <= w->K; k++) {
+        *episodes += w->episodes_ended[k];
+        *return_sum += w->returns_ended[k];
+        if (life->updates + k >= life->length - life->length / 5) {
+            life->final_count += w->episodes_ended[k];
+            life->final_sum += w->returns_ended[k];
+        }
+    }
+}
+
 void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
                       int64_t *episodes, double *return_sum)
 {
@@ -122,14 +137,7 @@ void lifetime_collect(Lifetime *life, const real *eta, const RuleLayout *layout,
     w->length = life->length;
     window_collect(w, &life->env, &life->agent, &life->awork, life->rwork, eta, layout,
                    &life->params, &life->critic, &life->rng);
-    for (int k = 0; k <= w->K; k++) {
-        *episodes += w->episodes_ended[k];
-        *return_sum += w->returns_ended[k];
-        if (life->updates + k >= life->length - life->length / 5) {
-            life->final_count += w->episodes_ended[k];
-            life->final_sum += w->returns_ended[k];
-        }
-    }
+    count_episodes(life, episodes, return_sum);
     life->critic_loss = w->critic_loss;
     life->critic_fvu = unexplained_fraction(&life->critic, life->critic_loss);
 }
@@ -143,6 +151,21 @@ void lifetime_window(Lifetime *life, const real *eta, const RuleLayout *layout,
     memset(life->d_eta, 0, layout->count * sizeof(real));
     life->J = window_meta_gradient(w, &life->agent, &life->awork, life->rwork, eta, layout, p,
                                    life->d_eta);
+    window_advance(w);
+    life->updates += w->K;
+}
+
+void lifetime_forward(Lifetime *life, const real *eta, const RuleLayout *layout,
+                      int64_t *episodes, double *return_sum)
+{
+    Window *w = &life->window;
+    /* The agent's steps never read the critic unless the rule does (LPG-V): skip it then. */
+    Critic *critic = layout->method == RULE_LPG_V ? &life->critic : NULL;
+    w->updates = life->updates;
+    w->length = life->length;
+    window_collect(w, &life->env, &life->agent, &life->awork, life->rwork, eta, layout,
+                   &life->params, critic, &life->rng);
+    count_episodes(life, episodes, return_sum);
     window_advance(w);
     life->updates += w->K;
 }

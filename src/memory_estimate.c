@@ -92,11 +92,32 @@ static double lifetime_bytes(const MetaConfig *c, const EnvSpec *spec, double ru
     return reals * sizeof(real) + env_bytes(spec, n);
 }
 
+/* An ES run (es_run.h): the lifetimes alive at once (one per thread, each as large as the
+ * costliest environment's), each thread's member parameters and noise, η with Adam and the
+ * gradient's double sum, the generation's results, and a checkpoint of η and Adam. */
+static double memory_es(const MetaConfig *c, const EnvSpec *specs, int num_envs,
+                        double rule_count)
+{
+    double life = 0, saved = 0;
+    for (int e = 0; e < num_envs; e++) {
+        double bytes = lifetime_bytes(c, &specs[e], rule_count, &saved);
+        life = bytes > life ? bytes : life;
+    }
+    double items = 2.0 * c->es_population * c->es_lifetimes_per_member;
+    double alive = c->threads < items ? c->threads : items;
+    double threads = alive * (life + rule_count * (sizeof(real) + 8.0));
+    double shared = 4 * rule_count * sizeof(real) + rule_count * 8.0 + items * (3 * 8.0 + 24) +
+                    2.2 * 3 * rule_count * sizeof(real);
+    return MALLOC_SLACK * (threads + shared);
+}
+
 double memory_meta_train(const MetaConfig *c, const EnvSpec *specs, int num_envs)
 {
     RuleLayout layout;
     rule_layout(&layout, c->rule_hidden);
     double rule_count = (double)layout.count;
+    if (c->use_es)
+        return memory_es(c, specs, num_envs, rule_count);
     /* Lifetimes draw their environment uniformly: the mean over environments. */
     double life = 0, checkpoint = 0;
     for (int e = 0; e < num_envs; e++) {

@@ -55,6 +55,11 @@ const ConfigField meta_config_fields[] = {
     F("level_staleness", CONFIG_DOUBLE, level_staleness, 0, 1, "regret: rho, the staleness share of the replay distribution (PLR: 0.1)"),
     F("level_a2c_tabular_grid", CONFIG_PATH, level_a2c_tabular_grid, 0, 0, "regret: tuned A2C train config scoring procedural_grid levels (relative to this config)"),
     F("level_a2c_random_grid", CONFIG_PATH, level_a2c_random_grid, 0, 0, "regret: tuned A2C train config scoring procedural_random_grid levels"),
+    F("meta_optimizer", CONFIG_STRING, meta_optimizer, 0, 0, "\"metagrad\" (the exact meta-gradient over windows of K updates) or \"es\" (evolution strategies over whole lifetimes; the es_* keys; docs/method.md section 13)"),
+    F("es_sigma", CONFIG_DOUBLE, es_sigma, 0, 1e3, "es: std of the perturbations of eta (> 0)"),
+    F("es_population", CONFIG_INT, es_population, 1, 65536, "es: antithetic pairs per generation (members: twice this)"),
+    F("es_lr", CONFIG_DOUBLE, es_lr, 0, 1, "es: Adam learning rate on eta (no clipping)"),
+    F("es_lifetimes_per_member", CONFIG_INT, es_lifetimes_per_member, 1, 4096, "es: lifetimes per generation (environment, seeds, length drawn once), each run by every member"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 
@@ -105,6 +110,28 @@ void meta_config_defaults(MetaConfig *c)
     c->level_replay_prob = 0.5;
     c->level_temperature = 0.1;
     c->level_staleness = 0.1;
+    strcpy(c->meta_optimizer, "metagrad");
+    c->es_sigma = 0.1;      /* GROOVE's corrected setting (April 2024) */
+    c->es_population = 512; /* GROOVE: 512 agents, doubled into antithetic pairs */
+    c->es_lr = 0.01;        /* GROOVE's corrected setting */
+    c->es_lifetimes_per_member = 1;
+}
+
+/* The ES keys: meta_optimizer names a known optimiser, σ is positive, a generation is not too
+ * large. Sets use_es. */
+static int check_es(MetaConfig *c, const char *path)
+{
+    if (strcmp(c->meta_optimizer, "metagrad") != 0 && strcmp(c->meta_optimizer, "es") != 0)
+        return lpg_error("%s: key 'meta_optimizer': expected \"metagrad\" or \"es\", got \"%s\"",
+                         path, c->meta_optimizer);
+    c->use_es = strcmp(c->meta_optimizer, "es") == 0;
+    if (!(c->es_sigma > 0))
+        return lpg_error("%s: key 'es_sigma': must be > 0, got %g", path, c->es_sigma);
+    if (2LL * c->es_population * c->es_lifetimes_per_member > META_ES_LIFETIMES_MAX)
+        return lpg_error("%s: keys 'es_population' x 'es_lifetimes_per_member': %lld lifetimes per "
+                         "generation, more than %d", path,
+                         2LL * c->es_population * c->es_lifetimes_per_member, META_ES_LIFETIMES_MAX);
+    return 0;
 }
 
 /* A lifetime range is absent or [min, max], whole numbers with K <= min <= max. */
@@ -138,7 +165,8 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most %d bandit arms",
                          path, BANDIT_MAX_ARMS);
     if (check_range(&c->lifetime_range, "lifetime_range", c->K, path) ||
-        check_range(&c->mlp_lifetime_range, "mlp_lifetime_range", c->K, path))
+        check_range(&c->mlp_lifetime_range, "mlp_lifetime_range", c->K, path) ||
+        check_es(c, path))
         return -1;
     if (strcmp(c->method, "lpg") != 0 && strcmp(c->method, "lpg_v") != 0)
         return lpg_error("%s: key 'method': expected \"lpg\" or \"lpg_v\", got \"%s\"", path,
@@ -147,6 +175,10 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         return lpg_error("%s: key 'level_sampler': expected \"uniform\" or \"regret\", got \"%s\"",
                          path, c->level_sampler);
     c->level_regret = strcmp(c->level_sampler, "regret") == 0;
+    if (c->level_regret && c->use_es) /* ES lifetimes draw their tasks per generation */
+        return lpg_error("%s: keys 'level_sampler' and 'meta_optimizer': levels chosen by regret "
+                         "are built for the meta-gradient's lifetimes, not ES generations; use "
+                         "level_sampler \"uniform\" with meta_optimizer \"es\"", path);
     if (strcmp(c->method, "lpg_v") == 0 && !c->y_softmax)
         return lpg_error("%s: key 'y_softmax': method \"lpg_v\" has no y; leave y_softmax true",
                          path);

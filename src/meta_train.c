@@ -12,6 +12,7 @@
 
 #include "checkpoint.h"
 #include "dist.h"
+#include "es_run.h"
 #include "exact_sum.h"
 #include "memory_estimate.h"
 #include "provenance.h"
@@ -64,6 +65,11 @@ static int draw_life_length(MetaRun *run, const EnvSpec *spec)
     int length = whole_windows(&run->config, updates);
     int top = life_length(&run->config, spec);
     return length < top ? length : top;
+}
+
+int meta_run_life_length(MetaRun *run, const EnvSpec *spec)
+{
+    return draw_life_length(run, spec);
 }
 
 /* Starts lifetime i: draws its environment, arm and seed from the run's generator. A first
@@ -316,9 +322,9 @@ static int setup_common(MetaRun *run, const char *config_path, int noverrides, c
     run->grad = lpg_calloc(run->layout.count, sizeof(real), "meta-gradient");
     if (!run->eta || !run->grad || alloc_exchange(run))
         return -1;
-    AdamHyper hyper = adam_defaults(c->meta_lr);
-    hyper.clip = c->meta_clip;
-    if (adam_init(&run->adam, run->layout.count, hyper))
+    AdamHyper hyper = adam_defaults(c->use_es ? c->es_lr : c->meta_lr);
+    hyper.clip = c->use_es ? 0 : c->meta_clip;
+    if (adam_init(&run->adam, run->layout.count, hyper) || (c->use_es && es_state_create(run)))
         return -1;
     rng_seed(&run->rng, (uint64_t)c->seed, RNG_STREAM_META_RUN);
     return 0;
@@ -330,7 +336,7 @@ int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **
         return -1;
     Rng eta_rng = rng_split(&run->rng);
     rule_init(run->eta, &run->layout, &eta_rng);
-    for (int i = 0; i < run->config.lifetimes; i++)
+    for (int i = 0; !run->es && i < run->config.lifetimes; i++)
         if (start_life(run, i, 1))
             return -1;
     return 0;
@@ -467,7 +473,7 @@ int meta_run_save(const MetaRun *run, const char *path)
     rc = rc || checkpoint_add_bytes(&w, "final_returns", run->final_returns, sizeof run->final_returns);
     rc = rc || checkpoint_add_int64(&w, "final_count", run->final_count, CONFIG_LIST_MAX);
     rc = rc || level_sampler_save(&run->levels, &w);
-    rc = rc || save_lives(run, &w);
+    rc = rc || (!run->es && save_lives(run, &w)); /* an ES run has none between generations */
     rc = rc || (dist_rank() == 0 && checkpoint_write(&w, path)); /* rank 0 alone writes */
     checkpoint_writer_free(&w);
     return rc ? -1 : 0;
@@ -718,13 +724,20 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     return 0;
 }
 
+/* Lifetimes that can finish in one meta-step: every lifetime, or an ES generation's. */
+static int64_t lives_per_step(const MetaRun *run)
+{
+    const MetaConfig *c = &run->config;
+    return c->use_es ? es_lifetimes_per_generation(c) : c->lifetimes;
+}
+
 /* The run-wide counters: the step, the lifetimes finished, the final-return rings and the
  * generator, each checked against the config (a crafted value would index out of bounds). */
 static int load_counters(MetaRun *run, const Checkpoint *ck)
 {
     int64_t step = 0, finished = 0;
     if (checkpoint_get_int64_in(ck, "step", 0, META_STEPS_MAX, &step) ||
-        checkpoint_get_int64_in(ck, "lifetimes_finished", 0, step * run->config.lifetimes,
+        checkpoint_get_int64_in(ck, "lifetimes_finished", 0, step * lives_per_step(run),
                                 &finished) ||
         checkpoint_get_bytes(ck, "rng", &run->rng, sizeof run->rng) ||
         checkpoint_get_bytes(ck, "final_returns", run->final_returns, sizeof run->final_returns) ||
@@ -800,6 +813,9 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
     rc = rc || note_provenance(run, &ck);
     rc = rc || check_agent_shape(run, &ck);
     rc = rc || check_config_changes(run, &ck, config_path, allow_changes);
+    if (rc == 0 && !run->es && !checkpoint_find(&ck, "lives"))
+        rc = lpg_error("%s: was written by evolution strategies and holds no lifetimes for the "
+                       "meta-gradient to continue; resume with meta_optimizer \"es\"", ck.path);
     rc = rc || load_counters(run, &ck);
     if (rc == 0 && !(eta = rule_file_read(&ck, &saved_layout)))
         rc = -1;
@@ -818,7 +834,7 @@ int meta_run_resume(MetaRun *run, const char *config_path, int noverrides, char 
                        (long long)run->adam.step, (long long)run->step);
     rc = rc || bandit_load(run->bandits, run->num_envs, &ck, "bandits");
     rc = rc || level_sampler_load(&run->levels, &ck, run->step);
-    rc = rc || load_lives(run, &ck);
+    rc = rc || (!run->es && load_lives(run, &ck));
     if (rc == 0)
         memcpy(run->eta, eta, run->layout.count * sizeof(real));
     free(eta);
@@ -843,6 +859,7 @@ void meta_run_free(MetaRun *run)
     free(run->config_text);
     free(run->effective_config);
     free(run->overrides_text);
+    es_state_free(run);
     adam_free(&run->adam);
     level_sampler_free(&run->levels);
     memset(run, 0, sizeof *run);
@@ -926,6 +943,8 @@ static void critic_fvu_means(const MetaRun *run, MetaStepStats *stats)
 int meta_run_step(MetaRun *run, MetaStepStats *stats)
 {
     const MetaConfig *c = &run->config;
+    if (run->es)
+        return es_generation(run, stats);
     memset(stats, 0, sizeof *stats);
     if (run_all_windows(run, stats))
         return -1;

@@ -2,10 +2,11 @@
 # build/lpg-mpi against build/lpg on tests/configs/meta_tiny.json (3 lifetimes, 2 threads):
 # meta-training on 1, 2 and 3 MPI ranks writes the same bytes as the threaded program (checkpoint
 # with every lifetime's state, rule, log without its timings); a run resumed on another number of
-# ranks ends where an unbroken run ends; so do levels chosen by regret (meta_levels.json); a rank
-# that fails ends the job naming itself and leaves the last checkpoint intact. Then the same for
-# lpg eval on tests/configs/eval_mpi.json: curves and tables byte for byte on 1, 2 and 3 ranks,
-# and a failing rank leaves no results. Prints "N passed, N failed" like the other suites.
+# ranks ends where an unbroken run ends; so do levels chosen by regret (meta_levels.json) and ES
+# meta-training; a rank that fails ends the job naming itself and leaves the last checkpoint
+# intact. Then the same for lpg eval on tests/configs/eval_mpi.json: curves and tables byte for
+# byte on 1, 2 and 3 ranks, and a failing rank leaves no results. Prints "N passed, N failed"
+# like the other suites.
 set -u
 cd "$(dirname "$0")/.."
 pass=0; fail=0
@@ -69,6 +70,19 @@ mpi 3 meta-train $levels run_dir=$run meta_steps=5 2>/dev/null
 mpi 2 meta-train $levels run_dir=$run meta_steps=10 --resume 2>/dev/null
 check "levels by regret: 5 steps on 3 ranks + 5 resumed on 2 ranks = 10 threaded" \
   same_levels_run $work/levels_threads $run
+# ES (meta_optimizer "es"): a generation's 10 lifetimes split over ranks give the threaded
+# program's bytes on 1, 2 and 3 ranks, and a run resumed across a change of N ends where an
+# unbroken one ends.
+es="meta_optimizer=es es_population=5 es_lifetimes_per_member=1"
+rm -rf $run
+build/lpg meta-train $config run_dir=$run meta_steps=4 $es 2>/dev/null && mv $run $work/es_threads
+for n in 1 2 3; do
+  mpi $n meta-train $config run_dir=$run meta_steps=4 $es 2>/dev/null && mv $run $work/es_np$n
+  check "ES on $n rank(s) writes the threaded program's bytes" same_run $work/es_threads $work/es_np$n
+done
+mpi 2 meta-train $config run_dir=$run meta_steps=2 $es 2>/dev/null
+mpi 3 meta-train $config run_dir=$run meta_steps=4 $es --resume 2>/dev/null
+check "ES: 2 generations on 2 ranks + 2 resumed on 3 ranks = 4 threaded" same_run $work/es_threads $run
 rm -rf $run
 
 # A bad file on one rank (rank 1 is given a config that does not exist): the job ends with a
