@@ -12,6 +12,7 @@
 #include "es.h"
 #include "es_run.h"
 #include "memory_estimate.h"
+#include "meta_helpers.h"
 #include "meta_train.h"
 #include "quiet_stderr.h"
 #include "rng.h"
@@ -253,20 +254,7 @@ static char *es_over[] = {"meta_optimizer=es", "es_population=3", "es_lifetimes_
 static real *es_eta_after(int steps, char *extra, size_t *count)
 {
     es_over[4] = extra;
-    MetaRun run;
-    if (meta_run_init(&run, TINY, extra ? 5 : 4, es_over)) {
-        meta_run_free(&run);
-        return NULL;
-    }
-    MetaStepStats st;
-    for (int s = 0; s < steps; s++)
-        if (meta_run_step(&run, &st))
-            break;
-    *count = run.layout.count;
-    real *eta = malloc(run.layout.count * sizeof(real));
-    memcpy(eta, run.eta, run.layout.count * sizeof(real));
-    meta_run_free(&run);
-    return eta;
+    return meta_eta_after(TINY, steps, extra ? 5 : 4, es_over, count);
 }
 
 TEST(es_meta_train_moves_eta_deterministically_for_any_thread_count)

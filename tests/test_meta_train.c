@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "meta_helpers.h"
 #include "meta_train.h"
 #include "quiet_stderr.h"
 #include "test.h"
@@ -17,19 +18,7 @@
  * frees). */
 static real *eta_after_overrides(int steps, int noverrides, char **over)
 {
-    MetaRun run;
-    if (meta_run_init(&run, TINY, noverrides, over)) {
-        meta_run_free(&run);
-        return NULL;
-    }
-    MetaStepStats st;
-    for (int s = 0; s < steps; s++)
-        if (meta_run_step(&run, &st))
-            break;
-    real *eta = malloc(run.layout.count * sizeof(real));
-    memcpy(eta, run.eta, run.layout.count * sizeof(real));
-    meta_run_free(&run);
-    return eta;
+    return meta_eta_after(TINY, steps, noverrides, over, NULL);
 }
 
 static real *eta_after(int steps, char *override)
