@@ -27,4 +27,13 @@ double p_two_sided_normal(double mean_a, double se_a, double mean_b, double se_b
  * Returns K, or -1 when out of memory (reported). */
 int holm_adjust(const double *p, int n, double *adjusted);
 
+/* A value and where it came from, for sorting values while keeping their places. */
+typedef struct {
+    double value;
+    int index;
+} RankedValue;
+
+/* Sorts r ascending by value; equal values keep the order of their indices (deterministic). */
+void sort_ranked(RankedValue *r, int n);
+
 #endif

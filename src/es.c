@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rng.h"
+#include "stats.h"
 #include "util.h"
 
 /* SplitMix64's finaliser: a bijection that spreads every input bit over the output. */
@@ -34,27 +35,14 @@ void es_member(const EsGeneration *g, int member, double *eps, real *out)
         out[j] = (real)((double)g->eta[j] + step * eps[j]);
 }
 
-typedef struct {
-    double value;
-    int index;
-} Ranked;
-
-static int by_value(const void *a, const void *b)
-{
-    const Ranked *x = a, *y = b;
-    if (x->value != y->value)
-        return x->value < y->value ? -1 : 1;
-    return x->index - y->index;
-}
-
 int es_centred_ranks(const double *fitness, int count, double *shaped)
 {
-    Ranked *r = lpg_calloc((size_t)count, sizeof *r, "ES ranks");
+    RankedValue *r = lpg_calloc((size_t)count, sizeof *r, "ES ranks");
     if (!r)
         return -1;
     for (int i = 0; i < count; i++)
-        r[i] = (Ranked){fitness[i], i};
-    qsort(r, (size_t)count, sizeof *r, by_value);
+        r[i] = (RankedValue){fitness[i], i};
+    sort_ranked(r, count);
     for (int first = 0, end; count >= 2 && first < count; first = end) {
         for (end = first + 1; end < count && r[end].value == r[first].value;)
             end++;

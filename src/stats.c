@@ -34,35 +34,35 @@ double p_two_sided_normal(double mean_a, double se_a, double mean_b, double se_b
     return erfc(diff / se / sqrt(2.0));
 }
 
-typedef struct {
-    double p;
-    int index;
-} RankedP;
-
-/* Ascending p; equal p-values keep their order (by index), so the result is deterministic. */
+/* Ascending value; equal values by index. */
 static int compare_ranked(const void *a, const void *b)
 {
-    const RankedP *x = a, *y = b;
-    if (x->p != y->p)
-        return x->p < y->p ? -1 : 1;
+    const RankedValue *x = a, *y = b;
+    if (x->value != y->value)
+        return x->value < y->value ? -1 : 1;
     return (x->index > y->index) - (x->index < y->index);
+}
+
+void sort_ranked(RankedValue *r, int n)
+{
+    qsort(r, (size_t)n, sizeof *r, compare_ranked);
 }
 
 int holm_adjust(const double *p, int n, double *adjusted)
 {
-    RankedP *ranked = lpg_calloc(n > 0 ? (size_t)n : 1, sizeof *ranked, "Holm correction");
+    RankedValue *ranked = lpg_calloc(n > 0 ? (size_t)n : 1, sizeof *ranked, "Holm correction");
     if (!ranked)
         return -1;
     int k = 0;
     for (int i = 0; i < n; i++) {
         adjusted[i] = NAN;
         if (!isnan(p[i]))
-            ranked[k++] = (RankedP){p[i], i};
+            ranked[k++] = (RankedValue){p[i], i};
     }
-    qsort(ranked, (size_t)k, sizeof *ranked, compare_ranked);
+    sort_ranked(ranked, k);
     double running = 0;
     for (int i = 0; i < k; i++) {
-        double scaled = (double)(k - i) * ranked[i].p;
+        double scaled = (double)(k - i) * ranked[i].value;
         running = fmax(running, fmin(1.0, scaled));
         adjusted[ranked[i].index] = running;
     }
