@@ -124,11 +124,12 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 
 # The test command of README.md and .ci/run. It also builds build/lpg-mpi (Open MPI is installed
-# for it) so tests/test_mpi.sh checks meta-training and eval across ranks against threads.
+# for it) so tests/test_mpi.sh checks meta-training and eval across ranks against threads, and
+# build/bench_lpg so the benchmarks keep compiling.
 test:
 	@bash scripts/install-deps mpi
 	@$(MAKE) --no-print-directory -j$(JOBS) build/lpg build/test_lpg build/float-test/test_lpg \
-		build/asan/test_lpg build/asan/lpg build/lpg-mpi $(FUZZ_TARGETS)
+		build/asan/test_lpg build/asan/lpg build/lpg-mpi build/bench_lpg $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run-all
 
 test-plain: build/lpg build/test_lpg

@@ -101,7 +101,7 @@ static void bench_width(int n, int t_len, int hidden)
     for (int i = 0; i < n; i++)
         gamma[i] = 0.99f;
     /* y' of a step is y of the next one; the last step reuses its own. */
-    RuleInput in = {reward, done, gamma, pi, y, y, NULL, NULL};
+    RuleInput in = {.reward = reward, .done = done, .gamma = gamma, .pi_taken = pi, .y = y, .y_next = y};
     RuleWork *work = rule_work_create(&layout, n, t_len);
 
     long reps = 0;
