@@ -145,6 +145,9 @@ void agent_init_params(const Agent *agent, real *theta, Rng *rng);
 int agent_work_init(AgentWork *work, const Agent *agent, int max_batch);
 void agent_work_free(AgentWork *work);
 
+/* The bytes agent_work_init allocates for max_batch. */
+size_t agent_work_bytes(const Agent *agent, int max_batch);
+
 /* Tabular agents: multiplies each row s of vec [num_params] that the batch visits by
  * batch / visits(s), turning a batch-mean gradient into a per-state mean (each state's row then
  * moves at the same rate however rarely it is visited). MLP and conv agents: does nothing. The factors

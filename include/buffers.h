@@ -20,6 +20,9 @@ typedef struct {
 #define BUFFER(pointer, count) {&(pointer), (size_t)(count), sizeof *(pointer)}
 #define BUFFER_COUNT(table) (sizeof(table) / sizeof((table)[0]))
 
+/* The bytes buffers_alloc allocates for table (what the memory estimate adds up). */
+size_t buffers_size(const BufferSpec *table, size_t count);
+
 /* Allocates one zeroed block for the buffers of table and sets each pointer to its part.
  * Returns the block (release it with free), or NULL after reporting "what" on failure. */
 void *buffers_alloc(const BufferSpec *table, size_t count, const char *what);

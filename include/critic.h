@@ -36,6 +36,10 @@ int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const double *h
                 int num_hidden, int t_len, int n, Rng *rng);
 void critic_free(Critic *c);
 
+/* The bytes critic_init allocates for those sizes (0 if the network cannot be made). */
+size_t critic_bytes(const EnvSpec *env, int conv_filters, const double *hidden, int num_hidden,
+                    int t_len, int n);
+
 /* On rollout r: V for all t_len+1 rows into c->value, GAE(γ, λ) advantages into advantage
  * [t_len*n] and λ-returns into c->target, then one SGD step of size lr on the mean
  * ½(V - λ-return)² over the t_len*n steps; a tabular critic averages each state's gradient over

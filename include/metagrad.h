@@ -78,6 +78,10 @@ int window_init(Window *window, const EnvSpec *spec, const Agent *agent, int K, 
                 InnerOptimizer optimizer);
 void window_free(Window *window);
 
+/* The bytes window_init allocates for those sizes, its K + 1 rollouts included. */
+size_t window_bytes(const EnvSpec *spec, const Agent *agent, int K, int t_len, int n,
+                    InnerOptimizer optimizer);
+
 /* θ_k of the window (k = 0..K). */
 real *window_theta(const Window *window, int k);
 

@@ -31,6 +31,9 @@ typedef struct {
 int rollout_init(Rollout *rollout, const EnvSpec *spec, const Agent *agent, int t_len, int n);
 void rollout_free(Rollout *rollout);
 
+/* The bytes rollout_init allocates for those sizes. */
+size_t rollout_bytes(const EnvSpec *spec, const Agent *agent, int t_len, int n);
+
 /* The observations of rows [first, ...) as the agent reads them. */
 AgentObs rollout_obs(const Rollout *rollout, int first_row);
 

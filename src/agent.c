@@ -198,13 +198,14 @@ void agent_init_params(const Agent *agent, real *theta, Rng *rng)
     }
 }
 
-int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
+#define AGENT_WORK_BUFFERS (4 * AGENT_MAX_LAYERS + 11)
+
+/* The buffer table of an agent's scratch for batches of max_batch (pointers into work); returns
+ * its length. */
+static size_t agent_work_table(BufferSpec table[AGENT_WORK_BUFFERS], AgentWork *work,
+                               const Agent *agent, int max_batch)
 {
-    memset(work, 0, sizeof *work);
-    if (max_batch < 1)
-        return lpg_error("agent: max_batch must be >= 1 (got %d)", max_batch);
     size_t per_output = (size_t)max_batch * (size_t)agent->num_outputs;
-    BufferSpec table[4 * AGENT_MAX_LAYERS + 11];
     size_t count = 0;
     for (int l = 0; l + 1 < agent->num_layers; l++) {
         size_t n = (size_t)max_batch * (size_t)agent->layer_rows[l] * (size_t)agent->layer_out[l];
@@ -228,6 +229,23 @@ int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
                          ? (size_t)max_batch * (size_t)agent->layer_rows[0] * (size_t)agent->layer_in[0]
                          : 0;
     table[count++] = (BufferSpec)BUFFER(work->patches, patches);
+    return count;
+}
+
+size_t agent_work_bytes(const Agent *agent, int max_batch)
+{
+    AgentWork work;
+    BufferSpec table[AGENT_WORK_BUFFERS];
+    return buffers_size(table, agent_work_table(table, &work, agent, max_batch));
+}
+
+int agent_work_init(AgentWork *work, const Agent *agent, int max_batch)
+{
+    memset(work, 0, sizeof *work);
+    if (max_batch < 1)
+        return lpg_error("agent: max_batch must be >= 1 (got %d)", max_batch);
+    BufferSpec table[AGENT_WORK_BUFFERS];
+    size_t count = agent_work_table(table, work, agent, max_batch);
     work->mem = buffers_alloc(table, count, "agent workspace");
     if (!work->mem)
         return -1;

@@ -9,26 +9,56 @@
 #include "returns.h"
 #include "util.h"
 
+#define CRITIC_BUFFERS 5
+
+/* The value-only network of a critic for env. Returns 0, or -1 after reporting. */
+static int critic_net(Agent *net, const EnvSpec *env, int conv_filters, const double *hidden,
+                      int num_hidden)
+{
+    AgentSpec spec;
+    if (agent_spec_for_env(&spec, env, conv_filters, hidden, num_hidden, 0, 1))
+        return -1;
+    spec.num_actions = 0; /* value only */
+    return agent_setup(net, &spec);
+}
+
+/* The buffer table of a critic with network net for rollouts of t_len x n (pointers into c). */
+static void critic_table(BufferSpec table[CRITIC_BUFFERS], Critic *c, const Agent *net, int t_len,
+                         int n)
+{
+    size_t P = net->num_params, rows1 = (size_t)(t_len + 1) * n, rows = (size_t)t_len * n;
+    BufferSpec t[CRITIC_BUFFERS] = {
+        BUFFER(c->params, P), BUFFER(c->grad, P), BUFFER(c->value, rows1), BUFFER(c->target, rows),
+        BUFFER(c->visits, net->spec.kind == AGENT_TABULAR ? net->spec.num_states : 0),
+    };
+    memcpy(table, t, sizeof t);
+}
+
+size_t critic_bytes(const EnvSpec *env, int conv_filters, const double *hidden, int num_hidden,
+                    int t_len, int n)
+{
+    Critic c;
+    if (critic_net(&c.net, env, conv_filters, hidden, num_hidden))
+        return 0;
+    BufferSpec table[CRITIC_BUFFERS];
+    critic_table(table, &c, &c.net, t_len, n);
+    return buffers_size(table, CRITIC_BUFFERS) + agent_work_bytes(&c.net, (t_len + 1) * n);
+}
+
 int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const double *hidden,
                 int num_hidden, int t_len, int n, Rng *rng)
 {
     memset(c, 0, sizeof *c);
     if (t_len < 1 || n < 1)
         return lpg_error("critic: rollouts need t_len >= 1 and n >= 1 (got %d x %d)", t_len, n);
-    AgentSpec spec;
-    if (agent_spec_for_env(&spec, env, conv_filters, hidden, num_hidden, 0, 1))
-        return -1;
-    spec.num_actions = 0; /* value only */
-    if (agent_setup(&c->net, &spec) || agent_work_init(&c->work, &c->net, (t_len + 1) * n))
+    if (critic_net(&c->net, env, conv_filters, hidden, num_hidden) ||
+        agent_work_init(&c->work, &c->net, (t_len + 1) * n))
         return -1;
     c->t_len = t_len;
     c->n = n;
-    size_t P = c->net.num_params, rows1 = (size_t)(t_len + 1) * n, rows = (size_t)t_len * n;
-    BufferSpec table[] = {
-        BUFFER(c->params, P), BUFFER(c->grad, P), BUFFER(c->value, rows1), BUFFER(c->target, rows),
-        BUFFER(c->visits, spec.kind == AGENT_TABULAR ? spec.num_states : 0),
-    };
-    c->mem = buffers_alloc(table, BUFFER_COUNT(table), "critic");
+    BufferSpec table[CRITIC_BUFFERS];
+    critic_table(table, c, &c->net, t_len, n);
+    c->mem = buffers_alloc(table, CRITIC_BUFFERS, "critic");
     if (!c->mem) {
         critic_free(c);
         return -1;

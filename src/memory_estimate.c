@@ -1,16 +1,25 @@
-/* memory_estimate.c: the peak memory of a run from its config (see memory_estimate.h). Sizes in
- * reals follow the buffer tables of rollout.c, metagrad.c, agent.c, critic.c and rule.c. */
+/* memory_estimate.c: the peak memory of a run from its config (see memory_estimate.h). A
+ * meta-training lifetime's window, rollouts, agent and critic are sized by their modules' own
+ * buffer tables (window_bytes, agent_work_bytes, critic_bytes), so the estimate cannot drift
+ * from what is allocated; the rule's activations and A2C's buffers follow rule.c and a2c.c.
+ * scripts/memory-check compares the estimate with the measured peak resident memory. */
 #include "memory_estimate.h"
 
 #include <unistd.h>
 
 #include "agent.h"
+#include "critic.h"
 #include "exact_sum.h"
+#include "inner_update.h"
+#include "metagrad.h"
 #include "rule.h"
 #include "util.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
-#define MALLOC_SLACK 1.25 /* allocator overhead and small buffers not counted below */
+#define MALLOC_SLACK 1.05 /* allocator overhead and small buffers not counted below */
+/* The program itself: code, libraries and OpenBLAS's work buffers (peak resident memory of a
+ * one-lifetime grid run, less its buffers). */
+#define PROCESS_BYTES (12.0 * 1024 * 1024)
 
 typedef struct {
     double params;  /* agent parameters P */
@@ -72,24 +81,33 @@ static double env_bytes(const EnvSpec *spec, double n)
     return n * per_copy + cells * 16;
 }
 
-/* One lifetime: its agent's window (θ_0..θ_K, gradients, adjoints; with Adam inner steps also
- * m_0..m_K, v_0..v_K, g_0..g_{K-1} and two adjoints), K + 1 rollouts, agent and rule work space,
- * critic and environment. Also returns the bytes it adds to a checkpoint (m_0, v_0 with Adam). */
+/* One lifetime (lifetime.c's lifetime_start): its window (with its K + 1 rollouts), the agent's
+ * and the critic's work space, the rule's activations, its meta-gradient and its environment.
+ * Also returns the bytes it adds to a checkpoint (θ, m_0, v_0 with Adam, the critic, the
+ * environment). */
 static double lifetime_bytes(const MetaConfig *c, const EnvSpec *spec, double rule_count,
                              double *checkpoint_bytes)
 {
-    double n = c->copies, T = c->unroll, K = c->K, rows1 = n * (T + 1);
-    Sizes a = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, RULE_Y_DIM, 0);
+    int n = c->copies, T = c->unroll;
+    AgentSpec as;
+    Agent agent;
+    *checkpoint_bytes = 0;
+    if (agent_spec_for_env(&as, spec, c->conv_filters, c->mlp_hidden.item, c->mlp_hidden.count,
+                           RULE_Y_DIM, 0) ||
+        agent_setup(&agent, &as))
+        return 0;
+    InnerOptimizer optimizer = inner_optimizer_for(&agent, c->optimizer);
+    double bytes = (double)window_bytes(spec, &agent, c->K, T, n, optimizer) +
+                   (double)agent_work_bytes(&agent, (T + 1) * n) +
+                   (double)critic_bytes(spec, c->conv_filters, c->mlp_hidden.item,
+                                        c->mlp_hidden.count, T, n) +
+                   (rule_work_reals(c->rule_hidden, n, T) + rule_count) * sizeof(real) +
+                   env_bytes(spec, n);
     Sizes critic = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, 0, 1);
-    double adam = c->optimizer == INNER_ADAM && a.states == 0 ? 1 : 0; /* not for tabular agents */
-    double window = (K + 5) * a.params + 3 * K * rows1 * (RULE_Y_DIM + 1) + rows1 * 4 +
-                    adam * (3 * K + 4) * a.params;
-    double reals = window + (K + 1) * rollout_reals(a, n, T) + agent_work_reals(a, rows1) +
-                   rule_work_reals(c->rule_hidden, n, T) + 2 * critic.params +
-                   agent_work_reals(critic, rows1) + 2 * rows1 + rule_count;
-    *checkpoint_bytes = ((1 + 2 * adam) * a.params + critic.params) * sizeof(real) +
+    double adam = optimizer == INNER_ADAM ? 1 : 0;
+    *checkpoint_bytes = ((1 + 2 * adam) * (double)agent.num_params + critic.params) * sizeof(real) +
                         env_bytes(spec, n);
-    return reals * sizeof(real) + env_bytes(spec, n);
+    return bytes;
 }
 
 /* An ES run (es_run.h): the lifetimes alive at once (one per thread, each as large as the
@@ -108,7 +126,7 @@ static double memory_es(const MetaConfig *c, const EnvSpec *specs, int num_envs,
     double threads = alive * (life + rule_count * (sizeof(real) + 8.0));
     double shared = 4 * rule_count * sizeof(real) + rule_count * 8.0 + items * (3 * 8.0 + 24) +
                     2.2 * 3 * rule_count * sizeof(real);
-    return MALLOC_SLACK * (threads + shared);
+    return MALLOC_SLACK * (threads + shared) + PROCESS_BYTES;
 }
 
 double memory_meta_train(const MetaConfig *c, const EnvSpec *specs, int num_envs)
@@ -128,7 +146,7 @@ double memory_meta_train(const MetaConfig *c, const EnvSpec *specs, int num_envs
     /* η, its gradient and Adam, the gradient's exact sum; the lifetimes; a checkpoint's payload
      * and compressed copy. */
     double shared = 4 * rule_count * sizeof(real) + rule_count * EXACT_SUM_LIMBS * 8.0;
-    return MALLOC_SLACK * (shared + c->lifetimes * (life + 2.2 * checkpoint));
+    return MALLOC_SLACK * (shared + c->lifetimes * (life + 2.2 * checkpoint)) + PROCESS_BYTES;
 }
 
 double memory_train(const TrainConfig *c, const EnvSpec *spec, int rule_hidden)
@@ -150,7 +168,7 @@ double memory_train(const TrainConfig *c, const EnvSpec *spec, int rule_hidden)
         rule = (double)layout.count * sizeof(real);
     }
     double curves = (double)c->seeds * c->log_points * 16;
-    return MALLOC_SLACK * (running * seed + rule + curves);
+    return MALLOC_SLACK * (running * seed + rule + curves) + PROCESS_BYTES;
 }
 
 double memory_machine_bytes(void)

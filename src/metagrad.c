@@ -8,6 +8,48 @@
 #include "softmax.h"
 #include "util.h"
 
+#define WINDOW_BUFFERS 24
+
+/* The buffer table of a window of K updates of t_len x n rollouts (pointers into w; reads
+ * w->adam and w->num_y). */
+static void window_table(BufferSpec table[WINDOW_BUFFERS], Window *w, const Agent *agent, int K,
+                         int t_len, int n)
+{
+    size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
+    size_t rows1 = rows + (size_t)n, A = (size_t)agent->num_actions;
+    size_t values = w->num_y == 0 ? (size_t)K * rows1 : 0; /* LPG-V */
+    size_t adam = w->adam ? P : 0;
+    BufferSpec t[WINDOW_BUFFERS] = {
+        BUFFER(w->value, values),
+        BUFFER(w->pi, (size_t)K * rows1 * A), BUFFER(w->y, (size_t)K * rows1 * w->num_y),
+        BUFFER(w->lse_pi, (size_t)K * rows1), BUFFER(w->lse_y, (size_t)K * rows1),
+        BUFFER(w->replay_pi_taken, rows),
+        BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
+        BUFFER(w->theta, (size_t)(K + 1) * P),
+        BUFFER(w->grad, P),                 BUFFER(w->lambda, P),
+        BUFFER(w->hv, P),                   BUFFER(w->lambda_scaled, P),
+        BUFFER(w->dpi_hat, rows),           BUFFER(w->dlog_y_hat, ys),
+        BUFFER(w->pi_taken, (size_t)K * rows), BUFFER(w->d_pi_taken, rows),
+        BUFFER(w->d_y, ys),                 BUFFER(w->d_y_next, ys),
+        BUFFER(w->m, (size_t)(K + 1) * adam), BUFFER(w->v, (size_t)(K + 1) * adam),
+        BUFFER(w->g, (size_t)K * adam),
+        BUFFER(w->lambda_m, adam),          BUFFER(w->lambda_v, adam),
+    };
+    memcpy(table, t, sizeof t);
+}
+
+size_t window_bytes(const EnvSpec *spec, const Agent *agent, int K, int t_len, int n,
+                    InnerOptimizer optimizer)
+{
+    Window w;
+    w.adam = optimizer == INNER_ADAM;
+    w.num_y = agent->num_y;
+    BufferSpec table[WINDOW_BUFFERS];
+    window_table(table, &w, agent, K, t_len, n);
+    return buffers_size(table, WINDOW_BUFFERS) +
+           (size_t)(K + 1) * rollout_bytes(spec, agent, t_len, n);
+}
+
 int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t_len, int n,
                 InnerOptimizer optimizer)
 {
@@ -30,27 +72,9 @@ int window_init(Window *w, const EnvSpec *spec, const Agent *agent, int K, int t
             window_free(w);
             return -1;
         }
-    size_t rows = (size_t)t_len * n, ys = rows * (size_t)w->num_y, P = agent->num_params;
-    size_t rows1 = rows + (size_t)n, A = (size_t)agent->num_actions;
-    size_t values = agent->num_y == 0 ? (size_t)K * rows1 : 0; /* LPG-V */
-    size_t adam = w->adam ? P : 0;
-    BufferSpec table[] = {
-        BUFFER(w->value, values),
-        BUFFER(w->pi, (size_t)K * rows1 * A), BUFFER(w->y, (size_t)K * rows1 * w->num_y),
-        BUFFER(w->lse_pi, (size_t)K * rows1), BUFFER(w->lse_y, (size_t)K * rows1),
-        BUFFER(w->replay_pi_taken, rows),
-        BUFFER(w->gamma, n),                BUFFER(w->advantage, rows),
-        BUFFER(w->theta, (size_t)(K + 1) * P),
-        BUFFER(w->grad, P),                 BUFFER(w->lambda, P),
-        BUFFER(w->hv, P),                   BUFFER(w->lambda_scaled, P),
-        BUFFER(w->dpi_hat, rows),           BUFFER(w->dlog_y_hat, ys),
-        BUFFER(w->pi_taken, (size_t)K * rows), BUFFER(w->d_pi_taken, rows),
-        BUFFER(w->d_y, ys),                 BUFFER(w->d_y_next, ys),
-        BUFFER(w->m, (size_t)(K + 1) * adam), BUFFER(w->v, (size_t)(K + 1) * adam),
-        BUFFER(w->g, (size_t)K * adam),
-        BUFFER(w->lambda_m, adam),          BUFFER(w->lambda_v, adam),
-    };
-    w->mem = buffers_alloc(table, BUFFER_COUNT(table), "meta-gradient window");
+    BufferSpec table[WINDOW_BUFFERS];
+    window_table(table, w, agent, K, t_len, n);
+    w->mem = buffers_alloc(table, WINDOW_BUFFERS, "meta-gradient window");
     if (!w->mem) {
         window_free(w);
         return -1;

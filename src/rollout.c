@@ -7,15 +7,14 @@
 #include "buffers.h"
 #include "util.h"
 
-int rollout_init(Rollout *r, const EnvSpec *spec, const Agent *agent, int t_len, int n)
+#define ROLLOUT_BUFFERS 7
+
+/* The buffer table of a rollout of t_len x n (pointers into r). */
+static void rollout_table(BufferSpec table[ROLLOUT_BUFFERS], Rollout *r, const EnvSpec *spec,
+                          const Agent *agent, int t_len, int n)
 {
-    memset(r, 0, sizeof *r);
-    r->t_len = t_len;
-    r->n = n;
-    r->obs_dim = spec->obs_dim;
-    r->num_outputs = agent->num_outputs;
     size_t rows = (size_t)t_len * n, rows1 = (size_t)(t_len + 1) * n;
-    BufferSpec table[] = {
+    BufferSpec t[ROLLOUT_BUFFERS] = {
         BUFFER(r->obs, spec->obs_dim > 0 ? rows1 * (size_t)spec->obs_dim : 0),
         BUFFER(r->reward, rows),
         BUFFER(r->pi_taken, rows),
@@ -24,7 +23,27 @@ int rollout_init(Rollout *r, const EnvSpec *spec, const Agent *agent, int t_len,
         BUFFER(r->action, rows),
         BUFFER(r->done, rows),
     };
-    r->mem = buffers_alloc(table, BUFFER_COUNT(table), "rollout buffers");
+    memcpy(table, t, sizeof t);
+}
+
+size_t rollout_bytes(const EnvSpec *spec, const Agent *agent, int t_len, int n)
+{
+    Rollout r;
+    BufferSpec table[ROLLOUT_BUFFERS];
+    rollout_table(table, &r, spec, agent, t_len, n);
+    return buffers_size(table, ROLLOUT_BUFFERS);
+}
+
+int rollout_init(Rollout *r, const EnvSpec *spec, const Agent *agent, int t_len, int n)
+{
+    memset(r, 0, sizeof *r);
+    r->t_len = t_len;
+    r->n = n;
+    r->obs_dim = spec->obs_dim;
+    r->num_outputs = agent->num_outputs;
+    BufferSpec table[ROLLOUT_BUFFERS];
+    rollout_table(table, r, spec, agent, t_len, n);
+    r->mem = buffers_alloc(table, ROLLOUT_BUFFERS, "rollout buffers");
     if (!r->mem)
         return -1;
     return 0;

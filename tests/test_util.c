@@ -35,6 +35,22 @@ TEST(buffers_alloc_lays_out_the_table_in_order)
     free(mem);
 }
 
+/* buffers_size is the block buffers_alloc makes, alignment gaps included. Worked for the float
+ * build's 4-byte reals: a 3 x 4 = 12, b 5 x 4 = 20 (to 32), d 3 bytes (to 35), c aligned to 36
+ * then 2 x 4 (to 44), e aligned to 48 then 8: 56. The double build: 24 + 40 = 64, d to 67, c at
+ * 68 to 76, e at 80: 88. */
+TEST(buffers_size_counts_the_gaps_of_alignment)
+{
+    real *a = NULL, *b = NULL;
+    int32_t *c = NULL;
+    uint8_t *d = NULL;
+    double *e = NULL;
+    BufferSpec table[] = {BUFFER(a, 3), BUFFER(b, 5), BUFFER(d, 3), BUFFER(c, 2), BUFFER(e, 1)};
+    CHECK_INT((int)buffers_size(table, BUFFER_COUNT(table)), sizeof(real) == 4 ? 56 : 88);
+    CHECK_INT((int)buffers_size(table, 1), 3 * (int)sizeof(real));
+    CHECK_INT((int)buffers_size(table, 0), 0);
+}
+
 TEST(number_parsers_take_whole_words_only)
 {
     double x;
