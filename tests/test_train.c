@@ -102,7 +102,7 @@ TEST(train_lpg_runs_a_fresh_rule_without_nan)
 }
 
 /* The statistics are means of things with known ranges; with α_lr = 0 the policy never changes
- * (step_kl exactly 0); measuring them changes nothing in the run. */
+ * (step_kl 0 up to rounding); measuring them changes nothing in the run. */
 TEST(train_stats_measure_the_rule_and_the_policy_change)
 {
     RuleLayout layout;
@@ -128,7 +128,9 @@ TEST(train_stats_measure_the_rule_and_the_policy_change)
             CHECK(p[3] > 0 && p[3] <= 1);                             /* π(a|s) */
             CHECK(p[4] >= 0 && p[4] <= log(actions) + 1e-9);          /* entropy */
             CHECK(p[5] > 0);                                          /* the policy moved */
-            CHECK(q[5] == 0);                                         /* it did not */
+            /* it did not: exactly 0 where both passes round alike; in float the MLP's
+             * products may take another kernel path per batch size (OpenBLAS picks by CPU) */
+            CHECK(fabs(q[5]) <= TOL_LONG);
             CHECK_NEAR(q[3], 1.0 / actions, 0.02);                    /* near-uniform start */
             CHECK(p[7] >= 0 && isfinite(p[6]));                       /* φ(y) */
         }
