@@ -1,4 +1,6 @@
-/* adam.h: the Adam optimiser (Kingma & Ba) on one flat real array, for the rule's eta.
+/* adam.h: the Adam optimiser (Kingma & Ba) on one flat real array: the rule's eta in
+ * meta-training (by meta-gradient or ES), A2C's agents and the value fits of lpg analyse (a rule's
+ * differentiable inner Adam step is inner_update.c's own).
  * State is the two moment arrays and the step count; one step is a loop over the array, with
  * optional clipping of the gradient by its global L2 norm first (clip = 0 turns it off). */
 #ifndef LPG_ADAM_H

@@ -56,6 +56,8 @@ int lifetime_start(Lifetime *life, const MetaConfig *config, const EnvSpec *spec
 int lifetime_start_on_level(Lifetime *life, const MetaConfig *config, const EnvSpec *spec,
                             int env_index, int arm, double alpha_lr, double alpha_y, int length,
                             int report, const RuleLayout *layout, uint64_t seed, uint64_t level);
+
+/* Frees what lifetime_start allocated; life may be one lifetime_describe only set up. */
 void lifetime_free(Lifetime *life);
 
 /* Collects one window without differentiating it: K rollouts each followed by an inner update,

@@ -1,8 +1,9 @@
 /* env.c: reading environment files, and the batch life cycle (allocation, seeding, reset, step)
- * dispatched to the families in env_grid.c, env_chain.c and env_minatar.c.
+ * dispatched to the families in env_grid.c, env_procgrid.c, env_chain.c and env_minatar.c.
  *
  * An environment file is one JSON object. Every kind has
- *   "name": string, "kind": "tabular_grid" | "random_grid" | "chain" | "minatar",
+ *   "name": string, "kind": "tabular_grid" | "random_grid" | "procedural_grid" |
+ *   "procedural_random_grid" | "chain" | "minatar",
  *   "gamma": discount in [0, 1], "max_steps": episode step limit in [1, 10^7].
  * Grid worlds (both kinds) add
  *   "width", "height": 2..32;  "moves": 4 or 9 (default 9: eight directions plus stay);
@@ -12,6 +13,8 @@
  *   "objects": tabular_grid: [{"type": t, "at": [x, y]}, ...], fixed cells;
  *              random_grid:  [{"type": t, "count": n}, ...], cells drawn every episode;
  *   at most 16 objects in all, and a tabular grid has at most 2^20 states.
+ * Procedural grids (env_procgrid.c, whose top comment lists their keys) give ranges instead of
+ *   one layout; every batch draws its layout from them and runs as a tabular or random grid.
  * Chains add
  *   "length_min", "length_max": range of the chain length L (1..1000), drawn per batch;
  *   "noisy": true/false (optional, default false): random +1/-1 on the intermediate steps;
