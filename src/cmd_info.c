@@ -28,8 +28,8 @@ static void print_info_usage(FILE *out)
             "overrides (paths as resolved then). Files written before effective configs were\n"
             "recorded show the saved config file text instead. Then the provenance of the program\n"
             "that wrote the file: lpg's version, precision, compiler, glibc, OpenBLAS and its\n"
-            "kernels, the CPU, LPG_CPU and the vector kernels in use (README, \"What reproduces\n"
-            "where\"). Without a file, prints that record for this program.\n\n"
+            "kernels, the CPU, LPG_CPU and the vector kernels in use (docs/guide.md, \"What\n"
+            "reproduces where\"). Without a file, prints that record for this program.\n\n"
             "  --sections   also list every section: name, type and element count\n");
 }
 

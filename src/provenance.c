@@ -48,7 +48,7 @@ static void cpu_model(char *buf, size_t size)
 }
 
 /* Which of libmvec's variants lpg's kernels call: glibc picks among them (its ifuncs) from the
- * CPU features it sees, as measured with perf on glibc 2.36 (README, "What reproduces where"). */
+ * CPU features it sees, as measured with perf on glibc 2.36 (docs/guide.md, "What reproduces where"). */
 static const char *libmvec_variant(void)
 {
     if (!VEC_MULTIVERSION)

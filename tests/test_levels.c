@@ -321,7 +321,7 @@ static uint64_t state_hash(const char *path, unsigned *real_size)
 
 /* "uniform", the default, is the run of before the sampler: 8 meta-steps of meta_procgrid.json
  * (procedural lifetimes end and start again) write the state the program wrote before it, and
- * write no level sections. The bits depend on the vector kernels (README, "What reproduces
+ * write no level sections. The bits depend on the vector kernels (docs/guide.md, "What reproduces
  * where"), so the run is pinned with LPG_CPU=avx2, which any AVX2 machine reproduces; the hash
  * was taken under that pin with commit 67f2a7d's build/lpg, whose unpinned state on an AVX-512
  * Xeon equalled commit 7a025b3's (the sampler's parent). The hash is of the float program's
