@@ -27,8 +27,6 @@
 #include "env.h"
 #include "meta_config.h"
 
-#define GRADCHECK_GROUPS 11 /* phi_w1 phi_b1 phi_w2 phi_b2 lstm_wx lstm_wh lstm_b pi_w pi_b y_w y_b */
-
 typedef struct {
     int copies, unroll;  /* each rollout of the window: copies x unroll steps */
     int samples;         /* coordinates checked per group (all of a smaller group) */
@@ -39,7 +37,7 @@ typedef struct {
 } GradcheckOptions;
 
 typedef struct {
-    const char *name;    /* the group's name in rule.h */
+    const char *name;    /* rule_group_names[g] */
     size_t size;         /* reals in the group */
     int checked;         /* coordinates compared */
     int retried;         /* of which failed at h and were retried at 4h, h/10, h/100 */
@@ -56,7 +54,7 @@ typedef struct {
     double floor;        /* the error floor used: the larger of the two */
     int passed;          /* every group below the threshold */
     int resolved;        /* some |g_i| is above the round-off floor (else the check is void) */
-    GradcheckGroup group[GRADCHECK_GROUPS];
+    GradcheckGroup group[RULE_GROUPS];
 } GradcheckResult;
 
 /* Options for the precision real has here: double: h = 2e-3, floor ratio 1e-3, threshold 1e-6;

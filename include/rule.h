@@ -54,10 +54,18 @@ _Static_assert(RULE_X_PHI_Y_NEXT + 1 == RULE_X_DIM, "one slot per LSTM input");
 _Static_assert(RULE_X_LOG_LENGTH + 1 == RULE_X_MAX, "one slot per lifetime input");
 #define RULE_LOG_LENGTH_MAX 1e5 /* lifetimes of 1e5 updates read log N = 1 */
 
-/* Where each parameter group of η starts in the flat array (offsets in reals), and its size.
- * Shapes (row-major): phi_w1 [30 x 16], phi_b1 [16], phi_w2 [16], phi_b2 [1],
- * lstm_wx [6 x 4H], lstm_wh [H x 4H], lstm_b [4H] (gate blocks in the order i, f, g, o),
- * pi_w [H], pi_b [1], y_w [H x 30], y_b [30]. */
+/* The parameter groups of η, in their order in the flat array. Shapes (row-major):
+ * phi_w1 [30 x 16], phi_b1 [16], phi_w2 [16], phi_b2 [1], lstm_wx [x_dim x 4H],
+ * lstm_wh [H x 4H], lstm_b [4H] (gate blocks in the order i, f, g, o), pi_w [H], pi_b [1],
+ * y_w [H x 30], y_b [30]. rule_group_names holds their names (gradcheck's lines, the tests). */
+typedef enum {
+    RULE_GROUP_PHI_W1, RULE_GROUP_PHI_B1, RULE_GROUP_PHI_W2, RULE_GROUP_PHI_B2,
+    RULE_GROUP_LSTM_WX, RULE_GROUP_LSTM_WH, RULE_GROUP_LSTM_B,
+    RULE_GROUP_PI_W, RULE_GROUP_PI_B, RULE_GROUP_Y_W, RULE_GROUP_Y_B,
+    RULE_GROUPS
+} RuleGroup;
+extern const char *const rule_group_names[RULE_GROUPS];
+
 typedef enum { RULE_LPG = 0, RULE_LPG_V = 1 } RuleMethod;
 
 typedef struct {
@@ -69,11 +77,22 @@ typedef struct {
     /* LPG-V: how the agent's value learns (critic.h), part of the rule: SGD step for MLP agents,
      * tabular step (fraction of the way per update) and λ of its TD(λ) targets. */
     double value_lr, value_tabular_lr, value_lambda;
-    size_t phi_w1, phi_b1, phi_w2, phi_b2;
-    size_t lstm_wx, lstm_wh, lstm_b;
-    size_t pi_w, pi_b, y_w, y_b;
-    size_t count; /* total number of reals in η */
+    /* Where each group starts in η (offsets in reals), by name or as at[RuleGroup]; group g
+     * spans at[g] .. at[g + 1], and at[RULE_GROUPS] is count, the number of reals in η. */
+    union {
+        struct {
+            size_t phi_w1, phi_b1, phi_w2, phi_b2;
+            size_t lstm_wx, lstm_wh, lstm_b;
+            size_t pi_w, pi_b, y_w, y_b;
+            size_t count;
+        };
+        size_t at[RULE_GROUPS + 1];
+    };
 } RuleLayout;
+_Static_assert(offsetof(RuleLayout, count) == offsetof(RuleLayout, at[RULE_GROUPS]),
+               "one offset per group, then the count");
+_Static_assert(offsetof(RuleLayout, lstm_wx) == offsetof(RuleLayout, at[RULE_GROUP_LSTM_WX]),
+               "the names follow the groups' order");
 
 /* The inputs for n trajectories of t_len steps (time-major, see above). Not owned. */
 typedef struct {
@@ -148,6 +167,8 @@ void rule_init(real *eta, const RuleLayout *layout, Rng *rng);
 /* Allocates a workspace for up to max_n trajectories of up to max_t steps (NULL after
  * reporting if out of memory). The caller frees it with rule_work_free. */
 RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t);
+/* The bytes rule_work_create allocates for those sizes (the memory estimate's figure). */
+size_t rule_work_bytes(const RuleLayout *layout, int max_n, int max_t);
 void rule_work_free(RuleWork *work);
 
 /* Runs η on n trajectories of t_len steps (n <= max_n, t_len <= max_t). Results go to

@@ -124,7 +124,7 @@ static void print_result(const EnvSpec *env, const GradcheckResult *r, double th
         printf("  note: every |dJ/deta| is below the round-off floor %.2g of %s: the lines below "
                "say nothing here; check this environment with build/lpg-double\n",
                r->roundoff_floor, REAL_NAME);
-    for (int g = 0; g < GRADCHECK_GROUPS; g++) {
+    for (int g = 0; g < RULE_GROUPS; g++) {
         const GradcheckGroup *group = &r->group[g];
         printf("  %-20s %-8s %4d of %6zu coords  worst rel error %.2e  %s", env->name,
                group->name, group->checked, group->size, group->worst,
@@ -174,9 +174,9 @@ static int run_checks(const MetaConfig *config, const GradcheckArgs *args,
             return -1;
         print_result(&env, &result, o->threshold, now_seconds() - start);
         fflush(stdout);
-        for (int g = 0; g < GRADCHECK_GROUPS; g++)
+        for (int g = 0; g < RULE_GROUPS; g++)
             failed += !(result.group[g].worst < o->threshold);
-        *groups_checked += GRADCHECK_GROUPS;
+        *groups_checked += RULE_GROUPS;
         *unresolved += !result.resolved;
     }
     return failed;

@@ -147,18 +147,10 @@ static void check_group(Check *c, const GradcheckOptions *o, size_t start, size_
 static void check_groups(Check *c, const GradcheckOptions *o, GradcheckResult *result)
 {
     const RuleLayout *l = &c->layout;
-    const struct { const char *name; size_t start, end; } groups[GRADCHECK_GROUPS] = {
-        {"phi_w1", l->phi_w1, l->phi_b1},   {"phi_b1", l->phi_b1, l->phi_w2},
-        {"phi_w2", l->phi_w2, l->phi_b2},   {"phi_b2", l->phi_b2, l->lstm_wx},
-        {"lstm_wx", l->lstm_wx, l->lstm_wh}, {"lstm_wh", l->lstm_wh, l->lstm_b},
-        {"lstm_b", l->lstm_b, l->pi_w},     {"pi_w", l->pi_w, l->pi_b},
-        {"pi_b", l->pi_b, l->y_w},          {"y_w", l->y_w, l->y_b},
-        {"y_b", l->y_b, l->count},
-    };
     result->passed = 1;
-    for (int g = 0; g < GRADCHECK_GROUPS; g++) {
-        result->group[g].name = groups[g].name;
-        check_group(c, o, groups[g].start, groups[g].end, result->floor, &result->group[g]);
+    for (int g = 0; g < RULE_GROUPS; g++) {
+        result->group[g].name = rule_group_names[g];
+        check_group(c, o, l->at[g], l->at[g + 1], result->floor, &result->group[g]);
         if (!(result->group[g].worst < o->threshold))
             result->passed = 0;
     }

@@ -65,13 +65,6 @@ static double rollout_reals(Sizes a, double n, double t_len)
     return rows1 * (a.obs + a.outputs + 1) + 4 * rows;
 }
 
-/* The rule's activations for n trajectories of T steps (rule_work_create). */
-static double rule_work_reals(int hidden, double n, double t_len)
-{
-    double rows = n * t_len;
-    return rows * (13.0 * hidden + 4 * RULE_Y_DIM + 3 * RULE_PHI_HIDDEN + 2 * RULE_X_DIM + 8);
-}
-
 /* An environment batch of n copies. */
 static double env_bytes(const EnvSpec *spec, double n)
 {
@@ -97,11 +90,13 @@ static double lifetime_bytes(const MetaConfig *c, const EnvSpec *spec, double ru
         agent_setup(&agent, &as))
         return 0;
     InnerOptimizer optimizer = inner_optimizer_for(&agent, c->optimizer);
+    RuleLayout layout;
+    rule_layout_lifetime(&layout, c->rule_hidden, c->lifetime_inputs);
     double bytes = (double)window_bytes(spec, &agent, c->K, T, n, optimizer) +
                    (double)agent_work_bytes(&agent, (T + 1) * n) +
                    (double)critic_bytes(spec, c->conv_filters, c->mlp_hidden.item,
                                         c->mlp_hidden.count, T, n) +
-                   (rule_work_reals(c->rule_hidden, n, T) + rule_count) * sizeof(real) +
+                   (double)rule_work_bytes(&layout, n, T) + rule_count * sizeof(real) +
                    env_bytes(spec, n);
     Sizes critic = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, 0, 1);
     double adam = optimizer == INNER_ADAM ? 1 : 0;
@@ -155,18 +150,15 @@ double memory_train(const TrainConfig *c, const EnvSpec *spec, int rule_hidden)
     int lpg = rule_hidden > 0;
     Sizes a = agent_sizes(spec, c->conv_filters, &c->mlp_hidden, lpg ? RULE_Y_DIM : 0, !lpg);
     double adam = lpg && c->inner_kind == INNER_ADAM && a.states == 0 ? 2 * a.params : 0;
-    double learner = lpg ? rule_work_reals(rule_hidden, n, T) + 2 * rows1 * RULE_Y_DIM + a.params +
-                               adam
+    RuleLayout layout;
+    rule_layout(&layout, lpg ? rule_hidden : 1);
+    double learner = lpg ? (double)rule_work_bytes(&layout, c->copies, c->unroll) / sizeof(real) +
+                               2 * rows1 * RULE_Y_DIM + a.params + adam
                          : 3 * a.params + 4 * rows;
     double seed_reals = 2 * a.params + rollout_reals(a, n, T) + agent_work_reals(a, rows1) + learner;
     double seed = seed_reals * sizeof(real) + env_bytes(spec, n);
     int running = c->threads < c->seeds ? c->threads : c->seeds;
-    double rule = 0;
-    if (lpg) {
-        RuleLayout layout;
-        rule_layout(&layout, rule_hidden);
-        rule = (double)layout.count * sizeof(real);
-    }
+    double rule = lpg ? (double)layout.count * sizeof(real) : 0;
     double curves = (double)c->seeds * c->log_points * 16;
     return MALLOC_SLACK * (running * seed + rule + curves) + PROCESS_BYTES;
 }

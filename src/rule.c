@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "linalg.h"
 #include "util.h"
 #include "vecmath.h"
@@ -269,6 +270,13 @@ static void heads_backward(real *dpi_w, real *dpi_b, real *dy_w, real *dy_b, rea
 
 /* ---- the rule ---------------------------------------------------------------------------- */
 
+const char *const rule_group_names[RULE_GROUPS] = {
+    [RULE_GROUP_PHI_W1] = "phi_w1", [RULE_GROUP_PHI_B1] = "phi_b1", [RULE_GROUP_PHI_W2] = "phi_w2",
+    [RULE_GROUP_PHI_B2] = "phi_b2", [RULE_GROUP_LSTM_WX] = "lstm_wx",
+    [RULE_GROUP_LSTM_WH] = "lstm_wh", [RULE_GROUP_LSTM_B] = "lstm_b", [RULE_GROUP_PI_W] = "pi_w",
+    [RULE_GROUP_PI_B] = "pi_b", [RULE_GROUP_Y_W] = "y_w", [RULE_GROUP_Y_B] = "y_b",
+};
+
 void rule_layout(RuleLayout *layout, int hidden)
 {
     rule_layout_lifetime(layout, hidden, 0);
@@ -276,23 +284,21 @@ void rule_layout(RuleLayout *layout, int hidden)
 
 void rule_layout_lifetime(RuleLayout *layout, int hidden, int lifetime_inputs)
 {
-    size_t gates_width = 4 * (size_t)hidden, at = 0;
+    size_t gates_width = 4 * (size_t)hidden, h = (size_t)hidden;
     memset(layout, 0, sizeof *layout); /* kind LPG, no value settings */
     layout->hidden = hidden;
     layout->lifetime_inputs = lifetime_inputs ? 1 : 0;
     layout->x_dim = lifetime_inputs ? RULE_X_MAX : RULE_X_DIM;
-    layout->phi_w1 = at; at += RULE_Y_DIM * RULE_PHI_HIDDEN;
-    layout->phi_b1 = at; at += RULE_PHI_HIDDEN;
-    layout->phi_w2 = at; at += RULE_PHI_HIDDEN;
-    layout->phi_b2 = at; at += 1;
-    layout->lstm_wx = at; at += (size_t)layout->x_dim * gates_width;
-    layout->lstm_wh = at; at += (size_t)hidden * gates_width;
-    layout->lstm_b = at; at += gates_width;
-    layout->pi_w = at; at += (size_t)hidden;
-    layout->pi_b = at; at += 1;
-    layout->y_w = at; at += (size_t)hidden * RULE_Y_DIM;
-    layout->y_b = at; at += RULE_Y_DIM;
-    layout->count = at;
+    const size_t size[RULE_GROUPS] = {
+        [RULE_GROUP_PHI_W1] = RULE_Y_DIM * RULE_PHI_HIDDEN, [RULE_GROUP_PHI_B1] = RULE_PHI_HIDDEN,
+        [RULE_GROUP_PHI_W2] = RULE_PHI_HIDDEN,              [RULE_GROUP_PHI_B2] = 1,
+        [RULE_GROUP_LSTM_WX] = (size_t)layout->x_dim * gates_width,
+        [RULE_GROUP_LSTM_WH] = h * gates_width,             [RULE_GROUP_LSTM_B] = gates_width,
+        [RULE_GROUP_PI_W] = h,                              [RULE_GROUP_PI_B] = 1,
+        [RULE_GROUP_Y_W] = h * RULE_Y_DIM,                  [RULE_GROUP_Y_B] = RULE_Y_DIM,
+    };
+    for (int g = 0; g < RULE_GROUPS; g++)
+        layout->at[g + 1] = layout->at[g] + size[g];
 }
 
 const char *rule_kind_name(const RuleLayout *layout)
@@ -324,50 +330,53 @@ void rule_init(real *eta, const RuleLayout *layout, Rng *rng)
     fill_normal(eta + layout->y_w, (size_t)hidden * RULE_Y_DIM, 1.0 / sqrt(hidden), rng);
 }
 
+#define RULE_WORK_BUFFERS 20
+
+/* The workspace's buffers: the outputs, the forward activations, the backward scratch. */
+static void rule_work_table(BufferSpec table[RULE_WORK_BUFFERS], RuleWork *w, size_t rows,
+                            size_t max_n)
+{
+    size_t hidden = (size_t)w->hidden, x_dim = (size_t)w->x_dim, state = rows * hidden;
+    BufferSpec t[RULE_WORK_BUFFERS] = {
+        BUFFER(w->pi_hat, rows),
+        BUFFER(w->y_hat, rows * RULE_Y_DIM),        BUFFER(w->log_y_hat, rows * RULE_Y_DIM),
+        BUFFER(w->phi_hidden, 2 * rows * RULE_PHI_HIDDEN), BUFFER(w->phi_out, 2 * rows),
+        BUFFER(w->x, rows * x_dim),                 BUFFER(w->gates, rows * 4 * hidden),
+        BUFFER(w->cell, state),                     BUFFER(w->tanh_cell, state),
+        BUFFER(w->h, state),                        BUFFER(w->h_in, state),
+        BUFFER(w->cell_in, state),                  BUFFER(w->dlogits, rows * RULE_Y_DIM),
+        BUFFER(w->dh, state),                       BUFFER(w->dgates, rows * 4 * hidden),
+        BUFFER(w->dh_carry, max_n * hidden),        BUFFER(w->dcell_carry, max_n * hidden),
+        BUFFER(w->dx, rows * x_dim),                BUFFER(w->dphi, 2 * rows),
+        BUFFER(w->dphi_hidden, rows * RULE_PHI_HIDDEN),
+    };
+    memcpy(table, t, sizeof t);
+}
+
+size_t rule_work_bytes(const RuleLayout *layout, int max_n, int max_t)
+{
+    RuleWork w = {.hidden = layout->hidden, .x_dim = layout->x_dim};
+    BufferSpec table[RULE_WORK_BUFFERS];
+    rule_work_table(table, &w, (size_t)max_n * max_t, (size_t)max_n);
+    return sizeof w + buffers_size(table, RULE_WORK_BUFFERS);
+}
+
 RuleWork *rule_work_create(const RuleLayout *layout, int max_n, int max_t)
 {
-    size_t hidden = (size_t)layout->hidden, rows = (size_t)max_n * max_t;
-    size_t x_dim = (size_t)layout->x_dim;
-    size_t state = rows * hidden;
-    size_t total = rows * (1 + 2 * RULE_Y_DIM)               /* pi_hat, y_hat, log_y_hat */
-                   + 2 * rows * (RULE_PHI_HIDDEN + 1) + rows * x_dim /* φ, x */
-                   + rows * 4 * hidden + 5 * state           /* gates, cell, tanh, h, h_in, c_in */
-                   + rows * RULE_Y_DIM + state + rows * 4 * hidden  /* dlogits, dh, dgates */
-                   + 2 * (size_t)max_n * hidden              /* dh_carry, dcell_carry */
-                   + rows * x_dim + 2 * rows + rows * RULE_PHI_HIDDEN; /* dx, dphi, dphi_h */
     RuleWork *w = lpg_calloc(1, sizeof *w, "rule workspace");
-    real *p = lpg_calloc(total, sizeof(real), "rule activations");
-    if (!w || !p) {
-        free(w);
-        free(p);
+    if (!w)
         return NULL;
-    }
     w->hidden = layout->hidden;
     w->x_dim = layout->x_dim;
     w->max_n = max_n;
     w->max_t = max_t;
-    w->mem = p;
-    w->pi_hat = p; p += rows;
-    w->y_hat = p; p += rows * RULE_Y_DIM;
-    w->log_y_hat = p; p += rows * RULE_Y_DIM;
-    w->phi_hidden = p; p += 2 * rows * RULE_PHI_HIDDEN;
-    w->phi_out = p; p += 2 * rows;
-    w->x = p; p += rows * x_dim;
-    w->gates = p; p += rows * 4 * hidden;
-    w->cell = p; p += state;
-    w->tanh_cell = p; p += state;
-    w->h = p; p += state;
-    w->h_in = p; p += state;
-    w->cell_in = p; p += state;
-    w->dlogits = p; p += rows * RULE_Y_DIM;
-    w->dh = p; p += state;
-    w->dgates = p; p += rows * 4 * hidden;
-    w->dh_carry = p; p += (size_t)max_n * hidden;
-    w->dcell_carry = p; p += (size_t)max_n * hidden;
-    w->dx = p; p += rows * x_dim;
-    w->dphi = p; p += 2 * rows;
-    w->dphi_hidden = p; p += rows * RULE_PHI_HIDDEN;
-    assert((size_t)(p - w->mem) == total);
+    BufferSpec table[RULE_WORK_BUFFERS];
+    rule_work_table(table, w, (size_t)max_n * max_t, (size_t)max_n);
+    w->mem = buffers_alloc(table, RULE_WORK_BUFFERS, "rule activations");
+    if (!w->mem) {
+        free(w);
+        return NULL;
+    }
     return w;
 }
 

@@ -177,28 +177,21 @@ static double check_meta_gradient_full(const char *env_path, AgentKind kind, int
                                     &s.params, grad);
     CHECK_NEAR(J, J0, 1e-12);
 
-    const struct { const char *name; size_t start, end; } groups[] = {
-        {"phi_w1", s.layout.phi_w1, s.layout.phi_b1}, {"phi_b1", s.layout.phi_b1, s.layout.phi_w2},
-        {"phi_w2", s.layout.phi_w2, s.layout.phi_b2}, {"phi_b2", s.layout.phi_b2, s.layout.lstm_wx},
-        {"lstm_wx", s.layout.lstm_wx, s.layout.lstm_wh}, {"lstm_wh", s.layout.lstm_wh, s.layout.lstm_b},
-        {"lstm_b", s.layout.lstm_b, s.layout.pi_w}, {"pi_w", s.layout.pi_w, s.layout.pi_b},
-        {"pi_b", s.layout.pi_b, s.layout.y_w}, {"y_w", s.layout.y_w, s.layout.y_b},
-        {"y_b", s.layout.y_b, s.layout.count},
-    };
     double worst = 0, scale = 0;
     for (size_t i = 0; i < s.layout.count; i++)
         scale = fmax(scale, fabs(grad[i]));
     CHECK(scale > 1e-6); /* the gradient is not trivially zero */
     const double h = inner.fd_step > 0 ? inner.fd_step : 1e-3; /* fourth-order central differences; round-off dominates below */
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+    const size_t *at = s.layout.at;
+    for (int g = 0; g < RULE_GROUPS; g++) {
         double group_worst = 0;
-        if (method == RULE_LPG_V && (g < 4 || g >= 9)) { /* φ and the ŷ head: unused */
-            for (size_t i = groups[g].start; i < groups[g].end; i++)
+        if (method == RULE_LPG_V && (g <= RULE_GROUP_PHI_B2 || g >= RULE_GROUP_Y_W)) {
+            for (size_t i = at[g]; i < at[g + 1]; i++) /* φ and the ŷ head: unused */
                 CHECK(grad[i] == 0);
             continue;
         }
-        size_t stride = (groups[g].end - groups[g].start) / 12 + 1;
-        for (size_t i = groups[g].start; i < groups[g].end; i += stride) {
+        size_t stride = (at[g + 1] - at[g]) / 12 + 1;
+        for (size_t i = at[g]; i < at[g + 1]; i += stride) {
             double fd = (8 * (replay_at(&s, i, h) - replay_at(&s, i, -h)) -
                          (replay_at(&s, i, 2 * h) - replay_at(&s, i, -2 * h))) / (12 * h);
             double err = rel_error(grad[i], fd, 1e-3 * scale);
@@ -209,7 +202,7 @@ static double check_meta_gradient_full(const char *env_path, AgentKind kind, int
                 kind == AGENT_MLP ? "mlp    " : kind == AGENT_CONV ? "conv   " : "tabular",
                 input_grad ? " input_grad" : "",
                 inner.optimizer == INNER_ADAM ? (inner.carried ? " adam carried" : " adam") : "",
-                groups[g].name, group_worst);
+                rule_group_names[g], group_worst);
         worst = fmax(worst, group_worst);
     }
     free(theta_k);
