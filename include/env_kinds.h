@@ -29,6 +29,10 @@ int grid_batch_init(EnvBatch *batch);
 /* Allocates the per-copy game states of a MinAtar batch; freed by env_batch_free. */
 int minatar_batch_init(EnvBatch *batch);
 
+/* Draws a chain batch's length L and good action from the batch's master generator, before
+ * the copies' generators are split from it. */
+void chain_seed_batch(EnvBatch *batch, Rng *master);
+
 /* Start a new episode in copy i. */
 void tabular_grid_reset_copy(EnvBatch *batch, int i);
 void random_grid_reset_copy(EnvBatch *batch, int i);

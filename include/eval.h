@@ -44,16 +44,32 @@ typedef struct {
                                            * config's unless set) */
 } EvalRule;
 
+/* The families of environment that get their own step budget and tuned A2C config. */
+typedef enum {
+    EVAL_TABULAR_GRID,       /* tabular and procedural grids */
+    EVAL_RANDOM_GRID,        /* random and procedural random grids: MLP or conv agents */
+    EVAL_CHAIN,              /* chains without distraction bits: tabular agents */
+    EVAL_CHAIN_DISTRACTION,  /* chains with distraction bits: MLP agents */
+    EVAL_MINATAR,
+    EVAL_FAMILIES
+} EvalFamily;
+
+/* One row per family: its keys (steps_<name>, a2c_<name>), what it covers in words, and the
+ * default A2C config (relative to the eval config's folder). */
+typedef struct {
+    const char *steps_key, *a2c_key, *what, *a2c_default;
+} EvalFamilyRow;
+extern const EvalFamilyRow eval_families[EVAL_FAMILIES];
+
+/* The family of an environment. */
+EvalFamily eval_family(const EnvSpec *spec);
+
 typedef struct {
     char rule[LPG_PATH_MAX];       /* "rule": one rule file, method name "lpg" */
     ConfigPathList envs;           /* environment files, one table row each */
     int seed, seeds;               /* seeds seed .. seed+seeds-1, the same for every method */
     int steps;                     /* environment steps per seed (all copies), every method */
-    int steps_tabular_grid;        /* per-family budgets that replace steps (0: steps) */
-    int steps_random_grid;
-    int steps_chain;
-    int steps_chain_distraction;
-    int steps_minatar;
+    int family_steps[EVAL_FAMILIES]; /* per-family budgets that replace steps (0: steps) */
     int copies, unroll, threads;
     double max_memory;             /* GiB one run may need (0: the machine's memory) */
     ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents, every method */
@@ -64,11 +80,7 @@ typedef struct {
     double mlp_alpha_lr;           /* rules: inner step of MLP agents */
     char inner_optimizer[CONFIG_STR_MAX]; /* rules: "sgd" or "adam", the MLP agents' inner step */
     double alpha_y;                /* rules: weight of the KL term on y */
-    char a2c_tabular_grid[LPG_PATH_MAX]; /* tuned A2C train configs, per family */
-    char a2c_random_grid[LPG_PATH_MAX];
-    char a2c_chain[LPG_PATH_MAX];  /* chains without distraction bits (tabular agents) */
-    char a2c_chain_distraction[LPG_PATH_MAX]; /* chains with distraction bits (MLP agents) */
-    char a2c_minatar[LPG_PATH_MAX];
+    char a2c[EVAL_FAMILIES][LPG_PATH_MAX]; /* tuned A2C train configs, per family */
     int log_points;                /* points of each learning curve */
     char output_dir[LPG_PATH_MAX]; /* curves, results.md, results.csv, results.json */
 

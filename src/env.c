@@ -43,31 +43,64 @@
 #include "config.h"
 #include "env_kinds.h"
 
+/* ---- the kinds ----------------------------------------------------------------------------
+ * One row per kind: its name in files, how its keys are read, and its batch life cycle. A
+ * procedural kind draws a layout per batch (env_procgrid.c) and then runs as the layout's kind,
+ * so it has no life cycle of its own. A new kind is a row here and its own file. */
+typedef struct {
+    EnvKind kind;
+    const char *name;
+    int procedural;                 /* reads its own gamma and max_steps ranges */
+    int (*load)(const struct cJSON *root, EnvSpec *spec, const char *path); /* its keys */
+    int (*batch_init)(EnvBatch *batch);          /* NULL: the common arrays are all it needs */
+    void (*seed)(EnvBatch *batch, Rng *master);  /* NULL: nothing drawn for the whole batch */
+    void (*reset_copy)(EnvBatch *batch, int i);
+    void (*step)(EnvBatch *batch, const int32_t *actions);
+    void (*render)(const EnvBatch *batch, int i, FILE *out);
+    const char *const *action_names;
+} EnvKindRow;
+
+static const char *const grid_actions[9] = {"up",        "right",      "down",
+                                            "left",      "up-right",   "down-right",
+                                            "down-left", "up-left",    "stay"};
+static const char *const chain_actions[2] = {"0", "1"};
+static const char *const minatar_actions[6] = {"no-op", "left", "up", "right", "down", "fire"};
+
+static const EnvKindRow env_kinds[] = {
+    {ENV_TABULAR_GRID, "tabular_grid", 0, grid_load, grid_batch_init, NULL,
+     tabular_grid_reset_copy, tabular_grid_step, grid_render, grid_actions},
+    {ENV_RANDOM_GRID, "random_grid", 0, grid_load, grid_batch_init, NULL,
+     random_grid_reset_copy, random_grid_step, grid_render, grid_actions},
+    {ENV_CHAIN, "chain", 0, chain_load, NULL, chain_seed_batch,
+     chain_reset_copy, chain_step, chain_render, chain_actions},
+    {ENV_MINATAR, "minatar", 0, minatar_load, minatar_batch_init, NULL,
+     minatar_reset_copy, minatar_step, minatar_render, minatar_actions},
+    {ENV_PROCEDURAL_GRID, "procedural_grid", 1, procgrid_load, NULL, NULL,
+     NULL, NULL, NULL, grid_actions},
+    {ENV_PROCEDURAL_RANDOM_GRID, "procedural_random_grid", 1, procgrid_load, NULL, NULL,
+     NULL, NULL, NULL, grid_actions},
+};
+#define ENV_KINDS ((int)(sizeof env_kinds / sizeof env_kinds[0]))
+
+static const EnvKindRow *kind_row(EnvKind kind)
+{
+    for (int k = 0; k < ENV_KINDS; k++)
+        if (env_kinds[k].kind == kind)
+            return &env_kinds[k];
+    return NULL;
+}
+
 const char *env_kind_name(EnvKind kind)
 {
-    switch (kind) {
-    case ENV_TABULAR_GRID: return "tabular_grid";
-    case ENV_RANDOM_GRID: return "random_grid";
-    case ENV_CHAIN: return "chain";
-    case ENV_MINATAR: return "minatar";
-    case ENV_PROCEDURAL_GRID: return "procedural_grid";
-    case ENV_PROCEDURAL_RANDOM_GRID: return "procedural_random_grid";
-    }
-    return "?";
+    const EnvKindRow *row = kind_row(kind);
+    return row ? row->name : "?";
 }
 
 const char *env_action_name(const EnvSpec *spec, int action)
 {
-    static const char *const grid_names[9] = {"up",         "right",     "down",
-                                              "left",       "up-right",  "down-right",
-                                              "down-left",  "up-left",   "stay"};
-    static const char *const chain_names[2] = {"0", "1"};
-    static const char *const minatar_names[6] = {"no-op", "left", "up", "right", "down", "fire"};
     if (action < 0 || action >= spec->num_actions)
         return "?";
-    if (spec->kind == ENV_MINATAR)
-        return minatar_names[action];
-    return spec->kind == ENV_CHAIN ? chain_names[action] : grid_names[action];
+    return kind_row(spec->kind)->action_names[action];
 }
 
 static int read_kind(const cJSON *root, EnvKind *kind, const char *path)
@@ -77,16 +110,17 @@ static int read_kind(const cJSON *root, EnvKind *kind, const char *path)
         return lpg_error("%s: missing required key 'kind'", path);
     if (!cJSON_IsString(item))
         return lpg_error("%s: key 'kind': expected a string", path);
-    const EnvKind kinds[] = {ENV_TABULAR_GRID, ENV_RANDOM_GRID, ENV_CHAIN, ENV_MINATAR,
-                             ENV_PROCEDURAL_GRID, ENV_PROCEDURAL_RANDOM_GRID};
-    for (int k = 0; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
-        if (strcmp(item->valuestring, env_kind_name(kinds[k])) == 0) {
-            *kind = kinds[k];
+    char expected[256] = "";
+    for (int k = 0; k < ENV_KINDS; k++) {
+        if (strcmp(item->valuestring, env_kinds[k].name) == 0) {
+            *kind = env_kinds[k].kind;
             return 0;
         }
-    return lpg_error("%s: key 'kind': unknown kind '%s' (expected tabular_grid, random_grid, "
-                     "chain, minatar, procedural_grid or procedural_random_grid)", path,
-                     item->valuestring);
+        snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
+                 k == 0 ? "" : k == ENV_KINDS - 1 ? " or " : ", ", env_kinds[k].name);
+    }
+    return lpg_error("%s: key 'kind': unknown kind '%s' (expected %s)", path, item->valuestring,
+                     expected);
 }
 
 static int read_name(const cJSON *root, EnvSpec *spec, const char *path)
@@ -110,16 +144,12 @@ static int load_root(const cJSON *root, EnvSpec *spec, const char *path)
 {
     if (read_kind(root, &spec->kind, path) || read_name(root, spec, path))
         return -1;
-    if (spec->kind == ENV_PROCEDURAL_GRID || spec->kind == ENV_PROCEDURAL_RANDOM_GRID)
-        return procgrid_load(root, spec, path);
-    if (config_get_double(root, "gamma", 1, 0.0, 1.0, &spec->gamma, path) ||
-        config_get_int(root, "max_steps", 1, 1, 10000000, &spec->max_steps, path))
+    const EnvKindRow *row = kind_row(spec->kind);
+    if (!row->procedural &&
+        (config_get_double(root, "gamma", 1, 0.0, 1.0, &spec->gamma, path) ||
+         config_get_int(root, "max_steps", 1, 1, 10000000, &spec->max_steps, path)))
         return -1;
-    switch (spec->kind) {
-    case ENV_CHAIN: return chain_load(root, spec, path);
-    case ENV_MINATAR: return minatar_load(root, spec, path);
-    default: return grid_load(root, spec, path);
-    }
+    return row->load(root, spec, path);
 }
 
 int env_load(const char *path, EnvSpec *spec)
@@ -176,11 +206,6 @@ static int allocate_copies(EnvBatch *batch)
     int ok = (batch->obs_index || batch->obs) && batch->reward && batch->done &&
              batch->running_return && batch->rng && batch->agent_cell && batch->present &&
              batch->steps;
-    if (ok && spec->kind == ENV_RANDOM_GRID) {
-        batch->object_cell = lpg_calloc(n * ENV_MAX_OBJECTS, sizeof *batch->object_cell,
-                                        "environment object cells");
-        ok = batch->object_cell != NULL;
-    }
     return ok ? 0 : -1;
 }
 
@@ -189,12 +214,10 @@ static void seed_batch(EnvBatch *batch, uint64_t seed)
 {
     const EnvSpec *spec = batch->spec;
     Rng master;
-    rng_seed(&master, seed, RNG_STREAM_ENV); /* draws L, the good action, every copy's generator */
-    if (spec->kind == ENV_CHAIN) {
-        uint32_t span = (uint32_t)(spec->length_max - spec->length_min + 1);
-        batch->chain_length = spec->length_min + (int)rng_below(&master, span);
-        batch->chain_good_action = (int)rng_below(&master, 2);
-    }
+    rng_seed(&master, seed, RNG_STREAM_ENV); /* the kind's draws, then every copy's generator */
+    const EnvKindRow *row = kind_row(spec->kind);
+    if (row->seed)
+        row->seed(batch, &master);
     for (int i = 0; i < batch->n; i++)
         batch->rng[i] = rng_split(&master);
 }
@@ -212,7 +235,7 @@ int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t 
         return lpg_error("%s: a batch needs at least one copy, got %d", spec->path, n);
     batch->spec = spec;
     batch->n = n;
-    if (spec->kind == ENV_PROCEDURAL_GRID || spec->kind == ENV_PROCEDURAL_RANDOM_GRID) {
+    if (kind_row(spec->kind)->procedural) {
         if (!(batch->layout = lpg_calloc(1, sizeof *batch->layout, "grid layout")))
             return -1;
         env_draw_layout(spec, layout_seed, batch->layout);
@@ -220,9 +243,8 @@ int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t 
         batch->layout_seed = layout_seed;
         spec = batch->spec = batch->layout;
     }
-    int is_grid = spec->kind == ENV_TABULAR_GRID || spec->kind == ENV_RANDOM_GRID;
-    if (allocate_copies(batch) || (is_grid && grid_batch_init(batch)) ||
-        (spec->kind == ENV_MINATAR && minatar_batch_init(batch))) {
+    const EnvKindRow *row = kind_row(spec->kind);
+    if (allocate_copies(batch) || (row->batch_init && row->batch_init(batch))) {
         env_batch_free(batch);
         return -1;
     }
@@ -233,14 +255,9 @@ int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t 
 
 void env_batch_reset(EnvBatch *batch)
 {
+    const EnvKindRow *row = kind_row(batch->spec->kind); /* a procedural batch runs its layout */
     for (int i = 0; i < batch->n; i++) {
-        switch (batch->spec->kind) {
-        case ENV_TABULAR_GRID: tabular_grid_reset_copy(batch, i); break;
-        case ENV_RANDOM_GRID: random_grid_reset_copy(batch, i); break;
-        case ENV_CHAIN: chain_reset_copy(batch, i); break;
-        case ENV_MINATAR: minatar_reset_copy(batch, i); break;
-        case ENV_PROCEDURAL_GRID: case ENV_PROCEDURAL_RANDOM_GRID: break; /* runs its layout */
-        }
+        row->reset_copy(batch, i);
         batch->reward[i] = 0;
         batch->done[i] = 0;
         batch->running_return[i] = 0;
@@ -249,21 +266,10 @@ void env_batch_reset(EnvBatch *batch)
 
 void env_batch_step(EnvBatch *batch, const int32_t *actions)
 {
-    switch (batch->spec->kind) {
-    case ENV_TABULAR_GRID: tabular_grid_step(batch, actions); break;
-    case ENV_RANDOM_GRID: random_grid_step(batch, actions); break;
-    case ENV_CHAIN: chain_step(batch, actions); break;
-    case ENV_MINATAR: minatar_step(batch, actions); break;
-    case ENV_PROCEDURAL_GRID: case ENV_PROCEDURAL_RANDOM_GRID: break; /* runs its layout */
-    }
+    kind_row(batch->spec->kind)->step(batch, actions);
 }
 
 void env_render(const EnvBatch *batch, int i, FILE *out)
 {
-    if (batch->spec->kind == ENV_CHAIN)
-        chain_render(batch, i, out);
-    else if (batch->spec->kind == ENV_MINATAR)
-        minatar_render(batch, i, out);
-    else
-        grid_render(batch, i, out);
+    kind_row(batch->spec->kind)->render(batch, i, out);
 }

@@ -71,6 +71,14 @@ static void write_observation(EnvBatch *batch, int i, Rng *rng, int position, ui
         obs[CHAIN_BRANCH_BITS + k] = (real)((bits >> k) & 1u);
 }
 
+void chain_seed_batch(EnvBatch *batch, Rng *master)
+{
+    const EnvSpec *spec = batch->spec;
+    uint32_t span = (uint32_t)(spec->length_max - spec->length_min + 1);
+    batch->chain_length = spec->length_min + (int)rng_below(master, span);
+    batch->chain_good_action = (int)rng_below(master, 2);
+}
+
 void chain_reset_copy(EnvBatch *batch, int i)
 {
     batch->agent_cell[i] = 0;

@@ -84,7 +84,11 @@ int grid_batch_init(EnvBatch *batch)
     batch->cell_object = lpg_calloc(cells * maps, sizeof *batch->cell_object, "grid object map");
     batch->open_cells = lpg_calloc(cells, sizeof *batch->open_cells, "grid open cells");
     batch->start_cells = lpg_calloc(cells, sizeof *batch->start_cells, "grid start cells");
-    if (!batch->move_target || !batch->cell_object || !batch->open_cells || !batch->start_cells)
+    if (spec->kind == ENV_RANDOM_GRID) /* objects drawn per episode, so per copy */
+        batch->object_cell = lpg_calloc((size_t)batch->n * ENV_MAX_OBJECTS,
+                                        sizeof *batch->object_cell, "environment object cells");
+    if (!batch->move_target || !batch->cell_object || !batch->open_cells || !batch->start_cells ||
+        (spec->kind == ENV_RANDOM_GRID && !batch->object_cell))
         return -1;
     memset(batch->cell_object, -1, cells * maps);
     build_moves(batch);

@@ -21,14 +21,6 @@
 #include "util.h"
 
 /* The environment families that have their own tuned A2C config. */
-typedef enum {
-    FAMILY_TABULAR_GRID,
-    FAMILY_RANDOM_GRID,
-    FAMILY_CHAIN,             /* chains without distraction bits: tabular agents */
-    FAMILY_CHAIN_DISTRACTION, /* chains with distraction bits: MLP agents */
-    FAMILY_MINATAR,
-    NUM_FAMILIES
-} A2cFamily;
 
 /* ---- scores --------------------------------------------------------------------------- */
 
@@ -71,7 +63,7 @@ typedef struct {
     RuleLayout layout[EVAL_MAX_RULES];
     real *eta[EVAL_MAX_RULES];
     EnvSpec *specs;              /* [envs.count] */
-    TrainConfig a2c[NUM_FAMILIES]; /* tuned A2C keys of each listed family */
+    TrainConfig a2c[EVAL_FAMILIES]; /* tuned A2C keys of each listed family */
     uint64_t fingerprint;        /* of the inputs, the same on every rank (inputs_fingerprint) */
 } EvalSetup;
 
@@ -83,51 +75,27 @@ static void setup_free(EvalSetup *setup)
     memset(setup, 0, sizeof *setup);
 }
 
-/* Which tuned A2C config an environment uses. */
-static A2cFamily a2c_family(const EnvSpec *spec)
+EvalFamily eval_family(const EnvSpec *spec)
 {
     switch (spec->kind) {
-    case ENV_TABULAR_GRID: case ENV_PROCEDURAL_GRID: return FAMILY_TABULAR_GRID;
-    case ENV_RANDOM_GRID: case ENV_PROCEDURAL_RANDOM_GRID: return FAMILY_RANDOM_GRID;
-    case ENV_MINATAR: return FAMILY_MINATAR;
+    case ENV_TABULAR_GRID: case ENV_PROCEDURAL_GRID: return EVAL_TABULAR_GRID;
+    case ENV_RANDOM_GRID: case ENV_PROCEDURAL_RANDOM_GRID: return EVAL_RANDOM_GRID;
+    case ENV_MINATAR: return EVAL_MINATAR;
     case ENV_CHAIN: break;
     }
-    return spec->distraction_bits > 0 ? FAMILY_CHAIN_DISTRACTION : FAMILY_CHAIN;
+    return spec->distraction_bits > 0 ? EVAL_CHAIN_DISTRACTION : EVAL_CHAIN;
 }
 
 int eval_env_steps(const EvalConfig *c, const EnvSpec *spec)
 {
-    int steps = 0;
-    switch (a2c_family(spec)) {
-    case FAMILY_TABULAR_GRID: steps = c->steps_tabular_grid; break;
-    case FAMILY_RANDOM_GRID: steps = c->steps_random_grid; break;
-    case FAMILY_CHAIN: steps = c->steps_chain; break;
-    case FAMILY_CHAIN_DISTRACTION: steps = c->steps_chain_distraction; break;
-    case FAMILY_MINATAR: steps = c->steps_minatar; break;
-    case NUM_FAMILIES: break;
-    }
+    int steps = c->family_steps[eval_family(spec)];
     return steps > 0 ? steps : c->steps;
 }
 
-/* The tuned A2C config of a family, and its key. */
-static const char *a2c_config_path(const EvalConfig *c, A2cFamily family, const char **key)
-{
-    switch (family) {
-    case FAMILY_TABULAR_GRID: *key = "a2c_tabular_grid"; return c->a2c_tabular_grid;
-    case FAMILY_RANDOM_GRID: *key = "a2c_random_grid"; return c->a2c_random_grid;
-    case FAMILY_CHAIN_DISTRACTION: *key = "a2c_chain_distraction"; return c->a2c_chain_distraction;
-    case FAMILY_MINATAR: *key = "a2c_minatar"; return c->a2c_minatar;
-    case FAMILY_CHAIN: case NUM_FAMILIES: break;
-    }
-    *key = "a2c_chain";
-    return c->a2c_chain;
-}
-
 /* Reads a tuned `lpg train` config for its A2C keys; the file must be a valid train config. */
-static int load_a2c_keys(const EvalConfig *c, A2cFamily family, TrainConfig *out)
+static int load_a2c_keys(const EvalConfig *c, EvalFamily family, TrainConfig *out)
 {
-    const char *key;
-    const char *path = a2c_config_path(c, family, &key);
+    const char *key = eval_families[family].a2c_key, *path = c->a2c[family];
     train_config_defaults(out);
     if (config_load(path, train_config_fields, train_config_num_fields, out, 0, NULL))
         return lpg_error("%s: key '%s': cannot use the A2C config %s", c->source, key, path);
@@ -182,9 +150,9 @@ static int setup_load(const EvalConfig *c, EvalSetup *setup)
     if (!setup->specs || load_envs(c, setup->specs) ||
         agent_check_kind(c->conv_filters, setup->specs, c->envs.count, c->source))
         return -1;
-    int loaded[NUM_FAMILIES] = {0};
+    int loaded[EVAL_FAMILIES] = {0};
     for (int i = 0; i < c->envs.count; i++) {
-        A2cFamily family = a2c_family(&setup->specs[i]);
+        EvalFamily family = eval_family(&setup->specs[i]);
         if (!loaded[family] && load_a2c_keys(c, family, &setup->a2c[family]))
             return -1;
         loaded[family] = 1;
@@ -290,7 +258,7 @@ static int method_config(const EvalConfig *c, const EvalSetup *setup, int i, int
 {
     const EnvSpec *spec = &setup->specs[i];
     *t = m < c->num_rules ? lpg_train_config(c, &c->rules[m], &setup->layout[m], spec)
-                          : a2c_train_config(c, spec, &setup->a2c[a2c_family(spec)]);
+                          : a2c_train_config(c, spec, &setup->a2c[eval_family(spec)]);
     if (eval_curve_path(c, spec->name, method_name(c, m), t->output, sizeof t->output))
         return -1;
     return train_config_finish(t, c->source);
@@ -536,11 +504,13 @@ static int collect(const EvalConfig *c, const EvalSetup *setup, const double *co
 static uint64_t inputs_fingerprint(const EvalConfig *c, const EvalSetup *setup)
 {
     uint64_t crc = crc32_z(0L, Z_NULL, 0);
-    int numbers[] = {c->seed, c->seeds, c->steps, c->steps_tabular_grid, c->steps_random_grid,
-                     c->steps_chain, c->steps_chain_distraction, c->steps_minatar, c->copies,
-                     c->unroll, c->log_points, c->num_rules, c->envs.count, c->conv_filters};
+    int numbers[] = {c->seed, c->seeds, c->steps}, more[] = {c->copies, c->unroll, c->log_points,
+                                                             c->num_rules, c->envs.count,
+                                                             c->conv_filters};
     double reals[] = {c->alpha_y, c->mlp_hidden.count};
     crc = crc32_z(crc, (const unsigned char *)numbers, sizeof numbers);
+    crc = crc32_z(crc, (const unsigned char *)c->family_steps, sizeof c->family_steps);
+    crc = crc32_z(crc, (const unsigned char *)more, sizeof more);
     crc = crc32_z(crc, (const unsigned char *)reals, sizeof reals);
     crc = crc32_z(crc, (const unsigned char *)c->mlp_hidden.item,
                   (size_t)c->mlp_hidden.count * sizeof(double));
@@ -554,12 +524,11 @@ static uint64_t inputs_fingerprint(const EvalConfig *c, const EvalSetup *setup)
         crc = crc32_z(crc, (const unsigned char *)setup->eta[r],
                       setup->layout[r].count * sizeof(real));
     }
-    int used[NUM_FAMILIES] = {0};
+    int used[EVAL_FAMILIES] = {0};
     for (int i = 0; i < c->envs.count; i++)
-        used[a2c_family(&setup->specs[i])] = 1;
-    for (int i = 0; i < c->envs.count + NUM_FAMILIES; i++) {
-        const char *key, *path = i < c->envs.count ? c->envs.item[i]
-                                     : a2c_config_path(c, (A2cFamily)(i - c->envs.count), &key);
+        used[eval_family(&setup->specs[i])] = 1;
+    for (int i = 0; i < c->envs.count + EVAL_FAMILIES; i++) {
+        const char *path = i < c->envs.count ? c->envs.item[i] : c->a2c[i - c->envs.count];
         size_t len;
         char *text = i < c->envs.count || used[i - c->envs.count] ? read_whole_file(path, &len)
                                                                   : NULL;
@@ -724,15 +693,11 @@ static long long final_steps(const EvalConfig *c, int steps)
 /* ", except ..." for the families whose steps_* key replaces steps. */
 static void family_budgets_markdown(FILE *f, const EvalConfig *c)
 {
-    const struct { const char *what; int steps; } family[] = {
-        {"tabular grids", c->steps_tabular_grid}, {"random grids", c->steps_random_grid},
-        {"chains", c->steps_chain}, {"chains with distraction bits", c->steps_chain_distraction},
-        {"MinAtar", c->steps_minatar},
-    };
     int listed = 0;
-    for (size_t i = 0; i < sizeof family / sizeof family[0]; i++)
-        if (family[i].steps > 0)
-            fprintf(f, "%s%s %d", listed++ ? ", " : ", except ", family[i].what, family[i].steps);
+    for (int i = 0; i < EVAL_FAMILIES; i++)
+        if (c->family_steps[i] > 0)
+            fprintf(f, "%s%s %d", listed++ ? ", " : ", except ", eval_families[i].what,
+                    c->family_steps[i]);
 }
 
 static void markdown_header(FILE *f, const EvalConfig *c)

@@ -19,11 +19,11 @@ const ConfigField eval_config_fields[] = {
     F("seed", CONFIG_INT, seed, 0, 2000000000, "first seed; the seeds are seed .. seed+seeds-1"),
     F("seeds", CONFIG_INT, seeds, 1, 1024, "agents trained per environment and method"),
     F("steps", CONFIG_INT, steps, 1, 2000000000, "environment steps per seed (all copies)"),
-    F("steps_tabular_grid", CONFIG_INT, steps_tabular_grid, 0, 2000000000, "steps per seed on tabular and procedural grids (0: steps)"),
-    F("steps_random_grid", CONFIG_INT, steps_random_grid, 0, 2000000000, "steps per seed on random grids, MLP agents (0: steps)"),
-    F("steps_chain", CONFIG_INT, steps_chain, 0, 2000000000, "steps per seed on chains without distraction bits (0: steps)"),
-    F("steps_chain_distraction", CONFIG_INT, steps_chain_distraction, 0, 2000000000, "steps per seed on chains with distraction bits (0: steps)"),
-    F("steps_minatar", CONFIG_INT, steps_minatar, 0, 2000000000, "steps per seed on MinAtar games (0: steps)"),
+    F("steps_tabular_grid", CONFIG_INT, family_steps[EVAL_TABULAR_GRID], 0, 2000000000, "steps per seed on tabular and procedural grids (0: steps)"),
+    F("steps_random_grid", CONFIG_INT, family_steps[EVAL_RANDOM_GRID], 0, 2000000000, "steps per seed on random grids, MLP agents (0: steps)"),
+    F("steps_chain", CONFIG_INT, family_steps[EVAL_CHAIN], 0, 2000000000, "steps per seed on chains without distraction bits (0: steps)"),
+    F("steps_chain_distraction", CONFIG_INT, family_steps[EVAL_CHAIN_DISTRACTION], 0, 2000000000, "steps per seed on chains with distraction bits (0: steps)"),
+    F("steps_minatar", CONFIG_INT, family_steps[EVAL_MINATAR], 0, 2000000000, "steps per seed on MinAtar games (0: steps)"),
     F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
     F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
@@ -35,16 +35,27 @@ const ConfigField eval_config_fields[] = {
     F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents (SGD's step, or Adam's with inner_optimizer adam)"),
     F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
-    F("a2c_tabular_grid", CONFIG_PATH, a2c_tabular_grid, 0, 0, "tuned A2C train config: tabular grids"),
-    F("a2c_random_grid", CONFIG_PATH, a2c_random_grid, 0, 0, "tuned A2C train config: random grids"),
-    F("a2c_chain", CONFIG_PATH, a2c_chain, 0, 0, "tuned A2C train config: chains"),
-    F("a2c_chain_distraction", CONFIG_PATH, a2c_chain_distraction, 0, 0,
+    F("a2c_tabular_grid", CONFIG_PATH, a2c[EVAL_TABULAR_GRID], 0, 0, "tuned A2C train config: tabular grids"),
+    F("a2c_random_grid", CONFIG_PATH, a2c[EVAL_RANDOM_GRID], 0, 0, "tuned A2C train config: random grids"),
+    F("a2c_chain", CONFIG_PATH, a2c[EVAL_CHAIN], 0, 0, "tuned A2C train config: chains"),
+    F("a2c_chain_distraction", CONFIG_PATH, a2c[EVAL_CHAIN_DISTRACTION], 0, 0,
       "tuned A2C train config: chains with distraction bits"),
-    F("a2c_minatar", CONFIG_PATH, a2c_minatar, 0, 0, "tuned A2C train config: MinAtar games"),
+    F("a2c_minatar", CONFIG_PATH, a2c[EVAL_MINATAR], 0, 0, "tuned A2C train config: MinAtar games"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of each learning curve"),
     F("output_dir", CONFIG_PATH, output_dir, 0, 0, "curves, results.md, results.csv, results.json"),
 };
 const int eval_config_num_fields = (int)(sizeof eval_config_fields / sizeof eval_config_fields[0]);
+
+const EvalFamilyRow eval_families[EVAL_FAMILIES] = {
+    [EVAL_TABULAR_GRID] = {"steps_tabular_grid", "a2c_tabular_grid", "tabular grids",
+                           "a2c/tabular_grid.json"},
+    [EVAL_RANDOM_GRID] = {"steps_random_grid", "a2c_random_grid", "random grids",
+                          "a2c/random_grid.json"},
+    [EVAL_CHAIN] = {"steps_chain", "a2c_chain", "chains", "a2c/chain.json"},
+    [EVAL_CHAIN_DISTRACTION] = {"steps_chain_distraction", "a2c_chain_distraction",
+                                "chains with distraction bits", "a2c/chain_distraction.json"},
+    [EVAL_MINATAR] = {"steps_minatar", "a2c_minatar", "MinAtar", "a2c/minatar.json"},
+};
 
 void eval_config_defaults(EvalConfig *c)
 {
@@ -65,11 +76,8 @@ void eval_config_defaults(EvalConfig *c)
     c->mlp_alpha_lr = 0.003;
     strcpy(c->inner_optimizer, "adam");
     c->alpha_y = 1;
-    strcpy(c->a2c_tabular_grid, "a2c/tabular_grid.json");
-    strcpy(c->a2c_random_grid, "a2c/random_grid.json");
-    strcpy(c->a2c_chain, "a2c/chain.json");
-    strcpy(c->a2c_chain_distraction, "a2c/chain_distraction.json");
-    strcpy(c->a2c_minatar, "a2c/minatar.json");
+    for (int f = 0; f < EVAL_FAMILIES; f++)
+        strcpy(c->a2c[f], eval_families[f].a2c_default);
     c->log_points = 50;
     strcpy(c->output_dir, "../results/eval");
 }

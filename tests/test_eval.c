@@ -78,7 +78,7 @@ TEST(eval_runs_in_process_with_a_fresh_rule)
     CHECK_INT(c.num_rules, 1);
     CHECK(strcmp(c.rules[0].name, "lpg") == 0);
     CHECK(strcmp(c.rules[0].path, "build/test_eval_fresh.lpg") == 0);
-    CHECK(strcmp(c.a2c_chain, "tests/configs/../../configs/a2c/chain.json") == 0);
+    CHECK(strcmp(c.a2c[EVAL_CHAIN], "tests/configs/../../configs/a2c/chain.json") == 0);
     EvalRow rows[2];
     mute_stderr(); /* the progress lines */
     int rc = eval_run(&c, rows);
@@ -437,7 +437,7 @@ TEST(eval_config_defaults_are_relative_to_the_config)
     char *over[] = {"envs=configs/envs/chain_short.json"};
     REQUIRE(eval_config_load(&c, "tests/configs/eval_defaults.json", 1, over) == 0);
     CHECK(strcmp(c.rule, "tests/configs/../checkpoints/general.lpg") == 0);
-    CHECK(strcmp(c.a2c_random_grid, "tests/configs/a2c/random_grid.json") == 0);
+    CHECK(strcmp(c.a2c[EVAL_RANDOM_GRID], "tests/configs/a2c/random_grid.json") == 0);
     CHECK(strcmp(c.output_dir, "tests/configs/../results/eval") == 0);
     CHECK(strcmp(c.envs.item[0], "configs/envs/chain_short.json") == 0);
     CHECK_INT(c.seeds, 2);
@@ -519,18 +519,18 @@ TEST(eval_default_config_covers_every_training_variant_and_holds_out_the_rest)
     CHECK(c.rules[1].alpha_y == 0.5);
     /* A2C is tuned at the evaluation's own budget per family: same steps and copies. */
     TrainConfig a2c;
-    REQUIRE(train_config_load(&a2c, c.a2c_tabular_grid, 0, NULL) == 0);
+    REQUIRE(train_config_load(&a2c, c.a2c[EVAL_TABULAR_GRID], 0, NULL) == 0);
     CHECK_INT(a2c.steps, c.steps);
     CHECK_INT(a2c.copies, c.copies);
     CHECK_INT(a2c.unroll, c.unroll);
-    REQUIRE(train_config_load(&a2c, c.a2c_random_grid, 0, NULL) == 0);
-    CHECK_INT(a2c.steps, c.steps_random_grid);
+    REQUIRE(train_config_load(&a2c, c.a2c[EVAL_RANDOM_GRID], 0, NULL) == 0);
+    CHECK_INT(a2c.steps, c.family_steps[EVAL_RANDOM_GRID]);
     CHECK_INT(a2c.copies, c.copies);
     EvalConfig quick;
     REQUIRE(eval_config_load(&quick, "configs/eval_quick.json", 0, NULL) == 0);
     CHECK_INT(quick.envs.count, c.envs.count);
     CHECK_INT(quick.seeds, 4);
-    CHECK(quick.steps < c.steps && quick.steps_random_grid < c.steps_random_grid);
+    CHECK(quick.steps < c.steps && quick.family_steps[EVAL_RANDOM_GRID] < c.family_steps[EVAL_RANDOM_GRID]);
 }
 
 TEST(eval_demo_config_covers_each_family_in_a_small_budget)
@@ -617,7 +617,7 @@ TEST(eval_minatar_config_covers_the_five_games_with_the_three_rules)
     CHECK(c.rules[2].mlp_alpha_lr == 0.003);
     for (int r = 0; r < c.num_rules; r++)
         CHECK(c.rules[r].alpha_y == 0.5);
-    CHECK(strcmp(c.a2c_minatar, "configs/a2c/minatar.json") == 0);
+    CHECK(strcmp(c.a2c[EVAL_MINATAR], "configs/a2c/minatar.json") == 0);
     CHECK(strcmp(c.output_dir, "configs/../results/minatar/rules_5m") == 0);
 }
 
@@ -650,6 +650,6 @@ TEST(eval_minatar_training_sets_config_matches_the_rules_evaluation)
     CHECK_INT(c.unroll, base.unroll);
     CHECK_INT(c.mlp_hidden.count, base.mlp_hidden.count);
     CHECK(c.mlp_hidden.count == 1 && c.mlp_hidden.item[0] == base.mlp_hidden.item[0]);
-    CHECK(strcmp(c.a2c_minatar, base.a2c_minatar) == 0);
+    CHECK(strcmp(c.a2c[EVAL_MINATAR], base.a2c[EVAL_MINATAR]) == 0);
     CHECK(strcmp(c.output_dir, "configs/../results/minatar/training_sets_5m") == 0);
 }
