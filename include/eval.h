@@ -92,6 +92,9 @@ typedef struct {
     char source[LPG_PATH_MAX];     /* the config file, named in errors (eval_config_load sets it) */
 } EvalConfig;
 
+/* Method m's name: rule m's for m < num_rules, then "a2c". */
+const char *eval_method_name(const EvalConfig *c, int m);
+
 /* The environment steps per seed on spec: its family's steps_* key, or else steps. */
 int eval_env_steps(const EvalConfig *c, const EnvSpec *spec);
 
