@@ -23,11 +23,11 @@ SAN     := -fsanitize=address,undefined,float-cast-overflow,float-divide-by-zero
            -fsanitize=implicit-conversion \
            -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-pass-failed
 
-SRC      := $(wildcard src/*.c)
+SRC      := $(wildcard src/*.c src/env/*.c)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 TEST_SRC := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
-HDRS     := $(wildcard include/*.h) $(wildcard tests/*.h)
+HDRS     := $(wildcard include/*.h) $(wildcard src/env/*.h) $(wildcard tests/*.h)
 
 # Three builds of the same sources: float (the product), double (gradient tests), asan (double,
 # sanitized). The unit suite is linked against each: build/test_lpg (double),
@@ -53,10 +53,13 @@ build/lpg-double: $(OBJ_DOUBLE) build/double/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 build/float/%.o: src/%.c $(HDRS) | build/float
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 build/double/%.o: src/%.c $(HDRS) | build/double
+	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_DOUBLE -c -o $@ $<
 build/asan/%.o: src/%.c $(HDRS) | build/asan
+	@mkdir -p $(@D)
 	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -DLPG_DOUBLE -c -o $@ $<
 
 # Test names come from the TEST(name) lines of tests/*.c, so a new test file needs no registration.
@@ -89,6 +92,7 @@ mpi:
 build/lpg-mpi: $(OBJ_MPI)
 	$(MPICC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 build/mpi/%.o: src/%.c $(HDRS) | build/mpi
+	@mkdir -p $(@D)
 	$(MPICC) $(BASE_CFLAGS) $(CFLAGS) -DLPG_MPI -c -o $@ $<
 
 build build/float build/float-test build/double build/asan build/fuzzobj build/mpi:
@@ -113,6 +117,7 @@ FUZZ_TARGETS := build/fuzz/fuzz_config build/fuzz/fuzz_env build/fuzz/fuzz_check
                 build/fuzz/fuzz_checkpoint_wrapped
 OBJ_FUZZ := $(patsubst src/%.c,build/fuzzobj/%.o,$(LIB_SRC))
 build/fuzzobj/%.o: src/%.c $(HDRS) | build/fuzzobj
+	@mkdir -p $(@D)
 	$(SAN_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 build/fuzz/fuzz_checkpoint_wrapped: fuzz/fuzz_checkpoint.c fuzz/fuzz.h $(OBJ_FUZZ)
 	@mkdir -p build/fuzz

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "env.h"
-#include "env_minatar.h"
+#include "env/env_minatar.h"
 
 /* How many more layouts --render shows for procedural grids (seeds S+1 ...). */
 #define EXTRA_DRAWS 3

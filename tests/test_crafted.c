@@ -11,7 +11,7 @@
 
 #include "env_state.h"
 #include "checkpoint.h"
-#include "env_minatar.h"
+#include "../src/env/env_minatar.h"
 #include "meta_train.h"
 #include "rule_file.h"
 #include "test.h"

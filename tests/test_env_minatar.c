@@ -8,7 +8,7 @@
 #include "checkpoint.h"
 #include "env.h"
 #include "env_state.h"
-#include "env_minatar.h"
+#include "../src/env/env_minatar.h"
 #include "test.h"
 
 enum { NOOP, LEFT, UP, RIGHT, DOWN, FIRE };

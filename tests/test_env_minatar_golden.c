@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "env.h"
-#include "env_minatar.h"
+#include "../src/env/env_minatar.h"
 #include "test.h"
 
 #define GOLDEN_COPIES 8
