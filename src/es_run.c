@@ -3,7 +3,6 @@
 #include "es_run.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "dist.h"
 #include "es.h"
 #include "linalg.h"
+#include "thread_pool.h"
 #include "util.h"
 
 /* One lifetime every member lives in a generation. */
@@ -204,13 +204,7 @@ static int live_generation(MetaRun *run, const EsGeneration *g)
     q.count = order_by_cost(run);
     memset(s->exchange, 0, (size_t)s->items * SHARED_SCALARS * sizeof *s->exchange);
     int threads = run->config.threads < q.count ? run->config.threads : q.count;
-    pthread_t ids[META_MAX_THREADS];
-    int started = 0;
-    while (started < threads - 1 && pthread_create(&ids[started], NULL, live_items, &q) == 0)
-        started++;
-    live_items(&q); /* also lives what a thread that failed to start would have */
-    for (int t = 0; t < started; t++)
-        pthread_join(ids[t], NULL);
+    pool_run(threads, live_items, &q);
     if (atomic_load(&q.failed))
         return -1;
     return dist_allreduce_sum(s->exchange, (size_t)s->items * SHARED_SCALARS);

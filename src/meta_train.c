@@ -4,7 +4,6 @@
 #include "meta_internal.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "provenance.h"
 #include "linalg.h"
 #include "rule_file.h"
+#include "thread_pool.h"
 #include "util.h"
 
 /* ---- lifetimes ---------------------------------------------------------------------------- */
@@ -134,19 +134,6 @@ static double final_return_of(const MetaRun *run, int i)
     return shared_value(run, i, SHARED_FINAL_RETURN);
 }
 
-/* Runs work(arg) on `threads` threads, the calling one included, and waits for them all. */
-static void on_threads(void *(*work)(void *), void *arg, int threads)
-{
-    pthread_t ids[META_MAX_THREADS];
-    int started = 0;
-    while (started < threads - 1 && started < META_MAX_THREADS &&
-           pthread_create(&ids[started], NULL, work, arg) == 0)
-        started++;
-    work(arg); /* also finishes what a thread that failed to start would have done */
-    for (int t = 0; t < started; t++)
-        pthread_join(ids[t], NULL);
-}
-
 /* The exact sum of dJ/dη over this rank's lifetimes, by blocks of parameters that the threads
  * take in turn (a block's accumulators stay in cache while every lifetime is added). */
 enum { SUM_BLOCK = 1024 };
@@ -184,7 +171,7 @@ static void fill_exchange(MetaRun *run)
     GradSum g = {.run = run};
     atomic_init(&g.next, 0);
     atomic_init(&g.nonfinite, 0);
-    on_threads(sum_blocks, &g, run->config.threads);
+    pool_run(run->config.threads, sum_blocks, &g);
     *nonfinite_count(run) = atomic_load(&g.nonfinite);
     for (int i = 0; i < n; i++) {
         if (!dist_owns(n, i))
@@ -414,7 +401,7 @@ static int run_all_windows(MetaRun *run, MetaStepStats *stats)
     q.count = order_by_cost(run, run->order);
     memset(q.episodes, 0, (size_t)lifetimes * sizeof *q.episodes);
     memset(q.return_sum, 0, (size_t)lifetimes * sizeof *q.return_sum);
-    on_threads(run_windows, &q, threads);
+    pool_run(threads, run_windows, &q);
     if (share_windows(run))
         return -1;
     for (int i = 0; i < lifetimes; i++) {

@@ -18,6 +18,7 @@
 #include "rollout.h"
 #include "stats.h"
 #include "train_stats.h"
+#include "thread_pool.h"
 #include "util.h"
 
 /* ---- one seed's run ------------------------------------------------------------------- */
@@ -477,23 +478,21 @@ static int shared_init(TrainShared *sh, const TrainConfig *c, TrainResult *resul
     return 0;
 }
 
-static int start_workers(TrainShared *sh, pthread_t *threads, int count)
+/* Starts count workers; a worker that cannot start marks the run failed. Returns how many
+ * started. */
+static int start_workers(TrainShared *sh, ThreadPool *pool, int count)
 {
-    for (int t = 0; t < count; t++) {
+    pthread_mutex_lock(&sh->lock);
+    sh->workers_running = count;
+    pthread_mutex_unlock(&sh->lock);
+    int started = pool_start(pool, count, train_worker, sh);
+    if (started < count) {
         pthread_mutex_lock(&sh->lock);
-        sh->workers_running++;
+        sh->workers_running -= count - started;
+        sh->failed = 1;
         pthread_mutex_unlock(&sh->lock);
-        int err = pthread_create(&threads[t], NULL, train_worker, sh);
-        if (err) {
-            pthread_mutex_lock(&sh->lock);
-            sh->workers_running--;
-            sh->failed = 1;
-            pthread_mutex_unlock(&sh->lock);
-            lpg_error("train: cannot start a thread: %s", strerror(err));
-            return t;
-        }
     }
-    return count;
+    return started;
 }
 
 int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layout,
@@ -510,13 +509,12 @@ int train_run(const TrainConfig *c, const EnvSpec *spec, const RuleLayout *layou
     pthread_cond_init(&sh.finished, NULL);
     int rc = shared_init(&sh, c, result);
     int nthreads = c->threads < c->seeds ? c->threads : c->seeds;
-    pthread_t threads[TRAIN_MAX_THREADS];
+    ThreadPool pool;
     double start = now_seconds();
     if (rc == 0) {
-        int started = start_workers(&sh, threads, nthreads);
+        start_workers(&sh, &pool, nthreads);
         wait_for_workers(&sh, progress, start);
-        for (int t = 0; t < started; t++)
-            pthread_join(threads[t], NULL);
+        pool_join(&pool);
         result->seconds = now_seconds() - start;
         if (sh.error_seed >= 0)
             lpg_error("train: seed %d: parameters became NaN or infinite at step %lld (learning "
