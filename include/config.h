@@ -36,13 +36,30 @@ typedef struct {
     double item[CONFIG_LIST_MAX];
 } ConfigDoubleList;
 
+/* What a key means for the numbers a command computes. */
+typedef enum {
+    CONFIG_LEARNING = 0, /* changes what is learned or measured (the default): a resumed
+                          * meta-training run refuses a change, eval's ranks must agree on it */
+    CONFIG_OUTPUT,       /* output only: where, how often and how fast results are written, how
+                          * long a run goes on, how much memory it may take; no number depends
+                          * on it */
+} ConfigRole;
+
 typedef struct {
     const char *key;
     ConfigType type;
     size_t offset;    /* offsetof(the struct, the member) */
     double min, max;  /* value range; for lists, also each item's range (counts: 1..CONFIG_LIST_MAX) */
     const char *help; /* one line for --help */
+    ConfigRole role;
 } ConfigField;
+
+/* The field of key in the table, or NULL. */
+const ConfigField *config_field(const ConfigField *fields, int nfields, const char *key);
+
+/* The keys of the table with the given role, as "a, b and c" into out. */
+void config_keys_with_role(const ConfigField *fields, int nfields, ConfigRole role, char *out,
+                           size_t size);
 
 /* Parses JSON text[0..len) after the strict check of json_check.h; returns the tree (caller
  * frees with cJSON_Delete) or NULL after reporting "lpg: <where>: invalid JSON: line L, column

@@ -7,12 +7,15 @@
 #include "util.h"
 
 #define F(key, type, member, min, max, help) \
-    {key, type, offsetof(AnalyseConfig, member), min, max, help}
+    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_LEARNING}
+/* An output-only key (config.h). */
+#define OUT(key, type, member, min, max, help) \
+    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_OUTPUT}
 
 const ConfigField analyse_config_fields[] = {
     F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file"),
     F("env", CONFIG_PATH, env, 0, 0, "environment: a tabular_grid or procedural_grid file (required)"),
-    F("output_dir", CONFIG_PATH, output_dir, 0, 0, "folder of the CSV and PNG"),
+    OUT("output_dir", CONFIG_PATH, output_dir, 0, 0, "folder of the CSV and PNG"),
     F("seed", CONFIG_INT, seed, 0, 2000000000, "instance k (its layout, rollouts and y) draws from seed + k"),
     F("gamma", CONFIG_DOUBLE, gamma, 0, 0.9999, "the rule's discount input, and value iteration's and the TD value's"),
     F("epsilon", CONFIG_DOUBLE, epsilon, 1e-6, 1, "the fixed policy: epsilon-greedy on the optimal values at gamma"),
@@ -35,7 +38,7 @@ const ConfigField analyse_config_fields[] = {
     F("td_lambda", CONFIG_DOUBLE, td_lambda, 0, 1, "values: lambda of the TD(lambda) baseline value"),
     F("td_lr", CONFIG_DOUBLE, td_lr, 1e-6, 1, "values: its per-state mean step"),
     F("vi_tol", CONFIG_DOUBLE, vi_tol, 1e-14, 1, "value iteration stops when no value moves by more"),
-    F("plot", CONFIG_BOOL, plot, 0, 1, "draw the PNG with gnuplot"),
+    OUT("plot", CONFIG_BOOL, plot, 0, 1, "draw the PNG with gnuplot"),
 };
 const int analyse_config_num_fields =
     (int)(sizeof analyse_config_fields / sizeof analyse_config_fields[0]);

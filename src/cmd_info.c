@@ -112,6 +112,11 @@ static int print_config_record(const Checkpoint *ck)
         printf("effective config:\n");
         print_text(effective);
         free(effective);
+        char keys[1024];
+        config_keys_with_role(meta_config_fields, meta_config_num_fields, CONFIG_OUTPUT, keys,
+                              sizeof keys);
+        printf("learning keys: all but %s, which are output only (--resume may change them)\n",
+               keys);
         return 0;
     }
     printf("effective config: not recorded: this file predates effective configs, so command-line "

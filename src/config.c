@@ -402,7 +402,7 @@ int config_get_int(const cJSON *obj, const char *key, int required, int min, int
     const cJSON *item = get_member(obj, key, required, where, &missing);
     if (missing)
         return required ? -1 : 0;
-    ConfigField f = {key, CONFIG_INT, 0, min, max, ""};
+    ConfigField f = {key, CONFIG_INT, 0, min, max, "", CONFIG_LEARNING};
     if (!cJSON_IsNumber(item))
         return lpg_error("%s: key '%s': expected an integer", where, key);
     return store_number(&f, item->valuedouble, out, where);
@@ -415,8 +415,33 @@ int config_get_double(const cJSON *obj, const char *key, int required, double mi
     const cJSON *item = get_member(obj, key, required, where, &missing);
     if (missing)
         return required ? -1 : 0;
-    ConfigField f = {key, CONFIG_DOUBLE, 0, min, max, ""};
+    ConfigField f = {key, CONFIG_DOUBLE, 0, min, max, "", CONFIG_LEARNING};
     if (!cJSON_IsNumber(item))
         return lpg_error("%s: key '%s': expected a number", where, key);
     return store_number(&f, item->valuedouble, out, where);
+}
+
+const ConfigField *config_field(const ConfigField *fields, int nfields, const char *key)
+{
+    for (int i = 0; i < nfields; i++)
+        if (strcmp(fields[i].key, key) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+void config_keys_with_role(const ConfigField *fields, int nfields, ConfigRole role, char *out,
+                           size_t size)
+{
+    int total = 0, listed = 0;
+    for (int i = 0; i < nfields; i++)
+        total += fields[i].role == role;
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < nfields && n < size; i++)
+        if (fields[i].role == role) {
+            listed++;
+            n += (size_t)snprintf(out + n, size - n, "%s%s",
+                                  listed == 1 ? "" : listed == total ? " and " : ", ",
+                                  fields[i].key);
+        }
 }

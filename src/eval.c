@@ -7,6 +7,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,22 +496,39 @@ static int collect(const EvalConfig *c, const EvalSetup *setup, const double *co
     return rc;
 }
 
+/* The bytes of the config's learning keys that are not paths (a path's file is hashed by
+ * content instead): every key whose role is CONFIG_LEARNING decides results. */
+static uint64_t hash_learning_keys(uint64_t crc, const EvalConfig *c)
+{
+    for (int i = 0; i < eval_config_num_fields; i++) {
+        const ConfigField *f = &eval_config_fields[i];
+        const unsigned char *slot = (const unsigned char *)c + f->offset;
+        if (f->role != CONFIG_LEARNING)
+            continue;
+        switch (f->type) {
+        case CONFIG_INT: case CONFIG_BOOL: crc = crc32_z(crc, slot, sizeof(int)); break;
+        case CONFIG_DOUBLE: crc = crc32_z(crc, slot, sizeof(double)); break;
+        case CONFIG_STRING: crc = crc32_z(crc, slot, strlen((const char *)slot)); break;
+        case CONFIG_DOUBLE_LIST: {
+            const ConfigDoubleList *list = (const ConfigDoubleList *)slot;
+            crc = crc32_z(crc, (const unsigned char *)list,
+                          offsetof(ConfigDoubleList, item) + (size_t)list->count * sizeof(double));
+            break;
+        }
+        case CONFIG_PATH: case CONFIG_PATH_LIST: break;
+        }
+    }
+    return crc;
+}
+
 /* A fingerprint of what decides the results: the rules, the environment and A2C files, the
- * numbers of the config (not threads, which change nothing). A new key that changes results
- * belongs here, so that ranks given different values are caught. */
+ * config's learning keys (not threads, which change nothing), so that ranks given different
+ * values are caught. */
 static uint64_t inputs_fingerprint(const EvalConfig *c, const EvalSetup *setup)
 {
-    uint64_t crc = crc32_z(0L, Z_NULL, 0);
-    int numbers[] = {c->seed, c->seeds, c->steps}, more[] = {c->copies, c->unroll, c->log_points,
-                                                             c->num_rules, c->envs.count,
-                                                             c->conv_filters};
-    double reals[] = {c->alpha_y, c->mlp_hidden.count};
-    crc = crc32_z(crc, (const unsigned char *)numbers, sizeof numbers);
-    crc = crc32_z(crc, (const unsigned char *)c->family_steps, sizeof c->family_steps);
-    crc = crc32_z(crc, (const unsigned char *)more, sizeof more);
-    crc = crc32_z(crc, (const unsigned char *)reals, sizeof reals);
-    crc = crc32_z(crc, (const unsigned char *)c->mlp_hidden.item,
-                  (size_t)c->mlp_hidden.count * sizeof(double));
+    uint64_t crc = hash_learning_keys(crc32_z(0L, Z_NULL, 0), c);
+    int counts[] = {c->num_rules, c->envs.count};
+    crc = crc32_z(crc, (const unsigned char *)counts, sizeof counts);
     for (int r = 0; r < c->num_rules; r++) {
         double alphas[] = {c->rules[r].tabular_alpha_lr, c->rules[r].mlp_alpha_lr,
                            c->rules[r].alpha_y, c->rules[r].chain_alpha_lr};

@@ -10,7 +10,10 @@
 #include "eval.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) {key, type, offsetof(EvalConfig, member), min, max, help}
+#define F(key, type, member, min, max, help) {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_LEARNING}
+/* An output-only key (config.h): MPI ranks may differ in it. */
+#define OUT(key, type, member, min, max, help) \
+    {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_OUTPUT}
 
 const ConfigField eval_config_fields[] = {
     F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file, method \"lpg\" (or "
@@ -26,8 +29,8 @@ const ConfigField eval_config_fields[] = {
     F("steps_minatar", CONFIG_INT, family_steps[EVAL_MINATAR], 0, 2000000000, "steps per seed on MinAtar games (0: steps)"),
     F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
-    F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
-    F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
+    OUT("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
+    OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
@@ -42,7 +45,7 @@ const ConfigField eval_config_fields[] = {
       "tuned A2C train config: chains with distraction bits"),
     F("a2c_minatar", CONFIG_PATH, a2c[EVAL_MINATAR], 0, 0, "tuned A2C train config: MinAtar games"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of each learning curve"),
-    F("output_dir", CONFIG_PATH, output_dir, 0, 0, "curves, results.md, results.csv, results.json"),
+    OUT("output_dir", CONFIG_PATH, output_dir, 0, 0, "curves, results.md, results.csv, results.json"),
 };
 const int eval_config_num_fields = (int)(sizeof eval_config_fields / sizeof eval_config_fields[0]);
 

@@ -8,7 +8,10 @@
 #include "bandit.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) {key, type, offsetof(MetaConfig, member), min, max, help}
+#define F(key, type, member, min, max, help) {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_LEARNING}
+/* An output-only key (config.h): a resumed run may change it. */
+#define OUT(key, type, member, min, max, help) \
+    {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_OUTPUT}
 
 const ConfigField meta_config_fields[] = {
     F("envs", CONFIG_PATH_LIST, envs, 0, 0, "environment files (relative to this config)"),
@@ -19,7 +22,7 @@ const ConfigField meta_config_fields[] = {
     F("K", CONFIG_INT, K, 1, 16, "agent updates per meta-gradient window"),
     F("lifetime_updates", CONFIG_INT, lifetime_updates, 1, 100000000, "agent updates per lifetime"),
     F("mlp_lifetime_updates", CONFIG_INT, mlp_lifetime_updates, 0, 100000000, "agent updates per lifetime of MLP agents (0: lifetime_updates)"),
-    F("meta_steps", CONFIG_INT, meta_steps, 1, META_STEPS_MAX, "meta-steps of the run"),
+    OUT("meta_steps", CONFIG_INT, meta_steps, 1, META_STEPS_MAX, "meta-steps of the run"),
     F("rule_hidden", CONFIG_INT, rule_hidden, 1, 4096, "LSTM width of the rule"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
@@ -35,12 +38,12 @@ const ConfigField meta_config_fields[] = {
     F("critic_lr", CONFIG_DOUBLE, critic_lr, 0, 1e6, "SGD step of the MLP critic behind A-hat"),
     F("critic_tabular_lr", CONFIG_DOUBLE, critic_tabular_lr, 0, 1, "tabular critic: fraction of the way to the mean target per update"),
     F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "lambda of the critic's GAE"),
-    F("threads", CONFIG_INT, threads, 1, META_MAX_THREADS, "worker threads"),
-    F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
-    F("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
-    F("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
-    F("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
-    F("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
+    OUT("threads", CONFIG_INT, threads, 1, META_MAX_THREADS, "worker threads"),
+    OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
+    OUT("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
+    OUT("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
+    OUT("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
+    OUT("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
     F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
     F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "inner step of MLP agents: \"sgd\" (theta -= alpha_lr grad L) or \"adam\" (Adam on grad L with step alpha_lr; then mlp_lrs of order 0.001-0.01); tabular agents always take the per-state mean SGD step"),
     F("method", CONFIG_STRING, method, 0, 0, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 12)"),

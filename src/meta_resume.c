@@ -243,18 +243,6 @@ static int load_lives(MetaRun *run, const Checkpoint *ck)
     return rc ? -1 : 0;
 }
 
-/* Keys that only say how long to run, where and how often to write: changing them on resume is
- * routine (no note, no refusal). */
-static int is_bookkeeping_key(const char *key)
-{
-    static const char *const keys[] = {"meta_steps", "threads", "run_dir", "checkpoint_every",
-                                       "log_every", "rule_every", "max_memory"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strcmp(key, keys[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* A path of an effective config written lexically plain: no "." or empty components, each
  * "<dir>/.." pair removed, then the leading ".." components dropped; what is left names the file
  * as seen from some folder above it. */
@@ -324,12 +312,6 @@ static cJSON *read_effective_config(const Checkpoint *ck)
     return saved;
 }
 
-/* The keys naming A2C configs, paths like those of "envs". */
-static int is_level_a2c_key(const char *key)
-{
-    return strcmp(key, "level_a2c_tabular_grid") == 0 || strcmp(key, "level_a2c_random_grid") == 0;
-}
-
 /* Two path values (strings) that name the same file, or are both empty. */
 static int same_path_value(const cJSON *old, const cJSON *now)
 {
@@ -370,12 +352,14 @@ static int check_config_changes(const MetaRun *run, const Checkpoint *ck, const 
     free(defaults_text);
     int changed = 0;
     for (const cJSON *item = now ? now->child : NULL; saved && item; item = item->next) {
-        if (is_bookkeeping_key(item->string))
+        const ConfigField *f = config_field(meta_config_fields, meta_config_num_fields,
+                                            item->string);
+        if (f && f->role == CONFIG_OUTPUT)
             continue;
         const cJSON *old = cJSON_GetObjectItemCaseSensitive(saved, item->string);
         if (old && (cJSON_Compare(old, item, 1) ||
-                    (strcmp(item->string, "envs") == 0 && same_envs(old, item)) ||
-                    (is_level_a2c_key(item->string) && same_path_value(old, item))))
+                    (f && f->type == CONFIG_PATH_LIST && same_envs(old, item)) ||
+                    (f && f->type == CONFIG_PATH && same_path_value(old, item))))
             continue;
         const cJSON *by_default = cJSON_GetObjectItemCaseSensitive(defaults, item->string);
         if (!old && by_default && cJSON_Compare(by_default, item, 1))

@@ -5,7 +5,10 @@
 #include "train.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) {key, type, offsetof(TrainConfig, member), min, max, help}
+#define F(key, type, member, min, max, help) {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_LEARNING}
+/* An output-only key (config.h). */
+#define OUT(key, type, member, min, max, help) \
+    {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_OUTPUT}
 
 const ConfigField train_config_fields[] = {
     F("env", CONFIG_PATH, env, 0, 0, "environment file (required)"),
@@ -16,8 +19,8 @@ const ConfigField train_config_fields[] = {
     F("steps", CONFIG_INT, steps, 1, 2000000000, "environment steps per seed (all copies)"),
     F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
-    F("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
-    F("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
+    OUT("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
+    OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
     F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
     F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_init_std", CONFIG_DOUBLE, tabular_init_std, 0, 100, "std of initial tabular rows"),
@@ -33,8 +36,8 @@ const ConfigField train_config_fields[] = {
     F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
-    F("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),
-    F("stats_output", CONFIG_PATH, stats_output, 0, 0, "lpg: CSV of the rule's pi_hat, inputs and policy change per update, per point (\"\": off)"),
+    OUT("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),
+    OUT("stats_output", CONFIG_PATH, stats_output, 0, 0, "lpg: CSV of the rule's pi_hat, inputs and policy change per update, per point (\"\": off)"),
 };
 const int train_config_num_fields = (int)(sizeof train_config_fields / sizeof train_config_fields[0]);
 
