@@ -34,7 +34,7 @@ typedef struct {
 static int bench_train_init(BenchTrain *b, const char *env_path, int lpg)
 {
     memset(b, 0, sizeof *b);
-    double hidden[1] = {32};
+    int hidden[1] = {32};
     AgentSpec as;
     if (env_load(env_path, &b->spec) || env_batch_init(&b->env, &b->spec, COPIES, 1) ||
         agent_spec_for_env(&as, &b->spec, 0, hidden, 1, lpg ? RULE_Y_DIM : 0, !lpg) ||

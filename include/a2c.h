@@ -20,6 +20,8 @@
 #include "rollout.h"
 
 typedef enum { OPTIMIZER_SGD, OPTIMIZER_RMSPROP, OPTIMIZER_ADAM } OptimizerKind;
+extern const char *const optimizer_names[]; /* "sgd", "rmsprop", "adam", NULL: the key optimizer */
+_Static_assert(sizeof(OptimizerKind) == sizeof(int), "a config stores it as an int");
 
 typedef struct {
     OptimizerKind optimizer;

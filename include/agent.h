@@ -115,13 +115,17 @@ typedef struct {
     void *mem;       /* the one allocation behind every buffer above (buffers.h) */
 } AgentWork;
 
-/* Checks MLP hidden widths from a config (the key mlp_hidden): at most AGENT_MAX_HIDDEN layers,
- * integer widths. `where` names the config in the message. Returns 0 or -1 (reported). */
-int agent_check_hidden(const double *widths, int count, const char *where);
+/* Checks MLP hidden widths from a config (the key mlp_hidden): at most AGENT_MAX_HIDDEN layers.
+ * `where` names the config in the message. Returns 0 or -1 (reported). */
+int agent_check_hidden(int count, const char *where);
 
-/* Reads the config key 'agent': "mlp" sets *conv_filters = 0, "conv" AGENT_CONV_FILTERS. `where`
- * names the config. Returns 0 or -1 (reported). */
-int agent_parse_kind(const char *name, int *conv_filters, const char *where);
+/* The agent a config chooses (the key agent), in the order of agent_choice_names. */
+typedef enum { AGENT_CHOICE_MLP, AGENT_CHOICE_CONV } AgentChoice;
+extern const char *const agent_choice_names[]; /* "mlp", "conv", NULL */
+
+/* The filters of the convolution a choice puts first: 0 for "mlp", AGENT_CONV_FILTERS for
+ * "conv". */
+int agent_choice_filters(int choice);
 
 /* With conv_filters > 0, checks that at least one of the count environments has image
  * observations (EnvSpec.obs_planes > 0), else reports "<where>: key 'agent': ..." and returns -1. */
@@ -132,7 +136,7 @@ int agent_check_kind(int conv_filters, const EnvSpec *envs, int count, const cha
  * given hidden widths; num_y prediction logits and a value output when has_value. Returns 0, or
  * -1 after reporting. */
 int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, int conv_filters,
-                       const double *hidden, int num_hidden, int num_y, int has_value);
+                       const int *hidden, int num_hidden, int num_y, int has_value);
 
 /* Validates spec and fills agent's sizes and layout. Returns 0, or -1 after reporting. */
 int agent_setup(Agent *agent, const AgentSpec *spec);

@@ -24,6 +24,8 @@ typedef enum {
     CONFIG_PATH,        /* char[LPG_PATH_MAX], resolved relative to the config file's folder */
     CONFIG_PATH_LIST,   /* ConfigPathList, each resolved like CONFIG_PATH */
     CONFIG_DOUBLE_LIST, /* ConfigDoubleList */
+    CONFIG_ENUM,        /* int: the index in the field's names of the string given */
+    CONFIG_INT_LIST,    /* ConfigIntList */
 } ConfigType;
 
 typedef struct {
@@ -35,6 +37,11 @@ typedef struct {
     int count;
     double item[CONFIG_LIST_MAX];
 } ConfigDoubleList;
+
+typedef struct {
+    int count;
+    int item[CONFIG_LIST_MAX];
+} ConfigIntList;
 
 /* What a key means for the numbers a command computes. */
 typedef enum {
@@ -52,7 +59,11 @@ typedef struct {
     double min, max;  /* value range; for lists, also each item's range (counts: 1..CONFIG_LIST_MAX) */
     const char *help; /* one line for --help */
     ConfigRole role;
+    const char *const *names; /* CONFIG_ENUM: the values' names, NULL-terminated (else NULL) */
 } ConfigField;
+
+/* The name of value in a NULL-terminated list of names, or "?" when out of range. */
+const char *config_enum_name(const char *const *names, int value);
 
 /* The field of key in the table, or NULL. */
 const ConfigField *config_field(const ConfigField *fields, int nfields, const char *key);

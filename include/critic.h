@@ -32,12 +32,12 @@ typedef struct {
  * conv_filters > 0), draws its initial parameters from rng (a tabular critic starts at zero)
  * and allocates everything for rollouts of t_len x n. Returns 0, or -1 after reporting; free
  * with critic_free (safe on a zeroed Critic). */
-int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const double *hidden,
+int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const int *hidden,
                 int num_hidden, int t_len, int n, Rng *rng);
 void critic_free(Critic *c);
 
 /* The bytes critic_init allocates for those sizes (0 if the network cannot be made). */
-size_t critic_bytes(const EnvSpec *env, int conv_filters, const double *hidden, int num_hidden,
+size_t critic_bytes(const EnvSpec *env, int conv_filters, const int *hidden, int num_hidden,
                     int t_len, int n);
 
 /* On rollout r: V for all t_len+1 rows into c->value, GAE(γ, λ) advantages into advantage

@@ -72,13 +72,13 @@ typedef struct {
     int family_steps[EVAL_FAMILIES]; /* per-family budgets that replace steps (0: steps) */
     int copies, unroll, threads;
     double max_memory;             /* GiB one run may need (0: the machine's memory) */
-    ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents, every method */
-    char agent[CONFIG_STR_MAX];    /* "mlp" or "conv", every method */
+    ConfigIntList mlp_hidden;      /* hidden widths of MLP agents, every method */
+    int agent;                     /* AgentChoice: "mlp" or "conv", every method */
     int conv_filters;              /* from agent: 0 or AGENT_CONV_FILTERS */
     double tabular_alpha_lr;       /* rules: inner step of tabular agents */
     double chain_alpha_lr;         /* rules: tabular agents' step on chains (0: tabular_alpha_lr) */
     double mlp_alpha_lr;           /* rules: inner step of MLP agents */
-    char inner_optimizer[CONFIG_STR_MAX]; /* rules: "sgd" or "adam", the MLP agents' inner step */
+    InnerOptimizer inner_optimizer; /* rules: "sgd" or "adam", the MLP agents' inner step */
     double alpha_y;                /* rules: weight of the KL term on y */
     char a2c[EVAL_FAMILIES][LPG_PATH_MAX]; /* tuned A2C train configs, per family */
     int log_points;                /* points of each learning curve */

@@ -18,6 +18,8 @@
 /* The inner step of an agent that is not tabular (config key inner_optimizer): plain SGD, or
  * Adam on ∇_θ L. Tabular agents always take the per-state mean SGD step. */
 typedef enum { INNER_SGD, INNER_ADAM } InnerOptimizer;
+extern const char *const inner_optimizer_names[]; /* "sgd", "adam", NULL: the key inner_optimizer */
+_Static_assert(sizeof(InnerOptimizer) == sizeof(int), "a config stores it as an int");
 
 /* Adam's constants in the inner step (those of A2C's Adam). */
 #define INNER_ADAM_BETA1 0.9

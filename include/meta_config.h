@@ -23,8 +23,8 @@ typedef struct {
     int mlp_lifetime_updates;   /* the same for MLP agents (vector observations); 0: lifetime_updates */
     int meta_steps;             /* total meta-steps of the run */
     int rule_hidden;            /* LSTM width of the rule */
-    ConfigDoubleList mlp_hidden;/* hidden widths of MLP agents */
-    char agent[CONFIG_STR_MAX]; /* "mlp" or "conv" (a convolution first on image observations) */
+    ConfigIntList mlp_hidden;   /* hidden widths of MLP agents */
+    int agent;                  /* AgentChoice: "mlp" or "conv" (a convolution first on images) */
     int conv_filters;           /* from agent: 0 or AGENT_CONV_FILTERS */
     double meta_lr, meta_clip;  /* Adam on η; global-norm clip (0 = off) */
     double beta0, beta1, beta2, beta3;
@@ -39,24 +39,23 @@ typedef struct {
     int log_every;              /* meta-steps between progress lines */
     int rule_every;             /* meta-steps between rule snapshots in <run_dir>/rules (0 = off) */
     int input_grad;             /* meta-gradient also through the rule's inputs (metagrad.h) */
-    char inner_optimizer[CONFIG_STR_MAX]; /* "sgd" or "adam": the inner step of MLP agents */
-    InnerOptimizer optimizer;   /* from inner_optimizer */
-    char method[CONFIG_STR_MAX];/* "lpg" or "lpg_v" (rule.h: the kind of rule learned) */
+    InnerOptimizer optimizer;   /* key inner_optimizer, "sgd" or "adam": MLP agents' inner step */
+    RuleMethod method;          /* "lpg" or "lpg_v" (rule.h: the kind of rule learned) */
     int y_softmax;              /* lpg: 0 for unconstrained y and ŷ with an L2 loss (an ablation) */
     int lifetime_inputs;        /* the rule reads n/N and log N (rule.h, docs/method.md §10.4) */
     ConfigDoubleList lifetime_range;     /* [min, max] updates, log-uniform per life; absent: fixed */
     ConfigDoubleList mlp_lifetime_range; /* the same for MLP agents; absent: lifetime_range */
     /* Levels of the procedural environments (level_sampler.h, docs/method.md §10.6). */
-    char level_sampler[CONFIG_STR_MAX]; /* "uniform" (a fresh layout per life) or "regret" */
-    int level_regret;           /* from level_sampler: 1 for "regret" */
+    int level_regret;           /* key level_sampler: "uniform" (a fresh layout per life, 0) or
+                                 * "regret" (1) */
     int level_buffer_size;      /* levels kept per procedural environment */
     double level_replay_prob;   /* probability that a life replays a buffered level */
     double level_temperature;   /* β of the rank weights (1/rank)^(1/β) */
     double level_staleness;     /* ρ: the staleness share of the replay distribution */
     char level_a2c_tabular_grid[LPG_PATH_MAX]; /* tuned A2C (lpg train config) for procedural_grid */
     char level_a2c_random_grid[LPG_PATH_MAX];  /* ... for procedural_random_grid */
-    char meta_optimizer[CONFIG_STR_MAX]; /* "metagrad" (the exact meta-gradient) or "es" */
-    int use_es;                 /* from meta_optimizer: 1 for "es" (es_run.h) */
+    int use_es;                 /* key meta_optimizer: "metagrad" (the exact meta-gradient, 0)
+                                 * or "es" (1; es_run.h) */
     double es_sigma;            /* ES: std of the perturbations of η */
     int es_population;          /* ES: antithetic pairs per generation (2x members) */
     double es_lr;               /* ES: Adam learning rate on η */

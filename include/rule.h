@@ -67,6 +67,8 @@ typedef enum {
 extern const char *const rule_group_names[RULE_GROUPS];
 
 typedef enum { RULE_LPG = 0, RULE_LPG_V = 1 } RuleMethod;
+extern const char *const rule_method_names[]; /* "lpg", "lpg_v", NULL: the meta-train key method */
+_Static_assert(sizeof(RuleMethod) == sizeof(int), "a config stores it as an int");
 
 typedef struct {
     int hidden; /* H, the LSTM width */

@@ -29,12 +29,16 @@
 
 typedef enum { TRAIN_A2C, TRAIN_LPG /* methods lpg and lpg_v: a saved rule */ } TrainMethod;
 
+/* The values of the key method, in the order of the config's int method. */
+enum { TRAIN_METHOD_A2C, TRAIN_METHOD_LPG, TRAIN_METHOD_LPG_V };
+extern const char *const train_method_names[];
+
 /* The final score's window: the last TRAIN_FINAL_PERCENT % of each seed's updates. */
 #define TRAIN_FINAL_PERCENT 10
 
 typedef struct {
     char env[LPG_PATH_MAX];        /* environment file */
-    char method[CONFIG_STR_MAX];   /* "a2c", "lpg" or "lpg_v" (an LPG-V rule) */
+    int method;                    /* train_method_names: "a2c", "lpg" or "lpg_v" (LPG-V) */
     char rule[LPG_PATH_MAX];       /* lpg, lpg_v: the rule (checkpoint) file */
     int seed;                      /* first seed; seeds are seed, seed+1, ... */
     int seeds;                     /* how many */
@@ -43,21 +47,20 @@ typedef struct {
     int unroll;                    /* steps per rollout (T) */
     int threads;                   /* pthreads running seeds */
     double max_memory;             /* GiB the run may need (0: the machine's memory) */
-    ConfigDoubleList mlp_hidden;   /* hidden widths of MLP agents */
-    char agent[CONFIG_STR_MAX];    /* "mlp" or "conv" (a convolution first on image observations) */
+    ConfigIntList mlp_hidden;      /* hidden widths of MLP agents */
+    int agent;                     /* AgentChoice: "mlp" or "conv" (a convolution first) */
     int conv_filters;              /* from agent: 0 or AGENT_CONV_FILTERS */
     double tabular_init_std;       /* std of a tabular agent's initial rows */
-    char optimizer[CONFIG_STR_MAX];/* a2c: "sgd", "rmsprop" or "adam" (a2c.optimizer from it) */
-    A2cParams a2c;                 /* a2c: its settings; the config keys point into it */
+    A2cParams a2c;                 /* a2c: its settings (optimizer too); the keys point into it */
     double alpha_lr, alpha_y;      /* lpg: inner step size and KL weight (Eq. 2) */
-    char inner_optimizer[CONFIG_STR_MAX]; /* lpg: "sgd" or "adam", the inner step of MLP agents */
     int log_points;                /* points of the learning curve */
     char output[LPG_PATH_MAX];     /* the learning curve CSV */
     char stats_output[LPG_PATH_MAX]; /* lpg: CSV of the rule's statistics per point ("": off) */
 
-    /* Derived by train_config_load (with a2c.optimizer). */
-    TrainMethod method_kind;
-    InnerOptimizer inner_kind;     /* from inner_optimizer */
+    InnerOptimizer inner_kind;     /* key inner_optimizer, lpg: "sgd" or "adam", MLP agents' step */
+
+    /* Derived by train_config_finish. */
+    TrainMethod method_kind;       /* from method */
 } TrainConfig;
 
 extern const ConfigField train_config_fields[];
@@ -70,7 +73,7 @@ void train_config_defaults(TrainConfig *config);
  * derived fields. Returns 0, or -1 after reporting "lpg: <file>: key '<k>': ...". */
 int train_config_load(TrainConfig *config, const char *path, int noverrides, char **overrides);
 
-/* Checks the string keys and fills method_kind and a2c.optimizer (train_config_load calls it;
+/* Checks the keys against each other and fills method_kind and conv_filters (train_config_load calls it;
  * call it after changing fields by hand). where names the config in errors. */
 int train_config_finish(TrainConfig *config, const char *where);
 

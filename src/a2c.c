@@ -9,7 +9,7 @@
 #include "softmax.h"
 #include "util.h"
 
-static const char *const optimizer_names[] = {"sgd", "rmsprop", "adam"};
+const char *const optimizer_names[] = {"sgd", "rmsprop", "adam", NULL};
 
 int optimizer_parse(const char *name, OptimizerKind *out)
 {

@@ -70,25 +70,18 @@ static int check_spec(const AgentSpec *spec)
     return 0;
 }
 
-int agent_check_hidden(const double *widths, int count, const char *where)
+int agent_check_hidden(int count, const char *where)
 {
     if (count > AGENT_MAX_HIDDEN)
         return lpg_error("%s: key 'mlp_hidden': at most %d hidden layers", where, AGENT_MAX_HIDDEN);
-    for (int i = 0; i < count; i++)
-        if (widths[i] != (int)widths[i])
-            return lpg_error("%s: key 'mlp_hidden': widths must be integers", where);
     return 0;
 }
 
-int agent_parse_kind(const char *name, int *conv_filters, const char *where)
+const char *const agent_choice_names[] = {"mlp", "conv", NULL};
+
+int agent_choice_filters(int choice)
 {
-    if (strcmp(name, "mlp") == 0)
-        *conv_filters = 0;
-    else if (strcmp(name, "conv") == 0)
-        *conv_filters = AGENT_CONV_FILTERS;
-    else
-        return lpg_error("%s: key 'agent': expected \"mlp\" or \"conv\", got \"%s\"", where, name);
-    return 0;
+    return choice == AGENT_CHOICE_CONV ? AGENT_CONV_FILTERS : 0;
 }
 
 int agent_check_kind(int conv_filters, const EnvSpec *envs, int count, const char *where)
@@ -106,10 +99,10 @@ int agent_check_kind(int conv_filters, const EnvSpec *envs, int count, const cha
 }
 
 int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, int conv_filters,
-                       const double *hidden, int num_hidden, int num_y, int has_value)
+                       const int *hidden, int num_hidden, int num_y, int has_value)
 {
     memset(spec, 0, sizeof *spec);
-    if (agent_check_hidden(hidden, num_hidden, "agent"))
+    if (agent_check_hidden(num_hidden, "agent"))
         return -1;
     spec->kind = env->num_states > 0 ? AGENT_TABULAR : AGENT_MLP;
     if (spec->kind == AGENT_MLP && conv_filters > 0 && env->obs_planes > 0) {
@@ -123,7 +116,7 @@ int agent_spec_for_env(AgentSpec *spec, const EnvSpec *env, int conv_filters,
     spec->obs_dim = env->obs_dim;
     spec->num_hidden = spec->kind != AGENT_TABULAR ? num_hidden : 0;
     for (int i = 0; i < spec->num_hidden; i++)
-        spec->hidden[i] = (int)hidden[i];
+        spec->hidden[i] = hidden[i];
     spec->num_actions = env->num_actions;
     spec->num_y = num_y;
     spec->has_value = has_value;

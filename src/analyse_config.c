@@ -7,10 +7,10 @@
 #include "util.h"
 
 #define F(key, type, member, min, max, help) \
-    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_LEARNING}
+    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_LEARNING, NULL}
 /* An output-only key (config.h). */
 #define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_OUTPUT}
+    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
 
 const ConfigField analyse_config_fields[] = {
     F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file"),

@@ -55,10 +55,11 @@ static void print_summary(const TrainResult *result, const TrainConfig *c, const
     train_final_score(result, &score);
     long long steps = (long long)result->point_steps[result->num_points - 1];
     printf("%s on %s: final score %.4g +- %.2g reward per step over the last %d%% of steps "
-           "(%d seeds, %lld steps each, %.1fs)\n", c->method, spec->name, score.mean, score.se,
-           TRAIN_FINAL_PERCENT, score.seeds, steps, result->seconds);
+           "(%d seeds, %lld steps each, %.1fs)\n", train_method_names[c->method], spec->name,
+           score.mean, score.se, TRAIN_FINAL_PERCENT, score.seeds, steps, result->seconds);
     printf("%s on %s: final return %.4g +- %.2g (%lld episodes ended in that window)\n",
-           c->method, spec->name, score.return_mean, score.return_se, (long long)score.episodes);
+           train_method_names[c->method], spec->name, score.return_mean, score.return_se,
+           (long long)score.episodes);
     printf("learning curve: %s\n", c->output);
 }
 

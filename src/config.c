@@ -50,6 +50,8 @@ static const char *type_name(ConfigType type)
     case CONFIG_PATH: return "path";
     case CONFIG_PATH_LIST: return "list of paths";
     case CONFIG_DOUBLE_LIST: return "list of numbers";
+    case CONFIG_ENUM: return "choice";
+    case CONFIG_INT_LIST: return "list of ints";
     }
     return "?";
 }
@@ -57,14 +59,6 @@ static const char *type_name(ConfigType type)
 static const char *type_phrase(ConfigType type)
 {
     return type == CONFIG_INT ? "an integer" : "a number";
-}
-
-static const ConfigField *find_field(const ConfigField *fields, int nfields, const char *key)
-{
-    for (int i = 0; i < nfields; i++)
-        if (strcmp(fields[i].key, key) == 0)
-            return &fields[i];
-    return NULL;
 }
 
 void config_dirname(const char *path, char *out, size_t outsize)
@@ -141,6 +135,34 @@ static int check_count(const ConfigField *f, int count, const char *where)
     return 0;
 }
 
+const char *config_enum_name(const char *const *names, int value)
+{
+    for (int k = 0; names[k]; k++)
+        if (k == value)
+            return names[k];
+    return "?";
+}
+
+/* Stores the index of name in f->names, or reports the names expected. */
+static int store_enum(const ConfigField *f, const char *name, void *out, const char *where)
+{
+    int count = 0;
+    while (f->names[count])
+        count++;
+    for (int k = 0; k < count; k++)
+        if (strcmp(name, f->names[k]) == 0) {
+            *(int *)((char *)out + f->offset) = k;
+            return 0;
+        }
+    char expected[512] = "";
+    for (int k = 0; k < count; k++) {
+        size_t n = strlen(expected);
+        snprintf(expected + n, sizeof expected - n, "%s\"%s\"",
+                 k == 0 ? "" : k == count - 1 ? " or " : ", ", f->names[k]);
+    }
+    return lpg_error("%s: key '%s': expected %s, got \"%s\"", where, f->key, expected, name);
+}
+
 static int apply_value(const ConfigField *f, const cJSON *item, void *out, const char *where,
                        const char *base_dir)
 {
@@ -178,6 +200,29 @@ static int apply_value(const ConfigField *f, const cJSON *item, void *out, const
         list->count = count;
         return 0;
     }
+    case CONFIG_ENUM:
+        if (!cJSON_IsString(item))
+            return lpg_error("%s: key '%s': expected a string", where, f->key);
+        return store_enum(f, item->valuestring, out, where);
+    case CONFIG_INT_LIST: {
+        if (!cJSON_IsArray(item))
+            return lpg_error("%s: key '%s': expected a list of integers", where, f->key);
+        ConfigIntList *list = (ConfigIntList *)slot;
+        int count = cJSON_GetArraySize(item);
+        if (check_count(f, count, where))
+            return -1;
+        int i = 0;
+        for (const cJSON *e = item->child; e; e = e->next, i++) {
+            if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) ||
+                e->valuedouble != floor(e->valuedouble))
+                return lpg_error("%s: key '%s': item %d is not an integer", where, f->key, i);
+            if (e->valuedouble < f->min || e->valuedouble > f->max)
+                return range_error(where, f->key, e->valuedouble, f->min, f->max);
+            list->item[i] = (int)e->valuedouble;
+        }
+        list->count = count;
+        return 0;
+    }
     case CONFIG_DOUBLE_LIST: {
         if (!cJSON_IsArray(item))
             return lpg_error("%s: key '%s': expected a list of numbers", where, f->key);
@@ -204,7 +249,7 @@ int config_apply_json(const cJSON *obj, const ConfigField *fields, int nfields, 
                       const char *where, const char *base_dir)
 {
     for (const cJSON *item = obj->child; item; item = item->next) {
-        const ConfigField *f = find_field(fields, nfields, item->string);
+        const ConfigField *f = config_field(fields, nfields, item->string);
         if (!f)
             return lpg_error("%s: unknown key '%s'", where, item->string);
         if (apply_value(f, item, out, where, base_dir))
@@ -222,7 +267,7 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
     memcpy(key, arg, (size_t)(eq - arg));
     key[eq - arg] = '\0';
     const char *value = eq + 1;
-    const ConfigField *f = find_field(fields, nfields, key);
+    const ConfigField *f = config_field(fields, nfields, key);
     const char *where = "command line"; /* messages go on with "key '<key>': ..." */
     if (!f)
         return lpg_error("%s: unknown key '%s'", where, key);
@@ -242,8 +287,11 @@ int config_apply_override(const char *arg, const ConfigField *fields, int nfield
     case CONFIG_STRING:
     case CONFIG_PATH:
         return store_string(f, value, out, where, ".", NULL);
+    case CONFIG_ENUM:
+        return store_enum(f, value, out, where);
     case CONFIG_PATH_LIST:
-    case CONFIG_DOUBLE_LIST: {
+    case CONFIG_DOUBLE_LIST:
+    case CONFIG_INT_LIST: {
         /* Comma-separated; parsed into a temporary JSON array so both paths share one check. */
         cJSON *array = cJSON_CreateArray();
         char buf[4096];
@@ -310,6 +358,16 @@ void config_print_fields(const ConfigField *fields, int nfields, const void *def
                 n += (size_t)snprintf(def + n, sizeof def - n, "%s%g", j ? "," : "", l->item[j]);
             break;
         }
+        case CONFIG_ENUM:
+            snprintf(def, sizeof def, "\"%s\"", config_enum_name(f->names, *(const int *)slot));
+            break;
+        case CONFIG_INT_LIST: {
+            const ConfigIntList *l = (const ConfigIntList *)slot;
+            size_t n = 0;
+            for (int j = 0; j < l->count && n < sizeof def - 24; j++)
+                n += (size_t)snprintf(def + n, sizeof def - n, "%s%d", j ? "," : "", l->item[j]);
+            break;
+        }
         }
         printf("  %-22s %-15s %s [default: %s]\n", f->key, type_name(f->type), f->help, def);
     }
@@ -338,6 +396,11 @@ static cJSON *field_to_json(const ConfigField *f, const void *config)
     case CONFIG_DOUBLE_LIST: {
         const ConfigDoubleList *list = (const ConfigDoubleList *)slot;
         return cJSON_CreateDoubleArray(list->item, list->count);
+    }
+    case CONFIG_ENUM: return cJSON_CreateString(config_enum_name(f->names, *(const int *)slot));
+    case CONFIG_INT_LIST: {
+        const ConfigIntList *list = (const ConfigIntList *)slot;
+        return cJSON_CreateIntArray(list->item, list->count);
     }
     }
     return NULL;
@@ -402,7 +465,7 @@ int config_get_int(const cJSON *obj, const char *key, int required, int min, int
     const cJSON *item = get_member(obj, key, required, where, &missing);
     if (missing)
         return required ? -1 : 0;
-    ConfigField f = {key, CONFIG_INT, 0, min, max, "", CONFIG_LEARNING};
+    ConfigField f = {key, CONFIG_INT, 0, min, max, "", CONFIG_LEARNING, NULL};
     if (!cJSON_IsNumber(item))
         return lpg_error("%s: key '%s': expected an integer", where, key);
     return store_number(&f, item->valuedouble, out, where);
@@ -415,7 +478,7 @@ int config_get_double(const cJSON *obj, const char *key, int required, double mi
     const cJSON *item = get_member(obj, key, required, where, &missing);
     if (missing)
         return required ? -1 : 0;
-    ConfigField f = {key, CONFIG_DOUBLE, 0, min, max, "", CONFIG_LEARNING};
+    ConfigField f = {key, CONFIG_DOUBLE, 0, min, max, "", CONFIG_LEARNING, NULL};
     if (!cJSON_IsNumber(item))
         return lpg_error("%s: key '%s': expected a number", where, key);
     return store_number(&f, item->valuedouble, out, where);

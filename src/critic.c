@@ -12,7 +12,7 @@
 #define CRITIC_BUFFERS 5
 
 /* The value-only network of a critic for env. Returns 0, or -1 after reporting. */
-static int critic_net(Agent *net, const EnvSpec *env, int conv_filters, const double *hidden,
+static int critic_net(Agent *net, const EnvSpec *env, int conv_filters, const int *hidden,
                       int num_hidden)
 {
     AgentSpec spec;
@@ -34,7 +34,7 @@ static void critic_table(BufferSpec table[CRITIC_BUFFERS], Critic *c, const Agen
     memcpy(table, t, sizeof t);
 }
 
-size_t critic_bytes(const EnvSpec *env, int conv_filters, const double *hidden, int num_hidden,
+size_t critic_bytes(const EnvSpec *env, int conv_filters, const int *hidden, int num_hidden,
                     int t_len, int n)
 {
     Critic c;
@@ -45,7 +45,7 @@ size_t critic_bytes(const EnvSpec *env, int conv_filters, const double *hidden, 
     return buffers_size(table, CRITIC_BUFFERS) + agent_work_bytes(&c.net, (t_len + 1) * n);
 }
 
-int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const double *hidden,
+int critic_init(Critic *c, const EnvSpec *env, int conv_filters, const int *hidden,
                 int num_hidden, int t_len, int n, Rng *rng)
 {
     memset(c, 0, sizeof *c);

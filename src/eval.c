@@ -100,10 +100,6 @@ static int load_a2c_keys(const EvalConfig *c, EvalFamily family, TrainConfig *ou
     train_config_defaults(out);
     if (config_load(path, train_config_fields, train_config_num_fields, out, 0, NULL))
         return lpg_error("%s: key '%s': cannot use the A2C config %s", c->source, key, path);
-    OptimizerKind optimizer;
-    if (optimizer_parse(out->optimizer, &optimizer))
-        return lpg_error("%s: key 'optimizer': expected \"sgd\", \"rmsprop\" or \"adam\", got \"%s\"",
-                         path, out->optimizer);
     return 0;
 }
 
@@ -178,7 +174,7 @@ static TrainConfig shared_train_config(const EvalConfig *c, const EnvSpec *spec)
     t.seed = c->seed, t.seeds = c->seeds, t.steps = eval_env_steps(c, spec);
     t.copies = c->copies, t.unroll = c->unroll, t.threads = c->threads;
     t.mlp_hidden = c->mlp_hidden;
-    snprintf(t.agent, sizeof t.agent, "%s", c->agent);
+    t.agent = c->agent;
     t.conv_filters = c->conv_filters;
     t.log_points = c->log_points;
     return t;
@@ -189,14 +185,13 @@ static TrainConfig lpg_train_config(const EvalConfig *c, const EvalRule *rule,
                                     const RuleLayout *layout, const EnvSpec *spec)
 {
     TrainConfig t = shared_train_config(c, spec);
-    strcpy(t.method, layout->method == RULE_LPG_V ? "lpg_v" : "lpg");
+    t.method = layout->method == RULE_LPG_V ? TRAIN_METHOD_LPG_V : TRAIN_METHOD_LPG;
     snprintf(t.rule, sizeof t.rule, "%s", rule->path);
     t.alpha_lr = spec->num_states == 0     ? rule->mlp_alpha_lr
                  : spec->kind == ENV_CHAIN ? rule->chain_alpha_lr
                                            : rule->tabular_alpha_lr;
     t.alpha_y = rule->alpha_y;
-    snprintf(t.inner_optimizer, sizeof t.inner_optimizer, "%s", rule->inner_optimizer);
-    inner_optimizer_parse(t.inner_optimizer, &t.inner_kind, c->source); /* checked on load */
+    inner_optimizer_parse(rule->inner_optimizer, &t.inner_kind, c->source); /* checked on load */
     return t;
 }
 
@@ -204,8 +199,7 @@ static TrainConfig a2c_train_config(const EvalConfig *c, const EnvSpec *spec,
                                     const TrainConfig *tuned)
 {
     TrainConfig t = shared_train_config(c, spec);
-    strcpy(t.method, "a2c");
-    strcpy(t.optimizer, tuned->optimizer);
+    t.method = TRAIN_METHOD_A2C;
     t.a2c = tuned->a2c;
     return t;
 }
@@ -506,13 +500,21 @@ static uint64_t hash_learning_keys(uint64_t crc, const EvalConfig *c)
         if (f->role != CONFIG_LEARNING)
             continue;
         switch (f->type) {
-        case CONFIG_INT: case CONFIG_BOOL: crc = crc32_z(crc, slot, sizeof(int)); break;
+        case CONFIG_INT: case CONFIG_BOOL: case CONFIG_ENUM:
+            crc = crc32_z(crc, slot, sizeof(int));
+            break;
         case CONFIG_DOUBLE: crc = crc32_z(crc, slot, sizeof(double)); break;
         case CONFIG_STRING: crc = crc32_z(crc, slot, strlen((const char *)slot)); break;
         case CONFIG_DOUBLE_LIST: {
             const ConfigDoubleList *list = (const ConfigDoubleList *)slot;
             crc = crc32_z(crc, (const unsigned char *)list,
                           offsetof(ConfigDoubleList, item) + (size_t)list->count * sizeof(double));
+            break;
+        }
+        case CONFIG_INT_LIST: {
+            const ConfigIntList *list = (const ConfigIntList *)slot;
+            crc = crc32_z(crc, (const unsigned char *)list,
+                          offsetof(ConfigIntList, item) + (size_t)list->count * sizeof(int));
             break;
         }
         case CONFIG_PATH: case CONFIG_PATH_LIST: break;

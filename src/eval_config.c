@@ -10,10 +10,14 @@
 #include "eval.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_LEARNING}
+#define F(key, type, member, min, max, help) \
+    {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_LEARNING, NULL}
 /* An output-only key (config.h): MPI ranks may differ in it. */
 #define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_OUTPUT}
+    {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
+/* A key whose value is one of names, stored as its index. */
+#define E(key, member, names, help) \
+    {key, CONFIG_ENUM, offsetof(EvalConfig, member), 0, 0, help, CONFIG_LEARNING, names}
 
 const ConfigField eval_config_fields[] = {
     F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file, method \"lpg\" (or "
@@ -31,12 +35,12 @@ const ConfigField eval_config_fields[] = {
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
     OUT("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
     OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
-    F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
-    F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
+    F("mlp_hidden", CONFIG_INT_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    E("agent", agent, agent_choice_names, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
     F("chain_alpha_lr", CONFIG_DOUBLE, chain_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents on chains (0: tabular_alpha_lr)"),
     F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents (SGD's step, or Adam's with inner_optimizer adam)"),
-    F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
+    E("inner_optimizer", inner_optimizer, inner_optimizer_names, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("a2c_tabular_grid", CONFIG_PATH, a2c[EVAL_TABULAR_GRID], 0, 0, "tuned A2C train config: tabular grids"),
     F("a2c_random_grid", CONFIG_PATH, a2c[EVAL_RANDOM_GRID], 0, 0, "tuned A2C train config: random grids"),
@@ -72,12 +76,12 @@ void eval_config_defaults(EvalConfig *c)
     c->threads = 4;
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
-    strcpy(c->agent, "mlp");
+    c->agent = AGENT_CHOICE_MLP;
     /* The rule steps default to those chosen for the default rule, checkpoints/general.lpg. */
     c->tabular_alpha_lr = 4;
     c->chain_alpha_lr = 8;
     c->mlp_alpha_lr = 0.003;
-    strcpy(c->inner_optimizer, "adam");
+    c->inner_optimizer = INNER_ADAM;
     c->alpha_y = 1;
     for (int f = 0; f < EVAL_FAMILIES; f++)
         strcpy(c->a2c[f], eval_families[f].a2c_default);
@@ -217,9 +221,9 @@ static int eval_config_check(EvalConfig *c, const char *where)
 {
     if (c->envs.count < 1)
         return lpg_error("%s: key 'envs': at least one environment file is required", where);
-    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where) ||
-        agent_parse_kind(c->agent, &c->conv_filters, where))
+    if (agent_check_hidden(c->mlp_hidden.count, where))
         return -1;
+    c->conv_filters = agent_choice_filters(c->agent);
     if (c->num_rules == 0 && add_rule(c, "lpg", c->rule, NULL, where))
         return -1;
     for (int i = 0; i < c->num_rules; i++) {
@@ -235,7 +239,8 @@ static int eval_config_check(EvalConfig *c, const char *where)
         if (isnan(r->alpha_y))
             r->alpha_y = c->alpha_y;
         if (!r->inner_optimizer[0])
-            snprintf(r->inner_optimizer, sizeof r->inner_optimizer, "%s", c->inner_optimizer);
+            snprintf(r->inner_optimizer, sizeof r->inner_optimizer, "%s",
+                     inner_optimizer_names[c->inner_optimizer]);
         InnerOptimizer o;
         char rule_where[LPG_PATH_MAX + 64];
         snprintf(rule_where, sizeof rule_where, "%s: rule '%s'", where, r->name);

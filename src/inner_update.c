@@ -7,6 +7,8 @@
 
 #include "util.h"
 
+const char *const inner_optimizer_names[] = {"sgd", "adam", NULL};
+
 int inner_optimizer_parse(const char *name, InnerOptimizer *optimizer, const char *where)
 {
     if (strcmp(name, "sgd") == 0)

@@ -20,7 +20,7 @@ int level_a2c_load(TrainConfig *a2c, const char *path, const char *key, const ch
         return -1;
     if (a2c->method_kind != TRAIN_A2C)
         return lpg_error("%s: key '%s': %s has method \"%s\", not \"a2c\"", where, key, path,
-                         a2c->method);
+                         train_method_names[a2c->method]);
     return 0;
 }
 

@@ -31,7 +31,7 @@ typedef struct {
 } Sizes;
 
 /* The agent's sizes for spec (the layout agent_setup computes), or all zero if it has none. */
-static Sizes agent_sizes(const EnvSpec *spec, int conv_filters, const ConfigDoubleList *mlp_hidden,
+static Sizes agent_sizes(const EnvSpec *spec, int conv_filters, const ConfigIntList *mlp_hidden,
                          int num_y, int has_value)
 {
     Sizes z = {0, 0, 0, 0, 0, 0};

@@ -8,10 +8,17 @@
 #include "bandit.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_LEARNING}
+#define F(key, type, member, min, max, help) \
+    {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_LEARNING, NULL}
 /* An output-only key (config.h): a resumed run may change it. */
 #define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_OUTPUT}
+    {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
+/* A key whose value is one of names, stored as its index. */
+#define E(key, member, names, help) \
+    {key, CONFIG_ENUM, offsetof(MetaConfig, member), 0, 0, help, CONFIG_LEARNING, names}
+
+static const char *const level_sampler_names[] = {"uniform", "regret", NULL};
+static const char *const meta_optimizer_names[] = {"metagrad", "es", NULL};
 
 const ConfigField meta_config_fields[] = {
     F("envs", CONFIG_PATH_LIST, envs, 0, 0, "environment files (relative to this config)"),
@@ -24,8 +31,8 @@ const ConfigField meta_config_fields[] = {
     F("mlp_lifetime_updates", CONFIG_INT, mlp_lifetime_updates, 0, 100000000, "agent updates per lifetime of MLP agents (0: lifetime_updates)"),
     OUT("meta_steps", CONFIG_INT, meta_steps, 1, META_STEPS_MAX, "meta-steps of the run"),
     F("rule_hidden", CONFIG_INT, rule_hidden, 1, 4096, "LSTM width of the rule"),
-    F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
-    F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
+    F("mlp_hidden", CONFIG_INT_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    E("agent", agent, agent_choice_names, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("meta_lr", CONFIG_DOUBLE, meta_lr, 0, 1, "Adam learning rate on eta"),
     F("meta_clip", CONFIG_DOUBLE, meta_clip, 0, 1e9, "global-norm clip of the meta-gradient (0: off)"),
     F("beta0", CONFIG_DOUBLE, beta0, 0, 100, "weight of H(pi) in J"),
@@ -45,20 +52,20 @@ const ConfigField meta_config_fields[] = {
     OUT("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
     OUT("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
     F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
-    F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "inner step of MLP agents: \"sgd\" (theta -= alpha_lr grad L) or \"adam\" (Adam on grad L with step alpha_lr; then mlp_lrs of order 0.001-0.01); tabular agents always take the per-state mean SGD step"),
-    F("method", CONFIG_STRING, method, 0, 0, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 12)"),
+    E("inner_optimizer", optimizer, inner_optimizer_names, "inner step of MLP agents: \"sgd\" (theta -= alpha_lr grad L) or \"adam\" (Adam on grad L with step alpha_lr; then mlp_lrs of order 0.001-0.01); tabular agents always take the per-state mean SGD step"),
+    E("method", method, rule_method_names, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 12)"),
     F("lifetime_inputs", CONFIG_BOOL, lifetime_inputs, 0, 1, "the rule also reads the agent's progress through its lifetime, n/N and log N (docs/method.md section 10.4)"),
     F("lifetime_range", CONFIG_DOUBLE_LIST, lifetime_range, 1, 100000000, "[min, max]: each lifetime's length in updates drawn log-uniform from this range (rounded up to whole windows) instead of lifetime_updates; absent (the default): fixed lengths"),
     F("mlp_lifetime_range", CONFIG_DOUBLE_LIST, mlp_lifetime_range, 1, 100000000, "[min, max]: the same for MLP agents (absent: lifetime_range when set, else mlp_lifetime_updates)"),
     F("y_softmax", CONFIG_BOOL, y_softmax, 0, 1, "lpg: y and y_hat are softmax distributions and the agent descends KL(y||y_hat) (false: unconstrained, with 1/2 ||y - y_hat||^2; an ablation)"),
-    F("level_sampler", CONFIG_STRING, level_sampler, 0, 0, "levels of the procedural environments: \"uniform\" (a fresh random layout per lifetime) or \"regret\" (a buffer of layouts replayed by their regret against tuned A2C; docs/method.md section 10.6)"),
+    E("level_sampler", level_regret, level_sampler_names, "levels of the procedural environments: \"uniform\" (a fresh random layout per lifetime) or \"regret\" (a buffer of layouts replayed by their regret against tuned A2C; docs/method.md section 10.6)"),
     F("level_buffer_size", CONFIG_INT, level_buffer_size, 1, 100000, "regret: levels kept per procedural environment (GROOVE: 4000)"),
     F("level_replay_prob", CONFIG_DOUBLE, level_replay_prob, 0, 1, "regret: probability that a new lifetime replays a buffered level instead of drawing a fresh one (GROOVE: 0.5)"),
     F("level_temperature", CONFIG_DOUBLE, level_temperature, 0.001, 100, "regret: beta of the rank weights (1/rank)^(1/beta) (PLR: 0.1)"),
     F("level_staleness", CONFIG_DOUBLE, level_staleness, 0, 1, "regret: rho, the staleness share of the replay distribution (PLR: 0.1)"),
     F("level_a2c_tabular_grid", CONFIG_PATH, level_a2c_tabular_grid, 0, 0, "regret: tuned A2C train config scoring procedural_grid levels (relative to this config)"),
     F("level_a2c_random_grid", CONFIG_PATH, level_a2c_random_grid, 0, 0, "regret: tuned A2C train config scoring procedural_random_grid levels"),
-    F("meta_optimizer", CONFIG_STRING, meta_optimizer, 0, 0, "\"metagrad\" (the exact meta-gradient over windows of K updates) or \"es\" (evolution strategies over whole lifetimes; the es_* keys; docs/method.md section 13)"),
+    E("meta_optimizer", use_es, meta_optimizer_names, "\"metagrad\" (the exact meta-gradient over windows of K updates) or \"es\" (evolution strategies over whole lifetimes; the es_* keys; docs/method.md section 13)"),
     F("es_sigma", CONFIG_DOUBLE, es_sigma, 0, 1e3, "es: std of the perturbations of eta (> 0)"),
     F("es_population", CONFIG_INT, es_population, 1, 65536, "es: antithetic pairs per generation (members: twice this)"),
     F("es_lr", CONFIG_DOUBLE, es_lr, 0, 1, "es: Adam learning rate on eta (no clipping)"),
@@ -84,8 +91,9 @@ void meta_config_defaults(MetaConfig *c)
     c->lifetime_updates = 500;
     c->meta_steps = 1000;
     c->rule_hidden = 32;
-    set_list(&c->mlp_hidden, (const double[]){32}, 1);
-    strcpy(c->agent, "mlp");
+    c->mlp_hidden.count = 1;
+    c->mlp_hidden.item[0] = 32;
+    c->agent = AGENT_CHOICE_MLP;
     c->meta_lr = 1e-3;
     c->meta_clip = 0.5;
     c->beta0 = 0.05;
@@ -104,30 +112,24 @@ void meta_config_defaults(MetaConfig *c)
     c->log_every = 10;
     c->rule_every = 0;
     c->input_grad = 0;
-    strcpy(c->inner_optimizer, "sgd");
     c->optimizer = INNER_SGD;
-    strcpy(c->method, "lpg");
+    c->method = RULE_LPG;
     c->y_softmax = 1;
-    strcpy(c->level_sampler, "uniform");
+    c->level_regret = 0;
     c->level_buffer_size = 4000;
     c->level_replay_prob = 0.5;
     c->level_temperature = 0.1;
     c->level_staleness = 0.1;
-    strcpy(c->meta_optimizer, "metagrad");
+    c->use_es = 0;
     c->es_sigma = 0.1;      /* GROOVE's corrected setting (April 2024) */
     c->es_population = 512; /* GROOVE: 512 agents, doubled into antithetic pairs */
     c->es_lr = 0.01;        /* GROOVE's corrected setting */
     c->es_lifetimes_per_member = 1;
 }
 
-/* The ES keys: meta_optimizer names a known optimiser, σ is positive, a generation is not too
- * large. Sets use_es. */
-static int check_es(MetaConfig *c, const char *path)
+/* The ES keys: σ is positive, a generation is not too large. */
+static int check_es(const MetaConfig *c, const char *path)
 {
-    if (strcmp(c->meta_optimizer, "metagrad") != 0 && strcmp(c->meta_optimizer, "es") != 0)
-        return lpg_error("%s: key 'meta_optimizer': expected \"metagrad\" or \"es\", got \"%s\"",
-                         path, c->meta_optimizer);
-    c->use_es = strcmp(c->meta_optimizer, "es") == 0;
     if (!(c->es_sigma > 0))
         return lpg_error("%s: key 'es_sigma': must be > 0, got %g", path, c->es_sigma);
     if (2LL * c->es_population * c->es_lifetimes_per_member > META_ES_LIFETIMES_MAX)
@@ -159,10 +161,9 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         return -1;
     if (c->envs.count == 0)
         return lpg_error("%s: key 'envs': at least one environment file is required", path);
-    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, path) ||
-        agent_parse_kind(c->agent, &c->conv_filters, path) ||
-        inner_optimizer_parse(c->inner_optimizer, &c->optimizer, path))
+    if (agent_check_hidden(c->mlp_hidden.count, path))
         return -1;
+    c->conv_filters = agent_choice_filters(c->agent);
     if ((long long)c->tabular_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS ||
         (long long)c->mlp_lrs.count * c->alpha_ys.count > BANDIT_MAX_ARMS)
         return lpg_error("%s: keys 'tabular_lrs'/'mlp_lrs' x 'alpha_ys': at most %d bandit arms",
@@ -171,18 +172,11 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
         check_range(&c->mlp_lifetime_range, "mlp_lifetime_range", c->K, path) ||
         check_es(c, path))
         return -1;
-    if (strcmp(c->method, "lpg") != 0 && strcmp(c->method, "lpg_v") != 0)
-        return lpg_error("%s: key 'method': expected \"lpg\" or \"lpg_v\", got \"%s\"", path,
-                         c->method);
-    if (strcmp(c->level_sampler, "uniform") != 0 && strcmp(c->level_sampler, "regret") != 0)
-        return lpg_error("%s: key 'level_sampler': expected \"uniform\" or \"regret\", got \"%s\"",
-                         path, c->level_sampler);
-    c->level_regret = strcmp(c->level_sampler, "regret") == 0;
     if (c->level_regret && c->use_es) /* ES lifetimes draw their tasks per generation */
         return lpg_error("%s: keys 'level_sampler' and 'meta_optimizer': levels chosen by regret "
                          "are built for the meta-gradient's lifetimes, not ES generations; use "
                          "level_sampler \"uniform\" with meta_optimizer \"es\"", path);
-    if (strcmp(c->method, "lpg_v") == 0 && !c->y_softmax)
+    if (c->method == RULE_LPG_V && !c->y_softmax)
         return lpg_error("%s: key 'y_softmax': method \"lpg_v\" has no y; leave y_softmax true",
                          path);
     return 0;
@@ -191,7 +185,7 @@ int meta_config_load(MetaConfig *c, const char *path, int noverrides, char **ove
 void meta_config_rule_layout(const MetaConfig *c, RuleLayout *layout)
 {
     rule_layout_lifetime(layout, c->rule_hidden, c->lifetime_inputs);
-    if (strcmp(c->method, "lpg_v") == 0) {
+    if (c->method == RULE_LPG_V) {
         layout->method = RULE_LPG_V;
         layout->value_lr = c->critic_lr;
         layout->value_tabular_lr = c->critic_tabular_lr;

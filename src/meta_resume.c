@@ -56,7 +56,7 @@ static size_t agent_shape_of(const MetaConfig *c, int64_t shape[AGENT_SHAPE_MAX]
     shape[0] = c->conv_filters;
     shape[1] = c->mlp_hidden.count;
     for (int l = 0; l < c->mlp_hidden.count && l < AGENT_MAX_HIDDEN; l++)
-        shape[2 + l] = (int64_t)c->mlp_hidden.item[l];
+        shape[2 + l] = c->mlp_hidden.item[l];
     return 2 + (size_t)(c->mlp_hidden.count < AGENT_MAX_HIDDEN ? c->mlp_hidden.count
                                                                : AGENT_MAX_HIDDEN);
 }
@@ -93,7 +93,7 @@ static int check_agent_shape(const MetaRun *run, const Checkpoint *ck)
     return lpg_error("%s: was made with agent \"%s\" (%lld filters), mlp_hidden [%s] but %s says "
                      "agent \"%s\", mlp_hidden [%s]; resume with the same agent", ck->path,
                      saved[0] > 0 ? "conv" : "mlp", (long long)saved[0], had, run->config_path,
-                     run->config.agent, want);
+                     agent_choice_names[run->config.agent], want);
 }
 
 static int save_lives(const MetaRun *run, CheckpointWriter *w)

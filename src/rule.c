@@ -270,6 +270,8 @@ static void heads_backward(real *dpi_w, real *dpi_b, real *dy_w, real *dy_b, rea
 
 /* ---- the rule ---------------------------------------------------------------------------- */
 
+const char *const rule_method_names[] = {"lpg", "lpg_v", NULL};
+
 const char *const rule_group_names[RULE_GROUPS] = {
     [RULE_GROUP_PHI_W1] = "phi_w1", [RULE_GROUP_PHI_B1] = "phi_b1", [RULE_GROUP_PHI_W2] = "phi_w2",
     [RULE_GROUP_PHI_B2] = "phi_b2", [RULE_GROUP_LSTM_WX] = "lstm_wx",

@@ -360,7 +360,7 @@ static void print_progress(const TrainShared *sh, int64_t done, double recent, d
         snprintf(ret, sizeof ret, "%.3g", recent);
     double left = rate > 0 ? (total - (double)done) / rate : 0;
     fprintf(stderr, "%strain %s %s: %s/%s steps (%.0f%%), %s steps/s, return %s, %.0fs left%s",
-            tty ? "\r" : "", sh->config->method, sh->spec->name, done_text, total_text,
+            tty ? "\r" : "", train_method_names[sh->config->method], sh->spec->name, done_text, total_text,
             total > 0 ? 100.0 * (double)done / total : 100.0, rate_text, ret, left,
             tty && !final ? "   " : "   \n");
     fflush(stderr);
@@ -398,10 +398,10 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
 int train_check_rule(const TrainConfig *c, const RuleLayout *layout)
 {
     int lpg_v = layout->method == RULE_LPG_V;
-    if (lpg_v != (strcmp(c->method, "lpg_v") == 0))
+    if (lpg_v != (c->method == TRAIN_METHOD_LPG_V))
         return lpg_error("%s: is a rule of kind %s, to be used with method \"%s\", but the config "
                          "says method \"%s\"", c->rule, rule_kind_name(layout),
-                         lpg_v ? "lpg_v" : "lpg", c->method);
+                         lpg_v ? "lpg_v" : "lpg", train_method_names[c->method]);
     return 0;
 }
 

@@ -5,14 +5,20 @@
 #include "train.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_LEARNING}
+#define F(key, type, member, min, max, help) \
+    {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_LEARNING, NULL}
 /* An output-only key (config.h). */
 #define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_OUTPUT}
+    {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
+/* A key whose value is one of names, stored as its index. */
+#define E(key, member, names, help) \
+    {key, CONFIG_ENUM, offsetof(TrainConfig, member), 0, 0, help, CONFIG_LEARNING, names}
+
+const char *const train_method_names[] = {"a2c", "lpg", "lpg_v", NULL};
 
 const ConfigField train_config_fields[] = {
     F("env", CONFIG_PATH, env, 0, 0, "environment file (required)"),
-    F("method", CONFIG_STRING, method, 0, 0, "\"a2c\", \"lpg\" (a saved rule) or \"lpg_v\" (a saved LPG-V rule)"),
+    E("method", method, train_method_names, "\"a2c\", \"lpg\" (a saved rule) or \"lpg_v\" (a saved LPG-V rule)"),
     F("rule", CONFIG_PATH, rule, 0, 0, "lpg: rule or meta-training checkpoint file"),
     F("seed", CONFIG_INT, seed, 0, 2000000000, "first seed; the seeds are seed .. seed+seeds-1"),
     F("seeds", CONFIG_INT, seeds, 1, 1024, "agents trained, one per seed"),
@@ -21,10 +27,10 @@ const ConfigField train_config_fields[] = {
     F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
     OUT("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
     OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
-    F("mlp_hidden", CONFIG_DOUBLE_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
-    F("agent", CONFIG_STRING, agent, 0, 0, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
+    F("mlp_hidden", CONFIG_INT_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
+    E("agent", agent, agent_choice_names, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
     F("tabular_init_std", CONFIG_DOUBLE, tabular_init_std, 0, 100, "std of initial tabular rows"),
-    F("optimizer", CONFIG_STRING, optimizer, 0, 0, "a2c: \"sgd\", \"rmsprop\" or \"adam\""),
+    E("optimizer", a2c.optimizer, optimizer_names, "a2c: \"sgd\", \"rmsprop\" or \"adam\""),
     F("lr", CONFIG_DOUBLE, a2c.lr, 0, 1e6, "a2c: learning rate"),
     F("entropy_cost", CONFIG_DOUBLE, a2c.entropy_cost, 0, 100, "a2c: weight of the entropy bonus"),
     F("value_cost", CONFIG_DOUBLE, a2c.value_cost, 0, 100, "a2c: weight of the value loss"),
@@ -33,7 +39,7 @@ const ConfigField train_config_fields[] = {
     F("rmsprop_decay", CONFIG_DOUBLE, a2c.rmsprop_decay, 0, 1, "a2c: RMSprop decay"),
     F("optimizer_eps", CONFIG_DOUBLE, a2c.eps, 0, 1, "a2c: RMSprop/Adam epsilon"),
     F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner step (tabular: per-state mean, 2-8 as meta-trained; MLP: SGD, or Adam's step size with inner_optimizer adam)"),
-    F("inner_optimizer", CONFIG_STRING, inner_optimizer, 0, 0, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
+    E("inner_optimizer", inner_kind, inner_optimizer_names, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
     F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
     OUT("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),
@@ -44,7 +50,7 @@ const int train_config_num_fields = (int)(sizeof train_config_fields / sizeof tr
 void train_config_defaults(TrainConfig *c)
 {
     memset(c, 0, sizeof *c);
-    strcpy(c->method, "a2c");
+    c->method = TRAIN_METHOD_A2C;
     c->seed = 0;
     c->seeds = 4;
     c->steps = 1000000;
@@ -53,8 +59,8 @@ void train_config_defaults(TrainConfig *c)
     c->threads = 2;
     c->mlp_hidden.count = 1;
     c->mlp_hidden.item[0] = 32;
-    strcpy(c->agent, "mlp");
-    strcpy(c->optimizer, "adam");
+    c->agent = AGENT_CHOICE_MLP;
+    c->a2c.optimizer = OPTIMIZER_ADAM;
     c->a2c.lr = 1e-3;
     c->a2c.entropy_cost = 0.01;
     c->a2c.value_cost = 0.5;
@@ -63,7 +69,7 @@ void train_config_defaults(TrainConfig *c)
     c->a2c.rmsprop_decay = 0.99;
     c->a2c.eps = 1e-5;
     c->alpha_lr = 1;
-    strcpy(c->inner_optimizer, "sgd");
+    c->inner_kind = INNER_SGD;
     c->alpha_y = 0.5;
     c->log_points = 50;
     strcpy(c->output, "runs/train.csv");
@@ -73,26 +79,15 @@ int train_config_finish(TrainConfig *c, const char *where)
 {
     if (!c->env[0])
         return lpg_error("%s: key 'env': an environment file is required", where);
-    if (strcmp(c->method, "a2c") == 0)
-        c->method_kind = TRAIN_A2C;
-    else if (strcmp(c->method, "lpg") == 0 || strcmp(c->method, "lpg_v") == 0)
-        c->method_kind = TRAIN_LPG;
-    else
-        return lpg_error("%s: key 'method': expected \"a2c\", \"lpg\" or \"lpg_v\", got \"%s\"",
-                         where, c->method);
+    c->method_kind = c->method == TRAIN_METHOD_A2C ? TRAIN_A2C : TRAIN_LPG;
     if (c->method_kind == TRAIN_A2C && c->stats_output[0])
         return lpg_error("%s: key 'stats_output': rule statistics need a rule (method \"lpg\" or "
                          "\"lpg_v\")", where);
     if (c->method_kind == TRAIN_LPG && !c->rule[0])
-        return lpg_error("%s: key 'rule': method \"%s\" needs a rule file", where, c->method);
-    if (optimizer_parse(c->optimizer, &c->a2c.optimizer))
-        return lpg_error("%s: key 'optimizer': expected \"sgd\", \"rmsprop\" or \"adam\", got \"%s\"",
-                         where, c->optimizer);
-    if (agent_check_hidden(c->mlp_hidden.item, c->mlp_hidden.count, where) ||
-        agent_parse_kind(c->agent, &c->conv_filters, where) ||
-        inner_optimizer_parse(c->inner_optimizer, &c->inner_kind, where))
-        return -1;
-    return 0;
+        return lpg_error("%s: key 'rule': method \"%s\" needs a rule file", where,
+                         train_method_names[c->method]);
+    c->conv_filters = agent_choice_filters(c->agent);
+    return agent_check_hidden(c->mlp_hidden.count, where);
 }
 
 int train_config_load(TrainConfig *c, const char *path, int noverrides, char **overrides)

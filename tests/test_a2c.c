@@ -35,7 +35,7 @@ static int setup(A2cSetup *s, const char *env_path, int num_y, int t_len, int n,
                  const A2cParams *params)
 {
     memset(s, 0, sizeof *s);
-    double hidden[1] = {6};
+    int hidden[1] = {6};
     AgentSpec as;
     if (env_load(env_path, &s->spec) || env_batch_init(&s->env, &s->spec, n, 3) ||
         agent_spec_for_env(&as, &s->spec, 0, hidden, 1, num_y, 1))

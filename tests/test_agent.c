@@ -879,20 +879,17 @@ TEST(agent_conv_matches_a_direct_convolution)
 TEST(agent_conv_spec_from_environments_and_config)
 {
     /* "conv" on an image environment gives a conv agent; elsewhere the MLP or tabular agent. */
-    int filters = -1;
-    CHECK(agent_parse_kind("conv", &filters, "x.json") == 0);
-    CHECK_INT(filters, AGENT_CONV_FILTERS);
-    CHECK(agent_parse_kind("mlp", &filters, "x.json") == 0);
-    CHECK_INT(filters, 0);
-    mute_stderr();
-    CHECK(agent_parse_kind("cnn", &filters, "x.json") == -1);
-    unmute_stderr();
+    CHECK(strcmp(agent_choice_names[AGENT_CHOICE_CONV], "conv") == 0);
+    CHECK_INT(agent_choice_filters(AGENT_CHOICE_CONV), AGENT_CONV_FILTERS);
+    CHECK(strcmp(agent_choice_names[AGENT_CHOICE_MLP], "mlp") == 0);
+    CHECK_INT(agent_choice_filters(AGENT_CHOICE_MLP), 0);
+    CHECK(agent_choice_names[2] == NULL);
     EnvSpec image = {0}, vector = {0}, table = {0};
     image.obs_dim = 400, image.obs_planes = 4, image.obs_height = 10, image.obs_width = 10;
     image.num_actions = 6;
     vector.obs_dim = 12, vector.num_actions = 2;
     table.num_states = 9, table.num_actions = 4;
-    double hidden[1] = {128};
+    int hidden[1] = {128};
     AgentSpec spec;
     Agent a;
     CHECK(agent_spec_for_env(&spec, &image, AGENT_CONV_FILTERS, hidden, 1, 30, 0) == 0);

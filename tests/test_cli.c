@@ -66,8 +66,7 @@ TEST(cli_override_errors_name_the_key_once)
 TEST(cli_agent_key_is_checked_against_the_environments)
 {
     check_cli("train tests/configs/train_chain.json agent=cnn", 1,
-              "lpg: tests/configs/train_chain.json: key 'agent': expected \"mlp\" or \"conv\", "
-              "got \"cnn\"");
+              "lpg: command line: key 'agent': expected \"mlp\" or \"conv\", got \"cnn\"");
     check_cli("train tests/configs/train_chain.json agent=conv", 1,
               "lpg: tests/configs/train_chain.json: key 'agent': \"conv\" needs an environment "
               "whose observation is an image (MinAtar, random grids), and "

@@ -20,13 +20,13 @@ typedef struct {
 } Sample;
 
 static const ConfigField sample_fields[] = {
-    {"steps", CONFIG_INT, offsetof(Sample, steps), 1, 1000, "steps", CONFIG_LEARNING},
-    {"lr", CONFIG_DOUBLE, offsetof(Sample, lr), 0, 10, "learning rate", CONFIG_LEARNING},
-    {"verbose", CONFIG_BOOL, offsetof(Sample, verbose), 0, 1, "chatty", CONFIG_LEARNING},
-    {"name", CONFIG_STRING, offsetof(Sample, name), 0, 0, "a name", CONFIG_LEARNING},
-    {"env", CONFIG_PATH, offsetof(Sample, env), 0, 0, "an env file", CONFIG_LEARNING},
-    {"envs", CONFIG_PATH_LIST, offsetof(Sample, envs), 0, 0, "env files", CONFIG_LEARNING},
-    {"lrs", CONFIG_DOUBLE_LIST, offsetof(Sample, lrs), 0, 100, "grid", CONFIG_LEARNING},
+    {"steps", CONFIG_INT, offsetof(Sample, steps), 1, 1000, "steps", CONFIG_LEARNING, NULL},
+    {"lr", CONFIG_DOUBLE, offsetof(Sample, lr), 0, 10, "learning rate", CONFIG_LEARNING, NULL},
+    {"verbose", CONFIG_BOOL, offsetof(Sample, verbose), 0, 1, "chatty", CONFIG_LEARNING, NULL},
+    {"name", CONFIG_STRING, offsetof(Sample, name), 0, 0, "a name", CONFIG_LEARNING, NULL},
+    {"env", CONFIG_PATH, offsetof(Sample, env), 0, 0, "an env file", CONFIG_LEARNING, NULL},
+    {"envs", CONFIG_PATH_LIST, offsetof(Sample, envs), 0, 0, "env files", CONFIG_LEARNING, NULL},
+    {"lrs", CONFIG_DOUBLE_LIST, offsetof(Sample, lrs), 0, 100, "grid", CONFIG_LEARNING, NULL},
 };
 #define NSAMPLE ((int)(sizeof sample_fields / sizeof sample_fields[0]))
 

@@ -28,7 +28,7 @@ static int fixture_init(Fixture *f, const char *env_path, int t_len, int n, uint
 {
     memset(f, 0, sizeof *f);
     rng_seed(&f->rng, seed, 0);
-    const double hidden[1] = {16};
+    const int hidden[1] = {16};
     AgentSpec spec;
     if (env_load(env_path, &f->spec) || env_batch_init(&f->env, &f->spec, n, seed) ||
         agent_spec_for_env(&spec, &f->spec, 0, hidden, 1, 0, 0) ||

@@ -410,7 +410,7 @@ TEST(eval_command_rejects_bad_configs_and_rules)
              "a2c_chain_distraction=tests/configs/no_such_a2c.json", cfg);
     check_eval_error(args, "key 'a2c_chain_distraction': cannot use the A2C config");
     snprintf(args, sizeof args, "%s mlp_hidden=8.5", cfg);
-    check_eval_error(args, "key 'mlp_hidden': widths must be integers");
+    check_eval_error(args, "key 'mlp_hidden': item 0 is not an integer");
     /* Lists of rules. */
     check_eval_error("tests/configs/eval_rule_and_rules.json",
                      "lpg: tests/configs/eval_rule_and_rules.json: keys 'rule' and 'rules': give "
@@ -513,7 +513,7 @@ TEST(eval_default_config_covers_every_training_variant_and_holds_out_the_rest)
     CHECK(value_listed(&general.tabular_lrs, c.rules[0].tabular_alpha_lr));
     CHECK(value_listed(&general.mlp_lrs, c.rules[0].mlp_alpha_lr));
     CHECK(value_listed(&general.alpha_ys, c.rules[0].alpha_y));
-    CHECK(strcmp(c.rules[0].inner_optimizer, general.inner_optimizer) == 0);
+    CHECK(strcmp(c.rules[0].inner_optimizer, inner_optimizer_names[general.optimizer]) == 0);
     /* The grid specialist keeps its own tuned steps: one tabular step, chains included. */
     CHECK(c.rules[1].chain_alpha_lr == c.rules[1].tabular_alpha_lr);
     CHECK(c.rules[1].alpha_y == 0.5);

@@ -373,7 +373,7 @@ TEST(levels_cli_runs_regret_and_refuses_bad_keys)
     CHECK(checkpoint_find(&ck, "levels_lives") != NULL);
     checkpoint_close(&ck);
     static const struct { const char *args, *message; } bad[] = {
-        {"level_sampler=best", "meta_levels.json: key 'level_sampler': expected \"uniform\" or "
+        {"level_sampler=best", "command line: key 'level_sampler': expected \"uniform\" or "
                                "\"regret\", got \"best\""},
         {"level_replay_prob=1.5", "key 'level_replay_prob': value 1.5 is out of range [0, 1]"},
         {"level_temperature=0", "key 'level_temperature': value 0 is out of range"},

@@ -151,7 +151,7 @@ static int curve_at_4_updates(const RuleLayout *layout, const real *eta, int upd
     snprintf(c.env, sizeof c.env, "configs/envs/tabular_dense.json");
     c.seed = 3, c.seeds = 2, c.steps = updates * 8 * 20;
     c.copies = 8, c.unroll = 20, c.log_points = updates / 2, c.threads = 2, c.alpha_lr = 20;
-    strcpy(c.method, "lpg");
+    c.method = TRAIN_METHOD_LPG;
     strcpy(c.rule, "(in memory)");
     strcpy(c.stats_output, "(in memory)");
     EnvSpec spec;

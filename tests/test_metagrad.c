@@ -92,7 +92,7 @@ static int setup_window_full(Setup *s, const char *env_path, AgentKind kind, int
     Window *w = &s->window;
     for (int i = 0; i < n; i++)
         w->gamma[i] = (real)s->spec.gamma;
-    const double critic_hidden[1] = {5};
+    const int critic_hidden[1] = {5};
     if (method == RULE_LPG_V &&
         critic_init(&s->critic, &s->spec, 0, critic_hidden, 1, t_len, n, &rng))
         return -1;

@@ -44,7 +44,7 @@ static int train_lpg(const char *env_path, double alpha_lr, int stats, const Rul
                      const real *eta, TrainResult *r)
 {
     TrainConfig c = small_config(env_path, 2, 6 * 8 * 20);
-    strcpy(c.method, "lpg");
+    c.method = TRAIN_METHOD_LPG;
     strcpy(c.rule, "(in memory)");
     if (stats)
         strcpy(c.stats_output, "(in memory)");
@@ -180,9 +180,9 @@ static int train_lpg_inner(const char *env_path, const char *optimizer, double a
     if (!eta)
         return -1;
     TrainConfig c = small_config(env_path, 3, 12 * 8 * 20);
-    strcpy(c.method, "lpg");
+    c.method = TRAIN_METHOD_LPG;
     strcpy(c.rule, "(in memory)");
-    strcpy(c.inner_optimizer, optimizer);
+    c.inner_kind = strcmp(optimizer, "adam") == 0 ? INNER_ADAM : INNER_SGD;
     c.alpha_lr = alpha_lr;
     c.threads = threads;
     EnvSpec spec;
