@@ -4,6 +4,7 @@
 
 #include "analyse.h"
 #include "env.h"
+#include "run_keys.h"
 #include "util.h"
 
 #define F(key, type, member, min, max, help) \
@@ -20,11 +21,11 @@ const ConfigField analyse_config_fields[] = {
     F("gamma", CONFIG_DOUBLE, gamma, 0, 0.9999, "the rule's discount input, and value iteration's and the TD value's"),
     F("epsilon", CONFIG_DOUBLE, epsilon, 1e-6, 1, "the fixed policy: epsilon-greedy on the optimal values at gamma"),
     F("random_start", CONFIG_BOOL, random_start, 0, 1, "episodes start at random free cells (so every cell is visited)"),
-    F("copies", CONFIG_INT, copies, 1, 4096, "environment copies (n)"),
-    F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
+    RUN_KEY_COPIES(AnalyseConfig, 4096),
+    RUN_KEY_UNROLL(AnalyseConfig),
     F("updates", CONFIG_INT, updates, 1, 10000000, "y updates per instance"),
     F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "inner step (tabular: per-state mean)"),
-    F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "weight of the KL term on y"),
+    RUN_KEY_ALPHA_Y(AnalyseConfig),
     F("init_std", CONFIG_DOUBLE, init_std, 0, 100, "std of the initial y logits (0: uniform y; converge needs > 0)"),
     F("min_visits", CONFIG_INT, min_visits, 1, 2000000000, "states visited less often are left out"),
     F("dims", CONFIG_INT, dims, 1, RULE_Y_DIM, "ymap: y dimensions drawn (those most correlated with v_pi)"),

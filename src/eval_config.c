@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "eval.h"
+#include "run_keys.h"
 #include "util.h"
 
 #define F(key, type, member, min, max, help) \
@@ -15,9 +16,6 @@
 /* An output-only key (config.h): MPI ranks may differ in it. */
 #define OUT(key, type, member, min, max, help) \
     {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
-/* A key whose value is one of names, stored as its index. */
-#define E(key, member, names, help) \
-    {key, CONFIG_ENUM, offsetof(EvalConfig, member), 0, 0, help, CONFIG_LEARNING, names}
 
 const ConfigField eval_config_fields[] = {
     F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file, method \"lpg\" (or "
@@ -31,17 +29,17 @@ const ConfigField eval_config_fields[] = {
     F("steps_chain", CONFIG_INT, family_steps[EVAL_CHAIN], 0, 2000000000, "steps per seed on chains without distraction bits (0: steps)"),
     F("steps_chain_distraction", CONFIG_INT, family_steps[EVAL_CHAIN_DISTRACTION], 0, 2000000000, "steps per seed on chains with distraction bits (0: steps)"),
     F("steps_minatar", CONFIG_INT, family_steps[EVAL_MINATAR], 0, 2000000000, "steps per seed on MinAtar games (0: steps)"),
-    F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
-    F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
-    OUT("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
-    OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
-    F("mlp_hidden", CONFIG_INT_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
-    E("agent", agent, agent_choice_names, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
+    RUN_KEY_COPIES(EvalConfig, 4096),
+    RUN_KEY_UNROLL(EvalConfig),
+    RUN_KEY_THREADS(EvalConfig, TRAIN_MAX_THREADS),
+    RUN_KEY_MAX_MEMORY(EvalConfig),
+    RUN_KEY_MLP_HIDDEN(EvalConfig),
+    RUN_KEY_AGENT(EvalConfig),
     F("tabular_alpha_lr", CONFIG_DOUBLE, tabular_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents"),
     F("chain_alpha_lr", CONFIG_DOUBLE, chain_alpha_lr, 0, 1e6, "lpg: per-state mean step of tabular agents on chains (0: tabular_alpha_lr)"),
     F("mlp_alpha_lr", CONFIG_DOUBLE, mlp_alpha_lr, 0, 1e6, "lpg: inner step of MLP agents (SGD's step, or Adam's with inner_optimizer adam)"),
-    E("inner_optimizer", inner_optimizer, inner_optimizer_names, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
-    F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
+    RUN_KEY_INNER_OPTIMIZER(EvalConfig, inner_optimizer),
+    RUN_KEY_ALPHA_Y(EvalConfig),
     F("a2c_tabular_grid", CONFIG_PATH, a2c[EVAL_TABULAR_GRID], 0, 0, "tuned A2C train config: tabular grids"),
     F("a2c_random_grid", CONFIG_PATH, a2c[EVAL_RANDOM_GRID], 0, 0, "tuned A2C train config: random grids"),
     F("a2c_chain", CONFIG_PATH, a2c[EVAL_CHAIN], 0, 0, "tuned A2C train config: chains"),

@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "bandit.h"
+#include "run_keys.h"
 #include "util.h"
 
 #define F(key, type, member, min, max, help) \
@@ -24,15 +25,15 @@ const ConfigField meta_config_fields[] = {
     F("envs", CONFIG_PATH_LIST, envs, 0, 0, "environment files (relative to this config)"),
     F("seed", CONFIG_INT, seed, 0, 2147483647, "seed of the whole run"),
     F("lifetimes", CONFIG_INT, lifetimes, 1, META_LIFETIMES_MAX, "parallel lifetimes"),
-    F("copies", CONFIG_INT, copies, 1, 1024, "environment copies per lifetime"),
-    F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per trajectory (T)"),
+    RUN_KEY_COPIES(MetaConfig, 1024),
+    RUN_KEY_UNROLL(MetaConfig),
     F("K", CONFIG_INT, K, 1, 16, "agent updates per meta-gradient window"),
     F("lifetime_updates", CONFIG_INT, lifetime_updates, 1, 100000000, "agent updates per lifetime"),
     F("mlp_lifetime_updates", CONFIG_INT, mlp_lifetime_updates, 0, 100000000, "agent updates per lifetime of MLP agents (0: lifetime_updates)"),
     OUT("meta_steps", CONFIG_INT, meta_steps, 1, META_STEPS_MAX, "meta-steps of the run"),
     F("rule_hidden", CONFIG_INT, rule_hidden, 1, 4096, "LSTM width of the rule"),
-    F("mlp_hidden", CONFIG_INT_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
-    E("agent", agent, agent_choice_names, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
+    RUN_KEY_MLP_HIDDEN(MetaConfig),
+    RUN_KEY_AGENT(MetaConfig),
     F("meta_lr", CONFIG_DOUBLE, meta_lr, 0, 1, "Adam learning rate on eta"),
     F("meta_clip", CONFIG_DOUBLE, meta_clip, 0, 1e9, "global-norm clip of the meta-gradient (0: off)"),
     F("beta0", CONFIG_DOUBLE, beta0, 0, 100, "weight of H(pi) in J"),
@@ -45,14 +46,14 @@ const ConfigField meta_config_fields[] = {
     F("critic_lr", CONFIG_DOUBLE, critic_lr, 0, 1e6, "SGD step of the MLP critic behind A-hat"),
     F("critic_tabular_lr", CONFIG_DOUBLE, critic_tabular_lr, 0, 1, "tabular critic: fraction of the way to the mean target per update"),
     F("gae_lambda", CONFIG_DOUBLE, gae_lambda, 0, 1, "lambda of the critic's GAE"),
-    OUT("threads", CONFIG_INT, threads, 1, META_MAX_THREADS, "worker threads"),
-    OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
+    RUN_KEY_THREADS(MetaConfig, META_MAX_THREADS),
+    RUN_KEY_MAX_MEMORY(MetaConfig),
     OUT("run_dir", CONFIG_PATH, run_dir, 0, 0, "output folder: checkpoint.lpg, log.jsonl"),
     OUT("checkpoint_every", CONFIG_INT, checkpoint_every, 1, 100000000, "meta-steps between checkpoints"),
     OUT("log_every", CONFIG_INT, log_every, 1, 100000000, "meta-steps between progress lines"),
     OUT("rule_every", CONFIG_INT, rule_every, 0, 100000000, "meta-steps between rule snapshots <run_dir>/rules/rule_<step>.lpg (0: off)"),
     F("input_grad", CONFIG_BOOL, input_grad, 0, 1, "meta-gradient also through the rule's inputs pi(a|s), y(s), y(s') as functions of theta_k (exact; off: stop-gradient; docs/method.md section 6)"),
-    E("inner_optimizer", optimizer, inner_optimizer_names, "inner step of MLP agents: \"sgd\" (theta -= alpha_lr grad L) or \"adam\" (Adam on grad L with step alpha_lr; then mlp_lrs of order 0.001-0.01); tabular agents always take the per-state mean SGD step"),
+    RUN_KEY_INNER_OPTIMIZER(MetaConfig, optimizer),
     E("method", method, rule_method_names, "\"lpg\" (the rule predicts y) or \"lpg_v\" (the rule reads a TD(lambda) value, the critic, and outputs only pi_hat; docs/method.md section 12)"),
     F("lifetime_inputs", CONFIG_BOOL, lifetime_inputs, 0, 1, "the rule also reads the agent's progress through its lifetime, n/N and log N (docs/method.md section 10.4)"),
     F("lifetime_range", CONFIG_DOUBLE_LIST, lifetime_range, 1, 100000000, "[min, max]: each lifetime's length in updates drawn log-uniform from this range (rounded up to whole windows) instead of lifetime_updates; absent (the default): fixed lengths"),

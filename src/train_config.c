@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "train.h"
+#include "run_keys.h"
 #include "util.h"
 
 #define F(key, type, member, min, max, help) \
@@ -23,12 +24,12 @@ const ConfigField train_config_fields[] = {
     F("seed", CONFIG_INT, seed, 0, 2000000000, "first seed; the seeds are seed .. seed+seeds-1"),
     F("seeds", CONFIG_INT, seeds, 1, 1024, "agents trained, one per seed"),
     F("steps", CONFIG_INT, steps, 1, 2000000000, "environment steps per seed (all copies)"),
-    F("copies", CONFIG_INT, copies, 1, 4096, "environment copies per agent (n)"),
-    F("unroll", CONFIG_INT, unroll, 1, 1000, "steps per rollout (T)"),
-    OUT("threads", CONFIG_INT, threads, 1, TRAIN_MAX_THREADS, "threads running seeds"),
-    OUT("max_memory", CONFIG_DOUBLE, max_memory, 0, 1e6, "refuse to start when the run needs more than this many GiB (estimated first; 0: the machine's memory)"),
-    F("mlp_hidden", CONFIG_INT_LIST, mlp_hidden, 1, 4096, "hidden widths of MLP agents"),
-    E("agent", agent, agent_choice_names, "\"mlp\", or \"conv\": 16 3x3 filters (no padding) before mlp_hidden where the observation is an image (MinAtar, random grids)"),
+    RUN_KEY_COPIES(TrainConfig, 4096),
+    RUN_KEY_UNROLL(TrainConfig),
+    RUN_KEY_THREADS(TrainConfig, TRAIN_MAX_THREADS),
+    RUN_KEY_MAX_MEMORY(TrainConfig),
+    RUN_KEY_MLP_HIDDEN(TrainConfig),
+    RUN_KEY_AGENT(TrainConfig),
     F("tabular_init_std", CONFIG_DOUBLE, tabular_init_std, 0, 100, "std of initial tabular rows"),
     E("optimizer", a2c.optimizer, optimizer_names, "a2c: \"sgd\", \"rmsprop\" or \"adam\""),
     F("lr", CONFIG_DOUBLE, a2c.lr, 0, 1e6, "a2c: learning rate"),
@@ -39,8 +40,8 @@ const ConfigField train_config_fields[] = {
     F("rmsprop_decay", CONFIG_DOUBLE, a2c.rmsprop_decay, 0, 1, "a2c: RMSprop decay"),
     F("optimizer_eps", CONFIG_DOUBLE, a2c.eps, 0, 1, "a2c: RMSprop/Adam epsilon"),
     F("alpha_lr", CONFIG_DOUBLE, alpha_lr, 0, 1e6, "lpg: inner step (tabular: per-state mean, 2-8 as meta-trained; MLP: SGD, or Adam's step size with inner_optimizer adam)"),
-    E("inner_optimizer", inner_kind, inner_optimizer_names, "lpg: inner step of MLP agents, \"sgd\" or \"adam\" (tabular agents: per-state mean SGD step)"),
-    F("alpha_y", CONFIG_DOUBLE, alpha_y, 0, 1e3, "lpg: weight of the KL term on y"),
+    RUN_KEY_INNER_OPTIMIZER(TrainConfig, inner_kind),
+    RUN_KEY_ALPHA_Y(TrainConfig),
     F("log_points", CONFIG_INT, log_points, 1, 100000, "points of the learning curve"),
     OUT("output", CONFIG_PATH, output, 0, 0, "learning curve CSV"),
     OUT("stats_output", CONFIG_PATH, stats_output, 0, 0, "lpg: CSV of the rule's pi_hat, inputs and policy change per update, per point (\"\": off)"),
