@@ -79,10 +79,6 @@ real lpg_loss_sample_mixed(const OutputRow *o, const real *logits_tangent,
 real lpg_loss_batch(const Agent *agent, const LpgLossInput *in, const AgentWork *work, int batch,
                     real *dout);
 
-/* Writes h_out [batch x num_outputs] = ∇²_out (scale * Σ_b L_b) · work->out_tangent. */
-void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const AgentWork *work,
-                        int batch, real *h_out);
-
 /* ADDS scale * the mixed derivatives of each row, along work->out_tangent, to dpi_hat [batch]
  * and dlog_y_hat [batch x num_y] (not touched when num_y == 0; y_raw: the derivative wrt ŷ),
  * ready for rule_backward. */

@@ -62,7 +62,6 @@ extern const int analyse_config_num_fields;
 
 /* "ymap", "values" or "converge" into *kind; -1 (not reported) for another name. */
 int analyse_kind_parse(const char *name, AnalyseKind *kind);
-const char *analyse_kind_name(AnalyseKind kind);
 
 void analyse_config_defaults(AnalyseConfig *config);
 
@@ -99,7 +98,6 @@ void analyse_text_add(AnalyseText *text, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Writes the text to <dir>/<name> atomically and frees it. Returns 0 or -1 (reported). */
 int analyse_text_write(AnalyseText *text, const char *dir, const char *name);
-void analyse_text_free(AnalyseText *text);
 
 /* Writes script to <dir>/<name>.gp and runs gnuplot on it, which draws <dir>/<name>.png
  * (written as .png.tmp, renamed when gnuplot succeeded). Returns 0 or -1 (reported). */

@@ -56,10 +56,6 @@ int bandit_sample(const Bandit *b, Rng *rng);
  * out of range or a return that is not finite. */
 int bandit_update(Bandit *b, int arm, double final_return);
 
-/* Checks that bytes loaded from a file form a valid bandit (magic, arm count, finite values,
- * tries >= 0). `where` names the source in the message. Returns 0 or -1 (reported). */
-int bandit_validate(const Bandit *b, const char *where);
-
 /* Writes n bandits as one bytes section. */
 int bandit_save(const Bandit *bandits, int n, CheckpointWriter *w, const char *name);
 

@@ -62,9 +62,6 @@ typedef struct {
     const char *const *names; /* CONFIG_ENUM: the values' names, NULL-terminated (else NULL) */
 } ConfigField;
 
-/* The name of value in a NULL-terminated list of names, or "?" when out of range. */
-const char *config_enum_name(const char *const *names, int value);
-
 /* The field of key in the table, or NULL. */
 const ConfigField *config_field(const ConfigField *fields, int nfields, const char *key);
 

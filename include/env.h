@@ -163,9 +163,6 @@ int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t 
                           uint64_t layout_seed);
 void env_batch_free(EnvBatch *batch);
 
-/* Starts a new episode in every copy (statistics are kept). */
-void env_batch_reset(EnvBatch *batch);
-
 /* Takes actions[i] in copy i, for every copy; see the file comment for what it writes. */
 void env_batch_step(EnvBatch *batch, const int32_t *actions);
 

@@ -61,9 +61,6 @@ typedef struct {
 } EvalFamilyRow;
 extern const EvalFamilyRow eval_families[EVAL_FAMILIES];
 
-/* The family of an environment. */
-EvalFamily eval_family(const EnvSpec *spec);
-
 typedef struct {
     char rule[LPG_PATH_MAX];       /* "rule": one rule file, method name "lpg" */
     ConfigPathList envs;           /* environment files, one table row each */
@@ -136,14 +133,6 @@ EvalWinner eval_better(double lpg_mean, double lpg_se, double a2c_mean, double a
 /* "LPG", "A2C", "tie" or "-". */
 const char *eval_winner_name(EvalWinner winner);
 
-/* Rule r of row against A2C (EVAL_UNKNOWN when either run failed). */
-EvalWinner eval_row_winner(const EvalConfig *config, const EvalRow *row, int r);
-
-/* The path of the learning curve of env_name and method (a rule's name, or "a2c"):
- * <output_dir>/<env_name>.<method>.csv. Returns -1 if it does not fit. */
-int eval_curve_path(const EvalConfig *config, const char *env_name, const char *method,
-                    char *out, size_t outsize);
-
 /* Runs the whole evaluation: loads the rules, every environment and the A2C configs first (any
  * error stops it before training), then trains this rank's jobs (every job in build/lpg), and
  * on rank 0 writes every curve and fills rows[i] (rows holds config->envs.count rows,
@@ -153,13 +142,10 @@ int eval_curve_path(const EvalConfig *config, const char *env_name, const char *
  * run, or the ranks' results do not fit together (reported). */
 int eval_run(const EvalConfig *config, EvalRow *rows);
 
-/* The results as Markdown (with a header saying how the numbers were made), as CSV (one row
- * per environment and method: "environment,kind,method,seeds,steps,final_steps,mean,se,
- * scored_seeds,episodes,final_return,final_return_se,verdict"; missing numbers "nan"), or as
- * JSON. Return new strings the caller frees, or NULL after reporting. */
+/* The results as Markdown, with a header saying how the numbers were made (results.md; the
+ * CSV and JSON tables are eval_report.c's own). Returns a new string the caller frees, or NULL
+ * after reporting. */
 char *eval_table_markdown(const EvalConfig *config, const EvalRow *rows, int num_rows);
-char *eval_table_csv(const EvalConfig *config, const EvalRow *rows, int num_rows);
-char *eval_results_json(const EvalConfig *config, const EvalRow *rows, int num_rows);
 
 /* Writes results.md, results.csv and results.json into output_dir, each atomically. Returns 0
  * or -1. */

@@ -41,9 +41,6 @@ int grid_mdp_init(GridMdp *mdp, const EnvBatch *batch, double gamma);
 int grid_mdp_cell(const GridMdp *mdp, int state);
 int grid_mdp_is_wall(const GridMdp *mdp, int state);
 
-/* Q(s, a) = E[r + γ (1 - end) v(s')] under the model. */
-double grid_mdp_action_value(const GridMdp *mdp, const double *v, int state, int action);
-
 /* Optimal values v* [states] by value iteration (in-place sweeps from v = 0) until no value
  * changes by more than tol. Returns the sweeps taken, or -1 after reporting when max_sweeps
  * were not enough. */

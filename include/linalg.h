@@ -11,9 +11,6 @@
 void matmul(real *c, const real *a, const real *b, int m, int n, int k, int trans_a, int trans_b,
             real beta);
 
-/* Adds bias [cols] to every row of out [rows x cols]. */
-void add_rows(real *out, const real *bias, int rows, int cols);
-
 /* out [rows x n_out] = in [rows x n_in] w [n_in x n_out] + bias [n_out] (on every row). */
 void linear_forward(real *out, const real *in, const real *w, const real *bias, int rows,
                     int n_in, int n_out);

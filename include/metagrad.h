@@ -104,12 +104,6 @@ void window_collect(Window *window, EnvBatch *env, const Agent *agent, AgentWork
                     RuleWork *rwork, const real *eta, const RuleLayout *layout,
                     const WindowParams *params, Critic *critic, Rng *rng);
 
-/* The first part of J (the log π Â and entropy terms) at theta on rollout with advantage Â;
- * when dtheta is not NULL, ADDS its gradient wrt θ there. */
-real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
-                    const Rollout *rollout, const real *advantage, const WindowParams *params,
-                    real *dtheta);
-
 /* Re-runs the K updates from window_theta(window, 0) with the window's fixed data and returns J
  * (writing θ_1..θ_K into the window). What finite differences of J in η differentiate. With
  * params->input_grad the rule's inputs of updates k >= 1 are recomputed from θ_k, else they stay

@@ -92,10 +92,6 @@ typedef struct {
                            * (train_stats.h), else NULL */
 } TrainResult;
 
-/* Checks that the rule's kind (rule.h) fits config->method: "lpg_v" for an LPG-V rule, "lpg"
- * for the others. Returns 0, or -1 after reporting the mismatch (naming config->rule). */
-int train_check_rule(const TrainConfig *config, const RuleLayout *layout);
-
 /* Trains config->seeds agents on spec. For method lpg, layout and eta are the rule (not owned;
  * ignored for a2c). progress: 1 prints a progress line on stderr while it runs (overwritten in
  * place on a terminal, every few seconds otherwise), 0 is silent. Fills result (free with

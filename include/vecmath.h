@@ -85,7 +85,4 @@ void vec_exp(real *out, const real *x, size_t n);
 /* out[i] = tanh(x[i]) for i < n. out may equal x. */
 void vec_tanh(real *out, const real *x, size_t n);
 
-/* out[i] = 1 / (1 + e^-x[i]) for i < n. out may equal x. */
-void vec_sigmoid(real *out, const real *x, size_t n);
-
 #endif

@@ -164,7 +164,8 @@ real lpg_loss_batch(const Agent *agent, const LpgLossInput *in, const AgentWork 
     return in->scale * total;
 }
 
-void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const AgentWork *work,
+/* Writes h_out [batch x num_outputs] = ∇²_out (scale * Σ_b L_b) · work->out_tangent. */
+static void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const AgentWork *work,
                         int batch, real *h_out)
 {
     int n = agent->num_outputs, y0 = agent->y_offset;

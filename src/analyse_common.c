@@ -65,7 +65,8 @@ void analyse_text_add(AnalyseText *t, const char *fmt, ...)
     }
 }
 
-void analyse_text_free(AnalyseText *t)
+/* Releases the text's buffer. */
+static void analyse_text_free(AnalyseText *t)
 {
     free(t->data);
     memset(t, 0, sizeof *t);

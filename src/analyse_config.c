@@ -56,8 +56,6 @@ int analyse_kind_parse(const char *name, AnalyseKind *kind)
     return -1;
 }
 
-const char *analyse_kind_name(AnalyseKind kind) { return kind_names[kind]; }
-
 void analyse_config_defaults(AnalyseConfig *c)
 {
     memset(c, 0, sizeof *c);

@@ -123,7 +123,9 @@ static int validate_arm(const BanditArm *arm, int index, const char *where)
     return 0;
 }
 
-int bandit_validate(const Bandit *b, const char *where)
+/* Checks that bytes loaded from a file form a valid bandit (magic, arm count, finite values,
+ * tries >= 0). `where` names the source in the message. Returns 0 or -1 (reported). */
+static int bandit_validate(const Bandit *b, const char *where)
 {
     if (b->magic != BANDIT_MAGIC)
         return lpg_error("%s: not a bandit (bad magic %08x)", where, b->magic);

@@ -135,7 +135,8 @@ static int check_count(const ConfigField *f, int count, const char *where)
     return 0;
 }
 
-const char *config_enum_name(const char *const *names, int value)
+/* The name of value in a NULL-terminated list of names, or "?" when out of range. */
+static const char *config_enum_name(const char *const *names, int value)
 {
     for (int k = 0; names[k]; k++)
         if (k == value)

@@ -48,7 +48,9 @@ const char *eval_winner_name(EvalWinner winner)
     return "-";
 }
 
-int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method, char *out,
+/* The path of the learning curve of env_name and method (a rule's name, or "a2c"):
+ * <output_dir>/<env_name>.<method>.csv. Returns -1 if it does not fit. */
+static int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method, char *out,
                     size_t outsize)
 {
     if (!lpg_name_is_safe(env_name) || !lpg_name_is_safe(method)) /* never a path of its own */
@@ -76,7 +78,8 @@ static void setup_free(EvalSetup *setup)
     memset(setup, 0, sizeof *setup);
 }
 
-EvalFamily eval_family(const EnvSpec *spec)
+/* The family of an environment. */
+static EvalFamily eval_family(const EnvSpec *spec)
 {
     switch (spec->kind) {
     case ENV_TABULAR_GRID: case ENV_PROCEDURAL_GRID: return EVAL_TABULAR_GRID;

@@ -28,7 +28,8 @@ static void format_score(const EvalScore *s, int seeds, char *out, size_t size)
         snprintf(out, size, "%.4g ± %.2g", s->score.mean, s->score.se);
 }
 
-EvalWinner eval_row_winner(const EvalConfig *c, const EvalRow *row, int r)
+/* Rule r of row against A2C (EVAL_UNKNOWN when either run failed). */
+static EvalWinner eval_row_winner(const EvalConfig *c, const EvalRow *row, int r)
 {
     const EvalScore *rule = &row->method[r], *a2c = &row->method[c->num_rules];
     if (rule->failed || a2c->failed)
@@ -233,7 +234,10 @@ static void format_number(double x, char *out, size_t size)
         snprintf(out, size, "%.6g", x);
 }
 
-char *eval_table_csv(const EvalConfig *c, const EvalRow *rows, int num_rows)
+/* The results as CSV, one row per environment and method: "environment,kind,method,seeds,
+ * steps,final_steps,mean,se,scored_seeds,episodes,final_return,final_return_se,verdict";
+ * missing numbers "nan". A new string the caller frees, or NULL after reporting. */
+static char *eval_table_csv(const EvalConfig *c, const EvalRow *rows, int num_rows)
 {
     char *text = NULL;
     size_t len = 0;
@@ -340,7 +344,9 @@ static cJSON *methods_json(const EvalConfig *c)
     return list;
 }
 
-char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
+/* The results as JSON (results.json): per environment and method, with the verdicts, their
+ * p-values and the Holm correction, and the provenance. A new string, or NULL after reporting. */
+static char *eval_results_json(const EvalConfig *c, const EvalRow *rows, int num_rows)
 {
     Verdicts v;
     if (verdicts_compute(c, rows, num_rows, &v))

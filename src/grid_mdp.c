@@ -71,7 +71,8 @@ static double expected_after_respawn(const GridMdp *mdp, const double *v, int ce
     return total;
 }
 
-double grid_mdp_action_value(const GridMdp *mdp, const double *v, int state, int action)
+/* Q(s, a) = E[r + γ (1 - end) v(s')] under the model. */
+static double grid_mdp_action_value(const GridMdp *mdp, const double *v, int state, int action)
 {
     int cell = grid_mdp_cell(mdp, state);
     uint32_t present = (uint32_t)state & mdp->all;

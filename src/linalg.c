@@ -12,7 +12,8 @@ void matmul(real *c, const real *a, const real *b, int m, int n, int k, int tran
               trans_b ? k : n, beta, c, n);
 }
 
-void add_rows(real *out, const real *bias, int rows, int cols)
+/* Adds bias [cols] to every row of out [rows x cols]. */
+static void add_rows(real *out, const real *bias, int rows, int cols)
 {
     for (int r = 0; r < rows; r++) {
         real *row = out + (size_t)r * cols;

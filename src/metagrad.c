@@ -355,7 +355,9 @@ static double meta_objective_row(const OutputRow *o, int A, int m, int a, real a
     return total;
 }
 
-real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
+/* The first part of J (the log π Â and entropy terms) at theta on rollout with advantage Â;
+ * when dtheta is not NULL, ADDS its gradient wrt θ there. */
+static real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
                     const Rollout *rollout, const real *advantage, const WindowParams *params,
                     real *dtheta)
 {

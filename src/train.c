@@ -395,7 +395,7 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
 
 /* ---- train_run ------------------------------------------------------------------------ */
 
-int train_check_rule(const TrainConfig *c, const RuleLayout *layout)
+static int train_check_rule(const TrainConfig *c, const RuleLayout *layout)
 {
     int lpg_v = layout->method == RULE_LPG_V;
     if (lpg_v != (c->method == TRAIN_METHOD_LPG_V))

@@ -92,16 +92,8 @@ VEC_KERNEL void vec_tanh_body(real *out, const real *x, size_t n)
         out[i] = real_tanh(x[i]);
 }
 
-VEC_KERNEL void vec_sigmoid_body(real *out, const real *x, size_t n)
-{
-#pragma omp simd
-    for (size_t i = 0; i < n; i++)
-        out[i] = vec_sigmoid1(x[i]);
-}
-
 VEC_VERSIONS_VOID(vec_exp, (real *out, const real *x, size_t n), (out, x, n))
 VEC_VERSIONS_VOID(vec_tanh, (real *out, const real *x, size_t n), (out, x, n))
-VEC_VERSIONS_VOID(vec_sigmoid, (real *out, const real *x, size_t n), (out, x, n))
 
 void vec_exp(real *out, const real *x, size_t n)
 {
@@ -111,9 +103,4 @@ void vec_exp(real *out, const real *x, size_t n)
 void vec_tanh(real *out, const real *x, size_t n)
 {
     VEC_CALL(vec_tanh, (out, x, n));
-}
-
-void vec_sigmoid(real *out, const real *x, size_t n)
-{
-    VEC_CALL(vec_sigmoid, (out, x, n));
 }

@@ -123,6 +123,9 @@ static int read_kind(const cJSON *root, EnvKind *kind, const char *path)
                      expected);
 }
 
+/* Starts a new episode in every copy (statistics are kept). */
+static void env_batch_reset(EnvBatch *batch);
+
 static int read_name(const cJSON *root, EnvSpec *spec, const char *path)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, "name");
@@ -253,7 +256,7 @@ int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t 
     return 0;
 }
 
-void env_batch_reset(EnvBatch *batch)
+static void env_batch_reset(EnvBatch *batch)
 {
     const EnvKindRow *row = kind_row(batch->spec->kind); /* a procedural batch runs its layout */
     for (int i = 0; i < batch->n; i++) {

@@ -20,9 +20,6 @@ int chain_load(const struct cJSON *root, EnvSpec *spec, const char *path);
 int minatar_load(const struct cJSON *root, EnvSpec *spec, const char *path);
 int procgrid_load(const struct cJSON *root, EnvSpec *spec, const char *path);
 
-/* The default ranges of procedural grids. */
-void procgrid_defaults(EnvProcRanges *ranges);
-
 /* Builds the grid tables of a batch (move targets, object map, open cells, thresholds);
  * freed by env_batch_free. */
 int grid_batch_init(EnvBatch *batch);

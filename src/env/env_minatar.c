@@ -24,7 +24,8 @@ const MinatarGame *minatar_game(int id)
     return id >= 0 && id < MINATAR_NUM_GAMES ? games[id] : NULL;
 }
 
-int minatar_game_id(const char *name)
+/* The id of a game's name, or -1 if unknown. */
+static int minatar_game_id(const char *name)
 {
     for (int id = 0; id < MINATAR_NUM_GAMES; id++)
         if (strcmp(name, minatar_game(id)->name) == 0)

@@ -135,9 +135,8 @@ typedef struct {
 extern const MinatarGame minatar_breakout, minatar_asterix, minatar_freeway, minatar_seaquest,
     minatar_space_invaders;
 
-/* The game of id, and the id of a name (-1 if unknown). */
+/* The game of id. */
 const MinatarGame *minatar_game(int id);
-int minatar_game_id(const char *name);
 
 /* A frame being drawn holds the bit rows four to a 64-bit word: row r = channel * 10 + y is bits
  * 16 * (r % 4) + x of word r / 4, so on a little-endian host (which lpg requires) the words are

@@ -33,7 +33,8 @@ static const char *const procgrid_keys[] = {"name", "kind", "gamma", "width", "h
                                             "object_types", "reward", "p_end", "p_respawn",
                                             "walls", "max_steps", "moves", NULL};
 
-void procgrid_defaults(EnvProcRanges *r)
+/* The default ranges of procedural grids. */
+static void procgrid_defaults(EnvProcRanges *r)
 {
     r->width[0] = r->height[0] = 4, r->width[1] = r->height[1] = 10;
     r->types[0] = 1, r->types[1] = 5;
