@@ -166,7 +166,7 @@ real lpg_loss_batch(const Agent *agent, const LpgLossInput *in, const AgentWork 
 
 /* Writes h_out [batch x num_outputs] = ∇²_out (scale * Σ_b L_b) · work->out_tangent. */
 static void lpg_loss_batch_hvp(const Agent *agent, const LpgLossInput *in, const AgentWork *work,
-                        int batch, real *h_out)
+                               int batch, real *h_out)
 {
     int n = agent->num_outputs, y0 = agent->y_offset;
     for (int b = 0; b < batch; b++) {

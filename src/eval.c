@@ -50,8 +50,8 @@ const char *eval_winner_name(EvalWinner winner)
 
 /* The path of the learning curve of env_name and method (a rule's name, or "a2c"):
  * <output_dir>/<env_name>.<method>.csv. Returns -1 if it does not fit. */
-static int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method, char *out,
-                    size_t outsize)
+static int eval_curve_path(const EvalConfig *c, const char *env_name, const char *method,
+                           char *out, size_t outsize)
 {
     if (!lpg_name_is_safe(env_name) || !lpg_name_is_safe(method)) /* never a path of its own */
         return lpg_error("%s: \"%s\" cannot name a file", c->source,

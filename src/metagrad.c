@@ -358,8 +358,8 @@ static double meta_objective_row(const OutputRow *o, int A, int m, int a, real a
 /* The first part of J (the log π Â and entropy terms) at theta on rollout with advantage Â;
  * when dtheta is not NULL, ADDS its gradient wrt θ there. */
 static real meta_objective(const Agent *agent, AgentWork *awork, const real *theta,
-                    const Rollout *rollout, const real *advantage, const WindowParams *params,
-                    real *dtheta)
+                           const Rollout *rollout, const real *advantage,
+                           const WindowParams *params, real *dtheta)
 {
     int rows = rollout->t_len * rollout->n, outs = agent->num_outputs;
     real scale = (real)1 / (real)rows;

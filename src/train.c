@@ -395,6 +395,8 @@ static void wait_for_workers(TrainShared *sh, int progress, double start)
 
 /* ---- train_run ------------------------------------------------------------------------ */
 
+/* Checks that the rule's kind (rule.h) fits config->method: "lpg_v" for an LPG-V rule, "lpg"
+ * for the others. Returns 0, or -1 after reporting the mismatch (naming config->rule). */
 static int train_check_rule(const TrainConfig *c, const RuleLayout *layout)
 {
     int lpg_v = layout->method == RULE_LPG_V;

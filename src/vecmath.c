@@ -1,5 +1,5 @@
-/* vecmath.c: elementwise exp, tanh and sigmoid over arrays, and the choice of the kernels'
- * version (see vecmath.h). */
+/* vecmath.c: elementwise exp and tanh over arrays, and the choice of the kernels' version (see
+ * vecmath.h). */
 #include "vecmath.h"
 
 #include <stdlib.h>
