@@ -179,3 +179,109 @@ TEST(config_to_json_writes_every_key_and_reads_back)
     cJSON_Delete(root);
     free(json);
 }
+
+/* ---- choices and integer lists ------------------------------------------------------------ */
+
+typedef struct {
+    int mode;               /* index in mode_names */
+    ConfigIntList widths;
+} Choice;
+
+static const char *const mode_names[] = {"off", "on", "auto", NULL};
+
+static const ConfigField choice_fields[] = {
+    {"mode", CONFIG_ENUM, offsetof(Choice, mode), 0, 0, "a choice", CONFIG_LEARNING, mode_names},
+    {"widths", CONFIG_INT_LIST, offsetof(Choice, widths), 1, 64, "widths", CONFIG_OUTPUT, NULL},
+};
+#define NCHOICE ((int)(sizeof choice_fields / sizeof choice_fields[0]))
+
+/* Loads text (and overrides) into c over the defaults mode "on", widths [32]; what the reader
+ * printed goes to msg (at most size - 1 characters). */
+static int load_choice(const char *text, Choice *c, int nover, char **over, char *msg,
+                       size_t size)
+{
+    const char *path = "build/test_config_choice.json", *log = "build/test_config_choice.txt";
+    memset(c, 0, sizeof *c);
+    c->mode = 1;
+    c->widths.count = 1;
+    c->widths.item[0] = 32;
+    if (write_temp(path, text))
+        return -2;
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(log, "w");
+    if (!f || saved < 0)
+        return -2;
+    dup2(fileno(f), 2);
+    int rc = config_load(path, choice_fields, NCHOICE, c, nover, over);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(f);
+    f = fopen(log, "r");
+    size_t n = f ? fread(msg, 1, size - 1, f) : 0;
+    msg[n] = '\0';
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+TEST(config_reads_a_choice_as_its_index_and_writes_its_name)
+{
+    Choice c;
+    char msg[512];
+    CHECK_INT(load_choice("{\"mode\": \"auto\"}", &c, 0, NULL, msg, sizeof msg), 0);
+    CHECK_INT(c.mode, 2);
+    char *over[] = {"mode=off"};
+    CHECK_INT(load_choice("{\"mode\": \"auto\"}", &c, 1, over, msg, sizeof msg), 0);
+    CHECK_INT(c.mode, 0);
+    CHECK_INT(load_choice("{}", &c, 0, NULL, msg, sizeof msg), 0);
+    CHECK_INT(c.mode, 1); /* the default stays */
+    char *json = config_to_json(choice_fields, NCHOICE, &c);
+    CHECK(json && strstr(json, "\"mode\": \"on\"") != NULL);
+    free(json);
+    /* Not a name of the list: the message lists them, in order. */
+    CHECK_INT(load_choice("{\"mode\": \"maybe\"}", &c, 0, NULL, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "build/test_config_choice.json: key 'mode': expected \"off\", \"on\" or "
+                      "\"auto\", got \"maybe\"") != NULL);
+    char *bad[] = {"mode=On"};
+    CHECK_INT(load_choice("{}", &c, 1, bad, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "command line: key 'mode': expected \"off\", \"on\" or \"auto\", got "
+                      "\"On\"") != NULL);
+    CHECK_INT(load_choice("{\"mode\": 1}", &c, 0, NULL, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "key 'mode': expected a string") != NULL);
+}
+
+TEST(config_reads_integer_lists_and_refuses_fractions)
+{
+    Choice c;
+    char msg[512];
+    CHECK_INT(load_choice("{\"widths\": [4, 64]}", &c, 0, NULL, msg, sizeof msg), 0);
+    CHECK_INT(c.widths.count, 2);
+    CHECK_INT(c.widths.item[0], 4);
+    CHECK_INT(c.widths.item[1], 64);
+    char *over[] = {"widths=8,16,24"};
+    CHECK_INT(load_choice("{}", &c, 1, over, msg, sizeof msg), 0);
+    CHECK_INT(c.widths.count, 3);
+    CHECK_INT(c.widths.item[2], 24);
+    char *json = config_to_json(choice_fields, NCHOICE, &c);
+    CHECK(json && strstr(json, "\"widths\": [8,16,24]") != NULL);
+    free(json);
+    CHECK_INT(load_choice("{\"widths\": [8.5]}", &c, 0, NULL, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "key 'widths': item 0 is not an integer") != NULL);
+    CHECK_INT(load_choice("{\"widths\": [8, 65]}", &c, 0, NULL, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "key 'widths': value 65 is out of range [1, 64]") != NULL);
+    CHECK_INT(load_choice("{\"widths\": []}", &c, 0, NULL, msg, sizeof msg), -1);
+    CHECK(strstr(msg, "key 'widths': list must have 1 to") != NULL);
+}
+
+TEST(config_names_the_keys_of_a_role_and_finds_fields)
+{
+    char keys[128];
+    config_keys_with_role(choice_fields, NCHOICE, CONFIG_OUTPUT, keys, sizeof keys);
+    CHECK(strcmp(keys, "widths") == 0);
+    config_keys_with_role(sample_fields, NSAMPLE, CONFIG_LEARNING, keys, sizeof keys);
+    CHECK(strcmp(keys, "steps, lr, verbose, name, env, envs and lrs") == 0);
+    CHECK(config_field(choice_fields, NCHOICE, "mode") == &choice_fields[0]);
+    CHECK(config_field(choice_fields, NCHOICE, "nope") == NULL);
+}
