@@ -622,3 +622,26 @@ TEST(rule_input_gradient_matches_finite_differences)
     rule_work_free(w);
     batch_free(&b);
 }
+
+/* The groups of η, worked by hand for H = 2 (gates 4H = 8): φ 30x16 + 16 + 16 + 1 = 513 reals,
+ * then lstm_wx 6x8 = 48 (8x8 = 64 with the lifetime inputs), lstm_wh 2x8 = 16, lstm_b 8,
+ * pi_w 2, pi_b 1, y_w 2x30 = 60, y_b 30: 678 in all (694 with the lifetime inputs). */
+TEST(rule_groups_lie_one_after_another_with_their_sizes)
+{
+    static const size_t size[RULE_GROUPS] = {480, 16, 16, 1, 48, 16, 8, 2, 1, 60, 30};
+    RuleLayout lay;
+    rule_layout(&lay, 2);
+    size_t at = 0;
+    for (int g = 0; g < RULE_GROUPS; g++) {
+        CHECK_INT((long long)lay.at[g], (long long)at);
+        at += size[g];
+    }
+    CHECK_INT((long long)lay.count, 678);
+    CHECK_INT((long long)lay.at[RULE_GROUPS], 678);
+    CHECK_INT((long long)lay.lstm_wx, 513); /* the names and the table are one */
+    CHECK_INT((long long)lay.y_b, 648);
+    CHECK(strcmp(rule_group_names[RULE_GROUP_LSTM_WH], "lstm_wh") == 0);
+    rule_layout_lifetime(&lay, 2, 1);
+    CHECK_INT((long long)(lay.lstm_wh - lay.lstm_wx), 64);
+    CHECK_INT((long long)lay.count, 694);
+}
