@@ -62,6 +62,20 @@ typedef struct {
     const char *const *names; /* CONFIG_ENUM: the values' names, NULL-terminated (else NULL) */
 } ConfigField;
 
+/* Rows of a field table for the struct T: a learning key, an output-only key, and a choice
+ * among names (a learning key). A command's table file defines its short names over these. */
+#define CONFIG_KEY(T, key, type, member, min, max, help) \
+    {key, type, offsetof(T, member), min, max, help, CONFIG_LEARNING, NULL}
+#define CONFIG_OUTPUT_KEY(T, key, type, member, min, max, help) \
+    {key, type, offsetof(T, member), min, max, help, CONFIG_OUTPUT, NULL}
+#define CONFIG_CHOICE(T, key, member, names, help) \
+    {key, CONFIG_ENUM, offsetof(T, member), 0, 0, help, CONFIG_LEARNING, names}
+
+/* words[0..count) as one phrase into out: "a, b and c" with last " and ", quoted ("\"a\"")
+ * when quote is 1; cut short if it does not fit. */
+void config_join_words(const char *const *words, int count, const char *last, int quote,
+                       char *out, size_t size);
+
 /* The field of key in the table, or NULL. */
 const ConfigField *config_field(const ConfigField *fields, int nfields, const char *key);
 

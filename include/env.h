@@ -37,6 +37,7 @@ typedef enum {
     ENV_PROCEDURAL_GRID,        /* a tabular grid drawn per batch from ranges (env_procgrid.c) */
     ENV_PROCEDURAL_RANDOM_GRID, /* the same draw with random-grid objects and observation */
 } EnvKind;
+#define ENV_KINDS (ENV_PROCEDURAL_RANDOM_GRID + 1) /* the kinds; env.c has a row for each */
 
 #define ENV_NAME_MAX 64
 #define ENV_MAX_TYPES 8     /* object types per grid */

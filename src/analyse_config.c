@@ -7,11 +7,9 @@
 #include "run_keys.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) \
-    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_LEARNING, NULL}
+#define F(...) CONFIG_KEY(AnalyseConfig, __VA_ARGS__)
 /* An output-only key (config.h). */
-#define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(AnalyseConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
+#define OUT(...) CONFIG_OUTPUT_KEY(AnalyseConfig, __VA_ARGS__)
 
 const ConfigField analyse_config_fields[] = {
     F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file"),

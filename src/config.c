@@ -148,19 +148,13 @@ static const char *config_enum_name(const char *const *names, int value)
 static int store_enum(const ConfigField *f, const char *name, void *out, const char *where)
 {
     int count = 0;
-    while (f->names[count])
-        count++;
-    for (int k = 0; k < count; k++)
-        if (strcmp(name, f->names[k]) == 0) {
-            *(int *)((char *)out + f->offset) = k;
+    for (; f->names[count]; count++)
+        if (strcmp(name, f->names[count]) == 0) {
+            *(int *)((char *)out + f->offset) = count;
             return 0;
         }
-    char expected[512] = "";
-    for (int k = 0; k < count; k++) {
-        size_t n = strlen(expected);
-        snprintf(expected + n, sizeof expected - n, "%s\"%s\"",
-                 k == 0 ? "" : k == count - 1 ? " or " : ", ", f->names[k]);
-    }
+    char expected[512];
+    config_join_words(f->names, count, " or ", 1, expected, sizeof expected);
     return lpg_error("%s: key '%s': expected %s, got \"%s\"", where, f->key, expected, name);
 }
 
@@ -205,41 +199,32 @@ static int apply_value(const ConfigField *f, const cJSON *item, void *out, const
         if (!cJSON_IsString(item))
             return lpg_error("%s: key '%s': expected a string", where, f->key);
         return store_enum(f, item->valuestring, out, where);
-    case CONFIG_INT_LIST: {
-        if (!cJSON_IsArray(item))
-            return lpg_error("%s: key '%s': expected a list of integers", where, f->key);
-        ConfigIntList *list = (ConfigIntList *)slot;
-        int count = cJSON_GetArraySize(item);
-        if (check_count(f, count, where))
-            return -1;
-        int i = 0;
-        for (const cJSON *e = item->child; e; e = e->next, i++) {
-            if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) ||
-                e->valuedouble != floor(e->valuedouble))
-                return lpg_error("%s: key '%s': item %d is not an integer", where, f->key, i);
-            if (e->valuedouble < f->min || e->valuedouble > f->max)
-                return range_error(where, f->key, e->valuedouble, f->min, f->max);
-            list->item[i] = (int)e->valuedouble;
-        }
-        list->count = count;
-        return 0;
-    }
+    case CONFIG_INT_LIST:
     case CONFIG_DOUBLE_LIST: {
+        int integers = f->type == CONFIG_INT_LIST;
         if (!cJSON_IsArray(item))
-            return lpg_error("%s: key '%s': expected a list of numbers", where, f->key);
-        ConfigDoubleList *list = (ConfigDoubleList *)slot;
+            return lpg_error("%s: key '%s': expected a list of %s", where, f->key,
+                             integers ? "integers" : "numbers");
         int count = cJSON_GetArraySize(item);
         if (check_count(f, count, where))
             return -1;
         int i = 0;
         for (const cJSON *e = item->child; e; e = e->next, i++) {
-            if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
-                return lpg_error("%s: key '%s': item %d is not a number", where, f->key, i);
-            if (e->valuedouble < f->min || e->valuedouble > f->max)
-                return range_error(where, f->key, e->valuedouble, f->min, f->max);
-            list->item[i] = e->valuedouble;
+            double value = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+            if (!isfinite(value) || (integers && value != floor(value)))
+                return lpg_error("%s: key '%s': item %d is not %s", where, f->key, i,
+                                 integers ? "an integer" : "a number");
+            if (value < f->min || value > f->max)
+                return range_error(where, f->key, value, f->min, f->max);
+            if (integers)
+                ((ConfigIntList *)slot)->item[i] = (int)value;
+            else
+                ((ConfigDoubleList *)slot)->item[i] = value;
         }
-        list->count = count;
+        if (integers)
+            ((ConfigIntList *)slot)->count = count;
+        else
+            ((ConfigDoubleList *)slot)->count = count;
         return 0;
     }
     }
@@ -493,19 +478,24 @@ const ConfigField *config_field(const ConfigField *fields, int nfields, const ch
     return NULL;
 }
 
+void config_join_words(const char *const *words, int count, const char *last, int quote,
+                       char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int k = 0; k < count && n < size; k++)
+        n += (size_t)snprintf(out + n, size - n, "%s%s%s%s",
+                              k == 0 ? "" : k == count - 1 ? last : ", ", quote ? "\"" : "",
+                              words[k], quote ? "\"" : "");
+}
+
 void config_keys_with_role(const ConfigField *fields, int nfields, ConfigRole role, char *out,
                            size_t size)
 {
-    int total = 0, listed = 0;
-    for (int i = 0; i < nfields; i++)
-        total += fields[i].role == role;
-    size_t n = 0;
-    out[0] = '\0';
-    for (int i = 0; i < nfields && n < size; i++)
-        if (fields[i].role == role) {
-            listed++;
-            n += (size_t)snprintf(out + n, size - n, "%s%s",
-                                  listed == 1 ? "" : listed == total ? " and " : ", ",
-                                  fields[i].key);
-        }
+    const char *keys[256];
+    int count = 0;
+    for (int i = 0; i < nfields && count < 256; i++)
+        if (fields[i].role == role)
+            keys[count++] = fields[i].key;
+    config_join_words(keys, count, " and ", 0, out, size);
 }

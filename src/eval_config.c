@@ -11,11 +11,9 @@
 #include "run_keys.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) \
-    {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_LEARNING, NULL}
+#define F(...) CONFIG_KEY(EvalConfig, __VA_ARGS__)
 /* An output-only key (config.h): MPI ranks may differ in it. */
-#define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(EvalConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
+#define OUT(...) CONFIG_OUTPUT_KEY(EvalConfig, __VA_ARGS__)
 
 const ConfigField eval_config_fields[] = {
     F("rule", CONFIG_PATH, rule, 0, 0, "rule or meta-training checkpoint file, method \"lpg\" (or "

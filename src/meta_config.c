@@ -9,14 +9,11 @@
 #include "run_keys.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) \
-    {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_LEARNING, NULL}
+#define F(...) CONFIG_KEY(MetaConfig, __VA_ARGS__)
 /* An output-only key (config.h): a resumed run may change it. */
-#define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(MetaConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
+#define OUT(...) CONFIG_OUTPUT_KEY(MetaConfig, __VA_ARGS__)
 /* A key whose value is one of names, stored as its index. */
-#define E(key, member, names, help) \
-    {key, CONFIG_ENUM, offsetof(MetaConfig, member), 0, 0, help, CONFIG_LEARNING, names}
+#define E(...) CONFIG_CHOICE(MetaConfig, __VA_ARGS__)
 
 static const char *const level_sampler_names[] = {"uniform", "regret", NULL};
 static const char *const meta_optimizer_names[] = {"metagrad", "es", NULL};

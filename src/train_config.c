@@ -6,14 +6,11 @@
 #include "run_keys.h"
 #include "util.h"
 
-#define F(key, type, member, min, max, help) \
-    {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_LEARNING, NULL}
+#define F(...) CONFIG_KEY(TrainConfig, __VA_ARGS__)
 /* An output-only key (config.h). */
-#define OUT(key, type, member, min, max, help) \
-    {key, type, offsetof(TrainConfig, member), min, max, help, CONFIG_OUTPUT, NULL}
+#define OUT(...) CONFIG_OUTPUT_KEY(TrainConfig, __VA_ARGS__)
 /* A key whose value is one of names, stored as its index. */
-#define E(key, member, names, help) \
-    {key, CONFIG_ENUM, offsetof(TrainConfig, member), 0, 0, help, CONFIG_LEARNING, names}
+#define E(...) CONFIG_CHOICE(TrainConfig, __VA_ARGS__)
 
 const char *const train_method_names[] = {"a2c", "lpg", "lpg_v", NULL};
 

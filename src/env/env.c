@@ -44,11 +44,11 @@
 #include "env_kinds.h"
 
 /* ---- the kinds ----------------------------------------------------------------------------
- * One row per kind: its name in files, how its keys are read, and its batch life cycle. A
+ * One row per kind, at its EnvKind: its name in files, how its keys are read, and its batch
+ * life cycle. A
  * procedural kind draws a layout per batch (env_procgrid.c) and then runs as the layout's kind,
  * so it has no life cycle of its own. A new kind is a row here and its own file. */
 typedef struct {
-    EnvKind kind;
     const char *name;
     int procedural;                 /* reads its own gamma and max_steps ranges */
     int (*load)(const struct cJSON *root, EnvSpec *spec, const char *path); /* its keys */
@@ -66,28 +66,25 @@ static const char *const grid_actions[9] = {"up",        "right",      "down",
 static const char *const chain_actions[2] = {"0", "1"};
 static const char *const minatar_actions[6] = {"no-op", "left", "up", "right", "down", "fire"};
 
-static const EnvKindRow env_kinds[] = {
-    {ENV_TABULAR_GRID, "tabular_grid", 0, grid_load, grid_batch_init, NULL,
-     tabular_grid_reset_copy, tabular_grid_step, grid_render, grid_actions},
-    {ENV_RANDOM_GRID, "random_grid", 0, grid_load, grid_batch_init, NULL,
-     random_grid_reset_copy, random_grid_step, grid_render, grid_actions},
-    {ENV_CHAIN, "chain", 0, chain_load, NULL, chain_seed_batch,
-     chain_reset_copy, chain_step, chain_render, chain_actions},
-    {ENV_MINATAR, "minatar", 0, minatar_load, minatar_batch_init, NULL,
-     minatar_reset_copy, minatar_step, minatar_render, minatar_actions},
-    {ENV_PROCEDURAL_GRID, "procedural_grid", 1, procgrid_load, NULL, NULL,
-     NULL, NULL, NULL, grid_actions},
-    {ENV_PROCEDURAL_RANDOM_GRID, "procedural_random_grid", 1, procgrid_load, NULL, NULL,
-     NULL, NULL, NULL, grid_actions},
+static const EnvKindRow env_kinds[ENV_KINDS] = {
+    [ENV_TABULAR_GRID] = {"tabular_grid", 0, grid_load, grid_batch_init, NULL,
+                          tabular_grid_reset_copy, tabular_grid_step, grid_render, grid_actions},
+    [ENV_RANDOM_GRID] = {"random_grid", 0, grid_load, grid_batch_init, NULL,
+                         random_grid_reset_copy, random_grid_step, grid_render, grid_actions},
+    [ENV_CHAIN] = {"chain", 0, chain_load, NULL, chain_seed_batch, chain_reset_copy, chain_step,
+                   chain_render, chain_actions},
+    [ENV_MINATAR] = {"minatar", 0, minatar_load, minatar_batch_init, NULL, minatar_reset_copy,
+                     minatar_step, minatar_render, minatar_actions},
+    [ENV_PROCEDURAL_GRID] = {"procedural_grid", 1, procgrid_load, NULL, NULL, NULL, NULL, NULL,
+                             grid_actions},
+    [ENV_PROCEDURAL_RANDOM_GRID] = {"procedural_random_grid", 1, procgrid_load, NULL, NULL, NULL,
+                                    NULL, NULL, grid_actions},
 };
-#define ENV_KINDS ((int)(sizeof env_kinds / sizeof env_kinds[0]))
 
+/* The row of a kind, or NULL for a value outside EnvKind. */
 static const EnvKindRow *kind_row(EnvKind kind)
 {
-    for (int k = 0; k < ENV_KINDS; k++)
-        if (env_kinds[k].kind == kind)
-            return &env_kinds[k];
-    return NULL;
+    return (unsigned)kind < ENV_KINDS ? &env_kinds[kind] : NULL;
 }
 
 const char *env_kind_name(EnvKind kind)
@@ -110,21 +107,19 @@ static int read_kind(const cJSON *root, EnvKind *kind, const char *path)
         return lpg_error("%s: missing required key 'kind'", path);
     if (!cJSON_IsString(item))
         return lpg_error("%s: key 'kind': expected a string", path);
-    char expected[256] = "";
+    const char *names[ENV_KINDS];
     for (int k = 0; k < ENV_KINDS; k++) {
         if (strcmp(item->valuestring, env_kinds[k].name) == 0) {
-            *kind = env_kinds[k].kind;
+            *kind = (EnvKind)k;
             return 0;
         }
-        snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
-                 k == 0 ? "" : k == ENV_KINDS - 1 ? " or " : ", ", env_kinds[k].name);
+        names[k] = env_kinds[k].name;
     }
+    char expected[256];
+    config_join_words(names, ENV_KINDS, " or ", 0, expected, sizeof expected);
     return lpg_error("%s: key 'kind': unknown kind '%s' (expected %s)", path, item->valuestring,
                      expected);
 }
-
-/* Starts a new episode in every copy (statistics are kept). */
-static void env_batch_reset(EnvBatch *batch);
 
 static int read_name(const cJSON *root, EnvSpec *spec, const char *path)
 {
@@ -225,6 +220,18 @@ static void seed_batch(EnvBatch *batch, uint64_t seed)
         batch->rng[i] = rng_split(&master);
 }
 
+/* Starts a new episode in every copy (statistics are kept). */
+static void env_batch_reset(EnvBatch *batch)
+{
+    const EnvKindRow *row = kind_row(batch->spec->kind); /* a procedural batch runs its layout */
+    for (int i = 0; i < batch->n; i++) {
+        row->reset_copy(batch, i);
+        batch->reward[i] = 0;
+        batch->done[i] = 0;
+        batch->running_return[i] = 0;
+    }
+}
+
 int env_batch_init(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t seed)
 {
     return env_batch_init_layout(batch, spec, n, seed, seed);
@@ -254,17 +261,6 @@ int env_batch_init_layout(EnvBatch *batch, const EnvSpec *spec, int n, uint64_t 
     seed_batch(batch, seed);
     env_batch_reset(batch);
     return 0;
-}
-
-static void env_batch_reset(EnvBatch *batch)
-{
-    const EnvKindRow *row = kind_row(batch->spec->kind); /* a procedural batch runs its layout */
-    for (int i = 0; i < batch->n; i++) {
-        row->reset_copy(batch, i);
-        batch->reward[i] = 0;
-        batch->done[i] = 0;
-        batch->running_return[i] = 0;
-    }
 }
 
 void env_batch_step(EnvBatch *batch, const int32_t *actions)
