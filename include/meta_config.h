@@ -60,6 +60,7 @@ typedef struct {
     int es_population;          /* ES: antithetic pairs per generation (2x members) */
     double es_lr;               /* ES: Adam learning rate on η */
     int es_lifetimes_per_member;/* ES: lifetimes (tasks) per generation, each run by every member */
+    char init_rule[LPG_PATH_MAX]; /* a rule file η starts from ("": the seeded initialisation) */
 } MetaConfig;
 
 extern const ConfigField meta_config_fields[];

@@ -68,6 +68,7 @@ const ConfigField meta_config_fields[] = {
     F("es_population", CONFIG_INT, es_population, 1, 65536, "es: antithetic pairs per generation (members: twice this)"),
     F("es_lr", CONFIG_DOUBLE, es_lr, 0, 1, "es: Adam learning rate on eta (no clipping)"),
     F("es_lifetimes_per_member", CONFIG_INT, es_lifetimes_per_member, 1, 4096, "es: lifetimes per generation (environment, seeds, length drawn once), each run by every member"),
+    F("init_rule", CONFIG_PATH, init_rule, 0, 0, "a rule file eta starts from instead of the seeded initialisation (its width and kind must be the config's; for fine-tuning, e.g. ES from a meta-gradient rule); absent: the seeded initialisation"),
 };
 const int meta_config_num_fields = (int)(sizeof meta_config_fields / sizeof meta_config_fields[0]);
 

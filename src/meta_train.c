@@ -317,12 +317,43 @@ int meta_run_setup(MetaRun *run, const char *config_path, int noverrides, char *
     return 0;
 }
 
+/* Key init_rule: η from a rule file of the config's width and kind. Returns 0 or -1 (reported). */
+static int load_init_rule(MetaRun *run, const char *config_path)
+{
+    const char *path = run->config.init_rule;
+    RuleLayout file;
+    real *eta = rule_file_load(path, &file);
+    if (!eta)
+        return -1;
+    const RuleLayout *want = &run->layout;
+    int same = file.hidden == want->hidden && file.method == want->method &&
+               file.y_raw == want->y_raw && file.lifetime_inputs == want->lifetime_inputs &&
+               file.count == want->count &&
+               (want->method != RULE_LPG_V || (file.value_lr == want->value_lr &&
+                                               file.value_tabular_lr == want->value_tabular_lr &&
+                                               file.value_lambda == want->value_lambda));
+    if (!same) {
+        free(eta);
+        return lpg_error("%s: key 'init_rule': %s holds a rule of kind %s, width %d%s; the "
+                         "config learns kind %s, width %d%s (keys method, y_softmax, rule_hidden, "
+                         "lifetime_inputs and, for lpg_v, critic_lr, critic_tabular_lr, "
+                         "gae_lambda)", config_path, path, rule_kind_name(&file), file.hidden,
+                         file.lifetime_inputs ? ", lifetime inputs" : "", rule_kind_name(want),
+                         want->hidden, want->lifetime_inputs ? ", lifetime inputs" : "");
+    }
+    memcpy(run->eta, eta, want->count * sizeof *eta);
+    free(eta);
+    return 0;
+}
+
 int meta_run_init(MetaRun *run, const char *config_path, int noverrides, char **overrides)
 {
     if (meta_run_setup(run, config_path, noverrides, overrides))
         return -1;
     Rng eta_rng = rng_split(&run->rng);
     rule_init(run->eta, &run->layout, &eta_rng);
+    if (run->config.init_rule[0] && load_init_rule(run, config_path))
+        return -1;
     for (int i = 0; !run->es && i < run->config.lifetimes; i++)
         if (start_life(run, i, 1))
             return -1;

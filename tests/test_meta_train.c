@@ -728,3 +728,43 @@ TEST(meta_train_refuses_bad_lifetime_ranges)
     char *good[] = {"lifetime_range=2,2"};
     CHECK_INT(meta_config_load(&c, TINY, 1, good), 0);
 }
+
+/* init_rule: η starts as the file's, whatever the seed; a rule of another width or kind is
+ * refused. */
+TEST(meta_train_init_rule_starts_from_the_file_and_refuses_another_kind)
+{
+    const char *path = "build/test_init_rule.lpg";
+    size_t n = eta_count();
+    MetaRun run;
+    MetaStepStats st;
+    REQUIRE(meta_run_init(&run, TINY, 0, NULL) == 0);
+    for (int s = 0; s < 3; s++)
+        CHECK_INT(meta_run_step(&run, &st), 0);
+    CHECK_INT(meta_run_save(&run, path), 0);
+    real *trained = malloc(n * sizeof *trained);
+    REQUIRE(trained);
+    memcpy(trained, run.eta, n * sizeof *trained);
+    meta_run_free(&run);
+
+    char *from[] = {"init_rule=build/test_init_rule.lpg", "seed=7"};
+    REQUIRE(meta_run_init(&run, TINY, 1, from + 1) == 0);
+    CHECK(memcmp(run.eta, trained, n * sizeof(real)) != 0); /* seed 7's own start differs */
+    meta_run_free(&run);
+    REQUIRE(meta_run_init(&run, TINY, 2, from) == 0);
+    CHECK(memcmp(run.eta, trained, n * sizeof(real)) == 0);
+    meta_run_free(&run);
+
+    char *wider[] = {"init_rule=build/test_init_rule.lpg", "rule_hidden=4"};
+    char *timed[] = {"init_rule=build/test_init_rule.lpg", "lifetime_inputs=true"};
+    char *absent[] = {"init_rule=build/no_such_rule.lpg"};
+    mute_stderr();
+    CHECK_INT(meta_run_init(&run, TINY, 2, wider), -1);
+    meta_run_free(&run);
+    CHECK_INT(meta_run_init(&run, TINY, 2, timed), -1);
+    meta_run_free(&run);
+    CHECK_INT(meta_run_init(&run, TINY, 1, absent), -1);
+    meta_run_free(&run);
+    unmute_stderr();
+    free(trained);
+    remove(path);
+}
