@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The analysis scripts on crafted lpg eval results with worked values: scripts/transfer-plot
+# --meta-seeds (Figure 9 over meta-seeds). Prints "N passed, N failed" like the other suites.
+set -u
+cd "$(dirname "$0")/.."
+pass=0; fail=0
+check() { # check <name> <command...>: a test passes when the command succeeds
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
+}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# results <file> <game> <method>=<return>/<se> ...: a minimal lpg eval results.json
+results() {
+  python3 - "$@" <<'PY'
+import json, sys
+path, game, cells = sys.argv[1], sys.argv[2], sys.argv[3:]
+methods, res = [], {}
+for c in cells:
+    name, v = c.split("=")
+    ret, se = map(float, v.split("/"))
+    methods.append({"name": name})
+    res[name] = {"final_return": ret, "final_return_se": se, "failed": False}
+json.dump({"methods": methods, "environments": [{"name": game, "results": res}]}, open(path, "w"))
+PY
+}
+# Random play returns 1 and A2C 11 on game g. Set x: 6 and 4 on meta-seeds 1 and 2, normalised
+# 0.5 and 0.3 (agent-seed se 0.5/10 = 0.05 each), mean 0.40, se over meta-seeds 0.10 (half the
+# range), agent-seed se of the mean sqrt(2 * 0.05^2) / 2 = 0.035. Set y: 9 and 10, 0.8 and 0.9,
+# mean 0.85 ± 0.05. y - x = 0.45 > 0.10 + 0.05: beyond the meta-seed errors.
+results $work/random.json g random=1/0 a2c=11/0
+results $work/s1.json g x_s1=6/0.5 y_s1=9/0 a2c=11/0
+results $work/s2.json g x_s2=4/0.5 y_s2=10/0 a2c=11/0
+out=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s2.json)
+check "transfer-plot --meta-seeds: x is 0.40 ± 0.10 (0.04), y 0.85 ± 0.05 (0.00)" \
+  grep -qxF '| g | 0.40 ± 0.10 (0.04) | 0.85 ± 0.05 (0.00) |' <<< "$out"
+check "transfer-plot --meta-seeds: the mean row of one game is that game's row" \
+  grep -qxF '| mean | 0.40 ± 0.10 (0.04) | 0.85 ± 0.05 (0.00) |' <<< "$out"
+check "transfer-plot --meta-seeds: y is above x beyond the meta-seed errors" \
+  grep -qF 'g: y above x beyond the meta-seed errors (0.85 against 0.40, errors 0.05 and 0.10)' <<< "$out"
+# y's seeds 0.8 and 0.45 (return 5.5): mean 0.625 ± 0.175; 0.225 < 0.275: no line.
+results $work/s2b.json g x_s2=4/0.5 y_s2=5.5/0 a2c=11/0
+out=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s2b.json)
+check "transfer-plot --meta-seeds: a difference within the errors is not named" \
+  bash -c '! grep -q "beyond" <<< "$1"' _ "$out"
+err=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json 2>&1)
+check "transfer-plot --meta-seeds: one meta-seed is refused, naming the set and game" \
+  bash -c '[ $1 -ne 0 ] && grep -qF "'"'"'x'"'"' on '"'"'g'"'"': 1 meta-seed(s)" <<< "$2"' _ $? "$err"
+err=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s1.json 2>&1)
+check "transfer-plot --meta-seeds: a run in two files is refused" \
+  bash -c '[ $1 -ne 0 ] && grep -qF "'"'"'x_s1'"'"' on '"'"'g'"'"' is in two files" <<< "$2"' _ $? "$err"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
