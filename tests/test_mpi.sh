@@ -9,11 +9,7 @@
 # like the other suites.
 set -u
 cd "$(dirname "$0")/.."
-pass=0; fail=0
-check() { # check <name> <command...>: a test passes when the command succeeds
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
+. tests/shell_check.sh
 ROOT=""; [ "$(id -u)" -eq 0 ] && ROOT=--allow-run-as-root
 mpi() { local n=$1; shift; mpirun $ROOT --oversubscribe -np "$n" build/lpg-mpi "$@"; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -190,5 +186,4 @@ check "eval: the killed job wrote no results or curves" test -z "$(ls $work/eval
 mpi 2 env configs/envs/chain_short.json >$work/out 2>&1
 check "commands other than meta-train and eval refuse several ranks" grep -q "runs as one process" $work/out
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+check_summary

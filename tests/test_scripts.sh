@@ -3,11 +3,7 @@
 # --meta-seeds (Figure 9 over meta-seeds). Prints "N passed, N failed" like the other suites.
 set -u
 cd "$(dirname "$0")/.."
-pass=0; fail=0
-check() { # check <name> <command...>: a test passes when the command succeeds
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
+. tests/shell_check.sh
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 # results <file> <game> <method>=<return>/<se> ...: a minimal lpg eval results.json
 results() {
@@ -48,5 +44,4 @@ check "transfer-plot --meta-seeds: one meta-seed is refused, naming the set and 
 err=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s1.json 2>&1)
 check "transfer-plot --meta-seeds: a run in two files is refused" \
   bash -c '[ $1 -ne 0 ] && grep -qF "'"'"'x_s1'"'"' on '"'"'g'"'"' is in two files" <<< "$2"' _ $? "$err"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary
