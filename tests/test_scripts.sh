@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The analysis scripts on crafted lpg eval results with worked values: scripts/transfer-plot
-# --meta-seeds (Figure 9 over meta-seeds). Prints "N passed, N failed" like the other suites.
+# --meta-seeds (Figure 9 over meta-seeds) and scripts/ab-table --each (choosing among rules).
+# The crafted files give each method the same final return and score. Prints "N passed, N failed" like the other suites.
 set -u
 cd "$(dirname "$0")/.."
 . tests/shell_check.sh
@@ -15,7 +16,7 @@ for c in cells:
     name, v = c.split("=")
     ret, se = map(float, v.split("/"))
     methods.append({"name": name})
-    res[name] = {"final_return": ret, "final_return_se": se, "failed": False}
+    res[name] = {"final_return": ret, "final_return_se": se, "mean": ret, "se": se, "failed": False}
 json.dump({"methods": methods, "environments": [{"name": game, "results": res}]}, open(path, "w"))
 PY
 }
@@ -44,4 +45,11 @@ check "transfer-plot --meta-seeds: one meta-seed is refused, naming the set and 
 err=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s1.json 2>&1)
 check "transfer-plot --meta-seeds: a run in two files is refused" \
   bash -c '[ $1 -ne 0 ] && grep -qF "'"'"'x_s1'"'"' on '"'"'g'"'"' is in two files" <<< "$2"' _ $? "$err"
+# ab-table --each on s1.json: x 6 ± 0.5, y 9 ± 0, A2C 11 ± 0. Normalised 6/11 = 0.545 and
+# 9/11 = 0.818; both behind A2C (differences 5 and 2 beyond 2 se, 1 and 0); y ahead of x (3 > 2 x 0.5).
+out=$(python3 scripts/ab-table --each --base x_s1 $work/s1.json)
+check "ab-table --each: x is 0.545 of A2C and behind it" \
+  grep -qxF 'x_s1: A2C-normalised score 0.545 over 1 environments; against A2C: ahead on 0, behind on 1, tie on 0' <<< "$out"
+check "ab-table --each: y is 0.818 of A2C, behind it and ahead of x" \
+  grep -qxF 'y_s1: A2C-normalised score 0.818 over 1 environments; against A2C: ahead on 0, behind on 1, tie on 0; against the base: ahead on 1, behind on 0, tie on 0' <<< "$out"
 check_summary
