@@ -6,6 +6,12 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/shell_check.sh
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# refuses <message> <command...>: the command fails and its output holds the message
+refuses() {
+  local msg=$1 err; shift
+  err=$("$@" 2>&1) && return 1
+  grep -qF -- "$msg" <<< "$err"
+}
 # results <file> <game> <method>=<return>/<se> ...: a minimal lpg eval results.json
 results() {
   python3 - "$@" <<'PY'
@@ -38,13 +44,12 @@ check "transfer-plot --meta-seeds: y is above x beyond the meta-seed errors" \
 results $work/s2b.json g x_s2=4/0.5 y_s2=5.5/0 a2c=11/0
 out=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s2b.json)
 check "transfer-plot --meta-seeds: a difference within the errors is not named" \
-  bash -c '! grep -q "beyond" <<< "$1"' _ "$out"
-err=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json 2>&1)
+  test -z "$(grep beyond <<< "$out")"
+plot=(python3 scripts/transfer-plot --meta-seeds $work/random.json -)
 check "transfer-plot --meta-seeds: one meta-seed is refused, naming the set and game" \
-  bash -c '[ $1 -ne 0 ] && grep -qF "'"'"'x'"'"' on '"'"'g'"'"': 1 meta-seed(s)" <<< "$2"' _ $? "$err"
-err=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s1.json 2>&1)
+  refuses "'x' on 'g': 1 meta-seed(s)" "${plot[@]}" $work/s1.json
 check "transfer-plot --meta-seeds: a run in two files is refused" \
-  bash -c '[ $1 -ne 0 ] && grep -qF "'"'"'x_s1'"'"' on '"'"'g'"'"' is in two files" <<< "$2"' _ $? "$err"
+  refuses "'x_s1' on 'g' is in two files" "${plot[@]}" $work/s1.json $work/s1.json
 # ab-table --each on s1.json: x 6 ± 0.5, y 9 ± 0, A2C 11 ± 0. Normalised 6/11 = 0.545 and
 # 9/11 = 0.818; both behind A2C (differences 5 and 2 beyond 2 se, 1 and 0); y ahead of x (3 > 2 x 0.5).
 out=$(python3 scripts/ab-table --each --base x_s1 $work/s1.json)
