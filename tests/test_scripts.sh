@@ -26,6 +26,8 @@ for c in cells:
 json.dump({"methods": methods, "environments": [{"name": game, "results": res}]}, open(path, "w"))
 PY
 }
+# meta_seeds <results.json> ...: the meta-seed table of those files against random.json
+meta_seeds() { python3 scripts/transfer-plot --meta-seeds $work/random.json - "$@"; }
 # Random play returns 1 and A2C 11 on game g. Set x: 6 and 4 on meta-seeds 1 and 2, normalised
 # 0.5 and 0.3 (agent-seed se 0.5/10 = 0.05 each), mean 0.40, se over meta-seeds 0.10 (half the
 # range), agent-seed se of the mean sqrt(2 * 0.05^2) / 2 = 0.035. Set y: 9 and 10, 0.8 and 0.9,
@@ -33,7 +35,7 @@ PY
 results $work/random.json g random=1/0 a2c=11/0
 results $work/s1.json g x_s1=6/0.5 y_s1=9/0 a2c=11/0
 results $work/s2.json g x_s2=4/0.5 y_s2=10/0 a2c=11/0
-out=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s2.json)
+out=$(meta_seeds $work/s1.json $work/s2.json)
 check "transfer-plot --meta-seeds: x is 0.40 ± 0.10 (0.04), y 0.85 ± 0.05 (0.00)" \
   grep -qxF '| g | 0.40 ± 0.10 (0.04) | 0.85 ± 0.05 (0.00) |' <<< "$out"
 check "transfer-plot --meta-seeds: the mean row of one game is that game's row" \
@@ -42,23 +44,22 @@ check "transfer-plot --meta-seeds: y is above x beyond the meta-seed errors" \
   grep -qxF 'g: y above x beyond the meta-seed errors (0.85 against 0.40, errors 0.05 and 0.10) and two agent-seed errors' <<< "$out"
 # y's seeds 0.8 and 0.45 (return 5.5): mean 0.625 ± 0.175; 0.225 < 0.275: no line.
 results $work/s2b.json g x_s2=4/0.5 y_s2=5.5/0 a2c=11/0
-out=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1.json $work/s2b.json)
+out=$(meta_seeds $work/s1.json $work/s2b.json)
 check "transfer-plot --meta-seeds: a difference within the errors is not named" \
   test -z "$(grep beyond <<< "$out")"
 # Meta-seeds that agree: x 6 and 6 (0.5 and 0.5, se 2/10 = 0.2 each; meta-seed error 0, agent-seed
 # 0.141), y 7 and 7 (0.6, errors 0). 0.1 > 0 + 0 but 0.1 < 2 x 0.141: not named.
 results $work/s1c.json g x_s1=6/2 y_s1=7/0 a2c=11/0
 results $work/s2c.json g x_s2=6/2 y_s2=7/0 a2c=11/0
-out=$(python3 scripts/transfer-plot --meta-seeds $work/random.json - $work/s1c.json $work/s2c.json)
+out=$(meta_seeds $work/s1c.json $work/s2c.json)
 check "transfer-plot --meta-seeds: agreeing meta-seeds with noisy agents: x 0.50 ± 0.00 (0.14)" \
   grep -qxF '| g | 0.50 ± 0.00 (0.14) | 0.60 ± 0.00 (0.00) |' <<< "$out"
 check "transfer-plot --meta-seeds: a difference within the agent-seed errors is not named" \
   test -z "$(grep beyond <<< "$out")"
-plot=(python3 scripts/transfer-plot --meta-seeds $work/random.json -)
 check "transfer-plot --meta-seeds: one meta-seed is refused, naming the set and game" \
-  refuses "'x' on 'g': 1 meta-seed(s)" "${plot[@]}" $work/s1.json
+  refuses "'x' on 'g': 1 meta-seed(s)" meta_seeds $work/s1.json
 check "transfer-plot --meta-seeds: a run in two files is refused" \
-  refuses "'x_s1' on 'g' is in two files" "${plot[@]}" $work/s1.json $work/s1.json
+  refuses "'x_s1' on 'g' is in two files" meta_seeds $work/s1.json $work/s1.json
 # ab-table --each on s1.json: x 6 ± 0.5, y 9 ± 0, A2C 11 ± 0. Normalised 6/11 = 0.545 and
 # 9/11 = 0.818; both behind A2C (differences 5 and 2 beyond 2 se, 1 and 0); y ahead of x (3 > 2 x 0.5).
 out=$(python3 scripts/ab-table --each --base x_s1 $work/s1.json)
