@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The analysis scripts on crafted lpg eval results with worked values: scripts/transfer-plot
-# --meta-seeds (Figure 9 over meta-seeds) and scripts/ab-table --each (choosing among rules).
+# --meta-seeds (Figure 9 over meta-seeds) and scripts/ab-table --each (choosing among rules) with its IQM.
 # The crafted files give each method the same final return and score. Prints "N passed, N failed" like the other suites.
 set -u
 cd "$(dirname "$0")/.."
@@ -64,7 +64,13 @@ check "transfer-plot --meta-seeds: a run in two files is refused" \
 # 9/11 = 0.818; both behind A2C (differences 5 and 2 beyond 2 se, 1 and 0); y ahead of x (3 > 2 x 0.5).
 out=$(python3 scripts/ab-table --each --base x_s1 $work/s1.json)
 check "ab-table --each: x is 0.545 of A2C and behind it" \
-  grep -qxF 'x_s1: A2C-normalised score 0.545 over 1 environments; against A2C: ahead on 0, behind on 1, tie on 0' <<< "$out"
+  grep -qxF 'x_s1: A2C-normalised score 0.545 over 1 environments (IQM 0.545); against A2C: ahead on 0, behind on 1, tie on 0' <<< "$out"
 check "ab-table --each: y is 0.818 of A2C, behind it and ahead of x" \
-  grep -qxF 'y_s1: A2C-normalised score 0.818 over 1 environments; against A2C: ahead on 0, behind on 1, tie on 0; against the base: ahead on 1, behind on 0, tie on 0' <<< "$out"
+  grep -qxF 'y_s1: A2C-normalised score 0.818 over 1 environments (IQM 0.818); against A2C: ahead on 0, behind on 1, tie on 0; against the base: ahead on 1, behind on 0, tie on 0' <<< "$out"
+# The IQM over four environments, A2C 10 on each: z returns 5, 10, 20 and 100, ratios 0.5, 1, 2
+# and 10. The mean is 13.5 / 4 = 3.375; the IQM drops floor(4/4) = 1 from each end: (1 + 2) / 2 = 1.5.
+for g in a:5 b:10 c:20 d:100; do results $work/iqm_${g%%:*}.json ${g%%:*} z_s1=${g#*:}/0 a2c=10/0; done
+out=$(python3 scripts/ab-table --each $work/iqm_a.json $work/iqm_b.json $work/iqm_c.json $work/iqm_d.json)
+check "ab-table: mean 3.375 and IQM 1.500 of the ratios 0.5, 1, 2, 10" \
+  grep -qF 'z_s1: A2C-normalised score 3.375 over 4 environments (IQM 1.500)' <<< "$out"
 check_summary
